@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// System libraries come from Debian packages (see .ci/install-deps). OpenBLAS is
+// not linked: Tensor/BLAS.swift dlopen()s it after choosing OPENBLAS_CORETYPE.
+let package = Package(
+    name: "Mavin",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mavin", targets: ["MavinCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg",
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "CNcurses", path: "Sources/CNcurses", providers: [.apt(["libncurses-dev"])]),
+        .target(name: "CShim", dependencies: ["CFFmpeg", "CNcurses"],
+                linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "Tensor", dependencies: ["CShim"]),
+        .target(name: "Media", dependencies: ["CShim", "CFFmpeg", "CPNG", "Tensor"]),
+        .target(name: "Synth", dependencies: ["Media"]),
+        .target(name: "Metrics", dependencies: ["Tensor", "Media"]),
+        .target(name: "Studio", dependencies: ["CShim", "CNcurses", "Media", "Synth"]),
+        .executableTarget(name: "MavinCLI",
+                          dependencies: ["Tensor", "Media", "Synth", "Metrics", "Studio",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"], resources: [.copy("Goldens")]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "Tensor"]),
+        .testTarget(name: "SynthTests", dependencies: ["Synth", "Media"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Media", "Tensor"], resources: [.copy("Goldens")]),
+    ],
+    swiftLanguageModes: [.v5]
+)

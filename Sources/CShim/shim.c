@@ -1,0 +1,93 @@
+#define _GNU_SOURCE
+#include "CShim.h"
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libavutil/error.h>
+#include <libavutil/avutil.h>
+#ifndef _XOPEN_SOURCE_EXTENDED
+#define _XOPEN_SOURCE_EXTENDED 1
+#endif
+#include <ncursesw/ncurses.h>
+
+int mavin_averror(int e) { return AVERROR(e); }
+int mavin_averror_eof(void) { return AVERROR_EOF; }
+int64_t mavin_av_nopts_value(void) { return AV_NOPTS_VALUE; }
+
+void *mavin_stdscr(void) { return stdscr; }
+int mavin_lines(void) { return LINES; }
+int mavin_cols(void) { return COLS; }
+
+int mavin_cpu_has_avx512(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl");
+#else
+    return 0;
+#endif
+}
+
+int mavin_cpu_has_avx2_fma(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+// CBLAS enums (values fixed by the CBLAS standard).
+enum { kRowMajor = 101, kNoTrans = 111, kTrans = 112 };
+typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int,
+                         const float *, int, float, float *, int);
+typedef char *(*corename_fn)(void);
+typedef int (*getthreads_fn)(void);
+typedef void (*setthreads_fn)(int);
+
+static sgemm_fn p_sgemm;
+static corename_fn p_corename;
+static getthreads_fn p_getthreads;
+static setthreads_fn p_setthreads;
+
+int mavin_blas_load(const char *coretype, char *err, size_t errlen) {
+    if (p_sgemm) return 0;
+    // Only set the core when the user has not: their choice always wins.
+    if (coretype && coretype[0] && getenv("OPENBLAS_CORETYPE") == NULL)
+        setenv("OPENBLAS_CORETYPE", coretype, 0);
+    const char *names[] = {"libopenblas.so.0", "libopenblas.so", "libblas.so.3", NULL};
+    void *h = NULL;
+    for (int i = 0; names[i] && !h; i++) h = dlopen(names[i], RTLD_NOW | RTLD_GLOBAL);
+    if (!h) {
+        snprintf(err, errlen, "could not load OpenBLAS (%s); install libopenblas0 (apt-get install libopenblas-dev)", dlerror());
+        return -1;
+    }
+    p_sgemm = (sgemm_fn)dlsym(h, "cblas_sgemm");
+    p_corename = (corename_fn)dlsym(h, "openblas_get_corename");
+    p_getthreads = (getthreads_fn)dlsym(h, "openblas_get_num_threads");
+    p_setthreads = (setthreads_fn)dlsym(h, "openblas_set_num_threads");
+    if (!p_sgemm) {
+        snprintf(err, errlen, "the loaded BLAS has no cblas_sgemm");
+        return -1;
+    }
+    return 0;
+}
+
+const char *mavin_blas_corename(void) { return p_corename ? p_corename() : "unknown"; }
+int mavin_blas_get_threads(void) { return p_getthreads ? p_getthreads() : 1; }
+void mavin_blas_set_threads(int n) { if (p_setthreads) p_setthreads(n); }
+
+void mavin_sgemm(int transA, int transB, int m, int n, int k, float alpha,
+                 const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+    p_sgemm(kRowMajor, transA ? kTrans : kNoTrans, transB ? kTrans : kNoTrans,
+            m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+int mavin_a_bold(void) { return (int)A_BOLD; }
+int mavin_a_reverse(void) { return (int)A_REVERSE; }
+int mavin_a_dim(void) { return (int)A_DIM; }
+int mavin_color_pair(int n) { return (int)COLOR_PAIR(n); }
+void mavin_keypad_on(void) { keypad(stdscr, TRUE); }

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import Media
+import Studio
+import Tensor
+
+@main
+struct Mavin: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mavin",
+        abstract: "Splice single-action clips and generate the transition between them (MAVIN, on the CPU).",
+        subcommands: [StudioCommand.self, InfoCommand.self, FramesCommand.self,
+                      BenchCommand.self],
+        defaultSubcommand: StudioCommand.self
+    )
+}
+
+/// Prints an error the way every subcommand does, and exits non-zero.
+struct UserError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+struct StudioCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "studio",
+        abstract: "Open the terminal workstation (the default command).",
+        discussion: "With no path it opens ./Samples when that folder exists, else the current folder.")
+
+    @Argument(help: "Folders of clips to open.")
+    var paths: [String] = []
+
+    func run() throws {
+        let folder: String
+        if let first = paths.first { folder = first } else if FileManager.default.fileExists(atPath: "Samples") { folder = "Samples" } else { folder = "." }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
+            throw UserError("'\(folder)' is not a folder of clips")
+        }
+        try StudioApp(folder: folder).run()
+    }
+}
+
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info", abstract: "Show a video's exact frame count, rate, size and codec.")
+
+    @Argument(help: "Video files to inspect.")
+    var files: [String]
+
+    @Flag(help: "Print JSON (keys: frames, fps, width, height, codec, duration, pixelFormat, path).")
+    var json = false
+
+    func run() throws {
+        var infos: [VideoInfo] = []
+        var failures: [String] = []
+        for file in files {
+            do { infos.append(try VideoReader(path: file).info) } catch { failures.append("\(error)") }
+        }
+        if json {
+            if infos.count == 1 && files.count == 1 { try printJSON(infos[0]) } else { try printJSON(infos) }
+        } else {
+            for i in infos {
+                print("\(i.path): \(i.frames) frames, \(String(format: "%.3f", i.fps)) fps, \(i.width)×\(i.height), \(i.codec) (\(i.pixelFormat)), \(String(format: "%.2f", i.duration)) s")
+            }
+        }
+        if !failures.isEmpty {
+            for f in failures { FileHandle.standardError.write(Data("mavin: \(f)\n".utf8)) }
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct FramesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "frames", abstract: "Export frames of a video as PNG files.")
+
+    @Argument(help: "The video to read.")
+    var file: String
+    @Option(help: "First frame index (0-based).")
+    var from: Int = 0
+    @Option(help: "Number of frames.")
+    var count: Int = 1
+    @Option(name: .shortAndLong, help: "Output folder (created if missing).")
+    var output: String
+    @Option(help: "Resize to WxH (e.g. 128x128).")
+    var size: String?
+    @Flag(help: "Replace existing PNG files.")
+    var overwrite = false
+
+    func run() throws {
+        let reader = try VideoReader(path: file)
+        guard count > 0 else { throw UserError("--count must be at least 1") }
+        guard from >= 0, from + count <= reader.frameCount else {
+            throw UserError("'\(file)' has \(reader.frameCount) frames (0…\(reader.frameCount - 1)); --from \(from) --count \(count) runs past its end")
+        }
+        let dims = try size.map(parseSize)
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        for i in from..<(from + count) {
+            let image = try reader.frame(at: i, size: dims, fit: .crop)
+            let url = URL(fileURLWithPath: output).appendingPathComponent(String(format: "frame_%05d.png", i))
+            try PNG.write(image, to: url, overwrite: overwrite)
+        }
+        print("wrote \(count) PNG frames to \(output)")
+    }
+}
+
+func parseSize(_ text: String) throws -> (width: Int, height: Int) {
+    let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
+    guard parts.count == 2, parts[0] > 0, parts[1] > 0, parts[0] <= 8192, parts[1] <= 8192 else {
+        throw UserError("size '\(text)' is not WxH with sides 1…8192 (e.g. 128x128)")
+    }
+    return (parts[0], parts[1])
+}

@@ -1,0 +1,261 @@
+import CFFmpeg
+import CShim
+import Foundation
+
+/// Facts about a video stream; `frames` is counted from the packet index, not the container's estimate.
+public struct VideoInfo: Codable, Equatable, Sendable {
+    public var path: String
+    public var frames: Int
+    public var fps: Double
+    public var width: Int
+    public var height: Int
+    public var codec: String
+    public var pixelFormat: String
+    public var duration: Double
+}
+
+/// How a frame is fitted to a requested size.
+public enum Fit: String, Sendable, CaseIterable {
+    /// Scale both axes independently.
+    case stretch
+    /// Scale to cover the target, keeping the aspect ratio, then cut the centre.
+    case crop
+}
+
+/// Reads frames from anything FFmpeg demuxes, by index, without loading the file.
+///
+/// Opening builds a packet index (one timestamp per frame, a few bytes each), so
+/// memory stays bounded for hours of video; `frame(at:)` seeks to the nearest
+/// keyframe and decodes forward, and sequential reads never seek.
+public final class VideoReader {
+    public let info: VideoInfo
+    /// Problems met while reading (damaged packets, a truncated tail), in the user's words.
+    public private(set) var damage: [String] = []
+
+    private var format: UnsafeMutablePointer<AVFormatContext>?
+    private var codec: UnsafeMutablePointer<AVCodecContext>?
+    private let stream: Int32
+    private var packet: UnsafeMutablePointer<AVPacket>?
+    private var decoded: UnsafeMutablePointer<AVFrame>?
+    private let scaler = Scaler()
+    /// Presentation timestamps of every frame, ascending: frame i has timestamp pts[i].
+    private let pts: [Int64]
+    /// The index the decoder will deliver next without seeking (nil after EOF or an error).
+    private var nextIndex: Int? = 0
+    private var draining = false
+
+    public var frameCount: Int { pts.count }
+    private var path: String { info.path }
+
+    public init(path: String) throws {
+        _ = FF.quiet
+        guard FileManager.default.fileExists(atPath: path) else { throw MediaError.fileNotFound(path) }
+        var fmt: UnsafeMutablePointer<AVFormatContext>?
+        var status = avformat_open_input(&fmt, path, nil, nil)
+        guard status >= 0, let fmt else { throw MediaError.notAVideo(path, reason: FF.message(status)) }
+        var ok = false
+        defer { if !ok { var f: UnsafeMutablePointer<AVFormatContext>? = fmt; avformat_close_input(&f) } }
+
+        status = avformat_find_stream_info(fmt, nil)
+        guard status >= 0 else { throw MediaError.notAVideo(path, reason: FF.message(status)) }
+        var decoder: UnsafePointer<AVCodec>?
+        let index = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &decoder, 0)
+        guard index >= 0 else { throw MediaError.notAVideo(path, reason: "no video stream") }
+        guard let decoder else { throw MediaError.notAVideo(path, reason: "no decoder for its video codec") }
+        let st = fmt.pointee.streams[Int(index)]!
+        guard let ctx = avcodec_alloc_context3(decoder) else { throw MediaError.notAVideo(path, reason: "out of memory") }
+        avcodec_parameters_to_context(ctx, st.pointee.codecpar)
+        ctx.pointee.thread_count = 0  // let FFmpeg choose (frame threads)
+        status = avcodec_open2(ctx, decoder, nil)
+        guard status >= 0 else {
+            var c: UnsafeMutablePointer<AVCodecContext>? = ctx
+            avcodec_free_context(&c)
+            throw MediaError.notAVideo(path, reason: "cannot open decoder: \(FF.message(status))")
+        }
+        self.codec = ctx
+        self.stream = index
+        self.format = fmt
+        self.packet = av_packet_alloc()
+        self.decoded = av_frame_alloc()
+
+        // The packet index: one timestamp per displayed frame.
+        var stamps: [Int64] = []
+        var indexDamage: [String] = []
+        let pkt = packet!
+        var counter: Int64 = 0
+        while true {
+            let r = av_read_frame(fmt, pkt)
+            if r == FF.eof { break }
+            if r < 0 {
+                indexDamage.append("the file is truncated or corrupt after frame \(stamps.count) (\(FF.message(r)))")
+                break
+            }
+            if pkt.pointee.stream_index == index && (pkt.pointee.flags & AV_PKT_FLAG_DISCARD) == 0 {
+                var ts = pkt.pointee.pts != FF.noPTS ? pkt.pointee.pts : pkt.pointee.dts
+                if ts == FF.noPTS { ts = counter }
+                stamps.append(ts)
+                counter += 1
+            }
+            av_packet_unref(pkt)
+        }
+        stamps.sort()
+        // Duplicate timestamps would make frames unaddressable; nudge them apart.
+        for i in stride(from: 1, to: stamps.count, by: 1) where stamps[i] <= stamps[i - 1] {
+            stamps[i] = stamps[i - 1] + 1
+        }
+        guard !stamps.isEmpty else {
+            ok = true
+            self.pts = []
+            self.info = VideoInfo(path: path, frames: 0, fps: 0, width: 0, height: 0, codec: "", pixelFormat: "", duration: 0)
+            throw MediaError.noFrames(path)
+        }
+        self.pts = stamps
+        self.damage = indexDamage
+
+        var rate = st.pointee.avg_frame_rate
+        if rate.num <= 0 || rate.den <= 0 { rate = st.pointee.r_frame_rate }
+        let fps = rate.den > 0 && rate.num > 0 ? Double(rate.num) / Double(rate.den) : 25
+        let pixName = av_get_pix_fmt_name(AVPixelFormat(rawValue: st.pointee.codecpar.pointee.format)).map { String(cString: $0) } ?? "unknown"
+        self.info = VideoInfo(path: path, frames: stamps.count, fps: fps,
+                              width: Int(st.pointee.codecpar.pointee.width), height: Int(st.pointee.codecpar.pointee.height),
+                              codec: String(cString: avcodec_get_name(st.pointee.codecpar.pointee.codec_id)),
+                              pixelFormat: pixName, duration: Double(stamps.count) / fps)
+        ok = true
+        try seek(to: 0)
+    }
+
+    deinit {
+        av_packet_free(&packet)
+        av_frame_free(&decoded)
+        avcodec_free_context(&codec)
+        avformat_close_input(&format)
+    }
+
+    /// Frame `index`, converted to RGB at `size` (the stream's own size when nil).
+    public func frame(at index: Int, size: (width: Int, height: Int)? = nil, fit: Fit = .stretch) throws -> RGBImage {
+        guard index >= 0 && index < pts.count else {
+            throw MediaError.frameOutOfRange(path, index: index, frames: pts.count)
+        }
+        // Decode forward when the target is close ahead; otherwise seek.
+        if let next = nextIndex, index >= next, index - next < 48 {
+            if let image = try decodeForward(to: index, size: size, fit: fit) { return image }
+        }
+        var backoff = 0
+        while true {
+            let start = max(0, index - backoff)
+            try seek(to: start)
+            if let image = try decodeForward(to: index, size: size, fit: fit) { return image }
+            if start == 0 {
+                throw MediaError.decodeFailed(path, frame: index, reason: damage.last ?? "no picture for this frame")
+            }
+            backoff = backoff == 0 ? 8 : backoff * 4
+        }
+    }
+
+    /// Reads `count` frames from `start`, in order.
+    public func frames(from start: Int, count: Int, size: (width: Int, height: Int)? = nil, fit: Fit = .stretch) throws -> [RGBImage] {
+        try (start..<(start + count)).map { try frame(at: $0, size: size, fit: fit) }
+    }
+
+    private func seek(to index: Int) throws {
+        avcodec_flush_buffers(codec)
+        draining = false
+        let r = av_seek_frame(format, stream, pts[index], AVSEEK_FLAG_BACKWARD)
+        if r < 0 {
+            // Some demuxers cannot seek by timestamp: rewind by byte offset instead.
+            let r2 = avformat_seek_file(format, stream, Int64.min, pts[0], pts[0], AVSEEK_FLAG_BYTE)
+            if r2 < 0 { throw MediaError.decodeFailed(path, frame: index, reason: "cannot seek: \(FF.message(r))") }
+        }
+        nextIndex = nil  // unknown until the first frame arrives
+    }
+
+    /// The frame index of a timestamp (the nearest at or after it).
+    private func indexOf(_ ts: Int64) -> Int {
+        var lo = 0, hi = pts.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if pts[mid] < ts { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// Decodes until frame `target`; nil when the decoder passed it (the seek landed late).
+    private func decodeForward(to target: Int, size: (width: Int, height: Int)?, fit: Fit) throws -> RGBImage? {
+        let frame = decoded!, pkt = packet!
+        var receivedAny = false
+        while true {
+            let r = avcodec_receive_frame(codec, frame)
+            if r == 0 {
+                var ts = frame.pointee.best_effort_timestamp
+                if ts == FF.noPTS { ts = frame.pointee.pts }
+                let idx = ts == FF.noPTS ? (nextIndex ?? 0) : indexOf(ts)
+                defer { av_frame_unref(frame) }
+                if !receivedAny && idx > target && nextIndex == nil { nextIndex = idx + 1; return nil }
+                receivedAny = true
+                nextIndex = idx + 1
+                if idx == target { return try convert(frame, size: size, fit: fit) }
+                if idx > target { return nil }
+                continue
+            }
+            if r == FF.eof {
+                nextIndex = nil
+                throw MediaError.decodeFailed(path, frame: target, reason: damage.last ?? "the stream ended before this frame")
+            }
+            if r != FF.again {
+                damage.append("decoder error near frame \(target): \(FF.message(r))")
+                continue
+            }
+            // The decoder wants input.
+            if draining { nextIndex = nil; throw MediaError.decodeFailed(path, frame: target, reason: "decoder stalled") }
+            let rr = av_read_frame(format, pkt)
+            if rr < 0 {
+                if rr != FF.eof { damage.append("the file is truncated or corrupt near frame \(target) (\(FF.message(rr)))") }
+                avcodec_send_packet(codec, nil)
+                draining = true
+                continue
+            }
+            defer { av_packet_unref(pkt) }
+            if pkt.pointee.stream_index != stream { continue }
+            let s = avcodec_send_packet(codec, pkt)
+            if s < 0 && s != FF.again {
+                damage.append("damaged data near frame \(target): \(FF.message(s))")
+            }
+        }
+    }
+
+    private func convert(_ frame: UnsafeMutablePointer<AVFrame>, size: (width: Int, height: Int)?, fit: Fit) throws -> RGBImage {
+        let srcW = Int(frame.pointee.width), srcH = Int(frame.pointee.height)
+        let target = size ?? (srcW, srcH)
+        guard target.width > 0, target.height > 0 else {
+            throw MediaError.sizeMismatch(path, expected: "a positive size", got: "\(target.width)×\(target.height)")
+        }
+        // For .crop, scale to a size that covers the target, then cut its centre.
+        var scaledW = target.width, scaledH = target.height
+        if fit == .crop {
+            let s = max(Double(target.width) / Double(srcW), Double(target.height) / Double(srcH))
+            scaledW = max(target.width, Int((Double(srcW) * s).rounded()))
+            scaledH = max(target.height, Int((Double(srcH) * s).rounded()))
+        }
+        guard let ctx = scaler.context(srcW: Int32(srcW), srcH: Int32(srcH), srcFormat: frame.pointee.format,
+                                       dstW: Int32(scaledW), dstH: Int32(scaledH), dstFormat: AV_PIX_FMT_RGB24.rawValue) else {
+            throw MediaError.decodeFailed(path, frame: nextIndex ?? 0, reason: "unsupported pixel format")
+        }
+        var rgb = [UInt8](repeating: 0, count: scaledW * scaledH * 3)
+        let (src, strides) = FF.planes(frame)
+        rgb.withUnsafeMutableBufferPointer { out in
+            var dst: [UnsafeMutablePointer<UInt8>?] = [out.baseAddress, nil, nil, nil]
+            var dstStride: [Int32] = [Int32(scaledW * 3), 0, 0, 0]
+            _ = sws_scale(ctx, src, strides, 0, Int32(srcH), &dst, &dstStride)
+        }
+        if scaledW == target.width && scaledH == target.height {
+            return RGBImage(width: scaledW, height: scaledH, pixels: rgb)
+        }
+        let x0 = (scaledW - target.width) / 2, y0 = (scaledH - target.height) / 2
+        var cut = [UInt8](repeating: 0, count: target.width * target.height * 3)
+        for y in 0..<target.height {
+            let from = ((y + y0) * scaledW + x0) * 3
+            cut.replaceSubrange(y * target.width * 3..<(y + 1) * target.width * 3, with: rgb[from..<(from + target.width * 3)])
+        }
+        return RGBImage(width: target.width, height: target.height, pixels: cut)
+    }
+}

@@ -1,0 +1,261 @@
+import CFFmpeg
+import CShim
+import Foundation
+
+/// Writes frames as H.264 MP4, animated GIF or a folder of PNG frames, chosen by
+/// the target's extension (no extension: a PNG folder). The target appears only
+/// when `finish()` succeeds; an existing target is kept unless `overwrite`.
+public final class VideoWriter {
+    public enum Kind: String, Sendable { case mp4, gif, png }
+
+    public let url: URL
+    public let kind: Kind
+    public let width: Int
+    public let height: Int
+    public let fps: Double
+    public private(set) var framesWritten = 0
+    private var backend: FrameSink?
+
+    public static func kind(for url: URL) -> Kind? {
+        switch url.pathExtension.lowercased() {
+        case "mp4", "m4v", "mov": return .mp4
+        case "gif": return .gif
+        case "": return .png
+        default: return nil
+        }
+    }
+
+    public init(url: URL, width: Int, height: Int, fps: Double, overwrite: Bool = false) throws {
+        guard let kind = Self.kind(for: url) else { throw MediaError.unsupportedOutput(url.path) }
+        guard width > 0, height > 0, fps > 0 else {
+            throw MediaError.encodeFailed(url.path, reason: "size \(width)×\(height) at \(fps) fps is not valid")
+        }
+        self.url = url
+        self.kind = kind
+        self.width = width
+        self.height = height
+        self.fps = fps
+        switch kind {
+        case .mp4: backend = try MP4Sink(target: url, width: width, height: height, fps: fps, overwrite: overwrite)
+        case .gif: backend = try GIFSink(target: url, width: width, height: height, fps: fps, overwrite: overwrite)
+        case .png: backend = try PNGFolderSink(target: url, overwrite: overwrite)
+        }
+    }
+
+    deinit { backend?.cancel() }
+
+    public func append(_ image: RGBImage) throws {
+        guard let backend else { throw MediaError.encodeFailed(url.path, reason: "writer already finished") }
+        guard image.width == width, image.height == height else {
+            throw MediaError.sizeMismatch(url.path, expected: "\(width)×\(height)", got: "\(image.width)×\(image.height)")
+        }
+        do { try backend.append(image) } catch { cancel(); throw error }
+        framesWritten += 1
+    }
+
+    /// Completes the file and moves it into place.
+    public func finish() throws {
+        guard let backend else { return }
+        self.backend = nil
+        if framesWritten == 0 { backend.cancel(); throw MediaError.encodeFailed(url.path, reason: "no frames were written") }
+        try backend.finish()
+    }
+
+    /// Abandons the output: nothing appears at the target.
+    public func cancel() {
+        backend?.cancel()
+        backend = nil
+    }
+
+    /// Convenience: writes all frames at once.
+    public static func write(_ frames: [RGBImage], to url: URL, fps: Double, overwrite: Bool = false) throws {
+        guard let first = frames.first else { throw MediaError.encodeFailed(url.path, reason: "no frames to write") }
+        let writer = try VideoWriter(url: url, width: first.width, height: first.height, fps: fps, overwrite: overwrite)
+        for f in frames { try writer.append(f) }
+        try writer.finish()
+    }
+}
+
+protocol FrameSink: AnyObject {
+    func append(_ image: RGBImage) throws
+    func finish() throws
+    func cancel()
+}
+
+/// H.264 (libx264 when present) in MP4, yuv420p, constant frame rate.
+final class MP4Sink: FrameSink {
+    private let output: AtomicOutput
+    private var oc: UnsafeMutablePointer<AVFormatContext>?
+    private var ctx: UnsafeMutablePointer<AVCodecContext>?
+    private var st: UnsafeMutablePointer<AVStream>?
+    private var yuv: UnsafeMutablePointer<AVFrame>?
+    private var pkt: UnsafeMutablePointer<AVPacket>?
+    private let scaler = Scaler()
+    private let width: Int, height: Int
+    private let codedW: Int, codedH: Int
+    private var nextPTS: Int64 = 0
+    private var closed = false
+
+    init(target: URL, width: Int, height: Int, fps: Double, overwrite: Bool) throws {
+        _ = FF.quiet
+        output = try AtomicOutput(target: target, overwrite: overwrite)
+        self.width = width
+        self.height = height
+        // yuv420p needs even sizes: odd edges are padded by repeating the last row/column.
+        codedW = (width + 1) & ~1
+        codedH = (height + 1) & ~1
+        let path = target.path
+        var ocp: UnsafeMutablePointer<AVFormatContext>?
+        guard avformat_alloc_output_context2(&ocp, nil, "mp4", output.temporary.path) >= 0, let oc = ocp else {
+            throw MediaError.encodeFailed(path, reason: "FFmpeg has no MP4 muxer")
+        }
+        self.oc = oc
+        guard let codec = avcodec_find_encoder_by_name("libx264") ?? avcodec_find_encoder(AV_CODEC_ID_H264)
+                ?? avcodec_find_encoder(AV_CODEC_ID_MPEG4) else {
+            cancel(); throw MediaError.encodeFailed(path, reason: "no H.264 encoder in this FFmpeg")
+        }
+        guard let st = avformat_new_stream(oc, nil), let ctx = avcodec_alloc_context3(codec) else {
+            cancel(); throw MediaError.encodeFailed(path, reason: "out of memory")
+        }
+        self.st = st
+        self.ctx = ctx
+        let rate = av_d2q(fps, 100_000)
+        ctx.pointee.width = Int32(codedW)
+        ctx.pointee.height = Int32(codedH)
+        ctx.pointee.pix_fmt = AV_PIX_FMT_YUV420P
+        ctx.pointee.time_base = AVRational(num: rate.den, den: rate.num)
+        ctx.pointee.framerate = rate
+        ctx.pointee.gop_size = 12
+        ctx.pointee.thread_count = 0
+        if (oc.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER) != 0 {
+            ctx.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER
+        }
+        av_opt_set(ctx.pointee.priv_data, "crf", "17", 0)
+        av_opt_set(ctx.pointee.priv_data, "preset", "veryfast", 0)
+        var r = avcodec_open2(ctx, codec, nil)
+        guard r >= 0 else { cancel(); throw MediaError.encodeFailed(path, reason: "encoder: \(FF.message(r))") }
+        avcodec_parameters_from_context(st.pointee.codecpar, ctx)
+        st.pointee.time_base = ctx.pointee.time_base
+        st.pointee.avg_frame_rate = rate
+        r = avio_open(&oc.pointee.pb, output.temporary.path, AVIO_FLAG_WRITE)
+        guard r >= 0 else { cancel(); throw MediaError.encodeFailed(path, reason: FF.message(r)) }
+        r = avformat_write_header(oc, nil)
+        guard r >= 0 else { cancel(); throw MediaError.encodeFailed(path, reason: FF.message(r)) }
+        yuv = av_frame_alloc()
+        yuv!.pointee.format = AV_PIX_FMT_YUV420P.rawValue
+        yuv!.pointee.width = Int32(codedW)
+        yuv!.pointee.height = Int32(codedH)
+        av_frame_get_buffer(yuv, 0)
+        pkt = av_packet_alloc()
+    }
+
+    func append(_ image: RGBImage) throws {
+        guard let yuv, let ctx else { throw MediaError.encodeFailed(output.target.path, reason: "writer closed") }
+        av_frame_make_writable(yuv)
+        var padded = image.pixels
+        if codedW != width || codedH != height {
+            padded = [UInt8](repeating: 0, count: codedW * codedH * 3)
+            for y in 0..<codedH {
+                let sy = min(y, height - 1)
+                for x in 0..<codedW {
+                    let sx = min(x, width - 1)
+                    for c in 0..<3 { padded[3 * (y * codedW + x) + c] = image.pixels[3 * (sy * width + sx) + c] }
+                }
+            }
+        }
+        guard let sws = scaler.context(srcW: Int32(codedW), srcH: Int32(codedH), srcFormat: AV_PIX_FMT_RGB24.rawValue,
+                                       dstW: Int32(codedW), dstH: Int32(codedH), dstFormat: AV_PIX_FMT_YUV420P.rawValue) else {
+            throw MediaError.encodeFailed(output.target.path, reason: "no RGB→YUV converter")
+        }
+        var (dst, dstStride) = FF.mutablePlanes(yuv)
+        padded.withUnsafeBufferPointer { src in
+            let srcPlanes: [UnsafePointer<UInt8>?] = [src.baseAddress, nil, nil, nil]
+            let srcStride: [Int32] = [Int32(codedW * 3), 0, 0, 0]
+            _ = sws_scale(sws, srcPlanes, srcStride, 0, Int32(codedH), &dst, &dstStride)
+        }
+        yuv.pointee.pts = nextPTS
+        nextPTS += 1
+        try send(yuv, ctx: ctx)
+    }
+
+    private func send(_ frame: UnsafeMutablePointer<AVFrame>?, ctx: UnsafeMutablePointer<AVCodecContext>) throws {
+        var r = avcodec_send_frame(ctx, frame)
+        guard r >= 0 else { throw MediaError.encodeFailed(output.target.path, reason: FF.message(r)) }
+        while true {
+            r = avcodec_receive_packet(ctx, pkt)
+            if r == FF.again || r == FF.eof { return }
+            guard r >= 0 else { throw MediaError.encodeFailed(output.target.path, reason: FF.message(r)) }
+            av_packet_rescale_ts(pkt, ctx.pointee.time_base, st!.pointee.time_base)
+            pkt!.pointee.stream_index = st!.pointee.index
+            r = av_interleaved_write_frame(oc, pkt)
+            guard r >= 0 else { throw MediaError.encodeFailed(output.target.path, reason: FF.message(r)) }
+        }
+    }
+
+    func finish() throws {
+        guard let ctx else { throw MediaError.encodeFailed(output.target.path, reason: "writer closed") }
+        do {
+            try send(nil, ctx: ctx)
+            let r = av_write_trailer(oc)
+            guard r >= 0 else { throw MediaError.encodeFailed(output.target.path, reason: FF.message(r)) }
+        } catch { cancel(); throw error }
+        release()
+        try output.commit()
+    }
+
+    private func release() {
+        guard !closed else { return }
+        closed = true
+        if let oc, oc.pointee.pb != nil { avio_closep(&oc.pointee.pb) }
+        avformat_free_context(oc)
+        oc = nil
+        avcodec_free_context(&ctx)
+        av_frame_free(&yuv)
+        av_packet_free(&pkt)
+    }
+
+    func cancel() {
+        release()
+        output.discard()
+    }
+}
+
+/// A folder of `frame_00000.png`, … assembled under a temporary name and renamed into place.
+final class PNGFolderSink: FrameSink {
+    private let target: URL
+    private let temporary: URL
+    private let overwrite: Bool
+    private var index = 0
+
+    init(target: URL, overwrite: Bool) throws {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: target.path) && !overwrite { throw MediaError.targetExists(target.path) }
+        self.target = target
+        self.overwrite = overwrite
+        temporary = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial-\(getpid())")
+        try? fm.removeItem(at: temporary)
+        do { try fm.createDirectory(at: temporary, withIntermediateDirectories: false) } catch {
+            throw MediaError.encodeFailed(target.path, reason: error.localizedDescription)
+        }
+    }
+
+    func append(_ image: RGBImage) throws {
+        try PNG.write(PNGImage(rgb: image), to: temporary.appendingPathComponent(String(format: "frame_%05d.png", index)), overwrite: true)
+        index += 1
+    }
+
+    func finish() throws {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: target.path) {
+            guard overwrite else { cancel(); throw MediaError.targetExists(target.path) }
+            try? fm.removeItem(at: target)
+        }
+        if rename(temporary.path, target.path) != 0 {
+            let reason = String(cString: strerror(errno))
+            cancel()
+            throw MediaError.encodeFailed(target.path, reason: reason)
+        }
+    }
+
+    func cancel() { try? FileManager.default.removeItem(at: temporary) }
+}
