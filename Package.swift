@@ -19,7 +19,7 @@ let package = Package(
         .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses", providers: [.apt(["libncurses-dev"])]),
         .target(name: "CShim", dependencies: ["CFFmpeg", "CNcurses"],
-                linkerSettings: [.linkedLibrary("dl")]),
+                linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("ncursesw"), .linkedLibrary("avutil")]),
         .target(name: "Tensor", dependencies: ["CShim"]),
         .target(name: "Media", dependencies: ["CShim", "CFFmpeg", "CPNG", "Tensor"]),
         .target(name: "Synth", dependencies: ["Media"]),
@@ -28,10 +28,7 @@ let package = Package(
         .executableTarget(name: "MavinCLI",
                           dependencies: ["Tensor", "Media", "Synth", "Metrics", "Studio",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"], resources: [.copy("Goldens")]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Tensor"]),
-        .testTarget(name: "SynthTests", dependencies: ["Synth", "Media"]),
-        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Media", "Tensor"], resources: [.copy("Goldens")]),
     ],
     swiftLanguageModes: [.v5]
 )
