@@ -29,6 +29,7 @@ let package = Package(
                           dependencies: ["Tensor", "Media", "Synth", "Metrics", "Studio",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Tensor"]),
+        .testTarget(name: "SynthTests", dependencies: ["Synth", "Media"]),
     ],
     swiftLanguageModes: [.v5]
 )

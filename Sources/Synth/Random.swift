@@ -1,0 +1,37 @@
+/// SplitMix64: small, fast and identical on every platform, so a seed always gives the same footage.
+public struct SeededRandom: RandomNumberGenerator {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed &+ 0x632BE59BD9B4E019 }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E3779B97F4A7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        return z ^ (z >> 31)
+    }
+    public mutating func uniform(_ lo: Double, _ hi: Double) -> Double {
+        lo + (hi - lo) * Double(next() >> 11) / Double(1 << 53)
+    }
+    public mutating func pick<T>(_ items: [T]) -> T { items[Int(next() % UInt64(items.count))] }
+}
+
+/// A hash of a lattice point to [0, 1), for textures that must not depend on draw order.
+@inline(__always) func latticeHash(_ x: Int32, _ y: Int32, _ salt: UInt32) -> Float {
+    var h = UInt32(bitPattern: x) &* 0x8DA6B343 ^ UInt32(bitPattern: y) &* 0xD8163841 ^ salt &* 0xCB1AB31F
+    h ^= h >> 13
+    h = h &* 0x5BD1E995
+    h ^= h >> 15
+    return Float(h & 0xFFFFFF) / Float(0x1000000)
+}
+
+/// Smooth value noise in [0, 1).
+@inline(__always) func valueNoise(_ x: Float, _ y: Float, _ salt: UInt32) -> Float {
+    let xf = x.rounded(.down), yf = y.rounded(.down)
+    let xi = Int32(xf), yi = Int32(yf)
+    var tx = x - xf, ty = y - yf
+    tx = tx * tx * (3 - 2 * tx)
+    ty = ty * ty * (3 - 2 * ty)
+    let a = latticeHash(xi, yi, salt), b = latticeHash(xi + 1, yi, salt)
+    let c = latticeHash(xi, yi + 1, salt), d = latticeHash(xi + 1, yi + 1, salt)
+    return (a + (b - a) * tx) + ((c + (d - c) * tx) - (a + (b - a) * tx)) * ty
+}
