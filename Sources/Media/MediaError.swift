@@ -7,7 +7,6 @@ public enum MediaError: Error, CustomStringConvertible, Equatable {
     case noFrames(String)
     case frameOutOfRange(String, index: Int, frames: Int)
     case decodeFailed(String, frame: Int, reason: String)
-    case targetExists(String)
     case encodeFailed(String, reason: String)
     case sizeMismatch(String, expected: String, got: String)
     case badPNG(String, reason: String)
@@ -22,7 +21,6 @@ public enum MediaError: Error, CustomStringConvertible, Equatable {
             return "'\(p)' has \(n) frames (0…\(max(0, n - 1))); frame \(i) is past its end"
         case .decodeFailed(let p, let f, let r):
             return "'\(p)': frame \(f) could not be decoded (\(r)); the file is damaged there — frames before it may still read"
-        case .targetExists(let p): return "'\(p)' already exists; choose another name or pass --overwrite"
         case .encodeFailed(let p, let r): return "could not write '\(p)': \(r)"
         case .sizeMismatch(let p, let e, let g): return "'\(p)': frame size \(g) does not match the stream's \(e)"
         case .badPNG(let p, let r): return "'\(p)' is not a readable PNG (\(r))"

@@ -229,7 +229,7 @@ final class PNGFolderSink: FrameSink {
 
     init(target: URL, overwrite: Bool) throws {
         let fm = FileManager.default
-        if fm.fileExists(atPath: target.path) && !overwrite { throw MediaError.targetExists(target.path) }
+        if fm.fileExists(atPath: target.path) && !overwrite { throw FileError.targetExists(target.path) }
         self.target = target
         self.overwrite = overwrite
         temporary = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial-\(getpid())")
@@ -247,7 +247,7 @@ final class PNGFolderSink: FrameSink {
     func finish() throws {
         let fm = FileManager.default
         if fm.fileExists(atPath: target.path) {
-            guard overwrite else { cancel(); throw MediaError.targetExists(target.path) }
+            guard overwrite else { cancel(); throw FileError.targetExists(target.path) }
             try? fm.removeItem(at: target)
         }
         if rename(temporary.path, target.path) != 0 {

@@ -50,19 +50,14 @@ public enum SynthWriter {
         let video = folder.appendingPathComponent("\(name).mp4")
         try VideoWriter.write(frames, to: video, fps: performance.fps, overwrite: overwrite)
         let truthName = "\(name).truth.json"
-        try atomicWrite(try encoder().encode(performance.frames), to: folder.appendingPathComponent(truthName), overwrite: overwrite)
+        try AtomicOutput.write(try encoder().encode(performance.frames), to: folder.appendingPathComponent(truthName), overwrite: overwrite)
         return ManifestEntry(file: "\(name).mp4", seed: performance.seed, frames: frames.count, fps: performance.fps, size: size,
                              actions: performance.actionRanges, transitions: performance.transitionRanges, truth: truthName)
     }
 
-    public static func atomicWrite(_ data: Data, to url: URL, overwrite: Bool) throws {
-        let out = try AtomicOutput(target: url, overwrite: overwrite)
-        do { try data.write(to: out.temporary) } catch { out.discard(); throw MediaError.encodeFailed(url.path, reason: error.localizedDescription) }
-        try out.commit()
-    }
 
     public static func writeManifest(_ entries: [ManifestEntry], to folder: URL, overwrite: Bool) throws {
-        try atomicWrite(try encoder().encode(Manifest(entries: entries)), to: folder.appendingPathComponent("manifest.json"), overwrite: overwrite)
+        try AtomicOutput.write(try encoder().encode(Manifest(entries: entries)), to: folder.appendingPathComponent("manifest.json"), overwrite: overwrite)
     }
 
     /// The Samples set: single-action clips of one animal to be joined, and one

@@ -130,7 +130,7 @@ final class VideoRoundTripTests: XCTestCase {
         let url = dir.appendingPathComponent("keep.mp4")
         try Data("precious".utf8).write(to: url)
         XCTAssertThrowsError(try VideoWriter.write([patternFrame(0)], to: url, fps: 25)) { error in
-            XCTAssertEqual(error as? MediaError, .targetExists(url.path))
+            XCTAssertEqual(error as? FileError, .targetExists(url.path))
         }
         XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), "precious")
         try VideoWriter.write([patternFrame(0)], to: url, fps: 25, overwrite: true)
@@ -269,7 +269,7 @@ final class PNGTests: XCTestCase {
             let url = dir.appendingPathComponent("c\(channels).png")
             try PNG.write(img, to: url)
             XCTAssertEqual(try PNG.read(url), img)
-            XCTAssertThrowsError(try PNG.write(img, to: url)) { XCTAssertEqual($0 as? MediaError, .targetExists(url.path)) }
+            XCTAssertThrowsError(try PNG.write(img, to: url)) { XCTAssertEqual($0 as? FileError, .targetExists(url.path)) }
         }
     }
 

@@ -28,9 +28,9 @@ public struct Subprocess {
     @discardableResult
     public static func run(_ arguments: [String], timeout: Double = 120, captureOutput: Bool = true,
                            environment: [String: String]? = nil) throws -> Result {
-        guard let program = arguments.first else { throw MediaError.encodeFailed("", reason: "empty command") }
+        guard let program = arguments.first else { throw FileError.writeFailed("", reason: "empty command") }
         var fds: [Int32] = [-1, -1]
-        if captureOutput { guard pipe(&fds) == 0 else { throw MediaError.encodeFailed(program, reason: "pipe failed") } }
+        if captureOutput { guard pipe(&fds) == 0 else { throw FileError.writeFailed(program, reason: "pipe failed") } }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -51,7 +51,7 @@ public struct Subprocess {
         if captureOutput { close(fds[1]) }
         guard rc == 0 else {
             if captureOutput { close(fds[0]) }
-            throw MediaError.encodeFailed(program, reason: "cannot start '\(program)': \(String(cString: strerror(rc)))")
+            throw FileError.writeFailed(program, reason: "cannot start '\(program)': \(String(cString: strerror(rc)))")
         }
         var output = Data()
         if captureOutput { _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK) }

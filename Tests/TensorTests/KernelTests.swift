@@ -1,0 +1,245 @@
+import Foundation
+import XCTest
+@testable import Tensor
+
+let goldensURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Goldens/ops.safetensors")
+
+/// Golden values from Tests/Reference/make_goldens.py (PyTorch 2.13, float64 maths).
+final class Goldens {
+    static let file: SafeTensorsFile = try! SafeTensorsFile(url: goldensURL)
+    static func get(_ name: String) -> [Float] { try! file.floats(name) }
+    static func shape(_ name: String) -> [Int] { file.tensor(name)!.shape }
+}
+
+/// Asserts norm-wise relative error ≤ tol (1e-4 by default).
+func assertClose(_ a: [Float], _ b: [Float], _ tol: Float = 1e-4, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, what, file: file, line: line)
+    let e = relativeError(a, b)
+    XCTAssertLessThanOrEqual(e, tol, "\(what): relative error \(e)", file: file, line: line)
+}
+
+/// Central finite differences of L = Σ g ⊙ f(x) at up to 40 coordinates, compared with `analytic`.
+func assertFiniteDifferences(x: [Float], g: [Float], analytic: [Float], h: Float = 1e-2, tol: Float = 2e-2,
+                             _ what: String, f: ([Float]) -> [Float], file: StaticString = #filePath, line: UInt = #line) {
+    var rng = SeededGenerator(seed: 99)
+    let picks = x.count <= 40 ? Array(0..<x.count) : (0..<40).map { _ in Int.random(in: 0..<x.count, using: &rng) }
+    var numeric: [Float] = [], ours: [Float] = []
+    for i in picks {
+        var xp = x, xm = x
+        xp[i] += h; xm[i] -= h
+        let lp = zip(f(xp), g).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let lm = zip(f(xm), g).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        numeric.append(Float((lp - lm) / Double(2 * h)))
+        ours.append(analytic[i])
+    }
+    let e = relativeError(ours, numeric)
+    XCTAssertLessThanOrEqual(e, tol, "\(what): finite-difference relative error \(e)", file: file, line: line)
+}
+
+struct SeededGenerator: RandomNumberGenerator {
+    var s: UInt64
+    init(seed: UInt64) { s = seed }
+    mutating func next() -> UInt64 {
+        s &+= 0x9E3779B97F4A7C15
+        var z = s
+        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        return z ^ (z >> 31)
+    }
+}
+
+final class KernelTests: XCTestCase {
+    let ws = Workspace()
+
+    // MARK: linear
+    func linear(_ x: [Float], _ w: [Float], _ b: [Float], rows: Int, i: Int, o: Int) -> [Float] {
+        var y = [Float](repeating: 0, count: rows * o)
+        linearForward(out: &y, inp: x, weight: w, bias: b, rows: rows, inDim: i, outDim: o)
+        return y
+    }
+
+    func testLinear() {
+        let x = Goldens.get("linear.x"), w = Goldens.get("linear.w"), b = Goldens.get("linear.b"), g = Goldens.get("linear.dout")
+        let y = linear(x, w, b, rows: 5, i: 7, o: 6)
+        assertClose(y, Goldens.get("linear.out"), 1e-5, "linear out")
+        var dx = [Float](repeating: 0, count: x.count), dw = [Float](repeating: 0, count: w.count), db = [Float](repeating: 0, count: 6)
+        linearBackward(dinp: &dx, dweight: &dw, dbias: &db, dout: g, inp: x, weight: w, rows: 5, inDim: 7, outDim: 6)
+        assertClose(dx, Goldens.get("linear.dx"), 1e-5, "linear dx")
+        assertClose(dw, Goldens.get("linear.dw"), 1e-5, "linear dw")
+        assertClose(db, Goldens.get("linear.db"), 1e-5, "linear db")
+        assertFiniteDifferences(x: x, g: g, analytic: dx, "linear dx") { self.linear($0, w, b, rows: 5, i: 7, o: 6) }
+        assertFiniteDifferences(x: w, g: g, analytic: dw, "linear dw") { self.linear(x, $0, b, rows: 5, i: 7, o: 6) }
+    }
+
+    // MARK: conv2d
+    func checkConv(_ name: String, _ s: Conv2dShape) {
+        let x = Goldens.get("\(name).x"), w = Goldens.get("\(name).w"), b = Goldens.get("\(name).b"), g = Goldens.get("\(name).dout")
+        func fwd(_ x: [Float], _ w: [Float]) -> [Float] {
+            var y = [Float](repeating: 0, count: s.batch * s.outChannels * s.outHeight * s.outWidth)
+            conv2dForward(out: &y, inp: x, weight: w, bias: b, shape: s, workspace: ws)
+            return y
+        }
+        XCTAssertEqual(Goldens.shape("\(name).out"), [s.batch, s.outChannels, s.outHeight, s.outWidth])
+        assertClose(fwd(x, w), Goldens.get("\(name).out"), 1e-5, "\(name) out")
+        var dx = [Float](repeating: 0, count: x.count), dw = [Float](repeating: 0, count: w.count), db = [Float](repeating: 0, count: b.count)
+        conv2dBackward(dinp: &dx, dweight: &dw, dbias: &db, dout: g, inp: x, weight: w, shape: s, workspace: ws)
+        assertClose(dx, Goldens.get("\(name).dx"), 1e-5, "\(name) dx")
+        assertClose(dw, Goldens.get("\(name).dw"), 1e-5, "\(name) dw")
+        assertClose(db, Goldens.get("\(name).db"), 1e-5, "\(name) db")
+        assertFiniteDifferences(x: x, g: g, analytic: dx, "\(name) dx") { fwd($0, w) }
+        assertFiniteDifferences(x: w, g: g, analytic: dw, "\(name) dw") { fwd(x, $0) }
+    }
+
+    func testConv3x3() { checkConv("conv3x3", Conv2dShape(batch: 2, inChannels: 3, height: 6, width: 5, outChannels: 4, kernel: 3, padding: 1)) }
+    func testStridedConvDownsample() { checkConv("conv_s2", Conv2dShape(batch: 2, inChannels: 3, height: 7, width: 6, outChannels: 4, kernel: 3, stride: 2, padding: 1)) }
+    func testPointwiseConv() { checkConv("conv1x1", Conv2dShape(batch: 2, inChannels: 4, height: 3, width: 3, outChannels: 5, kernel: 1, padding: 0)) }
+
+    // MARK: temporal conv
+    func testTemporalConv() {
+        let s = TemporalConvShape(batch: 2, frames: 5, inChannels: 3, outChannels: 4, pixels: 4)
+        let x = Goldens.get("tconv.x"), w = Goldens.get("tconv.w"), b = Goldens.get("tconv.b"), g = Goldens.get("tconv.dout")
+        func fwd(_ x: [Float], _ w: [Float]) -> [Float] {
+            var y = [Float](repeating: 0, count: 2 * 5 * 4 * 4)
+            temporalConvForward(out: &y, inp: x, weight: w, bias: b, shape: s, workspace: ws)
+            return y
+        }
+        assertClose(fwd(x, w), Goldens.get("tconv.out"), 1e-5, "tconv out")
+        var dx = [Float](repeating: 0, count: x.count), dw = [Float](repeating: 0, count: w.count), db = [Float](repeating: 0, count: 4)
+        temporalConvBackward(dinp: &dx, dweight: &dw, dbias: &db, dout: g, inp: x, weight: w, shape: s, workspace: ws)
+        assertClose(dx, Goldens.get("tconv.dx"), 1e-5, "tconv dx")
+        assertClose(dw, Goldens.get("tconv.dw"), 1e-5, "tconv dw")
+        assertClose(db, Goldens.get("tconv.db"), 1e-5, "tconv db")
+        assertFiniteDifferences(x: x, g: g, analytic: dx, "tconv dx") { fwd($0, w) }
+        assertFiniteDifferences(x: w, g: g, analytic: dw, "tconv dw") { fwd(x, $0) }
+    }
+
+    // MARK: norms
+    func testGroupNorm() {
+        let x = Goldens.get("groupnorm.x"), w = Goldens.get("groupnorm.w"), b = Goldens.get("groupnorm.b"), g = Goldens.get("groupnorm.dout")
+        var mean = [Float](repeating: 0, count: 6), rstd = [Float](repeating: 0, count: 6)
+        func fwd(_ x: [Float], _ w: [Float]) -> [Float] {
+            var y = [Float](repeating: 0, count: x.count)
+            groupNormForward(out: &y, mean: &mean, rstd: &rstd, inp: x, weight: w, bias: b, n: 2, channels: 6, pixels: 5, groups: 3)
+            return y
+        }
+        assertClose(fwd(x, w), Goldens.get("groupnorm.out"), 1e-5, "groupnorm out")
+        var dx = [Float](repeating: 0, count: x.count), dw = [Float](repeating: 0, count: 6), db = [Float](repeating: 0, count: 6)
+        groupNormBackward(dinp: &dx, dweight: &dw, dbias: &db, dout: g, inp: x, weight: w, mean: mean, rstd: rstd, n: 2, channels: 6, pixels: 5, groups: 3)
+        assertClose(dx, Goldens.get("groupnorm.dx"), 1e-4, "groupnorm dx")
+        assertClose(dw, Goldens.get("groupnorm.dw"), 1e-5, "groupnorm dw")
+        assertClose(db, Goldens.get("groupnorm.db"), 1e-5, "groupnorm db")
+        assertFiniteDifferences(x: x, g: g, analytic: dx, h: 3e-3, "groupnorm dx") { fwd($0, w) }
+    }
+
+    func testLayerNorm() {
+        let x = Goldens.get("layernorm.x"), w = Goldens.get("layernorm.w"), b = Goldens.get("layernorm.b"), g = Goldens.get("layernorm.dout")
+        var mean = [Float](repeating: 0, count: 4), rstd = [Float](repeating: 0, count: 4)
+        func fwd(_ x: [Float]) -> [Float] {
+            var y = [Float](repeating: 0, count: x.count)
+            layerNormForward(out: &y, mean: &mean, rstd: &rstd, inp: x, weight: w, bias: b, rows: 4, dim: 8)
+            return y
+        }
+        assertClose(fwd(x), Goldens.get("layernorm.out"), 1e-5, "layernorm out")
+        var dx = [Float](repeating: 0, count: x.count), dw = [Float](repeating: 0, count: 8), db = [Float](repeating: 0, count: 8)
+        layerNormBackward(dinp: &dx, dweight: &dw, dbias: &db, dout: g, inp: x, weight: w, mean: mean, rstd: rstd, rows: 4, dim: 8)
+        assertClose(dx, Goldens.get("layernorm.dx"), 1e-4, "layernorm dx")
+        assertClose(dw, Goldens.get("layernorm.dw"), 1e-5, "layernorm dw")
+        assertClose(db, Goldens.get("layernorm.db"), 1e-5, "layernorm db")
+        assertFiniteDifferences(x: x, g: g, analytic: dx, h: 3e-3, "layernorm dx") { fwd($0) }
+    }
+
+    // MARK: activations
+    func testSiLUAndGELU() {
+        for (name, fwd, bwd) in [("silu", siluForward, siluBackward), ("gelu", geluForward, geluBackward)] {
+            let x = Goldens.get("\(name).x"), g = Goldens.get("\(name).dout")
+            func f(_ x: [Float]) -> [Float] { var y = [Float](repeating: 0, count: x.count); fwd(&y, x, x.count); return y }
+            assertClose(f(x), Goldens.get("\(name).out"), 1e-6, "\(name) out")
+            var dx = [Float](repeating: 0, count: x.count)
+            bwd(&dx, g, x, x.count)
+            assertClose(dx, Goldens.get("\(name).dx"), 1e-5, "\(name) dx")
+            assertFiniteDifferences(x: x, g: g, analytic: dx, h: 1e-3, "\(name) dx", f: f)
+        }
+    }
+
+    func testSoftmax() {
+        let x = Goldens.get("softmax.x"), g = Goldens.get("softmax.dout")
+        func f(_ x: [Float]) -> [Float] { var y = [Float](repeating: 0, count: x.count); softmaxForward(out: &y, inp: x, rows: 3, dim: 7); return y }
+        let y = f(x)
+        assertClose(y, Goldens.get("softmax.out"), 1e-6, "softmax out")
+        var dx = [Float](repeating: 0, count: x.count)
+        softmaxBackward(dinp: &dx, dout: g, out: y, rows: 3, dim: 7)
+        assertClose(dx, Goldens.get("softmax.dx"), 1e-5, "softmax dx")
+        assertFiniteDifferences(x: x, g: g, analytic: dx, h: 1e-3, "softmax dx", f: f)
+    }
+
+    // MARK: attention
+    func testMultiHeadAttention() {
+        let s = AttentionShape(batch: 2, queries: 5, keys: 6, heads: 2, headDim: 4)
+        let q = Goldens.get("attention.q"), k = Goldens.get("attention.k"), v = Goldens.get("attention.v"), g = Goldens.get("attention.dout")
+        var probs = [Float](repeating: 0, count: s.probabilities)
+        func fwd(_ q: [Float], _ k: [Float], _ v: [Float]) -> [Float] {
+            var y = [Float](repeating: 0, count: 2 * 5 * 8)
+            attentionForward(out: &y, probs: &probs, q: q, k: k, v: v, shape: s)
+            return y
+        }
+        assertClose(fwd(q, k, v), Goldens.get("attention.out"), 1e-5, "attention out")
+        var dq = [Float](repeating: 0, count: q.count), dk = [Float](repeating: 0, count: k.count), dv = [Float](repeating: 0, count: v.count)
+        attentionBackward(dq: &dq, dk: &dk, dv: &dv, dout: g, probs: probs, q: q, k: k, v: v, shape: s, workspace: ws)
+        assertClose(dq, Goldens.get("attention.dq"), 1e-5, "attention dq")
+        assertClose(dk, Goldens.get("attention.dk"), 1e-5, "attention dk")
+        assertClose(dv, Goldens.get("attention.dv"), 1e-5, "attention dv")
+        assertFiniteDifferences(x: q, g: g, analytic: dq, h: 3e-3, "attention dq") { fwd($0, k, v) }
+        assertFiniteDifferences(x: k, g: g, analytic: dk, h: 3e-3, "attention dk") { fwd(q, $0, v) }
+        assertFiniteDifferences(x: v, g: g, analytic: dv, h: 3e-3, "attention dv") { fwd(q, k, $0) }
+    }
+
+    // MARK: layout and misc
+    func testUpsampleConcatSinusoidAndMaskedMSE() {
+        let x = Goldens.get("upsample.x"), g = Goldens.get("upsample.dout")
+        var y = [Float](repeating: 0, count: x.count * 4)
+        upsample2xForward(out: &y, inp: x, planes: 6, height: 3, width: 4)
+        XCTAssertEqual(y, Goldens.get("upsample.out"))
+        var dx = [Float](repeating: 0, count: x.count)
+        upsample2xBackward(dinp: &dx, dout: g, planes: 6, height: 3, width: 4)
+        assertClose(dx, Goldens.get("upsample.dx"), 1e-6, "upsample dx")
+
+        let a = Goldens.get("concat.a"), c = Goldens.get("concat.c"), gc = Goldens.get("concat.dout")
+        var cat = [Float](repeating: 0, count: a.count + c.count)
+        concatChannelsForward(out: &cat, a: a, b: c, n: 2, channelsA: 2, channelsB: 3, pixels: 5)
+        XCTAssertEqual(cat, Goldens.get("concat.out"))
+        var da = [Float](repeating: 0, count: a.count), dc = [Float](repeating: 0, count: c.count)
+        concatChannelsBackward(da: &da, db: &dc, dout: gc, n: 2, channelsA: 2, channelsB: 3, pixels: 5)
+        XCTAssertEqual(da, Goldens.get("concat.da"))
+        XCTAssertEqual(dc, Goldens.get("concat.dc"))
+
+        let t = Goldens.get("sinusoid.x"), gs = Goldens.get("sinusoid.dout")
+        var emb = [Float](repeating: 0, count: 24)
+        sinusoidalEmbeddingForward(out: &emb, values: t, count: 3, dim: 8)
+        assertClose(emb, Goldens.get("sinusoid.out"), 1e-5, "sinusoid out")
+        var dt = [Float](repeating: 0, count: 3)
+        sinusoidalEmbeddingBackward(dvalues: &dt, dout: gs, values: t, count: 3, dim: 8)
+        assertClose(dt, Goldens.get("sinusoid.dx"), 1e-4, "sinusoid dx")
+
+        let p = Goldens.get("mse.pred"), tg = Goldens.get("mse.target"), m = Goldens.get("mse.mask")
+        var dp = [Float](repeating: 0, count: p.count)
+        let loss = maskedMSEForwardBackward(dpred: &dp, pred: p, target: tg, mask: m, perFrame: 6)
+        XCTAssertEqual(loss, Goldens.get("mse.loss")[0], accuracy: 1e-6)
+        assertClose(dp, Goldens.get("mse.dpred"), 1e-6, "mse dpred")
+        XCTAssertEqual(Array(dp[6..<12]), [Float](repeating: 0, count: 6), "masked frame gets no gradient")
+    }
+
+    func testPermuteAndItsInverse() {
+        let shape = [2, 3, 4, 5]
+        let x = (0..<120).map(Float.init)
+        let perm = [0, 3, 1, 2]
+        var y = [Float](repeating: 0, count: 120)
+        permute4(out: &y, inp: x, shape: shape, perm: perm)
+        // y[a][d][b][c] = x[a][b][c][d]
+        let yIndex: Int = ((1 * 5 + 4) * 3 + 2) * 4 + 3
+        let xIndex: Int = ((1 * 3 + 2) * 4 + 3) * 5 + 4
+        XCTAssertEqual(y[yIndex], x[xIndex])
+        var back = [Float](repeating: 0, count: 120)
+        permute4(out: &back, inp: y, shape: perm.map { shape[$0] }, perm: inversePermutation(perm))
+        XCTAssertEqual(back, x)
+    }
+}
