@@ -95,7 +95,7 @@ final class OptimAndFileTests: XCTestCase {
     }
 
     func testSafeTensorsRoundTripAndPyTorchCheckFile() throws {
-        let ramp = (0..<60).map { Float(($0 * 37) % 101) / 7 - 3 }
+        let ramp = (0..<60).map { Float(($0 * 37) % 101) / 8 - 3 }
         // Left in /tmp on purpose: `make_goldens.py --check /tmp/mavin-check.safetensors` loads it in PyTorch.
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-check.safetensors")
         try SafeTensorsFile.write([("check.ramp", Tensor(shape: [3, 4, 5], data: ramp)), ("check.empty", Tensor(shape: [0], data: []))],
