@@ -19,6 +19,7 @@ let package = Package(
         .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses", providers: [.apt(["libncurses-dev"])]),
         .target(name: "CShim", dependencies: ["CFFmpeg", "CNcurses"],
+                cSettings: [.unsafeFlags(["-O2", "-ffast-math"])],
                 linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("ncursesw"), .linkedLibrary("avutil")]),
         .target(name: "Core"),
         .target(name: "Tensor", dependencies: ["CShim", "Core"]),

@@ -91,3 +91,50 @@ int mavin_a_reverse(void) { return (int)A_REVERSE; }
 int mavin_a_dim(void) { return (int)A_DIM; }
 int mavin_color_pair(int n) { return (int)COLOR_PAIR(n); }
 void mavin_keypad_on(void) { keypad(stdscr, TRUE); }
+
+// exp as 2^k * e^r: k = round(x*log2(e)), r reduced with a two-part ln 2 (Cody-Waite),
+// e^r by its degree-6 Taylor polynomial (|r| <= ln2/2, relative error < 2e-7).
+// Written branch-free so the compiler vectorises it; target_clones picks the widest
+// instruction set the CPU has when the library loads.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+float mavin_exp_shifted_sum(float *y, const float *x, int n, float shift) {
+    float sum = 0.0f;
+    for (int i = 0; i < n; i++) {
+        float v = x[i] - shift;
+        v = v < -87.0f ? -87.0f : (v > 88.0f ? 88.0f : v);
+        float k = __builtin_rintf(v * 1.44269504088896341f);
+        float r = v - k * 0.693145751953125f - k * 1.42860682030941723e-06f;
+        float p = 1.0f / 720.0f;
+        p = p * r + 1.0f / 120.0f;
+        p = p * r + 1.0f / 24.0f;
+        p = p * r + 1.0f / 6.0f;
+        p = p * r + 0.5f;
+        p = p * r + 1.0f;
+        p = p * r + 1.0f;
+        int bits = ((int)k + 127) << 23;
+        float scale;
+        __builtin_memcpy(&scale, &bits, 4);
+        float e = p * scale;
+        y[i] = e;
+        sum += e;
+    }
+    return sum;
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+static float row_max(const float *x, int n) {
+    float m = -__builtin_inff();
+    for (int i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+    return m;
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+static void row_scale(float *y, int n, float s) {
+    for (int i = 0; i < n; i++) y[i] *= s;
+}
+
+void mavin_softmax_row(float *y, const float *x, int n) {
+    float m = row_max(x, n);
+    float s = mavin_exp_shifted_sum(y, x, n, m);
+    row_scale(y, n, 1.0f / s);
+}

@@ -1,3 +1,4 @@
+import CShim
 import Foundation
 
 /// SiLU: x·σ(x).
@@ -35,12 +36,7 @@ public func softmaxForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<
 }
 
 @inline(__always) func softmaxRow(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
-    var m = -Float.infinity
-    for i in 0..<n { m = max(m, x[i]) }
-    var s: Float = 0
-    for i in 0..<n { let e = exp(x[i] - m); y[i] = e; s += e }
-    let inv = 1 / s
-    for i in 0..<n { y[i] *= inv }
+    mavin_softmax_row(y, x, Int32(n))
 }
 
 /// dinp += y ⊙ (dout − Σ dout·y), per row.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The geometry of a 2D convolution over a batch of images (frames as batch).
 public struct Conv2dShape: Sendable, Equatable {
     public var batch: Int, inChannels: Int, height: Int, width: Int
@@ -14,15 +16,13 @@ public struct Conv2dShape: Sendable, Equatable {
     var outPixels: Int { outHeight * outWidth }
     var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
     public var flops: Double { 2 * Double(batch * outChannels * outPixels * patch) }
-
-    /// Images per GEMM so that the column buffer stays below ~32 MB.
-    var chunk: Int { max(1, min(batch, (8 << 20) / max(1, patch * outPixels))) }
 }
 
-/// Unfolds `count` images into columns [patch, count·outPixels].
+/// Unfolds `count` consecutive images into columns [patch, count·outPixels] (single-threaded:
+/// callers parallelise over image chunks so each column block stays in cache).
 private func im2col(_ col: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ s: Conv2dShape, count: Int) {
     let hw = s.height * s.width, op = s.outPixels, cols = count * op
-    parallelFor(s.patch, minimumPerThread: 4) { row in
+    for row in 0..<s.patch {
         let c = row / (s.kernel * s.kernel), ky = (row / s.kernel) % s.kernel, kx = row % s.kernel
         let dst = col + row * cols
         for n in 0..<count {
@@ -31,40 +31,23 @@ private func im2col(_ col: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Flo
             for oy in 0..<s.outHeight {
                 let iy = oy * s.stride - s.padding + ky
                 if iy < 0 || iy >= s.height {
-                    for _ in 0..<s.outWidth { dst[o] = 0; o += 1 }
+                    (dst + o).update(repeating: 0, count: s.outWidth)
+                    o += s.outWidth
                     continue
                 }
                 let srow = src + iy * s.width
-                for ox in 0..<s.outWidth {
-                    let ix = ox * s.stride - s.padding + kx
-                    dst[o] = (ix >= 0 && ix < s.width) ? srow[ix] : 0
-                    o += 1
-                }
-            }
-        }
-    }
-}
-
-/// Folds columns back, accumulating into dinp.
-private func col2imAdd(_ dinp: UnsafeMutablePointer<Float>, _ col: UnsafePointer<Float>, _ s: Conv2dShape, count: Int) {
-    let hw = s.height * s.width, op = s.outPixels, cols = count * op
-    // One thread per input channel: rows of the same channel write the same pixels.
-    parallelFor(s.inChannels) { c in
-        for ky in 0..<s.kernel {
-            for kx in 0..<s.kernel {
-                let src = col + ((c * s.kernel + ky) * s.kernel + kx) * cols
-                for n in 0..<count {
-                    let dst = dinp + (n * s.inChannels + c) * hw
-                    var o = n * op
-                    for oy in 0..<s.outHeight {
-                        let iy = oy * s.stride - s.padding + ky
-                        if iy < 0 || iy >= s.height { o += s.outWidth; continue }
-                        let drow = dst + iy * s.width
-                        for ox in 0..<s.outWidth {
-                            let ix = ox * s.stride - s.padding + kx
-                            if ix >= 0 && ix < s.width { drow[ix] += src[o] }
-                            o += 1
-                        }
+                if s.stride == 1 {
+                    // Interior run copied at once; only the padded edges are special.
+                    let lo = max(0, s.padding - kx), hi = min(s.outWidth, s.width + s.padding - kx)
+                    for ox in 0..<lo { dst[o + ox] = 0 }
+                    if hi > lo { (dst + o + lo).update(from: srow + lo - s.padding + kx, count: hi - lo) }
+                    for ox in max(hi, lo)..<s.outWidth { dst[o + ox] = 0 }
+                    o += s.outWidth
+                } else {
+                    for ox in 0..<s.outWidth {
+                        let ix = ox * s.stride - s.padding + kx
+                        dst[o] = (ix >= 0 && ix < s.width) ? srow[ix] : 0
+                        o += 1
                     }
                 }
             }
@@ -72,37 +55,94 @@ private func col2imAdd(_ dinp: UnsafeMutablePointer<Float>, _ col: UnsafePointer
     }
 }
 
-/// out [N, Cout, Ho, Wo] = conv(inp [N, Cin, H, W], weight [Cout, Cin, k, k]) + bias, im2col + one sgemm per chunk of images.
+/// Folds columns back, accumulating into dinp (single-threaded, like im2col).
+private func col2imAdd(_ dinp: UnsafeMutablePointer<Float>, _ col: UnsafePointer<Float>, _ s: Conv2dShape, count: Int) {
+    let hw = s.height * s.width, op = s.outPixels, cols = count * op
+    for row in 0..<s.patch {
+        let c = row / (s.kernel * s.kernel), ky = (row / s.kernel) % s.kernel, kx = row % s.kernel
+        let src = col + row * cols
+        for n in 0..<count {
+            let dst = dinp + (n * s.inChannels + c) * hw
+            var o = n * op
+            for oy in 0..<s.outHeight {
+                let iy = oy * s.stride - s.padding + ky
+                if iy < 0 || iy >= s.height { o += s.outWidth; continue }
+                let drow = dst + iy * s.width
+                for ox in 0..<s.outWidth {
+                    let ix = ox * s.stride - s.padding + kx
+                    if ix >= 0 && ix < s.width { drow[ix] += src[o] }
+                    o += 1
+                }
+            }
+        }
+    }
+}
+
+/// Splits the batch into chunks of images processed by one worker each, with
+/// OpenBLAS single-threaded meanwhile: small GEMMs on cache-resident columns beat
+/// one big multi-threaded GEMM on columns that spill to memory.
+private struct ConvPlan {
+    let batch: Int
+    let imagesPerChunk: Int
+    let chunks: Int
+    let workers: Int
+
+    init(_ s: Conv2dShape) {
+        // At least 256 columns per GEMM, at most ~2 MB of columns.
+        let perImage = max(1, s.patch * s.outPixels)
+        var k = max(1, (256 + s.outPixels - 1) / s.outPixels)
+        k = max(1, min(k, (1 << 19) / perImage, s.batch))
+        batch = s.batch
+        imagesPerChunk = k
+        chunks = (s.batch + k - 1) / k
+        workers = min(kernelWorkers, chunks)
+    }
+
+    /// Runs body(worker, firstImage, count) over all chunks.
+    func run(_ body: (Int, Int, Int) -> Void) {
+        forEachWithSerialBLAS(items: chunks, workers: workers) { w, c in
+            let n0 = c * imagesPerChunk
+            body(w, n0, min(imagesPerChunk, batch - n0))
+        }
+    }
+}
+
+/// out [N, Cout, Ho, Wo] = conv(inp [N, Cin, H, W], weight [Cout, Cin, k, k]) + bias (im2col + sgemm per image chunk).
 public func conv2dForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                           weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                           shape s: Conv2dShape, workspace ws: Workspace) {
-    let op = s.outPixels
-    if s.isPointwise {
-        // 1×1: a GEMM per image straight from the input.
-        for n in 0..<s.batch {
-            let o = out + n * s.outChannels * op
-            BLAS.sgemm(m: s.outChannels, n: op, k: s.inChannels, a: weight, lda: s.inChannels,
-                       b: inp + n * s.inChannels * op, ldb: op, c: o, ldc: op)
-            if let bias { for c in 0..<s.outChannels { let row = o + c * op; let b = bias[c]; for i in 0..<op { row[i] += b } } }
+    let op = s.outPixels, hw = s.height * s.width
+    let plan = ConvPlan(s)
+    let k = plan.imagesPerChunk
+    let cols = (0..<plan.workers).map { ws.buffer(30 + $0, s.patch * k * op) }
+    let tmps = (0..<plan.workers).map { ws.buffer(40 + $0, k > 1 ? s.outChannels * k * op : 1) }
+    plan.run { w, n0, count in
+        let n = count * op
+        let src: UnsafePointer<Float>
+        if s.isPointwise && count == 1 {
+            src = inp + n0 * s.inChannels * hw
+        } else if s.isPointwise {
+            // [count, Cin, op] → [Cin, count·op]
+            for i in 0..<count { for c in 0..<s.inChannels { (cols[w] + c * n + i * op).update(from: inp + ((n0 + i) * s.inChannels + c) * hw, count: op) } }
+            src = UnsafePointer(cols[w])
+        } else {
+            im2col(cols[w], inp + n0 * s.inChannels * hw, s, count: count)
+            src = UnsafePointer(cols[w])
         }
-        return
-    }
-    var n0 = 0
-    while n0 < s.batch {
-        let count = min(s.chunk, s.batch - n0)
-        let cols = count * op
-        let col = ws.buffer(0, s.patch * cols)
-        let tmp = ws.buffer(1, s.outChannels * cols)
-        im2col(col, inp + n0 * s.inChannels * s.height * s.width, s, count: count)
-        BLAS.sgemm(m: s.outChannels, n: cols, k: s.patch, a: weight, lda: s.patch, b: col, ldb: cols, c: tmp, ldc: cols)
-        // [Cout, count·op] → [count, Cout, op], adding the bias.
-        parallelFor(count * s.outChannels) { j in
-            let n = j / s.outChannels, c = j % s.outChannels
-            let src = tmp + c * cols + n * op, dst = out + ((n0 + n) * s.outChannels + c) * op
-            let b = bias?[c] ?? 0
-            for i in 0..<op { dst[i] = src[i] + b }
+        let dst = count == 1 ? out + n0 * s.outChannels * op : tmps[w]
+        BLAS.sgemm(m: s.outChannels, n: n, k: s.patch, a: weight, lda: s.patch, b: src, ldb: n, c: dst, ldc: n)
+        for i in 0..<count {
+            for c in 0..<s.outChannels {
+                let o = out + ((n0 + i) * s.outChannels + c) * op
+                let b = bias?[c] ?? 0
+                if count == 1 {
+                    if bias != nil { for j in 0..<op { o[j] += b } }
+                } else {
+                    let t = dst + c * n + i * op
+                    for j in 0..<op { o[j] = t[j] + b }
+                }
+            }
         }
-        n0 += count
     }
 }
 
@@ -110,7 +150,7 @@ public func conv2dForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<F
 public func conv2dBackward(dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?,
                            dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                            shape s: Conv2dShape, workspace ws: Workspace) {
-    let op = s.outPixels
+    let op = s.outPixels, hw = s.height * s.width
     if let dbias {
         for n in 0..<s.batch {
             for c in 0..<s.outChannels {
@@ -121,35 +161,36 @@ public func conv2dBackward(dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMu
             }
         }
     }
-    if s.isPointwise {
-        for n in 0..<s.batch {
-            let d = dout + n * s.outChannels * op, x = inp + n * s.inChannels * op
-            BLAS.sgemm(transB: true, m: s.outChannels, n: s.inChannels, k: op, a: d, lda: op, b: x, ldb: op, beta: 1, c: dweight, ldc: s.inChannels)
-            if let dinp {
-                BLAS.sgemm(transA: true, m: s.inChannels, n: op, k: s.outChannels, a: weight, lda: s.inChannels, b: d, ldb: op,
-                           beta: 1, c: dinp + n * s.inChannels * op, ldc: op)
-            }
+    let plan = ConvPlan(s)
+    let k = plan.imagesPerChunk
+    let nw = s.outChannels * s.patch
+    let cols = (0..<plan.workers).map { ws.buffer(30 + $0, s.patch * k * op) }
+    let dmats = (0..<plan.workers).map { ws.buffer(40 + $0, s.outChannels * k * op) }
+    let dcols = (0..<plan.workers).map { ws.buffer(50 + $0, s.patch * k * op) }
+    let dws = (0..<plan.workers).map { ws.buffer(60 + $0, nw) }
+    for p in dws { p.update(repeating: 0, count: nw) }
+    plan.run { w, n0, count in
+        let n = count * op
+        let col = cols[w], dmat = dmats[w]
+        if s.isPointwise {
+            for i in 0..<count { for c in 0..<s.inChannels { (col + c * n + i * op).update(from: inp + ((n0 + i) * s.inChannels + c) * hw, count: op) } }
+        } else {
+            im2col(col, inp + n0 * s.inChannels * hw, s, count: count)
         }
-        return
+        // dout chunk [count, Cout, op] → [Cout, count·op]
+        for i in 0..<count { for c in 0..<s.outChannels { (dmat + c * n + i * op).update(from: dout + ((n0 + i) * s.outChannels + c) * op, count: op) } }
+        BLAS.sgemm(transB: true, m: s.outChannels, n: s.patch, k: n, a: dmat, lda: n, b: col, ldb: n, beta: 1, c: dws[w], ldc: s.patch)
+        guard let dinp else { return }
+        let dcol = dcols[w]
+        BLAS.sgemm(transA: true, m: s.patch, n: n, k: s.outChannels, a: weight, lda: s.patch, b: dmat, ldb: n, c: dcol, ldc: n)
+        if s.isPointwise {
+            for i in 0..<count { for c in 0..<s.inChannels {
+                let d = dinp + ((n0 + i) * s.inChannels + c) * hw, src = dcol + c * n + i * op
+                for j in 0..<op { d[j] += src[j] }
+            } }
+        } else {
+            col2imAdd(dinp + n0 * s.inChannels * hw, dcol, s, count: count)
+        }
     }
-    var n0 = 0
-    while n0 < s.batch {
-        let count = min(s.chunk, s.batch - n0)
-        let cols = count * op
-        let col = ws.buffer(0, s.patch * cols)
-        let dmat = ws.buffer(1, s.outChannels * cols)
-        im2col(col, inp + n0 * s.inChannels * s.height * s.width, s, count: count)
-        // dout chunk [count, Cout, op] → [Cout, count·op].
-        parallelFor(count * s.outChannels) { j in
-            let n = j / s.outChannels, c = j % s.outChannels
-            (dmat + c * cols + n * op).update(from: dout + ((n0 + n) * s.outChannels + c) * op, count: op)
-        }
-        BLAS.sgemm(transB: true, m: s.outChannels, n: s.patch, k: cols, a: dmat, lda: cols, b: col, ldb: cols, beta: 1, c: dweight, ldc: s.patch)
-        if let dinp {
-            let dcol = ws.buffer(2, s.patch * cols)
-            BLAS.sgemm(transA: true, m: s.patch, n: cols, k: s.outChannels, a: weight, lda: s.patch, b: dmat, ldb: cols, c: dcol, ldc: cols)
-            col2imAdd(dinp + n0 * s.inChannels * s.height * s.width, dcol, s, count: count)
-        }
-        n0 += count
-    }
+    for p in dws { for i in 0..<nw { dweight[i] += p[i] } }
 }

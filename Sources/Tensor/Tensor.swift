@@ -70,3 +70,25 @@ public func parallelFor(_ n: Int, minimumPerThread: Int = 1, _ body: (Int) -> Vo
         for i in lo..<hi { body(i) }
     }
 }
+
+/// Runs `body(worker, item)` for every item, spread over the cores with OpenBLAS
+/// single-threaded meanwhile: many small GEMMs on cache-resident data in parallel
+/// beat the same GEMMs one after another on two BLAS threads.
+/// `worker` (0..<workers) indexes per-worker scratch buffers.
+public func forEachWithSerialBLAS(items: Int, workers: Int, _ body: (Int, Int) -> Void) {
+    let workers = max(1, min(workers, items))
+    if workers == 1 {
+        for i in 0..<items { body(0, i) }
+        return
+    }
+    let saved = BLAS.threads
+    BLAS.threads = 1
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        var i = w
+        while i < items { body(w, i); i += workers }
+    }
+    BLAS.threads = saved
+}
+
+/// How many workers the parallel kernels use.
+public var kernelWorkers: Int { ProcessInfo.processInfo.activeProcessorCount }

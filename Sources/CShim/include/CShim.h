@@ -36,3 +36,9 @@ int mavin_a_dim(void);
 int mavin_color_pair(int n);
 void mavin_keypad_on(void);
 #endif
+
+// ---- Vector maths (compiled for AVX-512, AVX2 and baseline; chosen at load) ----
+// y[i] = exp(x[i] - shift); returns the sum. y may alias x.
+float mavin_exp_shifted_sum(float *y, const float *x, int n, float shift);
+// In-place or out-of-place softmax of one row of n values.
+void mavin_softmax_row(float *y, const float *x, int n);
