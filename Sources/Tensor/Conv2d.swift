@@ -68,6 +68,15 @@ private func col2imAdd(_ dinp: UnsafeMutablePointer<Float>, _ col: UnsafePointer
                 let iy = oy * s.stride - s.padding + ky
                 if iy < 0 || iy >= s.height { o += s.outWidth; continue }
                 let drow = dst + iy * s.width
+                if s.stride == 1 {
+                    let lo = max(0, s.padding - kx), hi = min(s.outWidth, s.width + s.padding - kx)
+                    if hi > lo {
+                        let d = drow + lo - s.padding + kx, sr = src + o + lo
+                        for j in 0..<(hi - lo) { d[j] += sr[j] }
+                    }
+                    o += s.outWidth
+                    continue
+                }
                 for ox in 0..<s.outWidth {
                     let ix = ox * s.stride - s.padding + kx
                     if ix >= 0 && ix < s.width { drow[ix] += src[o] }
