@@ -26,6 +26,8 @@ let package = Package(
         .target(name: "Media", dependencies: ["CShim", "CFFmpeg", "CPNG", "Core"]),
         .target(name: "Synth", dependencies: ["Media"]),
         .target(name: "Metrics", dependencies: ["Tensor", "Media"]),
+        .target(name: "Diffusion", dependencies: ["Tensor", "CFFTW"]),
+        .target(name: "MavinModel", dependencies: ["Tensor", "Diffusion", "Media"]),
         .target(name: "Studio", dependencies: ["CShim", "CNcurses", "Media", "Synth"]),
         .executableTarget(name: "MavinCLI",
                           dependencies: ["Tensor", "Media", "Synth", "Metrics", "Studio",
@@ -33,6 +35,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Goldens"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Tensor"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Media"]),
+        .testTarget(name: "ModelTests", dependencies: ["MavinModel", "Diffusion", "Tensor"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,59 @@
+/// How training corrupts a window.
+public enum Masking: String, Codable, Sendable, CaseIterable {
+    /// MAVIN (§3.3): only the middle clip z^{s+1}…z^{e−1} is noised; references stay clean.
+    case consecutive
+    /// The SEINE-like alternative (ablation): each frame is corrupted independently at random.
+    case seine
+}
+
+/// One training example built from a clean latent window z₀ [L, perFrame]:
+/// the network input (noised frames where `noised`, clean elsewhere), the mask
+/// channel, the regression target, and the loss mask (noised frames only).
+public struct NoisedWindow {
+    public var input: [Float]
+    public var target: [Float]
+    public var noised: [Bool]
+    public var s: Int, e: Int
+    public var t: Int
+
+    public var infillLength: Int { e - s - 1 }
+    public var lossMask: [Float] { noised.map { $0 ? 1 : 0 } }
+    /// 1 for reference (clean) frames: the model's extra input channel.
+    public var referenceMask: [Float] { noised.map { $0 ? 0 : 1 } }
+}
+
+public enum ConsecutiveNoising {
+    public static func make<G: RandomNumberGenerator>(clean z0: UnsafePointer<Float>, frames L: Int, perFrame: Int,
+                                                      ranges: BoundaryRanges, schedule: NoiseSchedule, prediction: Prediction,
+                                                      masking: Masking = .consecutive, timestep: Int? = nil,
+                                                      using rng: inout G) -> NoisedWindow {
+        let (s, e) = ranges.sample(using: &rng)
+        let t = timestep ?? Int.random(in: 0..<schedule.steps, using: &rng)
+        var noised = [Bool](repeating: false, count: L)
+        switch masking {
+        case .consecutive:
+            for f in (s + 1)..<e { noised[f] = true }
+        case .seine:
+            // Same expected number of corrupted frames as the consecutive infill, placed anywhere.
+            let p = Double(e - s - 1) / Double(L)
+            for f in 0..<L { noised[f] = Double.random(in: 0..<1, using: &rng) < p }
+            if !noised.contains(true) { noised[Int.random(in: 0..<L, using: &rng)] = true }
+        }
+        var input = [Float](repeating: 0, count: L * perFrame)
+        var target = [Float](repeating: 0, count: L * perFrame)
+        let (a, b) = schedule.coefficients(t)
+        for f in 0..<L {
+            let base = f * perFrame
+            if noised[f] {
+                for i in 0..<perFrame {
+                    let eps = gaussian(&rng), x0 = z0[base + i]
+                    input[base + i] = a * x0 + b * eps
+                    target[base + i] = schedule.target(prediction, x0: x0, noise: eps, t: t)
+                }
+            } else {
+                for i in 0..<perFrame { input[base + i] = z0[base + i] }
+            }
+        }
+        return NoisedWindow(input: input, target: target, noised: noised, s: s, e: e, t: t)
+    }
+}

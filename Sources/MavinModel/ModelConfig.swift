@@ -1,0 +1,59 @@
+import Diffusion
+import Foundation
+
+/// Everything that fixes the network's shape and meaning; stored as JSON in the
+/// checkpoint's `__metadata__["mavin.config"]`, so a file describes itself.
+public struct ModelConfig: Codable, Equatable, Sendable {
+    public var name: String
+    /// Frame side in pixels (square frames).
+    public var resolution: Int
+    /// Window length L.
+    public var frames: Int
+    /// Codec: p×p blocks to K components.
+    public var codecPatch: Int
+    public var latentChannels: Int
+    /// U-Net channels per level (level 0 at latent resolution).
+    public var channels: [Int]
+    public var heads: Int
+    public var embeddingDim: Int
+    /// Boundary frame guidance: token width and pixel patch of the boundary encoder; nil = −BFG.
+    public var contextDim: Int?
+    public var boundaryPatch: Int
+    public var prediction: Prediction
+    public var ranges: BoundaryRanges
+    public var masking: Masking
+
+    public var latentSide: Int { resolution / codecPatch }
+    public var bfg: Bool { contextDim != nil }
+
+    public static func preset(_ name: String) -> ModelConfig? {
+        switch name {
+        case "tiny":
+            return ModelConfig(name: "tiny", resolution: 32, frames: 8, codecPatch: 8, latentChannels: 12, channels: [32, 32],
+                               heads: 2, embeddingDim: 64, contextDim: 32, boundaryPatch: 8, prediction: .v,
+                               ranges: BoundaryRanges(startLow: 1, startHigh: 2, endLow: 5, endHigh: 6), masking: .consecutive)
+        case "small":
+            return ModelConfig(name: "small", resolution: 128, frames: 16, codecPatch: 8, latentChannels: 48, channels: [64, 128],
+                               heads: 4, embeddingDim: 256, contextDim: 128, boundaryPatch: 16, prediction: .v,
+                               ranges: .standard(window: 16), masking: .consecutive)
+        default: return nil
+        }
+    }
+
+    /// A problem with the config in words, or nil.
+    public func validate() -> String? {
+        if resolution % codecPatch != 0 { return "resolution \(resolution) is not a multiple of the codec patch \(codecPatch)" }
+        if latentSide % 2 != 0 { return "latent side \(latentSide) must be even (one downsampling level)" }
+        if channels.count != 2 { return "the U-Net has exactly 2 levels; got \(channels.count)" }
+        if channels.contains(where: { $0 % heads != 0 }) { return "channels \(channels) must be divisible by heads \(heads)" }
+        if latentChannels > 3 * codecPatch * codecPatch { return "more latent channels than block values" }
+        if resolution % boundaryPatch != 0 { return "resolution must be a multiple of the boundary patch" }
+        return ranges.validate(window: frames)
+    }
+
+    public func json() -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? e.encode(self)) ?? Data(), as: UTF8.self)
+    }
+}
