@@ -61,6 +61,7 @@ final class UNetGradientTests: XCTestCase {
             }
         }
         let err = relativeError(analytic, numeric)
+        print("U-Net gradient check: relative error \(err) over \(numeric.count) coordinates, largest |grad| \(analytic.map(abs).max() ?? 0)")
         XCTAssertLessThan(err, 2e-2, "U-Net gradient relative error \(err)")
     }
 }
