@@ -138,3 +138,7 @@ void mavin_softmax_row(float *y, const float *x, int n) {
     float s = mavin_exp_shifted_sum(y, x, n, m);
     row_scale(y, n, 1.0f / s);
 }
+
+static __thread int in_worker;
+void mavin_set_in_worker(int v) { in_worker = v; }
+int mavin_in_worker(void) { return in_worker; }

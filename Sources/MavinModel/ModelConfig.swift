@@ -35,7 +35,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case "small":
             return ModelConfig(name: "small", resolution: 128, frames: 16, codecPatch: 8, latentChannels: 48, channels: [64, 128],
                                heads: 4, embeddingDim: 256, contextDim: 128, boundaryPatch: 16, prediction: .v,
-                               ranges: .standard(window: 16), masking: .consecutive)
+                               // l from 8 to 12 (triangular, peak 10): the gaps the product is evaluated on.
+                               ranges: BoundaryRanges(startLow: 1, startHigh: 3, endLow: 12, endHigh: 14), masking: .consecutive)
         default: return nil
         }
     }

@@ -145,12 +145,14 @@ public struct SafeTensorsFile {
         return Tensor(shape: t.shape, data: try floats(name))
     }
 
-    /// Serialises F32 tensors (in the order given) with string metadata.
-    public static func serialize(_ tensors: [(String, [Int], UnsafePointer<Float>)], metadata: [String: String] = [:]) throws -> Data {
+    /// Serialises F32 tensors (views, then values, in the order given) with string metadata.
+    public static func serialize(_ views: [(String, [Int], UnsafePointer<Float>)], values: [(String, Tensor)] = [],
+                                 metadata: [String: String] = [:]) throws -> Data {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
-        for (name, shape, _) in tensors {
+        let shapes = views.map { ($0.0, $0.1) } + values.map { ($0.0, $0.1.shape) }
+        for (name, shape) in shapes {
             let bytes = shape.reduce(1, *) * 4
             header[name] = ["dtype": "F32", "shape": shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
             offset += bytes
@@ -161,32 +163,24 @@ public struct SafeTensorsFile {
         var n = UInt64(json.count).littleEndian
         withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
         out.append(json)
-        for (_, shape, p) in tensors {
-            let count = shape.reduce(1, *)
+        func append(_ p: UnsafePointer<Float>, _ count: Int) {
             #if _endian(little)
             out.append(UnsafeBufferPointer(start: p, count: count))
             #else
             for i in 0..<count { var b = p[i].bitPattern.littleEndian; withUnsafeBytes(of: &b) { out.append(contentsOf: $0) } }
             #endif
         }
+        for (_, shape, p) in views { append(p, shape.reduce(1, *)) }
+        for (_, t) in values { t.data.withUnsafeBufferPointer { if let b = $0.baseAddress { append(b, t.count) } } }
         return out
+    }
+
+    public static func serialize(_ tensors: [(String, Tensor)], metadata: [String: String] = [:]) throws -> Data {
+        try serialize([], values: tensors, metadata: metadata)
     }
 
     public static func write(_ tensors: [(String, [Int], UnsafePointer<Float>)], metadata: [String: String] = [:], to url: URL, overwrite: Bool) throws {
         try AtomicOutput.write(try serialize(tensors, metadata: metadata), to: url, overwrite: overwrite)
-    }
-
-    /// Convenience for tensors held as values.
-    public static func serialize(_ tensors: [(String, Tensor)], metadata: [String: String] = [:]) throws -> Data {
-        var holders: [UnsafeMutablePointer<Float>] = []
-        defer { holders.forEach { $0.deallocate() } }
-        let views: [(String, [Int], UnsafePointer<Float>)] = tensors.map { name, t in
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, t.count))
-            p.update(from: t.data, count: t.count)
-            holders.append(p)
-            return (name, t.shape, UnsafePointer(p))
-        }
-        return try serialize(views, metadata: metadata)
     }
 
     public static func write(_ tensors: [(String, Tensor)], metadata: [String: String] = [:], to url: URL, overwrite: Bool) throws {

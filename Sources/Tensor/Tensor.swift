@@ -1,3 +1,4 @@
+import CShim
 import Foundation
 
 /// A float32 n-d array in row-major order: the plain value the kernels read and write.
@@ -59,7 +60,7 @@ public func maxRelativeError(_ a: [Float], _ b: [Float], atol: Float = 1e-3) -> 
 /// Runs `body(i)` for i in 0..<n over all cores; used for loops that are not GEMMs.
 @inline(__always)
 public func parallelFor(_ n: Int, minimumPerThread: Int = 1, _ body: (Int) -> Void) {
-    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let cores = kernelWorkers
     if n < 2 * minimumPerThread || cores == 1 {
         for i in 0..<n { body(i) }
         return
@@ -81,14 +82,14 @@ public func forEachWithSerialBLAS(items: Int, workers: Int, _ body: (Int, Int) -
         for i in 0..<items { body(0, i) }
         return
     }
-    let saved = BLAS.threads
-    BLAS.threads = 1
     DispatchQueue.concurrentPerform(iterations: workers) { w in
+        mavin_set_in_worker(1)
+        defer { mavin_set_in_worker(0) }
         var i = w
         while i < items { body(w, i); i += workers }
     }
-    BLAS.threads = saved
 }
 
-/// How many workers the parallel kernels use.
-public var kernelWorkers: Int { ProcessInfo.processInfo.activeProcessorCount }
+/// How many workers the parallel kernels use: the online cores, read once
+/// (ProcessInfo asks the kernel on every access, which costs microseconds per GEMM).
+public let kernelWorkers: Int = ProcessInfo.processInfo.activeProcessorCount

@@ -42,3 +42,7 @@ void mavin_keypad_on(void);
 float mavin_exp_shifted_sum(float *y, const float *x, int n, float shift);
 // In-place or out-of-place softmax of one row of n values.
 void mavin_softmax_row(float *y, const float *x, int n);
+
+// Per-thread flag: set inside our own parallel workers so BLAS calls there stay serial.
+void mavin_set_in_worker(int v);
+int mavin_in_worker(void);

@@ -1,0 +1,295 @@
+import Core
+import Diffusion
+import Foundation
+import MavinModel
+import Media
+import Tensor
+
+/// Options of a training run (the `mavin train` flags).
+public struct TrainOptions: Sendable {
+    public var data: [String]
+    public var output: URL
+    public var config: ModelConfig
+    public var steps = 4000
+    public var batch = 2
+    public var learningRate: Float = 3e-4
+    public var warmup = 200
+    /// Decay to this fraction of the learning rate over the last `decaySteps` steps (cosine); 0 = constant.
+    public var decaySteps = 0
+    public var finalLearningRateFraction: Float = 0.1
+    public var weightDecay: Float = 0.01
+    public var emaDecay: Float = 0.999
+    public var clip: Float = 1.0
+    public var sampleRate = 2
+    public var validationFraction = 0.1
+    public var evalEvery = 250
+    public var saveEvery = 250
+    public var seed: UInt64 = 0
+    public var resume = false
+    /// Initialise weights (and codec) from another checkpoint of the same shape.
+    public var initFrom: URL?
+
+    public init(data: [String], output: URL, config: ModelConfig) {
+        self.data = data
+        self.output = output
+        self.config = config
+    }
+
+    public var stateURL: URL { URL(fileURLWithPath: output.path + ".state.safetensors") }
+    public var logURL: URL { URL(fileURLWithPath: output.path + ".log.jsonl") }
+    public var curveURL: URL { URL(fileURLWithPath: output.path + ".loss.png") }
+}
+
+/// One line of the training log and one event of the training job.
+public struct TrainRecord: Codable, Sendable {
+    public var step: Int
+    public var loss: Float
+    public var lr: Float
+    public var gradNorm: Float
+    public var seconds: Double
+    public var valLoss: Float?
+}
+
+/// Consecutive-noising training with variable-length sampling, AdamW, EMA,
+/// validation on held-out videos, atomic checkpoints and resume.
+public final class Trainer {
+    public let options: TrainOptions
+    public private(set) var model: MavinModel!
+    public private(set) var data: TrainingData!
+    let schedule = NoiseSchedule()
+    private var rng: SplitMix64
+    private var history: [TrainRecord] = []
+    private let cancelFlag: CancelFlag
+
+    public init(options: TrainOptions, cancel: CancelFlag = CancelFlag()) {
+        self.options = options
+        self.rng = SplitMix64(seed: options.seed)
+        self.cancelFlag = cancel
+    }
+
+    /// Loads data, builds or resumes the model, then trains; `event` sees every record.
+    public func run(log: (String) -> Void = { print($0) }, event: (TrainRecord) -> Void = { _ in }) throws {
+        let o = options
+        if let problem = o.config.validate() { throw EngineError.badInput("config: \(problem)") }
+        if !o.resume && FileManager.default.fileExists(atPath: o.output.path) {
+            throw FileError.targetExists(o.output.path)
+        }
+        let videos = try TrainingData.videos(in: o.data)
+        log("reading \(videos.count) videos at \(o.config.resolution)² (every \(o.sampleRate) frames)…")
+        data = try TrainingData(videos: videos, resolution: o.config.resolution, frames: o.config.frames, sampleRate: o.sampleRate,
+                                validationFraction: o.validationFraction, log: log)
+        log("windows: \(data.training.count) training, \(data.validation.count) validation, \(data.droppedForCuts) dropped at shot cuts")
+
+        var startStep = 0
+        if o.resume {
+            // The checkpoint's own config wins over --config on resume.
+            let existing = try MavinModel.load(o.output)
+            model = existing
+            startStep = try loadState(into: existing)
+            log("resumed \(o.output.path) at step \(startStep)")
+        } else if let from = o.initFrom {
+            let source = try MavinModel.load(from)
+            guard source.config.channels == o.config.channels, source.config.latentChannels == o.config.latentChannels,
+                  source.config.bfg == o.config.bfg, source.config.frames == o.config.frames else {
+                throw EngineError.badInput("--init-from \(from.path) has a different network shape; train from scratch instead")
+            }
+            let net = MavinUNet(config: o.config)
+            let snapshot = try SafeTensorsFile(data: try SafeTensorsFile.serialize(source.network.store.tensors(.values)))
+            try net.store.load(snapshot)
+            net.store.syncEMA()
+            model = MavinModel(network: net, codec: source.codec, provenance: ["mavin.init_from": from.lastPathComponent])
+            log("initialised from \(from.path)")
+        } else {
+            log("fitting the latent codec (PCA of \(o.config.codecPatch)² blocks → \(o.config.latentChannels) components)…")
+            let codec = data.fitCodec(patch: o.config.codecPatch, components: o.config.latentChannels)
+            let net = MavinUNet(config: o.config)
+            net.initialise(seed: o.seed &+ 17)
+            model = MavinModel(network: net, codec: codec)
+        }
+        log("encoding latents…")
+        data.encodeAll(with: model.codec)
+        let recon = reconstructionPSNR()
+        model.provenance["mavin.codec_psnr"] = String(format: "%.2f", recon)
+        log(String(format: "codec reconstruction: %.2f dB; model: %d parameters", recon, model.network.parameterCount))
+        if o.resume, let old = try? Data(contentsOf: o.logURL) {
+            history = String(decoding: old, as: UTF8.self).split(separator: "\n").compactMap { try? JSONDecoder().decode(TrainRecord.self, from: Data($0.utf8)) }
+                .filter { $0.step <= startStep }
+        }
+        try train(from: startStep, log: log, event: event)
+    }
+
+    private func reconstructionPSNR() -> Double {
+        var total = 0.0, n = 0
+        for clip in data.clips.prefix(4) {
+            for i in stride(from: 0, to: clip.frames.count, by: max(1, clip.frames.count / 8)) {
+                let back = RGBImage(width: data.resolution, height: data.resolution, planar: model.codec.decode(clip.latents[i], resolution: data.resolution))
+                var se = 0.0
+                for j in 0..<back.pixels.count { let d = Double(back.pixels[j]) - Double(clip.frames[i].pixels[j]); se += d * d }
+                total += 10 * log10(255 * 255 / max(1e-10, se / Double(back.pixels.count)))
+                n += 1
+            }
+        }
+        return total / Double(max(1, n))
+    }
+
+    func learningRate(at step: Int) -> Float {
+        let o = options
+        var lr = o.learningRate * min(1, Float(step + 1) / Float(max(1, o.warmup)))
+        if o.decaySteps > 0 {
+            let start = o.steps - o.decaySteps
+            if step > start {
+                let u = Float(step - start) / Float(o.decaySteps)
+                let f = o.finalLearningRateFraction
+                lr *= f + (1 - f) * 0.5 * (1 + cos(.pi * min(1, u)))
+            }
+        }
+        return lr
+    }
+
+    /// Builds a batch of noised windows.
+    func batch(_ windows: [TrainingData.Window], timesteps: [Int]? = nil, rng: inout SplitMix64) -> (UNetInput, target: [Float], mask: [Float]) {
+        let c = model.config
+        let perFrame = c.latentChannels * c.latentSide * c.latentSide
+        var lat: [Float] = [], target: [Float] = [], mask: [Float] = [], refs: [Float] = []
+        var ts: [Float] = [], ls: [Float] = [], px: [Float] = []
+        for (i, w) in windows.enumerated() {
+            let (z0, frames) = data.window(w)
+            let noised = z0.withUnsafeBufferPointer {
+                ConsecutiveNoising.make(clean: $0.baseAddress!, frames: c.frames, perFrame: perFrame, ranges: c.ranges,
+                                        schedule: schedule, prediction: c.prediction, masking: c.masking,
+                                        timestep: timesteps?[i], using: &rng)
+            }
+            lat += noised.input; target += noised.target; mask += noised.lossMask; refs += noised.referenceMask
+            ts.append(Float(noised.t)); ls.append(Float(noised.infillLength))
+            if c.bfg {
+                let f = Array(frames)
+                px += f[noised.s].planarFloats()
+                px += f[noised.e].planarFloats()
+            }
+        }
+        return (UNetInput(latents: lat, referenceMask: refs, timesteps: ts, lengths: ls, boundaryPixels: px), target, mask)
+    }
+
+    /// Mean validation loss of the EMA weights on fixed windows, noise and timesteps.
+    func validationLoss() -> Float? {
+        guard !data.validation.isEmpty else { return nil }
+        let net = model.network
+        net.store.swapEMA()
+        defer { net.store.swapEMA() }
+        var vrng = SplitMix64(seed: 4242)
+        let stride = max(1, data.validation.count / 16)
+        let picks = Swift.stride(from: 0, to: data.validation.count, by: stride).prefix(16).map { data.validation[$0] }
+        let ts = [50, 200, 400, 600, 800, 950]
+        var total: Float = 0, n = 0
+        let perFrame = model.config.latentChannels * model.config.latentSide * model.config.latentSide
+        for (i, w) in picks.enumerated() {
+            let (input, target, mask) = batch([w], timesteps: [ts[i % ts.count]], rng: &vrng)
+            let out = net.forward(input)
+            total += maskedMSEForwardBackward(dpred: nil, pred: out.ptr, target: target, mask: mask, perFrame: perFrame)
+            n += 1
+        }
+        return total / Float(n)
+    }
+
+    private func train(from startStep: Int, log: (String) -> Void, event: (TrainRecord) -> Void) throws {
+        let o = options, net = model.network
+        let perFrame = model.config.latentChannels * model.config.latentSide * model.config.latentSide
+        let dOut = Buffer()
+        let t0 = Date()
+        var step = startStep
+        var recent: [Float] = []
+        while step < o.steps {
+            if cancelFlag.isCancelled {
+                try checkpoint(step: step, log: log)
+                throw EngineError.cancelled
+            }
+            let windows = (0..<o.batch).map { _ in data.training[Int.random(in: 0..<data.training.count, using: &rng)] }
+            let (input, target, mask) = batch(windows, rng: &rng)
+            net.store.zeroGrad()
+            let out = net.forward(input)
+            dOut.resize(out.count)
+            let loss = maskedMSEForwardBackward(dpred: dOut.ptr, pred: out.ptr, target: target, mask: mask, perFrame: perFrame)
+            guard loss.isFinite else { throw EngineError.badInput("training diverged at step \(step) (loss \(loss)); lower --lr and resume") }
+            net.backward(dOut)
+            let norm = net.store.clipGradNorm(o.clip)
+            let lr = learningRate(at: step)
+            net.store.adamWStep(lr: lr, weightDecay: o.weightDecay)
+            net.store.updateEMA(decay: min(o.emaDecay, Float(1 + step) / Float(10 + step)))
+            step += 1
+            model.step = step
+            recent.append(loss)
+            var record = TrainRecord(step: step, loss: loss, lr: lr, gradNorm: norm, seconds: Date().timeIntervalSince(t0), valLoss: nil)
+            if step % o.evalEvery == 0 || step == o.steps {
+                record.valLoss = validationLoss()
+            }
+            history.append(record)
+            try appendLog(record)
+            event(record)
+            if step % 25 == 0 || record.valLoss != nil {
+                let mean = recent.reduce(0, +) / Float(max(1, recent.count))
+                recent.removeAll()
+                let rate = Date().timeIntervalSince(t0) / Double(step - startStep)
+                log(String(format: "step %d/%d  loss %.4f  lr %.2e  |g| %.2f  %.2f s/step  eta %@%@", step, o.steps, mean, lr, norm, rate,
+                           formatDuration(rate * Double(o.steps - step)), record.valLoss.map { String(format: "  val %.4f", $0) } ?? ""))
+            }
+            if step % o.saveEvery == 0 || step == o.steps { try checkpoint(step: step, log: log) }
+        }
+    }
+
+    private func appendLog(_ r: TrainRecord) throws {
+        let line = String(decoding: try JSONEncoder().encode(r), as: UTF8.self) + "\n"
+        if let h = FileHandle(forWritingAtPath: options.logURL.path) {
+            h.seekToEndOfFile()
+            h.write(Data(line.utf8))
+            try h.close()
+        } else {
+            try Data(line.utf8).write(to: options.logURL)
+        }
+    }
+
+    /// Model (EMA weights) and full optimiser state, each written atomically.
+    public func checkpoint(step: Int, log: (String) -> Void) throws {
+        let net = model.network
+        try model.save(to: options.output, buffer: .ema, overwrite: true)
+        var views: [(String, [Int], UnsafePointer<Float>)] = []
+        for b in ParameterStore.Buffer.allCases {
+            views += net.store.tensors(b).map { ("\(b.rawValue)/\($0.0)", $0.1, $0.2) }
+        }
+        let meta = ["mavin.step": String(step), "mavin.adam_step": String(net.store.step), "mavin.rng": String(rng.state),
+                    "mavin.config": model.config.json()]
+        try AtomicOutput.write(try SafeTensorsFile.serialize(views, metadata: meta), to: options.stateURL, overwrite: true)
+        if history.count >= 2 {
+            try? PNG.write(LossCurve.render(history), to: options.curveURL, overwrite: true)
+        }
+        log("checkpoint: \(options.output.path) (step \(step))")
+    }
+
+    private func loadState(into model: MavinModel) throws -> Int {
+        let file = try SafeTensorsFile(url: options.stateURL)
+        guard file.metadata["mavin.config"] == model.config.json() else {
+            throw EngineError.badInput("\(options.stateURL.path) belongs to a different model config")
+        }
+        let store = model.network.store
+        for b in ParameterStore.Buffer.allCases { try store.load(file, into: b, prefix: "\(b.rawValue)/") }
+        store.step = Int(file.metadata["mavin.adam_step"] ?? "0") ?? 0
+        if let s = file.metadata["mavin.rng"].flatMap(UInt64.init) { rng = SplitMix64(seed: s) }
+        return Int(file.metadata["mavin.step"] ?? "0") ?? 0
+    }
+}
+
+/// A thread-safe cancel request shared by a job and whoever may cancel it.
+public final class CancelFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+    public init() {}
+    public func cancel() { lock.lock(); cancelled = true; lock.unlock() }
+    public var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
+}
+
+public func formatDuration(_ seconds: Double) -> String {
+    guard seconds.isFinite else { return "?" }
+    let s = Int(seconds)
+    if s >= 3600 { return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) }
+    if s >= 60 { return String(format: "%dm%02ds", s / 60, s % 60) }
+    return "\(s)s"
+}

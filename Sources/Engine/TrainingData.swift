@@ -1,0 +1,129 @@
+import Diffusion
+import Foundation
+import MavinModel
+import Media
+import Metrics
+import Tensor
+
+/// Frames of training videos at the model's resolution, their latents, and the
+/// windows of L consecutive (sampled) frames that contain no shot cut.
+public final class TrainingData {
+    public struct Clip {
+        public var path: String
+        public var frames: [RGBImage]
+        public var latents: [[Float]] = []
+    }
+
+    public struct Window: Hashable { public var clip: Int; public var start: Int }
+
+    public private(set) var clips: [Clip] = []
+    public private(set) var training: [Window] = []
+    public private(set) var validation: [Window] = []
+    public private(set) var droppedForCuts = 0
+    public let resolution: Int
+    public let frames: Int
+
+    /// Every video file under the given folders (recursively), sorted.
+    public static func videos(in folders: [String]) throws -> [String] {
+        var found: [String] = []
+        for folder in folders {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir) else { throw EngineError.badInput("'\(folder)' does not exist") }
+            if !isDir.boolValue { found.append(folder); continue }
+            let e = FileManager.default.enumerator(atPath: folder)
+            while let f = e?.nextObject() as? String {
+                if ["mp4", "mov", "mkv", "webm", "m4v"].contains((f as NSString).pathExtension.lowercased()) {
+                    found.append((folder as NSString).appendingPathComponent(f))
+                }
+            }
+        }
+        return found.sorted()
+    }
+
+    /// Reads every `sampleRate`-th frame of each video, centre-cropped to `resolution`².
+    /// The last `validationFraction` of the videos (at least one when there are two or more) is held out.
+    public init(videos: [String], resolution: Int, frames L: Int, sampleRate: Int, validationFraction: Double,
+                log: (String) -> Void = { _ in }) throws {
+        self.resolution = resolution
+        self.frames = L
+        guard !videos.isEmpty else { throw EngineError.badInput("no training videos found") }
+        for (i, path) in videos.enumerated() {
+            let reader = try VideoReader(path: path)
+            var frames: [RGBImage] = []
+            var index = 0
+            while index < reader.frameCount {
+                do { frames.append(try reader.frame(at: index, size: (resolution, resolution), fit: .crop)) } catch {
+                    log("skipping damaged frame \(index) of \(path): \(error)")
+                }
+                index += sampleRate
+            }
+            clips.append(Clip(path: path, frames: frames))
+            if (i + 1) % 10 == 0 || i + 1 == videos.count { log("read \(i + 1)/\(videos.count) videos") }
+        }
+        // Shot cuts: SSIM between consecutive frames below 0.1 (on 64² luma for speed).
+        let heldOut = videos.count >= 2 ? max(1, Int((Double(videos.count) * validationFraction).rounded())) : 0
+        for (ci, clip) in clips.enumerated() {
+            guard clip.frames.count >= L else { continue }
+            var cut = [Bool](repeating: false, count: clip.frames.count)
+            let small = clip.frames.map { $0.resized(width: 64, height: 64).luma() }
+            DispatchQueue.concurrentPerform(iterations: max(0, clip.frames.count - 1)) { i in
+                let s = ImageQuality.ssim(luma: small[i], small[i + 1], width: 64, height: 64)
+                if s < 0.1 { cut[i + 1] = true }
+            }
+            for start in 0...(clip.frames.count - L) {
+                if cut[(start + 1)..<(start + L)].contains(true) { droppedForCuts += 1; continue }
+                let w = Window(clip: ci, start: start)
+                if ci >= clips.count - heldOut { validation.append(w) } else { training.append(w) }
+            }
+        }
+        if validation.isEmpty && training.count > 10 {
+            // One video only: hold out its last tenth (no window overlaps the split).
+            let cutoff = Int(Double(training.count) * 0.9)
+            validation = Array(training[(cutoff + L)...].prefix(max(0, training.count - cutoff - L)))
+            training = Array(training[..<cutoff])
+        }
+        guard !training.isEmpty else {
+            throw EngineError.badInput("no training windows: videos need at least \(L * sampleRate) frames without shot cuts")
+        }
+    }
+
+    /// Fits a codec on up to `maxFrames` frames spread over the training clips.
+    public func fitCodec(patch: Int, components: Int, maxFrames: Int = 400) -> LatentCodec {
+        let all = clips.flatMap(\.frames)
+        let step = max(1, all.count / maxFrames)
+        let sample = stride(from: 0, to: all.count, by: step).map { all[$0].planarFloats() }
+        return LatentCodec.fit(frames: sample, resolution: resolution, patch: patch, components: components)
+    }
+
+    public func encodeAll(with codec: LatentCodec) {
+        for ci in clips.indices {
+            let frames = clips[ci].frames
+            var latents = [[Float]](repeating: [], count: frames.count)
+            let lock = NSLock()
+            let R = resolution
+            DispatchQueue.concurrentPerform(iterations: frames.count) { i in
+                let z = codec.encode(frames[i].planarFloats(), resolution: R)
+                lock.lock(); latents[i] = z; lock.unlock()
+            }
+            clips[ci].latents = latents
+        }
+    }
+
+    /// The clean latent window [L, K·h·w] and the clip's pixel frames.
+    public func window(_ w: Window) -> (latents: [Float], frames: ArraySlice<RGBImage>) {
+        let clip = clips[w.clip]
+        return (Array(clip.latents[w.start..<(w.start + frames)].joined()), clip.frames[w.start..<(w.start + frames)])
+    }
+}
+
+public enum EngineError: Error, CustomStringConvertible {
+    case badInput(String)
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case .badInput(let m): return m
+        case .cancelled: return "cancelled"
+        }
+    }
+}

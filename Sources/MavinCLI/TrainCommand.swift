@@ -1,0 +1,61 @@
+import ArgumentParser
+import Diffusion
+import Engine
+import Foundation
+import MavinModel
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a MAVIN model with consecutive noising and variable-length sampling.",
+        discussion: """
+        Writes OUT (the EMA weights, codec and config), OUT.state.safetensors (optimiser state for --resume), \
+        OUT.log.jsonl (one line per step) and OUT.loss.png. Ctrl-C saves a checkpoint and stops.
+        """)
+
+    @Option(parsing: .upToNextOption, help: "Folders (or files) of training videos.") var data: [String]
+    @Option(name: .shortAndLong, help: "Checkpoint to write.") var out: String
+    @Option(help: "Model size preset: tiny or small.") var config: String = "small"
+    @Option(help: "Total optimiser steps.") var steps: Int = 4000
+    @Option(help: "Windows per step.") var batch: Int = 2
+    @Option(help: "Peak learning rate.") var lr: Float = 3e-4
+    @Option(help: "Cosine-decay the learning rate over the last N steps (0: constant).") var decaySteps: Int = 0
+    @Option(help: "Use every Nth frame of the videos.") var sampleRate: Int = 2
+    @Option(help: "Validation every N steps.") var evalEvery: Int = 250
+    @Option(help: "Checkpoint every N steps.") var saveEvery: Int = 250
+    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(help: "What the network predicts: v or epsilon.") var prediction: String?
+    @Option(help: "Training corruption: consecutive (MAVIN) or seine (ablation).") var masking: String = "consecutive"
+    @Flag(help: "Train without boundary frame guidance (ablation).") var noBfg = false
+    @Flag(help: "Continue from OUT and OUT.state.safetensors.") var resume = false
+    @Option(help: "Start from the weights of another checkpoint of the same shape.") var initFrom: String?
+
+    func run() throws {
+        guard var cfg = ModelConfig.preset(config) else { throw ValidationError("unknown --config '\(config)'; use tiny or small") }
+        guard let m = Masking(rawValue: masking) else { throw ValidationError("--masking must be consecutive or seine") }
+        cfg.masking = m
+        if noBfg { cfg.contextDim = nil }
+        if let p = prediction {
+            guard let pr = Prediction(rawValue: p) else { throw ValidationError("--prediction must be v or epsilon") }
+            cfg.prediction = pr
+        }
+        guard steps > 0, batch > 0, lr > 0, sampleRate > 0, evalEvery > 0, saveEvery > 0 else {
+            throw ValidationError("--steps, --batch, --lr, --sample-rate, --eval-every and --save-every must be positive")
+        }
+        var o = TrainOptions(data: data, output: URL(fileURLWithPath: out), config: cfg)
+        o.steps = steps; o.batch = batch; o.learningRate = lr; o.decaySteps = decaySteps; o.sampleRate = sampleRate
+        o.evalEvery = evalEvery; o.saveEvery = saveEvery; o.seed = seed; o.resume = resume
+        o.initFrom = initFrom.map { URL(fileURLWithPath: $0) }
+        let cancel = CancelFlag()
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        signal(SIGINT, SIG_IGN)
+        source.setEventHandler { cancel.cancel(); FileHandle.standardError.write(Data("\nmavin: stopping after this step (checkpoint follows)…\n".utf8)) }
+        source.resume()
+        let trainer = Trainer(options: o, cancel: cancel)
+        do {
+            try trainer.run(log: { line in print(line); fflush(stdout) })
+        } catch EngineError.cancelled {
+            print("stopped; resume with the same command and --resume")
+        }
+    }
+}
