@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg",
@@ -28,7 +29,7 @@ let package = Package(
         .target(name: "Metrics", dependencies: ["Tensor", "Media"]),
         .target(name: "Diffusion", dependencies: ["Tensor", "CFFTW"]),
         .target(name: "MavinModel", dependencies: ["Tensor", "Diffusion", "Media"]),
-        .target(name: "Engine", dependencies: ["MavinModel", "Diffusion", "Tensor", "Media", "Metrics", "Synth"]),
+        .target(name: "Engine", dependencies: ["MavinModel", "Diffusion", "Tensor", "Media", "Metrics", "Synth", "TOMLKit"]),
         .target(name: "Studio", dependencies: ["CShim", "CNcurses", "Media", "Synth", "Engine"]),
         .executableTarget(name: "MavinCLI",
                           dependencies: ["Tensor", "Media", "Synth", "Metrics", "Studio", "Engine", "MavinModel", "Diffusion",
@@ -36,7 +37,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Goldens"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Tensor"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Media"]),
-        .testTarget(name: "ModelTests", dependencies: ["MavinModel", "Diffusion", "Tensor"]),
+        .testTarget(name: "ModelTests", dependencies: ["MavinModel", "Diffusion", "Tensor", "Engine", "Media", "Synth", "Metrics"], exclude: ["Goldens"]),
     ],
     swiftLanguageModes: [.v5]
 )

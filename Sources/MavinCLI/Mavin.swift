@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Engine
+import MavinModel
 import Media
 import Studio
 import Tensor
@@ -9,7 +11,7 @@ struct Mavin: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mavin",
         abstract: "Splice single-action clips and generate the transition between them (MAVIN, on the CPU).",
-        subcommands: [StudioCommand.self, InfoCommand.self, FramesCommand.self, SamplesCommand.self, SynthDatasetCommand.self, TrainCommand.self,
+        subcommands: [StudioCommand.self, InfoCommand.self, FramesCommand.self, SamplesCommand.self, SynthDatasetCommand.self, TrainCommand.self, InfillCommand.self, ComposeCommand.self,
                       BenchCommand.self],
         defaultSubcommand: StudioCommand.self
     )
@@ -49,7 +51,7 @@ struct StudioCommand: ParsableCommand {
 
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "info", abstract: "Show a video's exact frame count, rate, size and codec.")
+        commandName: "info", abstract: "Show a video's exact frame count, rate, size and codec, or a model checkpoint's config.")
 
     @Argument(help: "Video files to inspect.")
     var files: [String]
@@ -60,12 +62,27 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         var infos: [VideoInfo] = []
         var failures: [String] = []
-        for file in files {
+        for file in files where file.hasSuffix(".safetensors") {
+            do {
+                let m = try MavinModel.load(URL(fileURLWithPath: file))
+                let c = m.config
+                if json {
+                    try printJSON(ModelInfo(path: file, config: c, step: m.step, parameters: m.network.parameterCount,
+                                            lengths: [c.ranges.shortest, c.ranges.longest], provenance: m.provenance))
+                } else {
+                    print("\(file): MAVIN model '\(c.name)', \(m.network.parameterCount) parameters, trained \(m.step) steps")
+                    print("  \(c.resolution)×\(c.resolution) frames, window L=\(c.frames), infill lengths \(c.ranges.shortest)…\(c.ranges.longest)")
+                    print("  codec: PCA of \(c.codecPatch)×\(c.codecPatch) blocks → \(c.latentChannels) channels; U-Net channels \(c.channels), \(c.heads) heads")
+                    print("  predicts \(c.prediction.rawValue); boundary frame guidance \(c.bfg ? "on" : "off"); trained with \(c.masking.rawValue) masking")
+                }
+            } catch { failures.append("\(error)") }
+        }
+        for file in files where !file.hasSuffix(".safetensors") {
             do { infos.append(try VideoReader(path: file).info) } catch { failures.append("\(error)") }
         }
-        if json {
+        if json && !infos.isEmpty {
             if infos.count == 1 && files.count == 1 { try printJSON(infos[0]) } else { try printJSON(infos) }
-        } else {
+        } else if !json {
             for i in infos {
                 print("\(i.path): \(i.frames) frames, \(String(format: "%.3f", i.fps)) fps, \(i.width)×\(i.height), \(i.codec) (\(i.pixelFormat)), \(String(format: "%.2f", i.duration)) s")
             }
@@ -75,6 +92,15 @@ struct InfoCommand: ParsableCommand {
             throw ExitCode(1)
         }
     }
+}
+
+struct ModelInfo: Encodable {
+    var path: String
+    var config: ModelConfig
+    var step: Int
+    var parameters: Int
+    var lengths: [Int]
+    var provenance: [String: String]
 }
 
 struct FramesCommand: ParsableCommand {

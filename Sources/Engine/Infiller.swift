@@ -1,0 +1,222 @@
+import Diffusion
+import Foundation
+import MavinModel
+import Media
+import Metrics
+import Tensor
+
+/// How the transition is made (MAVIN §3.5).
+public enum InfillMode: String, Codable, Sendable, CaseIterable {
+    /// l new frames are inserted between the two clips.
+    case insert
+    /// The clips are joined and the l frames around the junction are replaced.
+    case regenerate
+}
+
+/// GFM and sampler settings of one junction.
+public struct SamplerSettings: Codable, Equatable, Sendable {
+    public var steps = 25
+    public var seed: UInt64 = 0
+    public var eta: Float = 0
+    public var gfm = true
+    public var f0: Float = 0.6
+    public var lambda: Float = 0.1
+    public init() {}
+}
+
+/// Everything needed to generate one transition.
+public struct InfillRequest {
+    /// The preceding clip's frames, ending at its boundary frame xˢ.
+    public var before: [RGBImage]
+    /// The following clip's frames, starting at its boundary frame xᵉ.
+    public var after: [RGBImage]
+    public var length: Int
+    public var mode: InfillMode = .insert
+    public var settings = SamplerSettings()
+    /// Ground truth of the l generated frames, for live CLIP-RS and final scores.
+    public var truth: [RGBImage]?
+    /// Keep x̂₀ and x_t of every step (for step-through inspection).
+    public var record = false
+
+    public init(before: [RGBImage], after: [RGBImage], length: Int) {
+        self.before = before
+        self.after = after
+        self.length = length
+    }
+}
+
+/// One recorded denoising step.
+public struct StepRecord: Sendable {
+    public var index: Int
+    public var timestep: Int
+    /// Latents of the infill frames: the prediction x̂₀ and the state x_t entering the step.
+    public var predictedClean: [[Float]]
+    public var noisy: [[Float]]
+}
+
+public struct InfillProgress: Sendable {
+    public var step: Int           // 1…total
+    public var total: Int
+    public var timestep: Int
+    public var elapsed: Double
+    public var eta: Double
+    /// x̂₀ of the infill frames, decoded.
+    public var preview: [RGBImage]
+    /// CLIP-RS of x̂₀ against the truth, when one was given.
+    public var clipRS: Double?
+}
+
+public struct InfillResult: Sendable {
+    /// The l generated frames at the model's resolution.
+    public var frames: [RGBImage]
+    /// References used before and after, at the model's resolution.
+    public var referencesBefore: Int
+    public var referencesAfter: Int
+    public var seconds: Double
+    public var scores: Scores?
+    public var steps: [StepRecord]
+    public var notices: [String]
+}
+
+/// Errors of a request, naming what is allowed.
+public enum InfillError: Error, CustomStringConvertible, Equatable {
+    case lengthOutOfRange(Int, allowed: ClosedRange<Int>)
+    case clipTooShort(which: String, frames: Int, needed: Int)
+    case badSettings(String)
+
+    public var description: String {
+        switch self {
+        case .lengthOutOfRange(let l, let r): return "infill length \(l) is outside what the model was trained for (\(r.lowerBound)…\(r.upperBound) frames)"
+        case .clipTooShort(let w, let n, let k): return "the \(w) clip has \(n) frames; this length needs at least \(k)"
+        case .badSettings(let m): return m
+        }
+    }
+}
+
+/// Generates a transition with the model: DDIM from GFM-initialised noise, the
+/// reference frames clean in the window, one progress event per step.
+public final class Infiller {
+    public let model: MavinModel
+    let schedule = NoiseSchedule()
+    public init(model: MavinModel) { self.model = model }
+
+    public var allowedLengths: ClosedRange<Int> { model.config.ranges.lengths }
+
+    /// Frames each side needs for an infill of length l.
+    public func references(for l: Int) -> (before: Int, after: Int) {
+        let c = model.config
+        let (s, e) = c.ranges.placement(length: l, window: c.frames)
+        return (s + 1, c.frames - e)
+    }
+
+    public func run(_ r: InfillRequest, cancel: CancelFlag = CancelFlag(), progress: (InfillProgress) -> Void = { _ in }) throws -> InfillResult {
+        let c = model.config, R = c.resolution, l = r.length
+        guard allowedLengths.contains(l) else { throw InfillError.lengthOutOfRange(l, allowed: allowedLengths) }
+        guard r.settings.steps >= 1 && r.settings.steps <= 1000 else { throw InfillError.badSettings("steps must be 1…1000 (got \(r.settings.steps))") }
+        guard r.settings.f0 >= 0 && r.settings.f0 <= 1, r.settings.lambda >= 0 && r.settings.lambda <= 1 else {
+            throw InfillError.badSettings("f0 and λ must be within 0…1")
+        }
+        let (needBefore, needAfter) = references(for: l)
+        guard r.before.count >= needBefore else { throw InfillError.clipTooShort(which: "preceding", frames: r.before.count, needed: needBefore) }
+        guard r.after.count >= needAfter else { throw InfillError.clipTooShort(which: "following", frames: r.after.count, needed: needAfter) }
+        var notices: [String] = []
+        func fit(_ f: RGBImage) -> RGBImage {
+            if f.width == R && f.height == R { return f }
+            return f.resized(width: R, height: R)
+        }
+        if let f = r.before.first, f.width != R || f.height != R {
+            notices.append("frames are \(f.width)×\(f.height); resized to the model's \(R)×\(R)")
+        }
+        let t0 = Date()
+        let (s, e) = c.ranges.placement(length: l, window: c.frames)
+        let refsBefore = r.before.suffix(needBefore).map(fit), refsAfter = r.after.prefix(needAfter).map(fit)
+        let perFrame = c.latentChannels * c.latentSide * c.latentSide
+        var window = [[Float]](repeating: [Float](repeating: 0, count: perFrame), count: c.frames)
+        for (i, f) in refsBefore.enumerated() { window[i] = model.codec.encode(f.planarFloats(), resolution: R) }
+        for (i, f) in refsAfter.enumerated() { window[e + i] = model.codec.encode(f.planarFloats(), resolution: R) }
+        let timesteps = schedule.ddimTimesteps(r.settings.steps)
+        var rng = SplitMix64(seed: r.settings.seed)
+
+        // Initial noise of the infill frames: GFM (Eq. 4–7) or plain Gaussian.
+        let noise = (0..<(l * perFrame)).map { _ in gaussian(&rng) }
+        var xt: [Float]
+        if r.settings.gfm {
+            let (a, b) = schedule.coefficients(timesteps[0])
+            let zs = window[s].map { a * $0 + b * gaussian(&rng) }
+            let ze = window[e].map { a * $0 + b * gaussian(&rng) }
+            let mixer = GaussianFilterMixer(f0: r.settings.f0, lambda: r.settings.lambda)
+            xt = mixer.mix(boundaryStart: zs, boundaryEnd: ze, noise: noise, s: s, e: e,
+                           channels: c.latentChannels, height: c.latentSide, width: c.latentSide)
+        } else {
+            xt = noise
+        }
+        var mask = [Float](repeating: 1, count: c.frames)
+        for f in (s + 1)..<e { mask[f] = 0 }
+        let boundaryPixels = c.bfg ? refsBefore[s].planarFloats() + refsAfter[0].planarFloats() : []
+        let ddim = DDIM(schedule: schedule, eta: r.settings.eta)
+        var records: [StepRecord] = []
+        var x0 = [Float](repeating: 0, count: l * perFrame)
+        let truth = r.truth.map { $0.map(fit) }
+        for (i, t) in timesteps.enumerated() {
+            if cancel.isCancelled { throw EngineError.cancelled }
+            for f in 0..<l { window[s + 1 + f] = Array(xt[(f * perFrame)..<((f + 1) * perFrame)]) }
+            let input = UNetInput(latents: Array(window.joined()), referenceMask: mask, timesteps: [Float(t)],
+                                  lengths: [Float(l)], boundaryPixels: boundaryPixels)
+            let out = model.network.forward(input)
+            let tPrev = i + 1 < timesteps.count ? timesteps[i + 1] : -1
+            var next = [Float](repeating: 0, count: xt.count)
+            for f in 0..<l {
+                let base = (s + 1 + f) * perFrame
+                for j in 0..<perFrame {
+                    let k = f * perFrame + j
+                    let (p0, eps) = schedule.split(c.prediction, output: out.ptr[base + j], xt: xt[k], t: t)
+                    x0[k] = p0
+                    next[k] = ddim.step(xt: xt[k], x0: p0, eps: eps, t: t, tPrev: tPrev, rng: &rng)
+                }
+            }
+            if r.record {
+                records.append(StepRecord(index: i, timestep: t,
+                                          predictedClean: (0..<l).map { Array(x0[($0 * perFrame)..<(($0 + 1) * perFrame)]) },
+                                          noisy: (0..<l).map { Array(xt[($0 * perFrame)..<(($0 + 1) * perFrame)]) }))
+            }
+            xt = next
+            let preview = decode(x0, frames: l)
+            let elapsed = Date().timeIntervalSince(t0)
+            let rs = truth.map { clipRS(generated: preview, truth: $0, similarity: SSIMSimilarity()) }
+            progress(InfillProgress(step: i + 1, total: timesteps.count, timestep: t, elapsed: elapsed,
+                                    eta: elapsed / Double(i + 1) * Double(timesteps.count - i - 1), preview: preview, clipRS: rs))
+        }
+        let frames = decode(x0, frames: l)
+        let scores = truth.map { Scores.measure(generated: frames, truth: $0) }
+        return InfillResult(frames: frames, referencesBefore: needBefore, referencesAfter: needAfter,
+                            seconds: Date().timeIntervalSince(t0), scores: scores, steps: records, notices: notices)
+    }
+
+    /// Latents [frames × K·h·w] → RGB frames (clamped).
+    public func decode(_ latents: [Float], frames: Int) -> [RGBImage] {
+        let c = model.config, perFrame = c.latentChannels * c.latentSide * c.latentSide
+        return (0..<frames).map { f in
+            RGBImage(width: c.resolution, height: c.resolution,
+                     planar: model.codec.decode(Array(latents[(f * perFrame)..<((f + 1) * perFrame)]), resolution: c.resolution))
+        }
+    }
+
+    public func decode(latent: [Float]) -> RGBImage {
+        let c = model.config
+        return RGBImage(width: c.resolution, height: c.resolution, planar: model.codec.decode(latent, resolution: c.resolution))
+    }
+}
+
+extension InfillMode {
+    /// The frames each side keeps: insert keeps everything; regenerate drops the
+    /// ⌈l/2⌉ last frames of the preceding clip and the ⌊l/2⌋ first of the following one,
+    /// which the generated frames replace.
+    public func trim<T>(before: [T], after: [T], length l: Int) -> (before: [T], after: [T]) {
+        switch self {
+        case .insert: return (before, after)
+        case .regenerate:
+            let a = (l + 1) / 2, b = l / 2
+            return (Array(before.dropLast(a)), Array(after.dropFirst(b)))
+        }
+    }
+}

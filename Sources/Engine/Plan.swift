@@ -1,0 +1,153 @@
+import Foundation
+import TOMLKit
+
+/// A composition: ordered clips and, per junction, where to cut and how to generate.
+/// The same TOML file is read by `mavin compose` and saved by the Studio.
+///
+/// ```toml
+/// model = "models/mavin-small.safetensors"  # optional, relative to the plan
+/// output = "composed.mp4"                   # optional
+///
+/// [[clip]]
+/// path = "graze.mp4"
+///
+/// [[clip]]
+/// path = "rear.mp4"
+///
+/// [[junction]]          # between clip 1 and clip 2
+/// s = 59                # last frame of clip 1 kept (boundary frame xˢ)
+/// e = 0                 # first frame of clip 2 kept (boundary frame xᵉ)
+/// length = 10           # frames to generate
+/// mode = "insert"       # or "regenerate"
+/// f0 = 0.6
+/// lambda = 0.1
+/// gfm = true
+/// steps = 25
+/// seed = 0
+/// ```
+public struct Plan: Equatable, Sendable {
+    public struct Clip: Equatable, Sendable {
+        public var path: String
+        public init(path: String) { self.path = path }
+    }
+
+    public struct Junction: Equatable, Sendable {
+        /// nil: the preceding clip's last frame.
+        public var s: Int?
+        /// nil: the following clip's first frame (0).
+        public var e: Int?
+        public var length: Int = 10
+        public var mode: InfillMode = .insert
+        public var settings = SamplerSettings()
+        public init() {}
+    }
+
+    public var clips: [Clip] = []
+    public var junctions: [Junction] = []
+    public var model: String?
+    public var output: String?
+
+    public init(clips: [Clip] = [], junctions: [Junction] = []) {
+        self.clips = clips
+        self.junctions = junctions
+    }
+
+    /// Keeps one junction per adjacent pair (new ones get defaults).
+    public mutating func normaliseJunctions() {
+        let n = max(0, clips.count - 1)
+        if junctions.count > n { junctions.removeLast(junctions.count - n) }
+        while junctions.count < n { junctions.append(Junction()) }
+    }
+
+    public static func parse(_ text: String, source: String = "plan") throws -> Plan {
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
+            throw PlanError.syntax(source, line: Int(e.source.begin.line), column: Int(e.source.begin.column), message: e.description)
+        }
+        var plan = Plan()
+        plan.model = table["model"]?.string
+        plan.output = table["output"]?.string
+        for key in table.keys where !["model", "output", "clip", "junction"].contains(key) {
+            throw PlanError.invalid(source, "unknown key '\(key)' (allowed: model, output, [[clip]], [[junction]])")
+        }
+        for (i, c) in (table["clip"]?.array ?? TOMLArray()).enumerated() {
+            guard let t = c.table, let path = t["path"]?.string else { throw PlanError.invalid(source, "clip \(i + 1) needs path = \"…\"") }
+            plan.clips.append(Clip(path: path))
+        }
+        for (i, j) in (table["junction"]?.array ?? TOMLArray()).enumerated() {
+            guard let t = j.table else { throw PlanError.invalid(source, "junction \(i + 1) is not a table") }
+            var junction = Junction()
+            func int(_ k: String) throws -> Int? {
+                guard let v = t[k] else { return nil }
+                guard let x = v.int else { throw PlanError.invalid(source, "junction \(i + 1): \(k) must be an integer") }
+                return x
+            }
+            func double(_ k: String) throws -> Double? {
+                guard let v = t[k] else { return nil }
+                if let x = v.double { return x }
+                if let x = v.int { return Double(x) }
+                throw PlanError.invalid(source, "junction \(i + 1): \(k) must be a number")
+            }
+            for key in t.keys where !["s", "e", "length", "mode", "f0", "lambda", "gfm", "steps", "seed", "eta"].contains(key) {
+                throw PlanError.invalid(source, "junction \(i + 1): unknown key '\(key)'")
+            }
+            junction.s = try int("s")
+            junction.e = try int("e")
+            if let l = try int("length") { junction.length = l }
+            if let m = t["mode"] {
+                guard let s = m.string, let mode = InfillMode(rawValue: s) else { throw PlanError.invalid(source, "junction \(i + 1): mode must be \"insert\" or \"regenerate\"") }
+                junction.mode = mode
+            }
+            if let v = try double("f0") { junction.settings.f0 = Float(v) }
+            if let v = try double("lambda") { junction.settings.lambda = Float(v) }
+            if let v = try double("eta") { junction.settings.eta = Float(v) }
+            if let v = t["gfm"] { guard let b = v.bool else { throw PlanError.invalid(source, "junction \(i + 1): gfm must be true or false") }; junction.settings.gfm = b }
+            if let v = try int("steps") { junction.settings.steps = v }
+            if let v = try int("seed") { guard v >= 0 else { throw PlanError.invalid(source, "junction \(i + 1): seed must be ≥ 0") }; junction.settings.seed = UInt64(v) }
+            plan.junctions.append(junction)
+        }
+        guard plan.junctions.count <= max(0, plan.clips.count - 1) else {
+            throw PlanError.invalid(source, "\(plan.junctions.count) junctions for \(plan.clips.count) clips (at most one between each pair)")
+        }
+        plan.normaliseJunctions()
+        return plan
+    }
+
+    public static func read(_ url: URL) throws -> Plan {
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw PlanError.unreadable(url.path) }
+        return try parse(text, source: url.path)
+    }
+
+    /// The plan as commented TOML.
+    public func toml() -> String {
+        func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        var out = "# Mavin composition plan: ordered clips and the transitions between them.\n"
+        if let model { out += "model = \(q(model))\n" }
+        if let output { out += "output = \(q(output))\n" }
+        for c in clips { out += "\n[[clip]]\npath = \(q(c.path))\n" }
+        for (i, j) in junctions.enumerated() {
+            out += "\n[[junction]]  # between clip \(i + 1) and clip \(i + 2)\n"
+            if let s = j.s { out += "s = \(s)\n" }
+            if let e = j.e { out += "e = \(e)\n" }
+            out += "length = \(j.length)\nmode = \(q(j.mode.rawValue))\n"
+            out += "f0 = \(j.settings.f0)\nlambda = \(j.settings.lambda)\ngfm = \(j.settings.gfm)\n"
+            out += "steps = \(j.settings.steps)\nseed = \(j.settings.seed)\n"
+            if j.settings.eta != 0 { out += "eta = \(j.settings.eta)\n" }
+        }
+        return out
+    }
+}
+
+public enum PlanError: Error, CustomStringConvertible, Equatable {
+    case syntax(String, line: Int, column: Int, message: String)
+    case invalid(String, String)
+    case unreadable(String)
+
+    public var description: String {
+        switch self {
+        case .syntax(let p, let l, let c, let m): return "\(p):\(l):\(c): TOML syntax error: \(m)"
+        case .invalid(let p, let m): return "\(p): \(m)"
+        case .unreadable(let p): return "'\(p)' cannot be read as a UTF-8 text file"
+        }
+    }
+}

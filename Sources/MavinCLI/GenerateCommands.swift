@@ -1,0 +1,141 @@
+import ArgumentParser
+import Engine
+import Foundation
+import MavinModel
+import Media
+import Metrics
+
+/// A one-line progress bar on stderr (the CLI's view of the event stream).
+struct ProgressLine {
+    let enabled = isatty(2) != 0
+    func show(_ label: String, _ done: Int, _ total: Int, _ extra: String = "") {
+        guard enabled else { return }
+        let width = 28, filled = total > 0 ? width * done / total : 0
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        FileHandle.standardError.write(Data("\r\u{1B}[2K\(label) \(bar) \(done)/\(total) \(extra)".utf8))
+    }
+    func end() { if enabled { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) } }
+}
+
+struct InfillCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "infill",
+        abstract: "Generate the transition between two clips.",
+        discussion: "Writes BEFORE + transition + AFTER (or only the transition with --transition-only).")
+
+    @Option(help: "The preceding clip (its last frame, or --s, is the boundary frame xˢ).") var before: String
+    @Option(help: "The following clip (its first frame, or --e, is the boundary frame xᵉ).") var after: String
+    @Option(help: "Frames to generate (the model's trained range, e.g. 8…12).") var length: Int
+    @Option(help: "Last frame of BEFORE to keep (default: its last).") var s: Int?
+    @Option(help: "First frame of AFTER to keep (default: 0).") var e: Int?
+    @Option(help: "Model checkpoint (default: Samples/models/mavin-small.safetensors).") var model: String?
+    @Option(help: "insert (new frames between) or regenerate (replace frames around the junction).") var mode: String = "insert"
+    @Option(help: "GFM stop frequency f0.") var f0: Float = 0.6
+    @Option(help: "GFM decay λ.") var lambda: Float = 0.1
+    @Flag(help: "Plain Gaussian initial noise instead of GFM (ablation).") var noGfm = false
+    @Option(help: "DDIM steps.") var steps: Int = 25
+    @Option(help: "DDIM η (0: deterministic).") var eta: Float = 0
+    @Option(help: "Seed.") var seed: UInt64 = 0
+    @Option(help: "Ground truth of the transition: a video of exactly LENGTH frames.") var truth: String?
+    @Option(name: .shortAndLong, help: "Output (.mp4, .gif or a folder for PNG frames).") var output: String
+    @Flag(help: "Write only the generated frames.") var transitionOnly = false
+    @Flag(help: "Replace OUTPUT if it exists.") var overwrite = false
+    @Flag(help: "Print JSON (keys: seconds, steps, frames, length, and psnr, ms_ssim, clip_rs, similarity with --truth).") var json = false
+
+    struct Report: Encodable {
+        var seconds: Double, steps: Int, frames: Int, length: Int, output: String
+        var psnr: Double?, ms_ssim: Double?, clip_rs: Double?, ssim: Double?, similarity: String?
+        var notices: [String]
+    }
+
+    func run() throws {
+        guard let m = InfillMode(rawValue: mode) else { throw ValidationError("--mode must be insert or regenerate") }
+        let modelURL = try DefaultModel.locate(explicit: model)
+        let mavin = try MavinModel.load(modelURL)
+        let infiller = Infiller(model: mavin)
+        guard infiller.allowedLengths.contains(length) else {
+            throw InfillError.lengthOutOfRange(length, allowed: infiller.allowedLengths)
+        }
+        let a = try VideoReader(path: before), b = try VideoReader(path: after)
+        let sFrame = s ?? a.frameCount - 1, eFrame = e ?? 0
+        guard sFrame >= 0 && sFrame < a.frameCount else { throw ValidationError("'\(before)' has \(a.frameCount) frames (0…\(a.frameCount - 1)); --s \(sFrame) is past its end") }
+        guard eFrame >= 0 && eFrame < b.frameCount else { throw ValidationError("'\(after)' has \(b.frameCount) frames (0…\(b.frameCount - 1)); --e \(eFrame) is past its end") }
+        let beforeFrames = try a.frames(from: 0, count: sFrame + 1), afterFrames = try b.frames(from: eFrame, count: b.frameCount - eFrame)
+        let (tb, ta) = m.trim(before: beforeFrames, after: afterFrames, length: length)
+        var request = InfillRequest(before: tb, after: ta, length: length)
+        request.mode = m
+        request.settings.f0 = f0; request.settings.lambda = lambda; request.settings.gfm = !noGfm
+        request.settings.steps = steps; request.settings.eta = eta; request.settings.seed = seed
+        if let truth {
+            let t = try VideoReader(path: truth)
+            guard t.frameCount == length else { throw ValidationError("--truth '\(truth)' has \(t.frameCount) frames; it must have exactly --length \(length)") }
+            request.truth = try t.frames(from: 0, count: length)
+        }
+        // Fail before the work if the output cannot be written.
+        if !overwrite && FileManager.default.fileExists(atPath: output) { throw FileError.targetExists(output) }
+        let bar = ProgressLine()
+        let result = try infiller.run(request) { p in
+            bar.show("denoising", p.step, p.total, "t=\(p.timestep) eta \(formatDuration(p.eta))" + (p.clipRS.map { String(format: " CLIP-RS %.3f", $0) } ?? ""))
+        }
+        bar.end()
+        let size = (a.info.width, a.info.height)
+        let generated = result.frames.map { $0.resized(width: size.0, height: size.1) }
+        let frames: [RGBImage]
+        if transitionOnly { frames = generated } else {
+            frames = tb.map { $0.width == size.0 && $0.height == size.1 ? $0 : $0.resized(width: size.0, height: size.1) }
+                + generated + ta.map { $0.width == size.0 && $0.height == size.1 ? $0 : $0.resized(width: size.0, height: size.1) }
+        }
+        try VideoWriter.write(frames, to: URL(fileURLWithPath: output), fps: a.info.fps, overwrite: overwrite)
+        let sc = result.scores
+        let report = Report(seconds: result.seconds, steps: steps, frames: frames.count, length: length, output: output,
+                            psnr: sc?.psnr, ms_ssim: sc?.ms_ssim, clip_rs: sc?.clip_rs, ssim: sc?.ssim, similarity: sc?.similarity,
+                            notices: result.notices)
+        if json { try printJSON(report) } else {
+            for n in result.notices { print("note: \(n)") }
+            print(String(format: "wrote %@: %d frames (%d generated) in %.1f s", output, frames.count, length, result.seconds))
+            if let sc { print(String(format: "vs truth: PSNR %.2f dB, SSIM %.4f, MS-SSIM %.4f, CLIP-RS %.4f (%@)", sc.psnr, sc.ssim, sc.ms_ssim, sc.clip_rs, sc.similarity)) }
+        }
+    }
+}
+
+struct ComposeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compose",
+        abstract: "Join the clips of a plan (TOML) with generated transitions.",
+        discussion: "The plan format is in README (Composition plans). Paths in the plan are relative to the plan's folder.")
+
+    @Argument(help: "The plan file.") var plan: String
+    @Option(name: .shortAndLong, help: "Output video (default: the plan's output).") var output: String?
+    @Option(help: "Model checkpoint (default: the plan's model, then Samples/models/mavin-small.safetensors).") var model: String?
+    @Flag(help: "Replace the output if it exists.") var overwrite = false
+    @Flag(help: "Print JSON (keys: frames, seconds, output).") var json = false
+
+    struct Report: Encodable { var frames: Int; var seconds: Double; var output: String; var notices: [String] }
+
+    func run() throws {
+        let url = URL(fileURLWithPath: plan)
+        let p = try Plan.read(url)
+        let folder = url.deletingLastPathComponent().path
+        let out = output ?? p.output.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
+        guard let out else { throw ValidationError("no output: pass -o OUT.mp4 or set output = \"…\" in the plan") }
+        if !overwrite && FileManager.default.fileExists(atPath: out) { throw FileError.targetExists(out) }
+        let modelPath = model ?? p.model.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
+        let mavin = try MavinModel.load(try DefaultModel.locate(explicit: modelPath, near: folder))
+        let composer = Composer(plan: p, folder: folder)
+        let t0 = Date()
+        let bar = ProgressLine()
+        let (frames, notices) = try composer.run(model: mavin, output: URL(fileURLWithPath: out), overwrite: overwrite) { e in
+            switch e {
+            case .junction(let i, let n, let p): bar.show("junction \(i + 1)/\(n)", p.step, p.total, "eta \(formatDuration(p.eta))")
+            case .junctionDone: break
+            case .writing(let f, let n): bar.show("writing", f, n)
+            }
+        }
+        bar.end()
+        let r = Report(frames: frames, seconds: Date().timeIntervalSince(t0), output: out, notices: notices)
+        if json { try printJSON(r) } else {
+            for n in notices { print("note: \(n)") }
+            print(String(format: "wrote %@: %d frames in %.1f s", out, frames, r.seconds))
+        }
+    }
+}
