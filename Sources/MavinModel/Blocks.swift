@@ -218,7 +218,7 @@ final class TemporalTransformer {
         store = s
         self.maxFrames = maxFrames
         norm = GroupNormLayer(s, "\(name).norm", channels: channels)
-        position = s.add("\(name).frame_pos", shape: [maxFrames, channels], decay: false)
+        position = s.add("\(name).frame_pos", shape: [maxFrames, channels], decay: false, initial: .small)
         layer = TransformerLayer(s, "\(name).block", dim: channels, heads: heads, contextDim: nil, workspace: ws)
         projOut = LinearLayer(s, "\(name).proj_out", inDim: channels, outDim: channels)
     }

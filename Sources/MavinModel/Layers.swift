@@ -87,7 +87,7 @@ final class GroupNormLayer {
         self.store = store
         self.channels = channels
         self.groups = min(groups, channels)
-        weight = store.add("\(name).weight", shape: [channels], decay: false)
+        weight = store.add("\(name).weight", shape: [channels], decay: false, initial: .ones)
         bias = store.add("\(name).bias", shape: [channels], decay: false)
     }
 
@@ -118,7 +118,7 @@ final class LayerNormLayer {
     init(_ store: ParameterStore, _ name: String, dim: Int) {
         self.store = store
         self.dim = dim
-        weight = store.add("\(name).weight", shape: [dim], decay: false)
+        weight = store.add("\(name).weight", shape: [dim], decay: false, initial: .ones)
         bias = store.add("\(name).bias", shape: [dim], decay: false)
     }
 

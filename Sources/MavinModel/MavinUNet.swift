@@ -37,8 +37,8 @@ final class BoundaryEncoder {
         store = s
         self.patch = patch; self.resolution = resolution; self.dim = dim
         embed = LinearLayer(s, "bfg.patch_embed", inDim: 3 * patch * patch, outDim: dim)
-        position = s.add("bfg.position", shape: [(resolution / patch) * (resolution / patch), dim], decay: false)
-        which = s.add("bfg.boundary_type", shape: [2, dim], decay: false)
+        position = s.add("bfg.position", shape: [(resolution / patch) * (resolution / patch), dim], decay: false, initial: .small)
+        which = s.add("bfg.boundary_type", shape: [2, dim], decay: false, initial: .small)
         norm = LayerNormLayer(s, "bfg.norm", dim: dim)
     }
 

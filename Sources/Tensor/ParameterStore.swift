@@ -4,6 +4,17 @@ import Foundation
 /// moments and the EMA copy use the same layout element for element, so the
 /// optimiser is one loop and a checkpoint is one write.
 public final class ParameterStore {
+    /// How `initialise` fills a parameter.
+    public enum Initial: String, Codable, Sendable {
+        /// Uniform in ±1/√fanIn (PyTorch's default for Linear and Conv weights).
+        case fanIn
+        case zeros
+        /// Norm gains.
+        case ones
+        /// N(0, 0.02²): embeddings (positions, types).
+        case small
+    }
+
     public struct Entry: Codable, Equatable, Sendable {
         public var name: String
         public var shape: [Int]
@@ -11,6 +22,7 @@ public final class ParameterStore {
         public var count: Int
         /// Weight decay applies to matrices and kernels, not to biases and norm gains.
         public var decay: Bool
+        public var initial: Initial
     }
 
     public private(set) var entries: [Entry] = []
@@ -34,10 +46,11 @@ public final class ParameterStore {
 
     /// Registers a parameter and returns its offset. Call before any training step.
     @discardableResult
-    public func add(_ name: String, shape: [Int], decay: Bool? = nil) -> Int {
+    public func add(_ name: String, shape: [Int], decay: Bool? = nil, initial: Initial? = nil) -> Int {
         precondition(byName[name] == nil, "parameter '\(name)' registered twice")
         let n = shape.reduce(1, *)
-        let e = Entry(name: name, shape: shape, offset: count, count: n, decay: decay ?? (shape.count >= 2))
+        let e = Entry(name: name, shape: shape, offset: count, count: n, decay: decay ?? (shape.count >= 2),
+                      initial: initial ?? (shape.count >= 2 ? .fanIn : .zeros))
         byName[name] = entries.count
         entries.append(e)
         count += n
@@ -73,19 +86,22 @@ public final class ParameterStore {
 
     public func zeroGrad() { grads.update(repeating: 0, count: count) }
 
-    /// Initialises every parameter: matrices/kernels uniformly in ±gain/√fanIn (PyTorch's
-    /// default for Linear/Conv), biases zero, names ending in ".weight" of 1-d norms to one.
+    /// Initialises every parameter by its `initial` rule (`gains` scales fan-in bounds by name).
     public func initialise<G: RandomNumberGenerator>(using rng: inout G, gains: [String: Float] = [:]) {
         for e in entries {
             let p = values + e.offset
-            if e.shape.count >= 2 {
+            switch e.initial {
+            case .fanIn:
                 let fanIn = e.shape.dropFirst().reduce(1, *)
-                let bound = (gains[e.name] ?? 1) / Float(fanIn).squareRoot()
+                let bound = (gains[e.name] ?? 1) / Float(max(1, fanIn)).squareRoot()
                 for i in 0..<e.count { p[i] = Float.random(in: -bound...bound, using: &rng) }
-            } else if e.name.hasSuffix("norm.weight") || e.name.hasSuffix("norm1.weight") || e.name.hasSuffix("norm2.weight") || e.name.hasSuffix("norm3.weight") {
-                p.update(repeating: 1, count: e.count)
-            } else {
-                p.update(repeating: 0, count: e.count)
+            case .zeros: p.update(repeating: 0, count: e.count)
+            case .ones: p.update(repeating: 1, count: e.count)
+            case .small:
+                for i in 0..<e.count {
+                    let u1 = Float.random(in: Float.ulpOfOne..<1, using: &rng), u2 = Float.random(in: 0..<1, using: &rng)
+                    p[i] = 0.02 * (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
+                }
             }
         }
         syncEMA()

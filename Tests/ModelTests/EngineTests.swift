@@ -1,0 +1,165 @@
+import Diffusion
+import Foundation
+import XCTest
+@testable import Engine
+@testable import MavinModel
+@testable import Media
+@testable import Synth
+@testable import Tensor
+
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// One tiny model trained once for all engine tests (a few seconds on 2 cores).
+final class TinyModel {
+    static let shared = TinyModel()
+    let folder: URL
+    let checkpoint: URL
+    let firstValidation: Float
+    let lastValidation: Float
+    let trainer: Trainer
+
+    init() {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-engine-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let data = folder.appendingPathComponent("data")
+        try! FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        for i in 0..<4 {
+            let p = Performance(seed: 500 + UInt64(i), fps: 30, script: Performance.randomScript(seed: 500 + UInt64(i), seconds: 6))
+            _ = try! SynthWriter.write(p, name: "take_\(i)", size: 32, to: data, overwrite: false)
+        }
+        checkpoint = folder.appendingPathComponent("tiny.safetensors")
+        var o = TrainOptions(data: [data.path], output: checkpoint, config: ModelConfig.preset("tiny")!)
+        o.steps = 150; o.batch = 2; o.learningRate = 2e-3; o.warmup = 10; o.evalEvery = 150; o.saveEvery = 150
+        o.validationFraction = 0.25; o.seed = 3
+        trainer = Trainer(options: o)
+        try! trainer.run(log: { _ in })
+        // Validation before training: the same fixed windows, noise and timesteps on a fresh network.
+        lastValidation = trainer.validationLoss()!
+        let fresh = MavinUNet(config: o.config)
+        fresh.initialise(seed: o.seed &+ 17)
+        let trained = trainer.model!
+        let saved = (0..<trained.network.store.count).map { trained.network.store.ema[$0] }
+        for i in 0..<saved.count { trained.network.store.ema[i] = fresh.store.values[i] }
+        firstValidation = trainer.validationLoss()!
+        for i in 0..<saved.count { trained.network.store.ema[i] = saved[i] }
+    }
+}
+
+final class EngineTests: XCTestCase {
+    var tiny: TinyModel { TinyModel.shared }
+
+    func testTinyModelTrainsAndLowersValidationLoss() throws {
+        XCTAssertLessThan(tiny.lastValidation, 0.9 * tiny.firstValidation, "validation \(tiny.firstValidation) → \(tiny.lastValidation)")
+        let log = try String(contentsOf: URL(fileURLWithPath: tiny.checkpoint.path + ".log.jsonl"), encoding: .utf8)
+        XCTAssertEqual(log.split(separator: "\n").count, 150)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: tiny.checkpoint.path + ".state.safetensors"))
+        XCTAssertNoThrow(try PNG.read(URL(fileURLWithPath: tiny.checkpoint.path + ".loss.png")))
+        let m = try MavinModel.load(tiny.checkpoint)
+        XCTAssertEqual(m.step, 150)
+        XCTAssertEqual(m.config, ModelConfig.preset("tiny"))
+    }
+
+    func testResumeContinuesFromTheSavedState() throws {
+        let copy = tiny.folder.appendingPathComponent("resume.safetensors")
+        for ext in ["", ".state.safetensors", ".log.jsonl"] {
+            try? FileManager.default.removeItem(atPath: copy.path + ext)
+            try FileManager.default.copyItem(atPath: tiny.checkpoint.path + ext, toPath: copy.path + ext)
+        }
+        var o = tiny.trainer.options
+        o.output = copy; o.steps = 160; o.resume = true
+        let t = Trainer(options: o)
+        try t.run(log: { _ in })
+        XCTAssertEqual(try MavinModel.load(copy).step, 160)
+        let lines = try String(contentsOf: URL(fileURLWithPath: copy.path + ".log.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 160)
+    }
+
+    func testInfillIsDeterministicAndHasTheRightShape() throws {
+        let model = try MavinModel.load(tiny.checkpoint)
+        let infiller = Infiller(model: model)
+        let a = try VideoReader(path: repoRoot.appendingPathComponent("Samples/graze.mp4").path)
+        let b = try VideoReader(path: repoRoot.appendingPathComponent("Samples/rear.mp4").path)
+        let l = infiller.allowedLengths.upperBound
+        var request = InfillRequest(before: try a.frames(from: 0, count: 60), after: try b.frames(from: 0, count: 60), length: l)
+        request.settings.steps = 6
+        request.record = true
+        var events: [InfillProgress] = []
+        let r1 = try infiller.run(request) { events.append($0) }
+        let r2 = try infiller.run(request)
+        XCTAssertEqual(r1.frames.count, l)
+        XCTAssertEqual(r1.frames, r2.frames, "same seed → same frames")
+        XCTAssertEqual(events.map(\.step), Array(1...6))
+        XCTAssertEqual(events.last?.total, 6)
+        XCTAssertEqual(r1.steps.count, 6)
+        XCTAssertTrue(r1.notices.first?.contains("resized") ?? false)
+        request.settings.seed = 9
+        XCTAssertNotEqual(try infiller.run(request).frames, r1.frames)
+        // Live CLIP-RS appears when a truth is given.
+        request.truth = Array(try a.frames(from: 0, count: l))
+        var rs: Double?
+        let scored = try infiller.run(request) { rs = $0.clipRS }
+        XCTAssertNotNil(rs)
+        XCTAssertNotNil(scored.scores)
+    }
+
+    func testBadRequestsGiveActionableErrors() throws {
+        let model = try MavinModel.load(tiny.checkpoint)
+        let infiller = Infiller(model: model)
+        let frame = RGBImage(width: 32, height: 32, fill: (10, 20, 30))
+        let range = infiller.allowedLengths
+        XCTAssertThrowsError(try infiller.run(InfillRequest(before: [frame, frame, frame], after: [frame, frame, frame], length: range.upperBound + 5))) { e in
+            XCTAssertEqual(e as? InfillError, .lengthOutOfRange(range.upperBound + 5, allowed: range))
+            XCTAssertTrue("\(e)".contains("\(range.lowerBound)…\(range.upperBound)"))
+        }
+        XCTAssertThrowsError(try infiller.run(InfillRequest(before: [], after: [frame, frame, frame], length: range.lowerBound))) { e in
+            guard case .clipTooShort(let which, 0, _)? = e as? InfillError else { return XCTFail("\(e)") }
+            XCTAssertEqual(which, "preceding")
+        }
+    }
+
+    func testHostileCheckpointsAreRefusedClearly() throws {
+        let dir = tiny.folder
+        XCTAssertThrowsError(try MavinModel.load(dir.appendingPathComponent("missing.safetensors"))) { XCTAssertTrue("\($0)".contains("no such file")) }
+        let data = try Data(contentsOf: tiny.checkpoint)
+        let cut = dir.appendingPathComponent("cut.safetensors")
+        try data.prefix(data.count / 2).write(to: cut)
+        XCTAssertThrowsError(try MavinModel.load(cut)) { XCTAssertTrue("\($0)".contains("not a Mavin model checkpoint")) }
+        XCTAssertThrowsError(try MavinModel.load(modelGoldens.appendingPathComponent("gfm.safetensors"))) { XCTAssertTrue("\($0)".contains("no mavin.format")) }
+        // A NaN in one weight is refused.
+        let model = try MavinModel.load(tiny.checkpoint)
+        model.network.store.ema[5] = .nan
+        let poisoned = dir.appendingPathComponent("nan.safetensors")
+        try model.save(to: poisoned, overwrite: true)
+        XCTAssertThrowsError(try MavinModel.load(poisoned)) { XCTAssertTrue("\($0)".contains("NaN")) }
+        // Text named .safetensors.
+        let text = dir.appendingPathComponent("notes.safetensors")
+        try Data("hello".utf8).write(to: text)
+        XCTAssertThrowsError(try MavinModel.load(text))
+    }
+
+    func testComposePlanEndToEnd() throws {
+        let samples = repoRoot.appendingPathComponent("Samples")
+        var plan = try Plan.read(samples.appendingPathComponent("plan.toml"))
+        for i in plan.junctions.indices { plan.junctions[i].settings.steps = 4; plan.junctions[i].length = Infiller(model: try MavinModel.load(tiny.checkpoint)).allowedLengths.upperBound }
+        let composer = Composer(plan: plan, folder: samples.path)
+        let resolved = try composer.resolve()
+        let out = tiny.folder.appendingPathComponent("composed.mp4")
+        var sawWriting = false
+        let (frames, _) = try composer.run(model: try MavinModel.load(tiny.checkpoint), output: out, overwrite: true) { e in
+            if case .writing = e { sawWriting = true }
+        }
+        XCTAssertTrue(sawWriting)
+        XCTAssertEqual(frames, resolved.expectedFrames)
+        XCTAssertEqual(try VideoReader(path: out.path).frameCount, resolved.expectedFrames)
+        // Round trip of the plan text.
+        XCTAssertEqual(try Plan.parse(plan.toml()), plan)
+        // s past the end of a clip is named precisely.
+        var bad = plan
+        bad.junctions[0].s = 500
+        XCTAssertThrowsError(try Composer(plan: bad, folder: samples.path).resolve()) { e in
+            XCTAssertTrue("\(e)".contains("s=500 is past its end"), "\(e)")
+        }
+        XCTAssertThrowsError(try Plan.parse("[[clip]]\npath = 3\n")) { XCTAssertTrue("\($0)".contains("needs path")) }
+        XCTAssertThrowsError(try Plan.parse("[[clip\n")) { XCTAssertTrue("\($0)".contains("TOML syntax error")) }
+    }
+}
