@@ -8,11 +8,26 @@ public protocol FrameSimilarity {
     func similarity(_ a: RGBImage, _ b: RGBImage) -> Double
 }
 
-/// SSIM on luma: the default similarity (no CLIP weights exist offline).
+/// The default similarity (no CLIP weights exist offline): SSIM of each frame's luma
+/// standardised to mean 128 and standard deviation 48. A global gain or offset (darker,
+/// more contrast) then leaves the similarity unchanged, as CLIP embeddings mostly do,
+/// while changes of structure between frames still count.
 public struct SSIMSimilarity: FrameSimilarity {
     public init() {}
-    public var name: String { "ssim" }
-    public func similarity(_ a: RGBImage, _ b: RGBImage) -> Double { ImageQuality.ssim(a, b) }
+    public var name: String { "ssim (standardised luma)" }
+    public func similarity(_ a: RGBImage, _ b: RGBImage) -> Double {
+        ImageQuality.ssim(luma: Self.standardised(a.luma()), Self.standardised(b.luma()), width: a.width, height: a.height)
+    }
+
+    static func standardised(_ l: [Float]) -> [Float] {
+        let n = Float(l.count)
+        let mean = l.reduce(0, +) / n
+        var v: Float = 0
+        for x in l { v += (x - mean) * (x - mean) }
+        let sd = (v / n).squareRoot()
+        guard sd > 1e-3 else { return [Float](repeating: 128, count: l.count) }
+        return l.map { 128 + 48 * ($0 - mean) / sd }
+    }
 }
 
 /// Cosine similarity of image embeddings from an encoder (e.g. a CLIP ViT).

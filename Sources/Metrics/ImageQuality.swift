@@ -25,7 +25,8 @@ public enum ImageQuality {
         return w.map { $0 / s }
     }
 
-    /// Separable Gaussian filter with scipy's 'reflect' boundary (d c b a | a b c d | d c b a).
+    /// Separable Gaussian filter with scipy's 'reflect' boundary (d c b a | a b c d | d c b a):
+    /// the plane is padded once, then each pass is a plain dot product per pixel.
     static func gaussianReflect(_ x: [Double], width: Int, height: Int, taps: [Double]) -> [Double] {
         let r = taps.count / 2
         func reflect(_ i: Int, _ n: Int) -> Int {
@@ -33,17 +34,34 @@ public enum ImageQuality {
             while i < 0 || i >= n { i = i < 0 ? -i - 1 : 2 * n - i - 1 }
             return i
         }
-        var tmp = [Double](repeating: 0, count: x.count), out = tmp
-        for y in 0..<height { for xx in 0..<width {
-            var s = 0.0
-            for k in -r...r { s += taps[k + r] * x[y * width + reflect(xx + k, width)] }
-            tmp[y * width + xx] = s
-        } }
-        for y in 0..<height { for xx in 0..<width {
-            var s = 0.0
-            for k in -r...r { s += taps[k + r] * tmp[reflect(y + k, height) * width + xx] }
-            out[y * width + xx] = s
-        } }
+        let pw = width + 2 * r
+        let cols = (0..<pw).map { reflect($0 - r, width) }
+        var tmp = [Double](repeating: 0, count: width * height), out = tmp
+        var row = [Double](repeating: 0, count: pw)
+        taps.withUnsafeBufferPointer { k in
+            for y in 0..<height {
+                for j in 0..<pw { row[j] = x[y * width + cols[j]] }
+                row.withUnsafeBufferPointer { rp in
+                    for xx in 0..<width {
+                        var s = 0.0
+                        for t in 0..<k.count { s += k[t] * rp[xx + t] }
+                        tmp[y * width + xx] = s
+                    }
+                }
+            }
+            let rowsIdx = (0..<(height + 2 * r)).map { reflect($0 - r, height) }
+            tmp.withUnsafeBufferPointer { tp in
+                out.withUnsafeMutableBufferPointer { op in
+                    for y in 0..<height {
+                        for t in 0..<k.count {
+                            let src = tp.baseAddress! + rowsIdx[y + t] * width, w = k[t]
+                            let dst = op.baseAddress! + y * width
+                            for xx in 0..<width { dst[xx] += w * src[xx] }
+                        }
+                    }
+                }
+            }
+        }
         return out
     }
 
@@ -51,11 +69,13 @@ public enum ImageQuality {
     public static func ssim(luma a: [Float], _ b: [Float], width: Int, height: Int) -> Double {
         let taps = gaussianTaps(radius: Int(3.5 * 1.5 + 0.5))
         let x = a.map(Double.init), y = b.map(Double.init)
+        var xx = x, yy = y, xy = x
+        for i in 0..<x.count { xx[i] = x[i] * x[i]; yy[i] = y[i] * y[i]; xy[i] = x[i] * y[i] }
         let ux = gaussianReflect(x, width: width, height: height, taps: taps)
         let uy = gaussianReflect(y, width: width, height: height, taps: taps)
-        let uxx = gaussianReflect(x.map { $0 * $0 }, width: width, height: height, taps: taps)
-        let uyy = gaussianReflect(y.map { $0 * $0 }, width: width, height: height, taps: taps)
-        let uxy = gaussianReflect(zip(x, y).map { $0 * $1 }, width: width, height: height, taps: taps)
+        let uxx = gaussianReflect(xx, width: width, height: height, taps: taps)
+        let uyy = gaussianReflect(yy, width: width, height: height, taps: taps)
+        let uxy = gaussianReflect(xy, width: width, height: height, taps: taps)
         let c1: Double = (0.01 * 255) * (0.01 * 255), c2: Double = (0.03 * 255) * (0.03 * 255)
         let pad = 5
         var total = 0.0, n = 0

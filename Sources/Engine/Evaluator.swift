@@ -1,0 +1,114 @@
+import Foundation
+import MavinModel
+import Media
+import Metrics
+import Synth
+import TOMLKit
+
+/// A row of an evaluation: a baseline or the model with sampler settings.
+public enum EvalMethod {
+    case baseline(Baseline)
+    case model(name: String, MavinModel, SamplerSettings)
+
+    public var name: String {
+        switch self {
+        case .baseline(let b): return b.label
+        case .model(let n, _, _): return n
+        }
+    }
+}
+
+/// Runs methods over evaluation cases at the model's resolution and builds the report.
+public final class Evaluator {
+    public let cases: [EvalCase]
+    public let resolution: Int
+    public let references: Int
+
+    public init(cases: [EvalCase], resolution: Int, references: Int) {
+        self.cases = cases
+        self.resolution = resolution
+        self.references = references
+    }
+
+    /// test-manual cases from TOML: `[[case]]` tables with video, s, e (video paths relative to the file).
+    public static func manualCases(_ url: URL) throws -> [EvalCase] {
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw PlanError.unreadable(url.path) }
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
+            throw PlanError.syntax(url.path, line: Int(e.source.begin.line), column: Int(e.source.begin.column), message: e.description)
+        }
+        let folder = url.deletingLastPathComponent().path
+        return try (table["case"]?.array ?? TOMLArray()).enumerated().map { i, v in
+            guard let t = v.table, let video = t["video"]?.string, let s = t["s"]?.int, let e = t["e"]?.int else {
+                throw PlanError.invalid(url.path, "case \(i + 1) needs video = \"…\", s = N, e = N")
+            }
+            return EvalCase(video: video.hasPrefix("/") ? video : (folder as NSString).appendingPathComponent(video), s: s, e: e, label: t["label"]?.string)
+        }
+    }
+
+    /// Cases centred on each labelled transition of synthetic multi-action videos (their manifests' ground truth).
+    public static func syntheticCases(folder: String, length l: Int, references: Int) throws -> [EvalCase] {
+        let manifest = try Manifest.read(URL(fileURLWithPath: folder).appendingPathComponent("manifest.json"))
+        var out: [EvalCase] = []
+        for entry in manifest.entries {
+            for t in entry.transitions {
+                let centre = (t.start + t.end) / 2
+                let s = centre - (l + 1) / 2, e = s + l + 1
+                guard s - references + 1 >= 0, e + references - 1 < entry.frames else { continue }
+                out.append(EvalCase(video: (folder as NSString).appendingPathComponent(entry.file), s: s, e: e,
+                                    label: "\(t.from.rawValue)→\(t.to.rawValue)"))
+            }
+        }
+        return out
+    }
+
+    /// Frames s−refs+1 … e+refs−1 at the model's resolution (padded with the first/last frame at the video's ends).
+    func load(_ c: EvalCase) throws -> (before: [RGBImage], truth: [RGBImage], after: [RGBImage]) {
+        let r = try VideoReader(path: c.video)
+        guard c.s >= 0, c.e < r.frameCount, c.e > c.s + 1 else {
+            throw MetricsError.badInput("case \(c.video) s=\(c.s) e=\(c.e) does not fit its \(r.frameCount) frames")
+        }
+        func frame(_ i: Int) throws -> RGBImage { try r.frame(at: min(max(0, i), r.frameCount - 1), size: (resolution, resolution), fit: .crop) }
+        let before = try ((c.s - references + 1)...c.s).map(frame)
+        let truth = try ((c.s + 1)..<c.e).map(frame)
+        let after = try (c.e...(c.e + references - 1)).map(frame)
+        return (before, truth, after)
+    }
+
+    public func run(methods: [EvalMethod], title: String, sheets: URL? = nil, progress: (String) -> Void = { _ in }) throws -> EvalReport {
+        var sums: [String: (ms: Double, psnr: Double, rs: Double, ssim: Double, sec: Double, n: Int)] = [:]
+        if let sheets { try FileManager.default.createDirectory(at: sheets, withIntermediateDirectories: true) }
+        for (ci, c) in cases.enumerated() {
+            let (before, truth, after) = try load(c)
+            var rows: [(String, [RGBImage])] = [("truth", truth)]
+            for m in methods {
+                let t0 = Date()
+                let frames: [RGBImage]
+                switch m {
+                case .baseline(let b): frames = try b.generate(start: before.last!, end: after.first!, length: c.length)
+                case .model(_, let model, let settings):
+                    var request = InfillRequest(before: before, after: after, length: c.length)
+                    request.settings = settings
+                    frames = try Infiller(model: model).run(request).frames
+                }
+                let seconds = Date().timeIntervalSince(t0)
+                let s = Scores.measure(generated: frames, truth: truth)
+                var acc = sums[m.name] ?? (0, 0, 0, 0, 0, 0)
+                acc.ms += s.ms_ssim; acc.psnr += s.psnr; acc.rs += s.clip_rs; acc.ssim += s.ssim; acc.sec += seconds; acc.n += 1
+                sums[m.name] = acc
+                rows.append((m.name, frames))
+            }
+            if let sheets {
+                let name = String(format: "case_%03d.png", ci)
+                try PNG.write(contactSheet(rows: rows), to: sheets.appendingPathComponent(name), overwrite: true)
+            }
+            progress("case \(ci + 1)/\(cases.count) \(c.label ?? "") (\((c.video as NSString).lastPathComponent) s=\(c.s) e=\(c.e))")
+        }
+        var methodsOut: [String: MethodScores] = [:]
+        for (k, v) in sums {
+            let n = Double(max(1, v.n))
+            methodsOut[k] = MethodScores(ms_ssim: v.ms / n, psnr: v.psnr / n, clip_rs: v.rs / n, ssim: v.ssim / n, seconds: v.sec / n)
+        }
+        return EvalReport(cases: cases.count, similarity: SSIMSimilarity().name, methods: methodsOut, order: methods.map(\.name), title: title)
+    }
+}

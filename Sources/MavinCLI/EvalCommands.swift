@@ -1,0 +1,131 @@
+import ArgumentParser
+import Engine
+import Foundation
+import MavinModel
+import Media
+import Metrics
+
+struct MetricsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metrics", abstract: "Score a generated clip against its ground truth (PSNR, SSIM, MS-SSIM, CLIP-RS).")
+    @Option(help: "The generated video.") var generated: String
+    @Option(help: "The ground-truth video (same frame count).") var truth: String
+    @Option(help: "CLIP-RS similarity: ssim (embedding needs CLIP weights, see README).") var sim: String = "ssim"
+    @Flag(help: "Print JSON (keys: psnr, ssim, ms_ssim, clip_rs, similarity, frames).") var json = false
+
+    struct Report: Encodable { var psnr: Double; var ssim: Double; var ms_ssim: Double; var clip_rs: Double; var similarity: String; var frames: Int }
+
+    func run() throws {
+        guard sim == "ssim" else { throw ValidationError("--sim \(sim): only ssim is available without CLIP weights") }
+        let g = try VideoReader(path: generated), t = try VideoReader(path: truth)
+        guard g.frameCount == t.frameCount else { throw ValidationError("'\(generated)' has \(g.frameCount) frames, '\(truth)' has \(t.frameCount); they must match") }
+        let size = (t.info.width, t.info.height)
+        let gf = try g.frames(from: 0, count: g.frameCount, size: size), tf = try t.frames(from: 0, count: t.frameCount)
+        let s = Scores.measure(generated: gf, truth: tf)
+        let r = Report(psnr: s.psnr, ssim: s.ssim, ms_ssim: s.ms_ssim, clip_rs: s.clip_rs, similarity: s.similarity, frames: gf.count)
+        if json { try printJSON(r) } else {
+            print(String(format: "%d frames: PSNR %.2f dB  SSIM %.4f  MS-SSIM %.4f  CLIP-RS %.4f (%@)", r.frames, r.psnr, r.ssim, r.ms_ssim, r.clip_rs, r.similarity))
+        }
+    }
+}
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Table-1-style evaluation of the model and the baselines on transition cases.",
+        discussion: """
+        Cases come from --cases (test-manual TOML: [[case]] video, s, e), --auto VIDEOS (test-auto, Eq. 8) \
+        or --synthetic DIR (transitions of a `mavin samples`/`synth-dataset` folder's manifest). \
+        Rows: --methods (repeat, crossfade, flow, ffmpeg-xfade, ffmpeg-minterpolate, model, none) and one model row per --variant.
+        """)
+    @Option(help: "test-manual cases (TOML).") var cases: String?
+    @Option(parsing: .upToNextOption, help: "test-auto: videos to scan.") var auto: [String] = []
+    @Option(help: "Synthetic folder with manifest.json.") var synthetic: String?
+    @Option(help: "Gap length l for --auto and --synthetic.") var length: Int = 12
+    @Option(help: "Model checkpoint for the model rows.") var model: String?
+    @Option(help: "Comma-separated rows.") var methods: String = "model,repeat,crossfade,flow,ffmpeg-xfade,ffmpeg-minterpolate"
+    @Option(help: "Extra model rows, e.g. gfm=off or f0=0.3,lambda=0.1,steps=50 (repeatable).") var variant: [String] = []
+    @Option(help: "DDIM steps of the model rows.") var steps: Int = 25
+    @Option(help: "Use at most this many cases.") var maxCases: Int = 1000
+    @Option(help: "Markdown report to write.") var report: String
+    @Option(help: "JSON results to write.") var json: String?
+    @Option(help: "Bar chart PNG to write (default: next to the report).") var chart: String?
+    @Option(help: "Folder for per-case contact sheets.") var sheets: String?
+    @Option(help: "Title of the report.") var title: String = "Transition infilling"
+    @Flag(help: "Replace existing outputs.") var overwrite = false
+
+    func parseSettings(_ text: String, base: SamplerSettings) throws -> SamplerSettings {
+        var s = base
+        for part in text.split(separator: ",") {
+            let kv = part.split(separator: "=").map { String($0).trimmingCharacters(in: .whitespaces) }
+            guard kv.count == 2 else { throw ValidationError("variant '\(text)': use key=value pairs") }
+            switch kv[0] {
+            case "gfm": s.gfm = kv[1] == "on" || kv[1] == "true"
+            case "f0": guard let v = Float(kv[1]) else { throw ValidationError("f0 '\(kv[1])' is not a number") }; s.f0 = v
+            case "lambda": guard let v = Float(kv[1]) else { throw ValidationError("lambda '\(kv[1])' is not a number") }; s.lambda = v
+            case "steps": guard let v = Int(kv[1]) else { throw ValidationError("steps '\(kv[1])' is not an integer") }; s.steps = v
+            case "seed": guard let v = UInt64(kv[1]) else { throw ValidationError("seed '\(kv[1])' is not an integer") }; s.seed = v
+            case "eta": guard let v = Float(kv[1]) else { throw ValidationError("eta '\(kv[1])' is not a number") }; s.eta = v
+            default: throw ValidationError("variant key '\(kv[0])' (allowed: gfm, f0, lambda, steps, seed, eta)")
+            }
+        }
+        return s
+    }
+
+    func run() throws {
+        for p in [report] + [json, chart].compactMap({ $0 }) where !overwrite && FileManager.default.fileExists(atPath: p) {
+            throw FileError.targetExists(p)
+        }
+        let names = methods.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        let wantsModel = names.contains("model") || !variant.isEmpty
+        let mavin = wantsModel ? try MavinModel.load(try DefaultModel.locate(explicit: model)) : nil
+        let resolution = mavin?.config.resolution ?? 128
+        let references = mavin.map { Infiller(model: $0).references(for: length).before } ?? 2
+        var list: [EvalCase] = []
+        if let cases { list += try Evaluator.manualCases(URL(fileURLWithPath: cases)) }
+        if !auto.isEmpty { list += try TestSets.auto(videos: auto, length: length, references: references) }
+        if let synthetic { list += try Evaluator.syntheticCases(folder: synthetic, length: length, references: references) }
+        list = Array(list.prefix(maxCases))
+        guard !list.isEmpty else { throw ValidationError("no cases: give --cases, --auto or --synthetic (and check --length)") }
+        var rows: [EvalMethod] = []
+        var base = SamplerSettings()
+        base.steps = steps
+        for n in names {
+            switch n {
+            case "model": if let mavin { rows.append(.model(name: "mavin", mavin, base)) }
+            case "none": break
+            default:
+                guard let b = Baseline(rawValue: n) else { throw ValidationError("unknown method '\(n)'") }
+                if b.isExternal && !FFmpegPeer.available { print("note: skipping \(n) (ffmpeg not installed)"); continue }
+                rows.append(.baseline(b))
+            }
+        }
+        for v in variant { if let mavin { rows.append(.model(name: "mavin (\(v))", mavin, try parseSettings(v, base: base))) } }
+        print("\(list.count) cases, l = \(list.map(\.length).min() ?? 0)…\(list.map(\.length).max() ?? 0), \(rows.count) methods")
+        let evaluator = Evaluator(cases: list, resolution: resolution, references: references)
+        let r = try evaluator.run(methods: rows, title: title, sheets: sheets.map { URL(fileURLWithPath: $0) }) { print($0); fflush(stdout) }
+        try AtomicOutput.write(Data(r.markdown().utf8), to: URL(fileURLWithPath: report), overwrite: overwrite)
+        if let json {
+            let e = JSONEncoder()
+            e.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicOutput.write(try e.encode(r), to: URL(fileURLWithPath: json), overwrite: overwrite)
+        }
+        let chartPath = chart ?? (report as NSString).deletingPathExtension + ".png"
+        try PNG.write(r.chart(), to: URL(fileURLWithPath: chartPath), overwrite: true)
+        print(r.markdown())
+    }
+}
+
+struct BenchMetrics: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "metrics", abstract: "Time the metrics of a 12-frame 256² case.")
+    @Flag(help: "Print JSON (keys: case_ms, frames, size).") var json = false
+    struct Report: Encodable { var case_ms: Double; var frames: Int; var size: Int }
+    func run() throws {
+        var rng = SystemRandomNumberGenerator()
+        let frames = (0..<12).map { _ in RGBImage(width: 256, height: 256, pixels: (0..<(256 * 256 * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) }) }
+        let truth = frames.map { Baseline.blend($0, frames[0], 0.2) }
+        let s = timeIt(minSeconds: 2) { _ = Scores.measure(generated: frames, truth: truth) }
+        let r = Report(case_ms: s * 1000, frames: 12, size: 256)
+        if json { try printJSON(r) } else { print(String(format: "metrics for a 12-frame 256² case: %.1f ms (PSNR, SSIM, MS-SSIM, CLIP-RS)", r.case_ms)) }
+    }
+}

@@ -1,0 +1,137 @@
+import Core
+import Foundation
+import Media
+
+/// Non-learned ways to make the l frames between xˢ and xᵉ: what an editor can do today.
+public enum Baseline: String, CaseIterable, Sendable {
+    /// Hold xˢ for the first half, then xᵉ.
+    case repeatFrames = "repeat"
+    /// Linear blend from xˢ to xᵉ.
+    case crossfade
+    /// Horn–Schunck flow both ways, bidirectional warping, occlusion-aware blending.
+    case flow
+    /// ffmpeg's xfade filter (external; needs the ffmpeg CLI).
+    case ffmpegXfade = "ffmpeg-xfade"
+    /// ffmpeg's minterpolate, motion-compensated (mi_mode=mci) (external).
+    case ffmpegMinterpolate = "ffmpeg-minterpolate"
+
+    public var isExternal: Bool { self == .ffmpegXfade || self == .ffmpegMinterpolate }
+    public var label: String { isExternal ? "\(rawValue) (external)" : rawValue }
+
+    public func generate(start: RGBImage, end: RGBImage, length l: Int) throws -> [RGBImage] {
+        switch self {
+        case .repeatFrames: return (0..<l).map { $0 < (l + 1) / 2 ? start : end }
+        case .crossfade: return (1...l).map { Baseline.blend(start, end, Float($0) / Float(l + 1)) }
+        case .flow: return FlowInterpolation.frames(start: start, end: end, length: l)
+        case .ffmpegXfade, .ffmpegMinterpolate: return try FFmpegPeer.frames(self, start: start, end: end, length: l)
+        }
+    }
+
+    public static func blend(_ a: RGBImage, _ b: RGBImage, _ t: Float) -> RGBImage {
+        var px = [UInt8](repeating: 0, count: a.pixels.count)
+        for i in 0..<px.count { px[i] = UInt8((Float(a.pixels[i]) * (1 - t) + Float(b.pixels[i]) * t).rounded()) }
+        return RGBImage(width: a.width, height: a.height, pixels: px)
+    }
+}
+
+/// Frame interpolation from two-way Horn–Schunck flow.
+public enum FlowInterpolation {
+    public static func frames(start: RGBImage, end: RGBImage, length l: Int) -> [RGBImage] {
+        let w = start.width, h = start.height
+        let la = start.luma(), lb = end.luma()
+        let fwd = HornSchunck.flow(from: la, to: lb, width: w, height: h)
+        let bwd = HornSchunck.flow(from: lb, to: la, width: w, height: h)
+        // Visibility by forward–backward consistency: where following a flow and coming
+        // back does not return home, the pixel is occluded in the other frame.
+        func visibility(_ f: FlowField, _ g: FlowField) -> [Float] {
+            var vis = [Float](repeating: 1, count: w * h)
+            for y in 0..<h { for x in 0..<w {
+                let i = y * w + x
+                let tx = Float(x) + f.u[i], ty = Float(y) + f.v[i]
+                let ru = f.u[i] + sample(g.u, w, h, tx, ty), rv = f.v[i] + sample(g.v, w, h, tx, ty)
+                let err = ru * ru + rv * rv, mag = f.u[i] * f.u[i] + f.v[i] * f.v[i]
+                vis[i] = err > 0.01 * mag + 0.5 ? 0.05 : 1
+            } }
+            return vis
+        }
+        let visA = visibility(fwd, bwd), visB = visibility(bwd, fwd)
+        let planesA = (0..<3).map { c in (0..<(w * h)).map { Float(start.pixels[3 * $0 + c]) } }
+        let planesB = (0..<3).map { c in (0..<(w * h)).map { Float(end.pixels[3 * $0 + c]) } }
+        return (1...l).map { k in
+            let t = Float(k) / Float(l + 1)
+            var px = [UInt8](repeating: 0, count: w * h * 3)
+            for y in 0..<h { for x in 0..<w {
+                let i = y * w + x
+                // The pixel at p in frame t came from p − t·F_{s→e} in xˢ and p − (1−t)·F_{e→s} in xᵉ
+                // (flows sampled at p: the usual approximation for small motions).
+                let ax = Float(x) - t * fwd.u[i], ay = Float(y) - t * fwd.v[i]
+                let bx = Float(x) - (1 - t) * bwd.u[i], by = Float(y) - (1 - t) * bwd.v[i]
+                let wa = (1 - t) * sample(visA, w, h, ax, ay), wb = t * sample(visB, w, h, bx, by)
+                let norm = max(1e-4, wa + wb)
+                for c in 0..<3 {
+                    let v = (wa * sample(planesA[c], w, h, ax, ay) + wb * sample(planesB[c], w, h, bx, by)) / norm
+                    px[3 * i + c] = UInt8(max(0, min(255, v.rounded())))
+                }
+            } }
+            return RGBImage(width: w, height: h, pixels: px)
+        }
+    }
+}
+
+/// ffmpeg run as an external peer on PNG frames in a temporary folder.
+public enum FFmpegPeer {
+    public static var available: Bool { Subprocess.which("ffmpeg") != nil }
+
+    public static func frames(_ method: Baseline, start: RGBImage, end: RGBImage, length l: Int) throws -> [RGBImage] {
+        guard available else { throw MetricsError.externalMissing("ffmpeg") }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-ffmpeg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try PNG.write(start, to: dir.appendingPathComponent("a.png"))
+        try PNG.write(end, to: dir.appendingPathComponent("b.png"))
+        let out = dir.appendingPathComponent("out_%03d.png").path
+        var args = ["ffmpeg", "-v", "error", "-y"]
+        switch method {
+        case .ffmpegXfade:
+            // Two stills of l+2 frames at 25 fps, faded over l+1 frame intervals.
+            let d = Double(l + 1) / 25
+            args += ["-loop", "1", "-t", String(format: "%.4f", d + 0.04), "-framerate", "25", "-i", dir.appendingPathComponent("a.png").path,
+                     "-loop", "1", "-t", String(format: "%.4f", d + 0.04), "-framerate", "25", "-i", dir.appendingPathComponent("b.png").path,
+                     "-filter_complex", String(format: "[0][1]xfade=transition=fade:duration=%.4f:offset=0,format=rgb24", d),
+                     "-frames:v", "\(l + 2)", "-start_number", "0", out]
+        case .ffmpegMinterpolate:
+            // xˢ then xᵉ one second apart (xᵉ repeated: minterpolate needs frames after the pair
+            // to emit it), motion-compensated up to l+1 frames per second.
+            for (i, name) in ["a", "b", "b", "b"].enumerated() {
+                try FileManager.default.copyItem(at: dir.appendingPathComponent("\(name).png"), to: dir.appendingPathComponent("in_\(i).png"))
+            }
+            args += ["-framerate", "1", "-i", dir.appendingPathComponent("in_%1d.png").path,
+                     "-vf", "minterpolate=fps=\(l + 1):mi_mode=mci:mc_mode=aobmc:me_mode=bidir,format=rgb24",
+                     "-frames:v", "\(l + 2)", "-start_number", "0", out]
+        default: throw MetricsError.externalMissing(method.rawValue)
+        }
+        let r = try Subprocess.run(args, timeout: 120)
+        guard r.status == 0 else { throw MetricsError.externalFailed(method.rawValue, r.output) }
+        var frames: [RGBImage] = []
+        for k in 1...l {
+            let f = dir.appendingPathComponent(String(format: "out_%03d.png", k))
+            guard FileManager.default.fileExists(atPath: f.path) else { throw MetricsError.externalFailed(method.rawValue, "frame \(k) missing") }
+            frames.append(try PNG.read(f).rgb)
+        }
+        return frames
+    }
+}
+
+public enum MetricsError: Error, CustomStringConvertible {
+    case externalMissing(String)
+    case externalFailed(String, String)
+    case badInput(String)
+
+    public var description: String {
+        switch self {
+        case .externalMissing(let p): return "\(p) is not installed (apt-get install ffmpeg); external baselines need it"
+        case .externalFailed(let m, let out): return "\(m) failed: \(out.prefix(300))"
+        case .badInput(let m): return m
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import XCTest
+@testable import Media
+@testable import Metrics
+@testable import Tensor
+
+let metricsRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+let samplesFolder = metricsRoot.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Samples")
+
+func image(_ t: [Float], _ shape: [Int]) -> RGBImage {
+    RGBImage(width: shape[1], height: shape[0], pixels: t.map { UInt8($0) })
+}
+
+final class MetricsTests: XCTestCase {
+    /// SSIM and PSNR against scikit-image, MS-SSIM against pytorch_msssim (Tests/Reference/metrics_goldens.py).
+    func testAgainstScikitImageAndPytorchMSSSIM() throws {
+        let g = try SafeTensorsFile(url: metricsRoot.appendingPathComponent("Goldens/metrics.safetensors"))
+        for i in 0..<5 {
+            let shape = g.tensor("case\(i).a")!.shape
+            let a = image(try g.floats("case\(i).a"), shape), b = image(try g.floats("case\(i).b"), shape)
+            let v = try g.floats("case\(i).values")
+            XCTAssertEqual(ImageQuality.ssim(a, b), Double(v[0]), accuracy: 1e-3, "SSIM case \(i)")
+            XCTAssertEqual(ImageQuality.psnr(a, b), Double(v[1]), accuracy: 1e-3, "PSNR case \(i)")
+            if v.count > 2 { XCTAssertEqual(ImageQuality.msssim(a, b), Double(v[2]), accuracy: 1e-3, "MS-SSIM case \(i)") }
+        }
+        let a = image(try g.floats("case0.a"), g.tensor("case0.a")!.shape)
+        XCTAssertEqual(ImageQuality.ssim(a, a), 1, accuracy: 1e-9)
+        XCTAssertEqual(ImageQuality.psnr(a, a), 100)
+    }
+
+    /// MAVIN Table 2: CLIP-RS rewards the right temporal change even when colours are off,
+    /// and punishes a frozen clip, while SSIM and PSNR fall for every distortion.
+    func testTable2OnARealClipWithMotion() throws {
+        let r = try VideoReader(path: samplesFolder.appendingPathComponent("bunny.mp4").path)
+        // Every 4th frame: the rabbit steps out of its burrow, visible motion between frames.
+        let clip = try (0..<12).map { try r.frame(at: 4 * $0) }
+        func map(_ f: (UInt8, UInt8, UInt8) -> (UInt8, UInt8, UInt8)) -> [RGBImage] {
+            clip.map { img in
+                var out = img
+                for i in 0..<(img.width * img.height) {
+                    let (r, g, b) = f(img.pixels[3 * i], img.pixels[3 * i + 1], img.pixels[3 * i + 2])
+                    out.pixels[3 * i] = r; out.pixels[3 * i + 1] = g; out.pixels[3 * i + 2] = b
+                }
+                return out
+            }
+        }
+        func c(_ v: Double) -> UInt8 { UInt8(max(0, min(255, v.rounded()))) }
+        let rows: [(String, [RGBImage], ClosedRange<Double>)] = [
+            ("-50% luminance", map { (c(Double($0) * 0.5), c(Double($1) * 0.5), c(Double($2) * 0.5)) }, 0.95...1),
+            ("+50% contrast", map { (c((Double($0) - 128) * 1.5 + 128), c((Double($1) - 128) * 1.5 + 128), c((Double($2) - 128) * 1.5 + 128)) }, 0.95...1),
+            ("red zeroed", map { (0, $1, $2) }, 0.95...1),
+            ("red+green zeroed", map { (0, 0, $2) }, 0.9...1),
+            ("first frame x12", [RGBImage](repeating: clip[0], count: 12), 0...0.9),
+        ]
+        var table = "| distortion | CLIP-RS | SSIM | PSNR |\n|---|---|---|---|\n"
+        for (name, frames, expected) in rows {
+            let s = Scores.measure(generated: frames, truth: clip)
+            table += String(format: "| %@ | %.3f | %.3f | %.2f |\n", name, s.clip_rs, s.ssim, s.psnr)
+            XCTAssertTrue(expected.contains(s.clip_rs), "\(name): CLIP-RS \(s.clip_rs) not in \(expected)")
+            XCTAssertLessThan(s.ssim, 0.99, name)
+            XCTAssertLessThan(s.psnr, 40, name)
+        }
+        print("Table 2 on Samples/bunny.mp4 frames 0, 4, …, 44 (similarity: SSIM):\n" + table)
+    }
+
+    func testCLIPRSDefinition() {
+        struct Fixed: FrameSimilarity { let name = "fixed"; let values: [Int: Double]
+            func similarity(_ a: RGBImage, _ b: RGBImage) -> Double { values[Int(a.pixels[0]) * 1000 + Int(b.pixels[0])]! } }
+        let p = [0, 1, 2].map { RGBImage(width: 1, height: 1, fill: (UInt8($0), 0, 0)) }
+        let q = [10, 11, 12].map { RGBImage(width: 1, height: 1, fill: (UInt8($0), 0, 0)) }
+        let sim = Fixed(values: [1: 0.8, 1002: 0.5, 10011: 0.4, 11012: 0.5])
+        // pairs: min(0.8, 0.4)/max = 0.5 ; min(0.5, 0.5)/max = 1 → mean 0.75
+        XCTAssertEqual(clipRS(generated: p, truth: q, similarity: sim), 0.75, accuracy: 1e-12)
+    }
+
+    /// A textured square moving across a textured background: flow interpolation beats crossfade
+    /// and frame repeat on MS-SSIM and PSNR.
+    func testFlowBaselineBeatsCrossfadeOnMotion() throws {
+        func frame(_ x0: Int) -> RGBImage {
+            var img = RGBImage(width: 96, height: 96)
+            for y in 0..<96 { for x in 0..<96 {
+                let i = 3 * (y * 96 + x)
+                var v = 100 + 40 * sin(Double(x) / 6) * cos(Double(y) / 9)
+                if x >= x0 && x < x0 + 28 && y >= 30 && y < 58 { v = 200 + 30 * sin(Double(x - x0) / 3) }
+                img.pixels[i] = UInt8(v); img.pixels[i + 1] = UInt8(v * 0.8); img.pixels[i + 2] = UInt8(255 - v)
+            } }
+            return img
+        }
+        let l = 6
+        let truth = (1...l).map { frame(20 + 3 * $0) }
+        let a = frame(20), b = frame(20 + 3 * (l + 1))
+        var scores: [Baseline: Scores] = [:]
+        for m in [Baseline.repeatFrames, .crossfade, .flow] {
+            let f = try m.generate(start: a, end: b, length: l)
+            XCTAssertEqual(f.count, l)
+            scores[m] = Scores.measure(generated: f, truth: truth)
+        }
+        XCTAssertGreaterThan(scores[.flow]!.ms_ssim, scores[.crossfade]!.ms_ssim)
+        XCTAssertGreaterThan(scores[.flow]!.psnr, scores[.crossfade]!.psnr)
+        XCTAssertGreaterThan(scores[.flow]!.psnr, scores[.repeatFrames]!.psnr)
+        // Horn–Schunck finds the motion to the right inside the square and none in the static corner.
+        let f = HornSchunck.flow(from: a.luma(), to: b.luma(), width: 96, height: 96)
+        XCTAssertGreaterThan(f.u[44 * 96 + 40], 3)
+        XCTAssertLessThan(abs(f.u[5 * 96 + 90]), f.u[44 * 96 + 40] / 2)
+    }
+
+    func testExternalPeersWhenFFmpegIsInstalled() throws {
+        guard FFmpegPeer.available else { throw XCTSkip("ffmpeg not installed") }
+        let a = RGBImage(width: 64, height: 48, fill: (0, 0, 0)), b = RGBImage(width: 64, height: 48, fill: (200, 100, 50))
+        let x = try Baseline.ffmpegXfade.generate(start: a, end: b, length: 4)
+        XCTAssertEqual(x.count, 4)
+        XCTAssertEqual(Double(x[1].pixels[0]), 80, accuracy: 12)  // 2/5 of the way to 200
+        let m = try Baseline.ffmpegMinterpolate.generate(start: a, end: b, length: 4)
+        XCTAssertEqual(m.count, 4)
+    }
+}
