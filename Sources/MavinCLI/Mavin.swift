@@ -33,19 +33,25 @@ struct StudioCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "studio",
         abstract: "Open the terminal workstation (the default command).",
-        discussion: "With no path it opens ./Samples when that folder exists, else the current folder.")
+        discussion: "With no path it opens ./Samples when that folder exists, else the current folder. PATH may be a folder of clips or a plan (.toml).")
 
-    @Argument(help: "Folders of clips to open.")
-    var paths: [String] = []
+    @Argument(help: "A folder of clips or a plan file.") var paths: [String] = []
+    @Option(help: "Theme: dark, light, high-contrast or a path to a .toml file.") var theme: String = "dark"
 
     func run() throws {
-        let folder: String
-        if let first = paths.first { folder = first } else if FileManager.default.fileExists(atPath: "Samples") { folder = "Samples" } else { folder = "." }
+        var folder = paths.first ?? (FileManager.default.fileExists(atPath: "Samples") ? "Samples" : ".")
+        var planPath: String?
+        if folder.hasSuffix(".toml") {
+            planPath = folder
+            folder = URL(fileURLWithPath: folder).deletingLastPathComponent().path
+        }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
-            throw UserError("'\(folder)' is not a folder of clips")
+            throw UserError("'\(folder)' is not a folder of clips or a plan file")
         }
-        try StudioApp(folder: folder).run()
+        guard isatty(0) != 0 && isatty(1) != 0 else { throw UserError("the Studio needs a terminal; use `mavin compose` or `mavin infill` in scripts") }
+        let t = try Theme.load(theme, near: folder)
+        try StudioApp(folder: folder, plan: planPath, theme: t).run()
     }
 }
 

@@ -61,8 +61,8 @@ final class GIFSink: FrameSink {
 }
 
 /// Median-cut colour quantisation with a 15-bit lookup for the nearest entry.
-enum GIFQuantizer {
-    static func quantize(_ image: RGBImage) -> (palette: [UInt8], indices: [UInt8]) {
+public enum GIFQuantizer {
+    public static func quantize(_ image: RGBImage) -> (palette: [UInt8], indices: [UInt8]) {
         let n = image.width * image.height
         // Histogram on a 5-bit-per-channel grid.
         var counts = [Int32](repeating: 0, count: 32768)

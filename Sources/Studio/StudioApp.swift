@@ -1,29 +1,79 @@
 import CNcurses
 import CShim
+import Engine
 import Foundation
+import MavinModel
 import Media
+import Metrics
 
-/// The terminal workstation. This first version lists the clips of a folder
-/// with their facts and quits with `q`; the junction, job and compare panes
-/// arrive with the model engine.
-public struct StudioApp {
-    public let folder: String
-
-    public init(folder: String) { self.folder = folder }
-
-    /// One clip of the library: its facts, or why it could not be read.
+/// The terminal workstation: library, sequence, junction inspector, preview, job
+/// monitor. Events flow one way: job → event queue → state → draw; the engine never
+/// touches the screen and drawing never waits for the engine.
+public final class StudioApp {
     public struct Clip {
         public var name: String
         public var info: VideoInfo?
         public var error: String?
     }
 
+    enum Pane: Int, CaseIterable { case library, sequence, junction, preview }
+    enum Field: Int, CaseIterable { case s, e, length, mode, f0, lambda, gfm, steps, seed }
+
+    /// A job running in the background and what it last reported.
+    final class Job {
+        let kind: String
+        let cancel = CancelFlag()
+        var step = 0, total = 1
+        var timestep = 0
+        var eta = 0.0
+        var clipRS: [Double] = []
+        var preview: [RGBImage] = []
+        var done = false
+        var failed: String?
+        init(kind: String) { self.kind = kind }
+    }
+
     public static let videoExtensions: Set<String> = ["mp4", "m4v", "mov", "mkv", "webm", "avi", "gif"]
+
+    let folder: String
+    var theme: Theme
+    let caps: Capabilities
+    var clips: [Clip] = []
+    var plan = Plan()
+    var focus = Pane.library
+    var librarySel = 0, sequenceSel = 0, field = Field.s
+    var model: MavinModel?
+    var modelNote = ""
+    var job: Job?
+    var results: [Int: InfillResult] = [:]
+    var resultSettings: [Int: Plan.Junction] = [:]
+    var stepping = false, stepIndex = 0, showNoisy = false
+    var comparing = false
+    var frameIndex = 0, playing = false
+    var message = ""
+    var commandLine: String?
+    var confirm: (prompt: String, action: () -> Void)?
+    var showHelp = false
+    var quitRequested = false
+    private var readers: [String: VideoReader] = [:]
+    private var thumbCache: [String: RGBImage] = [:]
+    private let events = EventQueue()
+    var pendingImages: [(row: Int, col: Int, cols: Int, rows: Int, image: RGBImage)] = []
+    var lastImageKey = ""
+
+    public init(folder: String, plan planPath: String? = nil, theme: Theme = .builtIn, capabilities: Capabilities? = nil) {
+        self.folder = folder
+        self.theme = theme
+        self.caps = capabilities ?? Capabilities.detect()
+        clips = Self.library(folder: folder)
+        loadPlan(explicit: planPath)
+        loadModel()
+    }
 
     /// The clips of a folder, sorted by name; unreadable files are listed with their error.
     public static func library(folder: String) -> [Clip] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        return names.filter { videoExtensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted().map { name in
+        return names.filter { videoExtensions.contains(($0 as NSString).pathExtension.lowercased()) && !$0.hasPrefix(".") }.sorted().map { name in
             let path = (folder as NSString).appendingPathComponent(name)
             do { return Clip(name: name, info: try VideoReader(path: path).info, error: nil) } catch {
                 return Clip(name: name, info: nil, error: "\(error)")
@@ -31,52 +81,338 @@ public struct StudioApp {
         }
     }
 
-    /// One library row, fitted to `width` columns.
-    public static func row(_ clip: Clip, width: Int) -> String {
-        let text: String
-        if let i = clip.info {
-            text = "\(clip.name)  \(i.frames) fr  \(String(format: "%.2f", i.fps)) fps  \(i.width)×\(i.height)  \(String(format: "%.1f", i.duration)) s"
-        } else {
-            text = "\(clip.name)  ✗ \(clip.error ?? "unreadable")"
+    var autosaveURL: URL { URL(fileURLWithPath: folder).appendingPathComponent(".mavin-autosave.toml") }
+
+    func loadPlan(explicit: String?) {
+        let candidates: [String] = [explicit, autosaveURL.path, (folder as NSString).appendingPathComponent("plan.toml")].compactMap { $0 }
+        for c in candidates where FileManager.default.fileExists(atPath: c) {
+            do {
+                plan = try Plan.read(URL(fileURLWithPath: c))
+                plan.clips = plan.clips.filter { p in clips.contains { $0.name == p.path && $0.info != nil } }
+                plan.normaliseJunctions()
+                message = c == autosaveURL.path ? "restored your last session" : "opened \((c as NSString).lastPathComponent)"
+                return
+            } catch { message = "could not open \(c): \(error)" }
         }
-        return String(text.prefix(max(0, width)))
     }
 
-    public func run() throws {
-        let clips = Self.library(folder: folder)
-        setlocale(LC_ALL, "")
-        initscr()
-        defer { endwin() }
-        cbreak()
-        noecho()
-        mavin_keypad_on()
-        curs_set(0)
-        var selected = 0
-        while true {
-            erase()
-            let rows = Int(mavin_lines()), cols = Int(mavin_cols())
-            if rows < 8 || cols < 30 {
-                mvaddstr(0, 0, String("Terminal too small (\(cols)×\(rows)); need 30×8".prefix(cols)))
-            } else {
-                attron(mavin_a_bold())
-                mvaddstr(0, 0, String(" Mavin Studio — \(folder)".prefix(cols)))
-                attroff(mavin_a_bold())
-                mvaddstr(1, 0, String(" Library: \(clips.count) clips".prefix(cols)))
-                for (i, clip) in clips.prefix(rows - 4).enumerated() {
-                    if i == selected { attron(mavin_a_reverse()) }
-                    mvaddstr(Int32(2 + i), 1, Self.row(clip, width: cols - 2))
-                    if i == selected { attroff(mavin_a_reverse()) }
-                }
-                mvaddstr(Int32(rows - 1), 0, String(" q quit  ↑/↓ or j/k select".prefix(cols)))
+    func loadModel() {
+        do {
+            // $MAVIN_MODEL, then the plan's model when it exists, then the default locations.
+            let fromPlan = plan.model.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
+            let explicit = ProcessInfo.processInfo.environment["MAVIN_MODEL"] ?? fromPlan.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
+            let url = try DefaultModel.locate(explicit: explicit, near: folder)
+            let m = try MavinModel.load(url)
+            model = m
+            let c = m.config
+            modelNote = "model \(c.name) L=\(c.frames) l \(c.ranges.shortest)…\(c.ranges.longest), \(m.step) steps"
+        } catch {
+            modelNote = "no model: \(error)"
+        }
+    }
+
+    func autosave() {
+        try? AtomicOutput.write(Data(plan.toml().utf8), to: autosaveURL, overwrite: true)
+    }
+
+    // MARK: frames
+
+    func reader(_ name: String) -> VideoReader? {
+        if let r = readers[name] { return r }
+        let r = try? VideoReader(path: (folder as NSString).appendingPathComponent(name))
+        readers[name] = r
+        return r
+    }
+
+    func frame(_ name: String, _ index: Int) -> RGBImage? {
+        let key = "\(name)#\(index)"
+        if let f = thumbCache[key] { return f }
+        guard let r = reader(name), index >= 0, index < r.frameCount, let f = try? r.frame(at: index, size: (128, 128 * max(1, r.info.height) / max(1, r.info.width)), fit: .stretch) else { return nil }
+        if thumbCache.count > 400 { thumbCache.removeAll() }
+        thumbCache[key] = f
+        return f
+    }
+
+    func frames(of name: String) -> Int { reader(name)?.frameCount ?? 0 }
+
+    /// (s, e) of junction j with defaults filled in.
+    func boundaries(_ j: Int) -> (s: Int, e: Int) {
+        let a = plan.clips[j].path, b = plan.clips[j + 1].path
+        return (plan.junctions[j].s ?? max(0, frames(of: a) - 1), plan.junctions[j].e ?? 0)
+    }
+
+    var selectedJunction: Int? {
+        guard plan.clips.count >= 2 else { return nil }
+        return min(max(0, sequenceSel), plan.clips.count - 2)
+    }
+
+    /// Ground truth for junction j when both sides are the same video and the gap is exactly the length.
+    func truth(_ j: Int) -> [RGBImage]? {
+        let a = plan.clips[j].path, b = plan.clips[j + 1].path
+        let (s, e) = boundaries(j)
+        guard a == b, e - s - 1 == plan.junctions[j].length, let r = reader(a), let m = model else { return nil }
+        let R = m.config.resolution
+        return try? ((s + 1)..<e).map { try r.frame(at: $0, size: (R, R), fit: .stretch) }
+    }
+
+    // MARK: actions
+
+    func perform(_ action: StudioAction) {
+        switch action {
+        case .quit: quitRequested = true
+        case .help: showHelp.toggle()
+        case .escape: showHelp = false; stepping = false; comparing = false; confirm = nil
+        case .nextPane: focus = Pane(rawValue: (focus.rawValue + 1) % Pane.allCases.count)!
+        case .previousPane: focus = Pane(rawValue: (focus.rawValue + Pane.allCases.count - 1) % Pane.allCases.count)!
+        case .command: commandLine = ""
+        case .up, .down:
+            let d = action == .up ? -1 : 1
+            switch focus {
+            case .library: librarySel = max(0, min(clips.count - 1, librarySel + d)); frameIndex = 0
+            case .sequence: sequenceSel = max(0, min(plan.clips.count - 1, sequenceSel + d)); frameIndex = 0
+            case .junction: field = Field(rawValue: max(0, min(Field.allCases.count - 1, field.rawValue + d)))!
+            case .preview: frameIndex = max(0, frameIndex + d)
             }
-            refresh()
-            let key = getch()
-            switch key {
-            case Int32(UInt8(ascii: "q")): return
-            case KEY_DOWN, Int32(UInt8(ascii: "j")): selected = min(selected + 1, max(0, clips.count - 1))
-            case KEY_UP, Int32(UInt8(ascii: "k")): selected = max(selected - 1, 0)
-            default: break
+        case .left, .right, .bigLeft, .bigRight:
+            let big = action == .bigLeft || action == .bigRight
+            adjust(by: (action == .left || action == .bigLeft ? -1 : 1) * (big ? 10 : 1))
+        case .add:
+            guard librarySel < clips.count, clips[librarySel].info != nil else { message = "that file cannot be read"; return }
+            plan.clips.append(Plan.Clip(path: clips[librarySel].name))
+            plan.normaliseJunctions()
+            sequenceSel = plan.clips.count - 1
+            message = "added \(clips[librarySel].name)"
+            planChanged()
+        case .remove:
+            guard sequenceSel < plan.clips.count else { return }
+            plan.clips.remove(at: sequenceSel)
+            if sequenceSel < plan.junctions.count { plan.junctions.remove(at: sequenceSel) } else if !plan.junctions.isEmpty { plan.junctions.removeLast() }
+            plan.normaliseJunctions()
+            sequenceSel = max(0, min(sequenceSel, plan.clips.count - 1))
+            results.removeAll()
+            planChanged()
+        case .moveUp, .moveDown:
+            let to = sequenceSel + (action == .moveUp ? -1 : 1)
+            guard to >= 0, to < plan.clips.count else { return }
+            plan.clips.swapAt(sequenceSel, to)
+            sequenceSel = to
+            results.removeAll()
+            planChanged()
+        case .generate: generate()
+        case .cancel:
+            if let job, !job.done { job.cancel.cancel(); message = "cancelling…" } else { message = "no job is running" }
+        case .export: requestExport(path: nil)
+        case .stepThrough:
+            guard let j = selectedJunction, let r = results[j], !r.steps.isEmpty else { message = "generate first (g), then step through"; return }
+            stepping.toggle(); comparing = false
+            stepIndex = r.steps.count - 1
+        case .compare:
+            guard let j = selectedJunction, results[j] != nil else { message = "generate first (g)"; return }
+            guard truth(j) != nil else { message = "no ground truth here: use one video on both sides with e − s − 1 = length"; return }
+            comparing.toggle(); stepping = false
+        case .previousStep: stepIndex = max(0, stepIndex - 1)
+        case .nextStep:
+            if let j = selectedJunction, let r = results[j] { stepIndex = min(r.steps.count - 1, stepIndex + 1) }
+        case .toggleNoisy: showNoisy.toggle()
+        case .previousFrame: frameIndex = max(0, frameIndex - 1); playing = false
+        case .nextFrame: frameIndex += 1; playing = false
+        case .play: playing.toggle()
+        case .save: savePlan(path: nil)
+        }
+    }
+
+    func planChanged() {
+        autosave()
+        lastImageKey = ""
+    }
+
+    func adjust(by d: Int) {
+        guard focus == .junction, let j = selectedJunction else { return }
+        var jn = plan.junctions[j]
+        let (s, e) = boundaries(j)
+        let na = frames(of: plan.clips[j].path), nb = frames(of: plan.clips[j + 1].path)
+        let allowed = model.map { Infiller(model: $0).allowedLengths } ?? 1...64
+        switch field {
+        case .s: jn.s = max(0, min(na - 1, s + d))
+        case .e: jn.e = max(0, min(nb - 1, e + d))
+        case .length: jn.length = max(allowed.lowerBound, min(allowed.upperBound, jn.length + d.signum()))
+        case .mode: jn.mode = jn.mode == .insert ? .regenerate : .insert
+        case .f0: jn.settings.f0 = max(0, min(1, ((jn.settings.f0 + Float(d.signum()) * 0.05) * 100).rounded() / 100))
+        case .lambda: jn.settings.lambda = max(0, min(1, ((jn.settings.lambda + Float(d.signum()) * 0.01) * 100).rounded() / 100))
+        case .gfm: jn.settings.gfm.toggle()
+        case .steps: jn.settings.steps = max(1, min(200, jn.settings.steps + d))
+        case .seed: jn.settings.seed = UInt64(max(0, Int(jn.settings.seed) + d))
+        }
+        plan.junctions[j] = jn
+        planChanged()
+    }
+
+    // MARK: jobs
+
+    func generate() {
+        guard let model else { message = modelNote; return }
+        guard let j = selectedJunction else { message = "add at least two clips to the sequence (library: a)"; return }
+        if let job, !job.done { message = "a job is running (c cancels it)"; return }
+        let jn = plan.junctions[j]
+        let (s, e) = boundaries(j)
+        let a = plan.clips[j].path, b = plan.clips[j + 1].path
+        let infiller = Infiller(model: model)
+        guard infiller.allowedLengths.contains(jn.length) else { message = "length \(jn.length) is outside \(infiller.allowedLengths)"; return }
+        let (nb, na) = infiller.references(for: jn.length)
+        guard let ra = reader(a), let rb = reader(b) else { message = "cannot read the clips"; return }
+        do {
+            let extraA = jn.mode == .regenerate ? (jn.length + 1) / 2 : 0, extraB = jn.mode == .regenerate ? jn.length / 2 : 0
+            let from = max(0, s - nb - extraA + 1)
+            let before = try ra.frames(from: from, count: s - from + 1)
+            let after = try rb.frames(from: e, count: min(rb.frameCount - e, na + extraB))
+            let (tb, ta) = jn.mode.trim(before: before, after: after, length: jn.length)
+            var request = InfillRequest(before: tb, after: ta, length: jn.length)
+            request.mode = jn.mode
+            request.settings = jn.settings
+            request.record = true
+            request.truth = truth(j)
+            let job = Job(kind: "infill \(a) → \(b)")
+            job.total = jn.settings.steps
+            self.job = job
+            stepping = false; comparing = false
+            let events = self.events
+            let req = request
+            DispatchQueue.global(qos: .userInitiated).async {
+                do {
+                    let result = try infiller.run(req, cancel: job.cancel) { p in events.push(.progress(p)) }
+                    events.push(.finished(j, jn, result))
+                } catch {
+                    events.push(.failed("\(error)"))
+                }
+            }
+            message = "generating \(jn.length) frames…"
+        } catch {
+            message = "\(error)"
+        }
+    }
+
+    func requestExport(path: String?) {
+        guard let model else { message = modelNote; return }
+        guard plan.clips.count >= 2 else { message = "add at least two clips to the sequence first"; return }
+        if let job, !job.done { message = "a job is running (c cancels it)"; return }
+        let target = path.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
+            ?? (folder as NSString).appendingPathComponent(plan.output ?? "composed.mp4")
+        let start = { [self] in self.export(to: target, model: model, overwrite: FileManager.default.fileExists(atPath: target)) }
+        if FileManager.default.fileExists(atPath: target) {
+            confirm = ("\((target as NSString).lastPathComponent) exists. Overwrite? (y/n)", start)
+        } else { start() }
+    }
+
+    func export(to target: String, model: MavinModel, overwrite: Bool) {
+        let job = Job(kind: "export \((target as NSString).lastPathComponent)")
+        self.job = job
+        let composer = Composer(plan: plan, folder: folder)
+        let events = self.events
+        DispatchQueue.global(qos: .userInitiated).async {
+            do {
+                let (n, _) = try composer.run(model: model, output: URL(fileURLWithPath: target), overwrite: overwrite, cancel: job.cancel) { e in
+                    switch e {
+                    case .junction(let i, let n, let p): events.push(.exportProgress("junction \(i + 1)/\(n)", p.step, p.total))
+                    case .writing(let f, let n): events.push(.exportProgress("writing", f, n))
+                    case .junctionDone: break
+                    }
+                }
+                events.push(.exported(target, n))
+            } catch {
+                events.push(.failed("\(error)"))
+            }
+        }
+        message = "exporting to \(target)…"
+    }
+
+    func savePlan(path: String?) {
+        let target = path.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) } ?? (folder as NSString).appendingPathComponent("plan.toml")
+        do {
+            try AtomicOutput.write(Data(plan.toml().utf8), to: URL(fileURLWithPath: target), overwrite: true)
+            message = "saved \(target)"
+        } catch { message = "\(error)" }
+    }
+
+    /// `:` commands.
+    func execute(_ line: String) {
+        let parts = line.split(separator: " ", maxSplits: 2).map(String.init)
+        guard let cmd = parts.first else { return }
+        switch cmd {
+        case "q", "quit": quitRequested = true
+        case "w", "write": savePlan(path: parts.count > 1 ? parts[1] : nil)
+        case "export": requestExport(path: parts.count > 1 ? parts[1] : nil)
+        case "open":
+            guard parts.count > 1 else { message = "usage: :open PLAN.toml"; return }
+            let p = parts[1].hasPrefix("/") ? parts[1] : (folder as NSString).appendingPathComponent(parts[1])
+            do { plan = try Plan.read(URL(fileURLWithPath: p)); plan.normaliseJunctions(); results.removeAll(); planChanged(); message = "opened \(p)" } catch { message = "\(error)" }
+        case "set":
+            guard parts.count == 3, let j = selectedJunction else { message = "usage: :set f0|lambda|steps|seed|length|s|e|mode|gfm VALUE (with a junction selected)"; return }
+            var jn = plan.junctions[j]
+            let v = parts[2]
+            switch parts[1] {
+            case "f0": guard let x = Float(v), (0...1).contains(x) else { message = "f0 must be 0…1"; return }; jn.settings.f0 = x
+            case "lambda": guard let x = Float(v), (0...1).contains(x) else { message = "lambda must be 0…1"; return }; jn.settings.lambda = x
+            case "steps": guard let x = Int(v), (1...1000).contains(x) else { message = "steps must be 1…1000"; return }; jn.settings.steps = x
+            case "seed": guard let x = UInt64(v) else { message = "seed must be a non-negative integer"; return }; jn.settings.seed = x
+            case "length":
+                let allowed = model.map { Infiller(model: $0).allowedLengths } ?? 1...64
+                guard let x = Int(v), allowed.contains(x) else { message = "length must be \(allowed.lowerBound)…\(allowed.upperBound)"; return }
+                jn.length = x
+            case "s": guard let x = Int(v), x >= 0, x < frames(of: plan.clips[j].path) else { message = "s must be 0…\(frames(of: plan.clips[j].path) - 1)"; return }; jn.s = x
+            case "e": guard let x = Int(v), x >= 0, x < frames(of: plan.clips[j + 1].path) else { message = "e must be 0…\(frames(of: plan.clips[j + 1].path) - 1)"; return }; jn.e = x
+            case "mode": guard let m = InfillMode(rawValue: v) else { message = "mode is insert or regenerate"; return }; jn.mode = m
+            case "gfm": jn.settings.gfm = ["on", "true", "1"].contains(v)
+            default: message = "unknown setting '\(parts[1])'"; return
+            }
+            plan.junctions[j] = jn
+            planChanged()
+            message = "\(parts[1]) = \(v)"
+        default: message = "unknown command :\(cmd) (export PATH, set KEY VALUE, open PATH, w [PATH], q)"
+        }
+    }
+
+    /// Applies what the background job reported since the last tick.
+    func drainEvents() {
+        for e in events.popAll() {
+            switch e {
+            case .progress(let p):
+                job?.step = p.step; job?.total = p.total; job?.timestep = p.timestep; job?.eta = p.eta
+                job?.preview = p.preview
+                if let rs = p.clipRS { job?.clipRS.append(rs) }
+                lastImageKey = ""
+            case .finished(let j, let jn, let r):
+                results[j] = r
+                resultSettings[j] = jn
+                job?.done = true
+                frameIndex = 0
+                message = String(format: "generated %d frames in %.1f s", r.frames.count, r.seconds) + (r.scores.map { String(format: " — CLIP-RS %.3f, PSNR %.2f dB", $0.clip_rs, $0.psnr) } ?? "")
+                lastImageKey = ""
+            case .failed(let m):
+                job?.done = true
+                job?.failed = m
+                message = m == "cancelled" ? "cancelled; nothing was changed" : m
+            case .exportProgress(let label, let d, let n):
+                job?.step = d; job?.total = n
+                message = label
+            case .exported(let path, let n):
+                job?.done = true
+                message = "exported \(n) frames to \(path)"
             }
         }
     }
+}
+
+/// A lock-protected queue of job events (producer: engine thread, consumer: UI tick).
+final class EventQueue: @unchecked Sendable {
+    enum Event {
+        case progress(InfillProgress)
+        case finished(Int, Plan.Junction, InfillResult)
+        case failed(String)
+        case exportProgress(String, Int, Int)
+        case exported(String, Int)
+    }
+    private let lock = NSLock()
+    private var items: [Event] = []
+    func push(_ e: Event) { lock.lock(); items.append(e); lock.unlock() }
+    func popAll() -> [Event] { lock.lock(); defer { lock.unlock() }; let out = items; items.removeAll(); return out }
 }

@@ -1,0 +1,291 @@
+import CNcurses
+import CShim
+import Engine
+import Foundation
+import Media
+import Metrics
+
+/// Drawing and the key loop of the Studio.
+extension StudioApp {
+    static let minimumSize = (cols: 60, rows: 18)
+
+    enum ColourPair: Int16 { case header = 1, selected, title, focus, accent, error, progress, dim }
+
+    func setUpColours() {
+        guard has_colors() else { return }
+        start_color()
+        use_default_colors()
+        let c = theme.colours
+        func pair(_ p: ColourPair, _ fg: String, _ bg: String? = nil) { init_pair(p.rawValue, c[fg] ?? -1, bg.flatMap { c[$0] } ?? -1) }
+        pair(.header, "header_fg", "header_bg")
+        pair(.selected, "selected_fg", "selected_bg")
+        pair(.title, "title"); pair(.focus, "focus"); pair(.accent, "accent"); pair(.error, "error"); pair(.progress, "progress"); pair(.dim, "dim")
+    }
+
+    func put(_ y: Int, _ x: Int, _ text: String, width: Int, _ pair: ColourPair? = nil, bold: Bool = false, reverse: Bool = false) {
+        guard width > 0, y >= 0, y < Int(mavin_lines()) else { return }
+        var t = String(text.prefix(width))
+        if t.count < width && reverse { t += String(repeating: " ", count: width - t.count) }
+        var attr: Int32 = 0
+        if let pair { attr |= mavin_color_pair(Int32(pair.rawValue)) }
+        if bold { attr |= mavin_a_bold() }
+        if reverse { attr |= mavin_a_reverse() }
+        attron(attr)
+        mvaddstr(Int32(y), Int32(x), t)
+        attroff(attr)
+    }
+
+    /// Queues an image for a cell rectangle (drawn after ncurses' refresh), or draws ASCII shades now.
+    /// Cells for an image `rows` high at its aspect ratio (a cell is about twice as tall as wide).
+    func columns(for img: RGBImage?, rows: Int) -> Int {
+        guard let img else { return rows * 2 }
+        return max(2, Int((Double(rows) * 2 * Double(img.width) / Double(max(1, img.height))).rounded()))
+    }
+
+    func picture(_ img: RGBImage?, row: Int, col: Int, cols: Int, rows: Int) {
+        guard let img, cols > 1, rows > 0 else { return }
+        if caps.pictures == .ascii {
+            for (i, line) in Pictures.ascii(img, cols: cols, rows: rows).enumerated() { mvaddstr(Int32(row + i), Int32(col), line) }
+        } else {
+            pendingImages.append((row, col, cols, rows, img))
+        }
+    }
+
+    func draw() {
+        erase()
+        pendingImages.removeAll()
+        let H = Int(mavin_lines()), W = Int(mavin_cols())
+        if W < Self.minimumSize.cols || H < Self.minimumSize.rows {
+            put(0, 0, "Terminal too small (\(W)×\(H)).", width: W, .error, bold: true)
+            put(1, 0, "Mavin Studio needs at least \(Self.minimumSize.cols)×\(Self.minimumSize.rows); enlarge it or press q.", width: W)
+            return
+        }
+        put(0, 0, " Mavin Studio — \(folder) — \(modelNote) — pictures: \(caps.pictures.rawValue)", width: W, .header, bold: true, reverse: false)
+        let leftW = max(28, W / 3), rightX = leftW + 1, rightW = W - rightX
+        let libH = max(5, (H - 6) / 2)
+        drawLibrary(y: 1, x: 0, w: leftW, h: libH)
+        drawSequence(y: 1 + libH, x: 0, w: leftW, h: H - 5 - libH)
+        let inspH = min(14, max(9, (H - 6) / 2))
+        drawJunction(y: 1, x: rightX, w: rightW, h: inspH)
+        drawPreview(y: 1 + inspH, x: rightX, w: rightW, h: H - 5 - inspH)
+        drawJob(y: H - 4, w: W)
+        let context: KeyContext = focus == .library ? .library : focus == .sequence ? .sequence : focus == .junction ? .junction : .global
+        if let commandLine {
+            put(H - 1, 0, ":" + commandLine, width: W, .focus, bold: true)
+            move(Int32(H - 1), Int32(min(W - 1, commandLine.count + 1)))
+        } else if let confirm {
+            put(H - 1, 0, confirm.prompt, width: W, .error, bold: true, reverse: true)
+        } else {
+            put(H - 2, 0, message, width: W, .accent)
+            put(H - 1, 0, " " + KeyMap.hints(for: context, stepping: stepping), width: W, .dim, reverse: true)
+        }
+        if showHelp { drawHelp(W: W, H: H) }
+    }
+
+    func drawLibrary(y: Int, x: Int, w: Int, h: Int) {
+        put(y, x, " Library (\(clips.count))", width: w, focus == .library ? .focus : .title, bold: true)
+        let first = max(0, librarySel - (h - 3))
+        for (i, clip) in clips.enumerated().dropFirst(first).prefix(h - 2) {
+            let row = y + 1 + i - first
+            let text: String
+            if let info = clip.info {
+                text = " \(clip.name)  \(info.frames)f \(String(format: "%.0f", info.fps))fps \(info.width)×\(info.height) \(String(format: "%.1f", info.duration))s"
+            } else {
+                text = " \(clip.name)  ✗ \(clip.error ?? "")"
+            }
+            put(row, x, text, width: w, i == librarySel && focus == .library ? .selected : (clip.info == nil ? .error : nil), reverse: i == librarySel && focus != .library)
+        }
+    }
+
+    func drawSequence(y: Int, x: Int, w: Int, h: Int) {
+        put(y, x, " Sequence (\(plan.clips.count) clips)", width: w, focus == .sequence ? .focus : .title, bold: true)
+        var row = y + 1
+        for (i, c) in plan.clips.enumerated() {
+            if row >= y + h { break }
+            put(row, x, " \(i + 1). \(c.path)", width: w, i == sequenceSel && focus == .sequence ? .selected : nil)
+            row += 1
+            if i < plan.junctions.count && row < y + h {
+                let j = plan.junctions[i], (s, e) = boundaries(i)
+                let done = results[i] != nil ? " ✓" : ""
+                put(row, x, "    ╰─ s=\(s) e=\(e) l=\(j.length) \(j.mode.rawValue)\(done)", width: w, .dim)
+                row += 1
+            }
+        }
+        if plan.clips.isEmpty { put(y + 1, x, " (empty: select a clip and press a)", width: w, .dim) }
+    }
+
+    func drawJunction(y: Int, x: Int, w: Int, h: Int) {
+        guard let j = selectedJunction else {
+            put(y, x, " Junction", width: w, .title, bold: true)
+            put(y + 1, x, " Add two clips to the sequence to make a transition.", width: w, .dim)
+            return
+        }
+        let a = plan.clips[j].path, b = plan.clips[j + 1].path
+        let (s, e) = boundaries(j)
+        put(y, x, " Junction \(j + 1): \(a) [s=\(s)] → \(b) [e=\(e)]", width: w, focus == .junction ? .focus : .title, bold: true)
+        // Filmstrips: s−2 … s and e … e+2.
+        let thumbH = max(2, min(5, h - 7, ((w - 4) / 6) / 2)), thumbW = thumbH * 2 + 1
+        for k in 0..<3 {
+            picture(frame(a, s - 2 + k), row: y + 1, col: x + 1 + k * thumbW, cols: thumbW - 1, rows: thumbH)
+            picture(frame(b, e + k), row: y + 1, col: x + 3 + (3 + k) * thumbW, cols: thumbW - 1, rows: thumbH)
+        }
+        put(y + 1 + thumbH, x + 1, "s−2   s−1   s", width: 3 * thumbW, .dim)
+        put(y + 1 + thumbH, x + 3 + 3 * thumbW, "e     e+1   e+2", width: 3 * thumbW, .dim)
+        let jn = plan.junctions[j]
+        let fields: [(Field, String)] = [(.s, "s \(s)"), (.e, "e \(e)"), (.length, "length \(jn.length)"), (.mode, "mode \(jn.mode.rawValue)"),
+                                         (.f0, String(format: "f0 %.2f", jn.settings.f0)), (.lambda, String(format: "λ %.2f", jn.settings.lambda)),
+                                         (.gfm, "GFM \(jn.settings.gfm ? "on" : "off")"), (.steps, "steps \(jn.settings.steps)"), (.seed, "seed \(jn.settings.seed)")]
+        var col = x + 1, row = y + 2 + thumbH
+        for (f, text) in fields {
+            let cell = " \(text) "
+            if col + cell.count >= x + w { col = x + 1; row += 1 }
+            put(row, col, cell, width: cell.count, focus == .junction && field == f ? .selected : nil)
+            col += cell.count + 1
+        }
+        if truth(j) != nil { put(row + 1, x + 1, "ground truth known: v compares", width: w - 2, .accent) }
+    }
+
+    func drawPreview(y: Int, x: Int, w: Int, h: Int) {
+        let j = selectedJunction
+        var title = " Preview"
+        var left: RGBImage?, right: RGBImage?
+        var caption = ""
+        if stepping, let j, let r = results[j], !r.steps.isEmpty {
+            let st = r.steps[min(stepIndex, r.steps.count - 1)]
+            let f = min(frameIndex, st.predictedClean.count - 1)
+            title = " Step-through: step \(stepIndex + 1)/\(r.steps.count) t=\(st.timestep) \(showNoisy ? "x_t" : "x̂0") frame \(f + 1)/\(st.predictedClean.count)"
+            if let m = model {
+                left = Infiller(model: m).decode(latent: showNoisy ? st.noisy[f] : st.predictedClean[f])
+            }
+            caption = "[ ] steps  o x̂0/x_t  ( ) frames  Esc leave"
+        } else if comparing, let j, let r = results[j], let t = truth(j) {
+            let f = min(frameIndex, r.frames.count - 1)
+            left = r.frames[f]; right = t[f]
+            let p = ImageQuality.psnr(r.frames[f], t[f]), s = ImageQuality.ssim(r.frames[f], t[f])
+            title = " Compare: generated | truth — frame \(f + 1)/\(r.frames.count)"
+            caption = String(format: "frame: PSNR %.2f dB SSIM %.3f", p, s) + (r.scores.map { String(format: "   all: PSNR %.2f  MS-SSIM %.3f  CLIP-RS %.3f", $0.psnr, $0.ms_ssim, $0.clip_rs) } ?? "")
+        } else if let job, !job.done, !job.preview.isEmpty {
+            let f = frameIndex % job.preview.count
+            left = job.preview[f]
+            title = " Denoising: x̂0 at step \(job.step)/\(job.total), frame \(f + 1)/\(job.preview.count)"
+        } else if focus == .library, librarySel < clips.count, let info = clips[librarySel].info {
+            let f = frameIndex % max(1, info.frames)
+            left = frame(clips[librarySel].name, f)
+            title = " \(clips[librarySel].name) — frame \(f + 1)/\(info.frames)"
+        } else if let j, let r = results[j] {
+            let f = frameIndex % r.frames.count
+            left = r.frames[f]
+            title = " Generated transition \(j + 1) — frame \(f + 1)/\(r.frames.count)"
+        } else if sequenceSel < plan.clips.count {
+            let name = plan.clips[sequenceSel].path, n = max(1, frames(of: name))
+            left = frame(name, frameIndex % n)
+            title = " \(name) — frame \(frameIndex % n + 1)/\(n)"
+        }
+        put(y, x, title + (playing ? " ▶" : ""), width: w, focus == .preview ? .focus : .title, bold: true)
+        let ph = max(2, h - 2)
+        if let right {
+            let rowsFit = min(ph, max(2, ((w - 3) / 2) * (left?.height ?? 1) / max(1, 2 * (left?.width ?? 1))))
+            let pw = columns(for: left, rows: rowsFit)
+            picture(left, row: y + 1, col: x + 1, cols: pw, rows: rowsFit)
+            picture(right, row: y + 1, col: x + 2 + pw, cols: pw, rows: rowsFit)
+        } else {
+            let rowsFit = min(ph, max(2, (w - 2) * (left?.height ?? 1) / max(1, 2 * (left?.width ?? 1))))
+            picture(left, row: y + 1, col: x + 1, cols: min(w - 2, columns(for: left, rows: rowsFit)), rows: rowsFit)
+        }
+        put(y + h - 1, x + 1, caption, width: w - 2, .dim)
+    }
+
+    func drawJob(y: Int, w: Int) {
+        guard let job else { put(y, 0, " Job: idle", width: w, .dim); return }
+        let barW = max(10, w / 3)
+        let filled = job.total > 0 ? min(barW, barW * job.step / job.total) : 0
+        let bar = String(repeating: theme.barFull, count: filled) + String(repeating: theme.barEmpty, count: barW - filled)
+        var state = job.done ? (job.failed.map { $0 == "cancelled" ? "cancelled" : "failed" } ?? "done") : "running"
+        if !job.done { state += " t=\(job.timestep) eta \(formatDuration(job.eta))" }
+        put(y, 0, " \(job.kind): ", width: w, .title)
+        put(y, min(w - 1, job.kind.count + 4), "\(bar) \(job.step)/\(job.total) \(state)", width: w - job.kind.count - 4, .progress)
+        if !job.clipRS.isEmpty {
+            let spark = theme.spark
+            let line = job.clipRS.suffix(w - 30).map { v -> Character in spark[max(0, min(spark.count - 1, Int(v * Double(spark.count - 1))))] }
+            put(y + 1, 0, String(format: " CLIP-RS %.3f ", job.clipRS.last!) + String(line), width: w, .accent)
+        }
+    }
+
+    func drawHelp(W: Int, H: Int) {
+        let lines = ["Mavin Studio — keys (Esc or ? closes)"] + KeyMap.helpLines()
+        let bw = min(W - 4, (lines.map(\.count).max() ?? 40) + 4), bh = min(H - 2, lines.count + 2)
+        let x0 = (W - bw) / 2, y0 = (H - bh) / 2
+        for r in 0..<bh { put(y0 + r, x0, "", width: bw, .header, reverse: true) }
+        for (i, l) in lines.prefix(bh - 2).enumerated() { put(y0 + 1 + i, x0 + 2, l, width: bw - 4, .header) }
+        pendingImages.removeAll()
+    }
+
+    /// Writes the queued images as raw escape sequences after ncurses has drawn the text.
+    func flushImages() {
+        let key = pendingImages.map { "\($0.row),\($0.col),\($0.cols),\($0.rows),\($0.image.pixels.count),\($0.image.pixels.prefix(64).reduce(0) { $0 &* 31 &+ Int($1) })" }.joined(separator: ";")
+        guard key != lastImageKey else { return }
+        lastImageKey = key
+        var out = "\u{1B}[?2026h\u{1B}7"
+        for p in pendingImages {
+            switch caps.pictures {
+            case .sixel:
+                let img = Pictures.fit(p.image, width: p.cols * max(1, caps.cellWidth), height: p.rows * max(1, caps.cellHeight))
+                out += "\u{1B}[\(p.row + 1);\(p.col + 1)H" + Sixel.encode(img)
+            case .truecolor, .ansi256:
+                out += Pictures.halfBlock(p.image, cols: p.cols, rows: p.rows, at: (p.row + 1, p.col + 1), mode: caps.pictures)
+            case .ascii: break
+            }
+        }
+        out += "\u{1B}8\u{1B}[?2026l"
+        out.withCString { _ = write(1, $0, strlen($0)) }
+    }
+
+    /// Runs until q. Keys are polled every 50 ms, so a running job never blocks them.
+    public func run() throws {
+        setlocale(LC_ALL, "")
+        initscr()
+        defer { endwin() }
+        cbreak(); noecho()
+        mavin_keypad_on()
+        set_escdelay(25)
+        timeout(50)
+        curs_set(0)
+        setUpColours()
+        var lastPlay = Date()
+        while !quitRequested {
+            drainEvents()
+            if playing && Date().timeIntervalSince(lastPlay) > 0.08 { frameIndex += 1; lastPlay = Date(); lastImageKey = "" }
+            draw()
+            refresh()
+            flushImages()
+            let key = getch()
+            if key == ERR { continue }
+            if key == KEY_RESIZE { lastImageKey = ""; clear(); continue }
+            handle(key)
+        }
+        autosave()
+    }
+
+    func handle(_ key: Int32) {
+        if var line = commandLine {
+            switch key {
+            case 27: commandLine = nil
+            case 10, KEY_ENTER: commandLine = nil; execute(line)
+            case KEY_BACKSPACE, 127, 8: if !line.isEmpty { line.removeLast() }; commandLine = line
+            default: if key >= 32 && key < 127 { line.append(Character(UnicodeScalar(UInt8(key)))); commandLine = line }
+            }
+            return
+        }
+        if let c = confirm {
+            confirm = nil
+            if key == Int32(UInt8(ascii: "y")) { c.action() } else { message = "kept the existing file" }
+            return
+        }
+        let context: KeyContext = focus == .library ? .library : focus == .sequence ? .sequence : focus == .junction ? .junction : .global
+        if let action = KeyMap.action(for: key, in: context, stepping: stepping) {
+            if showHelp && action != .help && action != .escape && action != .quit { showHelp = false; return }
+            perform(action)
+            lastImageKey = ""
+        }
+    }
+}
