@@ -37,6 +37,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Goldens"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Tensor"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Media"]),
+        .testTarget(name: "StudioTests", dependencies: ["Studio", "Media", "Engine", "Core"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Media", "Tensor"], exclude: ["Goldens"]),
         .testTarget(name: "ModelTests", dependencies: ["MavinModel", "Diffusion", "Tensor", "Engine", "Media", "Synth", "Metrics"], exclude: ["Goldens"]),
     ],

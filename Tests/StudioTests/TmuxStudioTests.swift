@@ -1,0 +1,142 @@
+import Core
+import Foundation
+import XCTest
+@testable import Media
+
+/// Drives the real `mavin studio` in tmux as a person would: keys in, screen text out.
+final class TmuxStudioTests: XCTestCase {
+    var socket = ""
+    var folder: URL!
+
+    func tmux(_ args: [String]) throws -> String {
+        let r = try Subprocess.run(["tmux", "-L", socket] + args, timeout: 20, environment: ["TERM": "xterm-256color"])
+        return r.output
+    }
+
+    func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", "studio"]) }
+
+    func keys(_ k: String...) throws { _ = try tmux(["send-keys", "-t", "studio"] + k); usleep(250_000) }
+
+    func type(_ text: String) throws { _ = try tmux(["send-keys", "-t", "studio", "-l", text]); usleep(150_000) }
+
+    @discardableResult
+    func waitFor(_ text: String, timeout: Double = 60, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last = ""
+        while Date() < deadline {
+            last = try screen()
+            if last.contains(text) { return last }
+            usleep(200_000)
+        }
+        XCTFail("timed out waiting for '\(text)'; screen:\n\(last)", file: file, line: line)
+        throw XCTSkip("gave up")
+    }
+
+    override func setUpWithError() throws {
+        guard Subprocess.which("tmux") != nil else { throw XCTSkip("tmux not installed") }
+        socket = "mavin-test-\(getpid())"
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-studio-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for name in ["graze.mp4", "rear.mp4", "walk-graze-rear.mp4", "plan.toml"] {
+            try FileManager.default.copyItem(at: samples.appendingPathComponent(name), to: folder.appendingPathComponent(name))
+        }
+        try Data("not a video".utf8).write(to: folder.appendingPathComponent("broken.mp4"))
+        // A plan whose junction has known ground truth: one video on both sides, e − s − 1 = length.
+        try """
+        [[clip]]
+        path = "walk-graze-rear.mp4"
+        [[clip]]
+        path = "walk-graze-rear.mp4"
+        [[junction]]
+        s = 54
+        e = 65
+        length = 10
+        steps = 2
+        """.write(to: folder.appendingPathComponent("truth.toml"), atomically: true, encoding: .utf8)
+    }
+
+    override func tearDownWithError() throws {
+        _ = try? tmux(["kill-server"])
+        if let folder { try? FileManager.default.removeItem(at: folder) }
+    }
+
+    func testStudioAsAPersonWouldUseIt() throws {
+        // The mavin executable sits beside the test binary in the build folder.
+        let dirs = [Bundle.main.executableURL?.deletingLastPathComponent(), Bundle(for: TmuxStudioTests.self).bundleURL,
+                    Bundle(for: TmuxStudioTests.self).bundleURL.deletingLastPathComponent()].compactMap { $0 }
+        guard let bin = dirs.map({ $0.appendingPathComponent("mavin").path }).first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            return XCTFail("no mavin executable beside the tests in \(dirs.map(\.path)); run swift build first")
+        }
+        let model = samples.appendingPathComponent("models/mavin-small.safetensors").path
+        let cmd = "cd '\(folder.path)' && MAVIN_MODEL='\(model)' '\(bin)' studio . ; echo EXITED $? ; sleep 60"
+        _ = try tmux(["new-session", "-d", "-s", "studio", "-x", "120", "-y", "40", cmd])
+        var s = try waitFor("Library (4)")
+        XCTAssertTrue(s.contains("broken.mp4"), "unreadable files are listed")
+        XCTAssertTrue(s.contains("✗"))
+        XCTAssertTrue(s.contains("Sequence (2 clips)"), s)  // plan.toml's clips that exist here
+        try waitFor("model small")
+        // Junction inspector: move s by one and by ten, see the boundary frames change.
+        try keys("Tab"); try keys("Tab")
+        try waitFor("Junction 1: graze.mp4 [s=59]")
+        try keys("h")
+        try waitFor("[s=58]")
+        try keys("H")
+        try waitFor("[s=48]")
+        try keys("L"); try keys("l")
+        try waitFor("[s=59]")
+        try keys("j"); try keys("l")
+        try waitFor("e 1")
+        try keys("h")
+        // Fewer steps, then generate and watch progress to the end.
+        try keys(":"); try type("set steps 2"); try keys("Enter")
+        try waitFor("steps = 2")
+        try keys("g")
+        s = try waitFor("generated 10 frames", timeout: 240)
+        XCTAssertTrue(s.contains("2/2"), s)
+        XCTAssertTrue(s.contains("done"), s)
+        // Step through the recorded denoising steps.
+        try keys("t")
+        try waitFor("Step-through: step 2/2")
+        try keys("[")
+        try waitFor("step 1/2")
+        try keys("o")
+        try waitFor("x_t")
+        try keys("Escape")
+        // Compare needs known truth: open the plan with one video on both sides.
+        try keys(":"); try type("open truth.toml"); try keys("Enter")
+        try waitFor("opened")
+        try keys("g")
+        try waitFor("generated 10 frames", timeout: 240)
+        try waitFor("CLIP-RS")
+        try keys("v")
+        s = try waitFor("Compare: generated | truth")
+        XCTAssertTrue(s.contains("PSNR"), s)
+        try keys("Escape")
+        // Export, then refuse to overwrite.
+        try keys("e")
+        try waitFor("exported 180 frames", timeout: 300)
+        let out = folder.appendingPathComponent("composed.mp4").path
+        let probe = try Subprocess.run(["ffprobe", "-v", "error", "-count_packets", "-select_streams", "v:0", "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", out])
+        XCTAssertEqual(probe.output.trimmingCharacters(in: .whitespacesAndNewlines), "180")
+        try keys("e")
+        try waitFor("exists. Overwrite? (y/n)")
+        try keys("n")
+        try waitFor("kept the existing file")
+        // Help overlay from the key map.
+        try keys("?")
+        try waitFor("keys (Esc or ? closes)")
+        try keys("Escape")
+        // Tiny terminal, then back.
+        _ = try tmux(["resize-window", "-t", "studio", "-x", "40", "-y", "12"])
+        try waitFor("Terminal too small")
+        _ = try tmux(["resize-window", "-t", "studio", "-x", "120", "-y", "40"])
+        try waitFor("Library (4)")
+        // Quit: exit status 0 and the alternate screen gone.
+        try keys("q")
+        s = try waitFor("EXITED 0")
+        XCTAssertFalse(s.contains("Library (4)"), "the terminal is restored")
+        // The plan was autosaved and reopens.
+        let autosave = try String(contentsOf: folder.appendingPathComponent(".mavin-autosave.toml"), encoding: .utf8)
+        XCTAssertTrue(autosave.contains("walk-graze-rear.mp4"))
+    }
+}
