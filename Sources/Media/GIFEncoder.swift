@@ -72,19 +72,23 @@ public enum GIFQuantizer {
         }
         var boxes: [[Int]] = [(0..<32768).filter { counts[$0] > 0 }]
         func channel(_ key: Int, _ c: Int) -> Int { (key >> (10 - 5 * c)) & 31 }
-        while boxes.count < 256 {
-            // Split the box with the widest channel range (weighted by population).
-            var best = -1, bestScore = 0, bestChannel = 0
-            for (bi, box) in boxes.enumerated() where box.count > 1 {
-                for c in 0..<3 {
-                    var lo = 31, hi = 0
-                    for k in box { let v = channel(k, c); lo = min(lo, v); hi = max(hi, v) }
-                    let pop = box.reduce(0) { $0 + Int(counts[$1]) }
-                    let score = (hi - lo) * Int(Double(pop).squareRoot() + 1)
-                    if score > bestScore { bestScore = score; best = bi; bestChannel = c }
-                }
+        // Each box's split score (widest channel range × √population), kept up to date
+        // for the two boxes a split creates instead of rescanning every box.
+        func score(_ box: [Int]) -> (score: Int, channel: Int) {
+            guard box.count > 1 else { return (0, 0) }
+            var lo = [31, 31, 31], hi = [0, 0, 0], pop = 0
+            for k in box {
+                pop += Int(counts[k])
+                for c in 0..<3 { let v = channel(k, c); lo[c] = min(lo[c], v); hi[c] = max(hi[c], v) }
             }
-            if best < 0 { break }
+            let ranges = (0..<3).map { hi[$0] - lo[$0] }
+            let c = ranges.firstIndex(of: ranges.max()!)!
+            return (ranges[c] * Int(Double(pop).squareRoot() + 1), c)
+        }
+        var scores = [score(boxes[0])]
+        while boxes.count < 256 {
+            guard let best = scores.indices.max(by: { scores[$0].score < scores[$1].score }), scores[best].score > 0 else { break }
+            let bestChannel = scores[best].channel
             let sorted = boxes[best].sorted { channel($0, bestChannel) < channel($1, bestChannel) }
             let total = sorted.reduce(0) { $0 + Int(counts[$1]) }
             var acc = 0, cut = 1
@@ -94,6 +98,8 @@ public enum GIFQuantizer {
             }
             boxes[best] = Array(sorted[..<cut])
             boxes.append(Array(sorted[cut...]))
+            scores[best] = score(boxes[best])
+            scores.append(score(boxes[boxes.count - 1]))
         }
         var palette: [UInt8] = []
         var lookup = [UInt8](repeating: 0, count: 32768)

@@ -21,25 +21,43 @@ public enum Pictures {
     /// coordinates): each cell shows two pixels, the upper as foreground of ▀, the lower as background.
     public static func halfBlock(_ img: RGBImage, cols: Int, rows: Int, at origin: (row: Int, col: Int), mode: PictureMode) -> String {
         let pic = fit(img, width: cols, height: rows * 2)
-        var out = ""
-        out.reserveCapacity(cols * rows * 24)
-        for r in 0..<rows {
-            out += "\u{1B}[\(origin.row + r);\(origin.col)H"
-            var last = ""
-            for c in 0..<cols {
-                let top = pic.pixel(c, 2 * r), bottom = pic.pixel(c, 2 * r + 1)
-                let sgr: String
-                if mode == .ansi256 {
-                    sgr = "\u{1B}[38;5;\(ansi256(top));48;5;\(ansi256(bottom))m"
-                } else {
-                    sgr = "\u{1B}[38;2;\(top.0);\(top.1);\(top.2);48;2;\(bottom.0);\(bottom.1);\(bottom.2)m"
-                }
-                if sgr != last { out += sgr; last = sgr }
-                out += "▀"
-            }
-            out += "\u{1B}[0m"
+        var out = [UInt8]()
+        out.reserveCapacity(cols * rows * 40)
+        func number(_ n: Int) {
+            if n >= 100 { out.append(UInt8(48 + n / 100)) }
+            if n >= 10 { out.append(UInt8(48 + (n / 10) % 10)) }
+            out.append(UInt8(48 + n % 10))
         }
-        return out
+        let esc: UInt8 = 0x1B, lb = UInt8(ascii: "["), semi = UInt8(ascii: ";")
+        let block: [UInt8] = [0xE2, 0x96, 0x80]  // ▀
+        pic.pixels.withUnsafeBufferPointer { px in
+            for r in 0..<rows {
+                out += [esc, lb]; number(origin.row + r); out.append(semi); number(origin.col); out.append(UInt8(ascii: "H"))
+                var last: (Int, Int) = (-1, -1)
+                for c in 0..<cols {
+                    let t = 3 * ((2 * r) * pic.width + c), b = 3 * ((2 * r + 1) * pic.width + c)
+                    if mode == .ansi256 {
+                        let fg = ansi256((px[t], px[t + 1], px[t + 2])), bg = ansi256((px[b], px[b + 1], px[b + 2]))
+                        if fg != last.0 || bg != last.1 {
+                            out += [esc, lb, 51, 56, semi, 53, semi]; number(fg)
+                            out += [semi, 52, 56, semi, 53, semi]; number(bg); out.append(UInt8(ascii: "m"))
+                            last = (fg, bg)
+                        }
+                    } else {
+                        let fg = Int(px[t]) << 16 | Int(px[t + 1]) << 8 | Int(px[t + 2]), bg = Int(px[b]) << 16 | Int(px[b + 1]) << 8 | Int(px[b + 2])
+                        if fg != last.0 || bg != last.1 {
+                            out += [esc, lb, 51, 56, semi, 50, semi]; number(Int(px[t])); out.append(semi); number(Int(px[t + 1])); out.append(semi); number(Int(px[t + 2]))
+                            out += [semi, 52, 56, semi, 50, semi]; number(Int(px[b])); out.append(semi); number(Int(px[b + 1])); out.append(semi); number(Int(px[b + 2]))
+                            out.append(UInt8(ascii: "m"))
+                            last = (fg, bg)
+                        }
+                    }
+                    out += block
+                }
+                out += [esc, lb, 48, UInt8(ascii: "m")]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The xterm 256-colour index nearest to an RGB colour (6×6×6 cube or the grey ramp).
@@ -78,41 +96,59 @@ public enum Sixel {
     public static func encode(_ img: RGBImage) -> String {
         let (palette, indices) = GIFQuantizer.quantize(img)
         let colours = palette.count / 3
-        var out = "\u{1B}P0;1;0q\"1;1;\(img.width);\(img.height)"
+        var out = [UInt8]()
+        out.reserveCapacity(img.width * img.height)
+        func text(_ s: String) { out += Array(s.utf8) }
+        func number(_ n: Int) {
+            if n >= 1000 { out.append(UInt8(48 + n / 1000)) }
+            if n >= 100 { out.append(UInt8(48 + (n / 100) % 10)) }
+            if n >= 10 { out.append(UInt8(48 + (n / 10) % 10)) }
+            out.append(UInt8(48 + n % 10))
+        }
+        text("\u{1B}P0;1;0q\"1;1;\(img.width);\(img.height)")
         for i in 0..<colours {
             let r = Int(palette[3 * i]) * 100 / 255, g = Int(palette[3 * i + 1]) * 100 / 255, b = Int(palette[3 * i + 2]) * 100 / 255
-            out += "#\(i);2;\(r);\(g);\(b)"
+            text("#\(i);2;\(r);\(g);\(b)")
         }
         let w = img.width
-        var bandStart = 0
+        // Per band: one pass builds every colour's 6-bit column pattern.
+        var bits = [UInt8](repeating: 0, count: colours * w)
         var used = [Bool](repeating: false, count: colours)
-        var row = [UInt8](repeating: 0, count: w)
-        while bandStart < img.height {
-            let bandH = min(6, img.height - bandStart)
-            for i in 0..<colours { used[i] = false }
-            for y in bandStart..<(bandStart + bandH) { for x in 0..<w { used[Int(indices[y * w + x])] = true } }
-            var first = true
-            for colour in 0..<colours where used[colour] {
-                if !first { out += "$" }
-                first = false
-                out += "#\(colour)"
-                for x in 0..<w {
-                    var bits: UInt8 = 0
-                    for dy in 0..<bandH where Int(indices[(bandStart + dy) * w + x]) == colour { bits |= 1 << dy }
-                    row[x] = bits
+        var bandStart = 0
+        indices.withUnsafeBufferPointer { idx in
+            while bandStart < img.height {
+                let bandH = min(6, img.height - bandStart)
+                for dy in 0..<bandH {
+                    let row = (bandStart + dy) * w
+                    for x in 0..<w {
+                        let c = Int(idx[row + x])
+                        used[c] = true
+                        bits[c * w + x] |= 1 << dy
+                    }
                 }
-                var x = 0
-                while x < w {
-                    var run = 1
-                    while x + run < w && row[x + run] == row[x] { run += 1 }
-                    let ch = Character(UnicodeScalar(63 + row[x]))
-                    if run > 3 { out += "!\(run)\(ch)" } else { out += String(repeating: ch, count: run) }
-                    x += run
+                var first = true
+                for colour in 0..<colours where used[colour] {
+                    if !first { out.append(UInt8(ascii: "$")) }
+                    first = false
+                    out.append(UInt8(ascii: "#")); number(colour)
+                    let base = colour * w
+                    var x = 0
+                    while x < w {
+                        let v = bits[base + x]
+                        var run = 1
+                        while x + run < w && bits[base + x + run] == v { run += 1 }
+                        let ch = 63 + v
+                        if run > 3 { out.append(UInt8(ascii: "!")); number(run); out.append(ch) } else { for _ in 0..<run { out.append(ch) } }
+                        x += run
+                    }
+                    for i in 0..<w { bits[base + i] = 0 }
+                    used[colour] = false
                 }
+                out.append(UInt8(ascii: "-"))
+                bandStart += 6
             }
-            out += "-"
-            bandStart += 6
         }
-        return out + "\u{1B}\\"
+        out += [0x1B, UInt8(ascii: "\\")]
+        return String(decoding: out, as: UTF8.self)
     }
 }
