@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["CShim", "Core"]),
         .target(name: "Media", dependencies: ["CShim", "CFFmpeg", "CPNG", "Core"]),
         .target(name: "Synth", dependencies: ["Media"]),
-        .target(name: "Metrics", dependencies: ["Tensor", "Media"]),
+        .target(name: "Metrics", dependencies: ["Tensor", "Media", "CShim"]),
         .target(name: "Diffusion", dependencies: ["Tensor", "CFFTW"]),
         .target(name: "MavinModel", dependencies: ["Tensor", "Diffusion", "Media"]),
         .target(name: "Engine", dependencies: ["MavinModel", "Diffusion", "Tensor", "Media", "Metrics", "Synth", "TOMLKit"]),

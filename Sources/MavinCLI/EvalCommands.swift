@@ -121,8 +121,13 @@ struct BenchMetrics: ParsableCommand {
     @Flag(help: "Print JSON (keys: case_ms, frames, size).") var json = false
     struct Report: Encodable { var case_ms: Double; var frames: Int; var size: Int }
     func run() throws {
-        var rng = SystemRandomNumberGenerator()
-        let frames = (0..<12).map { _ in RGBImage(width: 256, height: 256, pixels: (0..<(256 * 256 * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) }) }
+        // A moving pattern (so every metric has structure to compare).
+        let frames = (0..<12).map { t in
+            RGBImage(width: 256, height: 256, pixels: (0..<(256 * 256 * 3)).map { i in
+                let x = (i / 3) % 256, y = (i / 3) / 256
+                return UInt8((128 + 100 * sin(Double(x + 3 * t) / 9) * cos(Double(y) / 13)).rounded())
+            })
+        }
         let truth = frames.map { Baseline.blend($0, frames[0], 0.2) }
         let s = timeIt(minSeconds: 2) { _ = Scores.measure(generated: frames, truth: truth) }
         let r = Report(case_ms: s * 1000, frames: 12, size: 256)

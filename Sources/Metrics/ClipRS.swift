@@ -2,7 +2,7 @@ import Foundation
 import Media
 
 /// A similarity between two frames, for CLIP-RS and CLIPSIM.
-public protocol FrameSimilarity {
+public protocol FrameSimilarity: Sendable {
     /// Named in every report.
     var name: String { get }
     func similarity(_ a: RGBImage, _ b: RGBImage) -> Double
@@ -33,8 +33,8 @@ public struct SSIMSimilarity: FrameSimilarity {
 /// Cosine similarity of image embeddings from an encoder (e.g. a CLIP ViT).
 public struct EmbeddingSimilarity: FrameSimilarity {
     public let name: String
-    public let embed: (RGBImage) -> [Float]
-    public init(name: String, embed: @escaping (RGBImage) -> [Float]) { self.name = name; self.embed = embed }
+    public let embed: @Sendable (RGBImage) -> [Float]
+    public init(name: String, embed: @escaping @Sendable (RGBImage) -> [Float]) { self.name = name; self.embed = embed }
     public func similarity(_ a: RGBImage, _ b: RGBImage) -> Double { cosine(embed(a), embed(b)) }
 }
 
@@ -49,13 +49,17 @@ public func cosine(_ a: [Float], _ b: [Float]) -> Double {
 /// 1 when the generated video changes between frames exactly as much as the truth.
 public func clipRS(generated p: [RGBImage], truth q: [RGBImage], similarity: FrameSimilarity) -> Double {
     precondition(p.count == q.count && p.count >= 2, "CLIP-RS needs two equally long videos of ≥ 2 frames")
-    var total = 0.0
-    for i in 1..<p.count {
+    // Adjacent pairs are independent: score them on all cores.
+    var ratios = [Double](repeating: 0, count: p.count - 1)
+    let lock = NSLock()
+    DispatchQueue.concurrentPerform(iterations: p.count - 1) { k in
+        let i = k + 1
         let sp = similarity.similarity(p[i - 1], p[i]), sq = similarity.similarity(q[i - 1], q[i])
         let hi = max(sp, sq), lo = min(sp, sq)
-        total += hi <= 0 ? (lo == hi ? 1 : 0) : lo / hi
+        let r = hi <= 0 ? (lo == hi ? 1 : 0) : lo / hi
+        lock.lock(); ratios[k] = r; lock.unlock()
     }
-    return total / Double(p.count - 1)
+    return ratios.reduce(0, +) / Double(p.count - 1)
 }
 
 /// CLIPSIM: mean cosine between generated and ground-truth frame embeddings.

@@ -1,3 +1,4 @@
+import CShim
 import Foundation
 import Media
 
@@ -25,66 +26,49 @@ public enum ImageQuality {
         return w.map { $0 / s }
     }
 
-    /// Separable Gaussian filter with scipy's 'reflect' boundary (d c b a | a b c d | d c b a):
-    /// the plane is padded once, then each pass is a plain dot product per pixel.
-    static func gaussianReflect(_ x: [Double], width: Int, height: Int, taps: [Double]) -> [Double] {
-        let r = taps.count / 2
-        func reflect(_ i: Int, _ n: Int) -> Int {
-            var i = i
-            while i < 0 || i >= n { i = i < 0 ? -i - 1 : 2 * n - i - 1 }
-            return i
+    /// Gaussian filtering of the five SSIM planes (x, y, x², y², xy) with the C kernel.
+    static func filteredMoments(_ a: [Float], _ b: [Float], width: Int, height: Int, taps: [Float], valid: Bool)
+        -> (ux: [Float], uy: [Float], uxx: [Float], uyy: [Float], uxy: [Float], w: Int, h: Int) {
+        let n = width * height
+        let ow = valid ? width - taps.count + 1 : width, oh = valid ? height - taps.count + 1 : height
+        var xx = [Float](repeating: 0, count: n), yy = xx, xy = xx
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
+            xx.withUnsafeMutableBufferPointer { px in yy.withUnsafeMutableBufferPointer { py in xy.withUnsafeMutableBufferPointer { pxy in
+                for i in 0..<n { px[i] = pa[i] * pa[i]; py[i] = pb[i] * pb[i]; pxy[i] = pa[i] * pb[i] }
+            } } }
+        } }
+        var tmp = [Float](repeating: 0, count: n)
+        func filter(_ p: [Float]) -> [Float] {
+            var out = [Float](repeating: 0, count: max(1, ow * oh))
+            mavin_separable_filter(p, &out, &tmp, Int32(width), Int32(height), taps, Int32(taps.count), valid ? 1 : 0)
+            return out
         }
-        let pw = width + 2 * r
-        let cols = (0..<pw).map { reflect($0 - r, width) }
-        var tmp = [Double](repeating: 0, count: width * height), out = tmp
-        var row = [Double](repeating: 0, count: pw)
-        taps.withUnsafeBufferPointer { k in
-            for y in 0..<height {
-                for j in 0..<pw { row[j] = x[y * width + cols[j]] }
-                row.withUnsafeBufferPointer { rp in
-                    for xx in 0..<width {
-                        var s = 0.0
-                        for t in 0..<k.count { s += k[t] * rp[xx + t] }
-                        tmp[y * width + xx] = s
-                    }
-                }
-            }
-            let rowsIdx = (0..<(height + 2 * r)).map { reflect($0 - r, height) }
-            tmp.withUnsafeBufferPointer { tp in
-                out.withUnsafeMutableBufferPointer { op in
-                    for y in 0..<height {
-                        for t in 0..<k.count {
-                            let src = tp.baseAddress! + rowsIdx[y + t] * width, w = k[t]
-                            let dst = op.baseAddress! + y * width
-                            for xx in 0..<width { dst[xx] += w * src[xx] }
-                        }
-                    }
-                }
-            }
-        }
-        return out
+        return (filter(a), filter(b), filter(xx), filter(yy), filter(xy), ow, oh)
     }
 
     /// Mean SSIM of two luma planes (values 0…255), scikit-image's definition.
     public static func ssim(luma a: [Float], _ b: [Float], width: Int, height: Int) -> Double {
-        let taps = gaussianTaps(radius: Int(3.5 * 1.5 + 0.5))
-        let x = a.map(Double.init), y = b.map(Double.init)
-        var xx = x, yy = y, xy = x
-        for i in 0..<x.count { xx[i] = x[i] * x[i]; yy[i] = y[i] * y[i]; xy[i] = x[i] * y[i] }
-        let ux = gaussianReflect(x, width: width, height: height, taps: taps)
-        let uy = gaussianReflect(y, width: width, height: height, taps: taps)
-        let uxx = gaussianReflect(xx, width: width, height: height, taps: taps)
-        let uyy = gaussianReflect(yy, width: width, height: height, taps: taps)
-        let uxy = gaussianReflect(xy, width: width, height: height, taps: taps)
-        let c1: Double = (0.01 * 255) * (0.01 * 255), c2: Double = (0.03 * 255) * (0.03 * 255)
+        let taps = gaussianTaps(radius: Int(3.5 * 1.5 + 0.5)).map(Float.init)
+        // Centre the planes (SSIM is shift-invariant in its moments) so float variances stay exact.
+        let shift = (a.reduce(0, +) + b.reduce(0, +)) / Float(2 * max(1, a.count))
+        let m = filteredMoments(a.map { $0 - shift }, b.map { $0 - shift }, width: width, height: height, taps: taps, valid: false)
+        let c1: Float = (0.01 * 255) * (0.01 * 255), c2: Float = (0.03 * 255) * (0.03 * 255)
         let pad = 5
         var total = 0.0, n = 0
-        for r in pad..<max(pad, height - pad) { for c in pad..<max(pad, width - pad) {
-            let i = r * width + c
-            let vx = uxx[i] - ux[i] * ux[i], vy = uyy[i] - uy[i] * uy[i], vxy = uxy[i] - ux[i] * uy[i]
-            total += ((2 * ux[i] * uy[i] + c1) * (2 * vxy + c2)) / ((ux[i] * ux[i] + uy[i] * uy[i] + c1) * (vx + vy + c2))
-            n += 1
-        } }
+        m.ux.withUnsafeBufferPointer { ux0 in m.uy.withUnsafeBufferPointer { uy0 in m.uxx.withUnsafeBufferPointer { uxx in
+        m.uyy.withUnsafeBufferPointer { uyy in m.uxy.withUnsafeBufferPointer { uxy in
+            for r in pad..<max(pad, height - pad) {
+                var rowSum: Float = 0
+                for c in pad..<max(pad, width - pad) {
+                    let i = r * width + c
+                    let ux = ux0[i] + shift, uy = uy0[i] + shift
+                    let vx = uxx[i] - ux0[i] * ux0[i], vy = uyy[i] - uy0[i] * uy0[i], vxy = uxy[i] - ux0[i] * uy0[i]
+                    rowSum += ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
+                    n += 1
+                }
+                total += Double(rowSum)
+            }
+        } } } } }
         return n == 0 ? 1 : total / Double(n)
     }
 
@@ -92,25 +76,7 @@ public enum ImageQuality {
         ssim(luma: a.luma(), b.luma(), width: a.width, height: a.height)
     }
 
-    /// 'valid' separable Gaussian (pytorch_msssim's gaussian_filter).
-    static func gaussianValid(_ x: [Double], width: Int, height: Int, taps: [Double]) -> ([Double], Int, Int) {
-        let k = taps.count, ow = width - k + 1, oh = height - k + 1
-        var tmp = [Double](repeating: 0, count: ow * height)
-        for y in 0..<height { for xx in 0..<ow {
-            var s = 0.0
-            for j in 0..<k { s += taps[j] * x[y * width + xx + j] }
-            tmp[y * ow + xx] = s
-        } }
-        var out = [Double](repeating: 0, count: ow * oh)
-        for y in 0..<oh { for xx in 0..<ow {
-            var s = 0.0
-            for j in 0..<k { s += taps[j] * tmp[(y + j) * ow + xx] }
-            out[y * ow + xx] = s
-        } }
-        return (out, ow, oh)
-    }
-
-    /// (ssim, cs) means of one scale, pytorch_msssim's `_ssim`.
+    /// (ssim, cs) means of one scale, pytorch_msssim's `_ssim` ('valid' Gaussian filtering).
     static func ssimAndContrast(_ x: [Double], _ y: [Double], width: Int, height: Int) -> (Double, Double) {
         let side = min(width, height)
         let win = min(11, side % 2 == 1 ? side : side - 1)
@@ -118,20 +84,22 @@ public enum ImageQuality {
         var taps = coords.map { exp(-($0 * $0) / (2 * 1.5 * 1.5)) }
         let s = taps.reduce(0, +)
         taps = taps.map { $0 / s }
-        let (mu1, ow, oh) = gaussianValid(x, width: width, height: height, taps: taps)
-        let mu2 = gaussianValid(y, width: width, height: height, taps: taps).0
-        let xx = gaussianValid(x.map { $0 * $0 }, width: width, height: height, taps: taps).0
-        let yy = gaussianValid(y.map { $0 * $0 }, width: width, height: height, taps: taps).0
-        let xy = gaussianValid(zip(x, y).map { $0 * $1 }, width: width, height: height, taps: taps).0
-        let c1: Double = (0.01 * 255) * (0.01 * 255), c2: Double = (0.03 * 255) * (0.03 * 255)
+        let shift = (x.reduce(0, +) + y.reduce(0, +)) / Double(2 * max(1, x.count))
+        let m = filteredMoments(x.map { Float($0 - shift) }, y.map { Float($0 - shift) }, width: width, height: height, taps: taps.map(Float.init), valid: true)
+        let c1: Float = (0.01 * 255) * (0.01 * 255), c2: Float = (0.03 * 255) * (0.03 * 255)
         var ssimSum = 0.0, csSum = 0.0
-        for i in 0..<(ow * oh) {
-            let s1 = xx[i] - mu1[i] * mu1[i], s2 = yy[i] - mu2[i] * mu2[i], s12 = xy[i] - mu1[i] * mu2[i]
-            let cs = (2 * s12 + c2) / (s1 + s2 + c2)
-            csSum += cs
-            ssimSum += (2 * mu1[i] * mu2[i] + c1) / (mu1[i] * mu1[i] + mu2[i] * mu2[i] + c1) * cs
-        }
-        let n = Double(ow * oh)
+        let sh = Float(shift)
+        m.ux.withUnsafeBufferPointer { ux in m.uy.withUnsafeBufferPointer { uy in m.uxx.withUnsafeBufferPointer { uxx in
+        m.uyy.withUnsafeBufferPointer { uyy in m.uxy.withUnsafeBufferPointer { uxy in
+            for i in 0..<(m.w * m.h) {
+                let mu1 = ux[i] + sh, mu2 = uy[i] + sh
+                let s1 = uxx[i] - ux[i] * ux[i], s2 = uyy[i] - uy[i] * uy[i], s12 = uxy[i] - ux[i] * uy[i]
+                let cs = (2 * s12 + c2) / (s1 + s2 + c2)
+                csSum += Double(cs)
+                ssimSum += Double((2 * mu1 * mu2 + c1) / (mu1 * mu1 + mu2 * mu2 + c1) * cs)
+            }
+        } } } } }
+        let n = Double(m.w * m.h)
         return (ssimSum / n, csSum / n)
     }
 

@@ -46,3 +46,7 @@ void mavin_softmax_row(float *y, const float *x, int n);
 // Per-thread flag: set inside our own parallel workers so BLAS calls there stay serial.
 void mavin_set_in_worker(int v);
 int mavin_in_worker(void);
+
+// Separable filter with `ntaps` taps: 'reflect' boundary (scipy's d c b a | a b c d) when
+// valid == 0, else 'valid' output of (w - ntaps + 1) x (h - ntaps + 1). tmp holds w*h floats.
+void mavin_separable_filter(const float *in, float *out, float *tmp, int w, int h, const float *taps, int ntaps, int valid);
