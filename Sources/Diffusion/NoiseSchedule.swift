@@ -6,6 +6,9 @@ public enum Prediction: String, Codable, Sendable {
     case epsilon
     /// v = √ᾱ·ε − √(1−ᾱ)·x₀ (Salimans & Ho): well-conditioned at high noise, where ε̂ ≈ x_t is trivial.
     case v
+    /// x₀ itself: the conditional mean at every noise level, so an imperfect network errs
+    /// towards smooth frames rather than leftover noise (measured: see Samples/models/README.md).
+    case sample
 }
 
 /// The scaled-linear β schedule (Stable Diffusion's): √β linear from √0.00085 to √0.012 over 1000 steps.
@@ -45,6 +48,7 @@ public struct NoiseSchedule: Sendable {
         case .v:
             let (a, b) = coefficients(t)
             return a * noise - b * x0
+        case .sample: return x0
         }
     }
 
@@ -58,13 +62,16 @@ public struct NoiseSchedule: Sendable {
         case .v:
             // x₀ = √ᾱ x_t − √(1−ᾱ) v ; ε = √(1−ᾱ) x_t + √ᾱ v
             return (a * xt - b * output, b * xt + a * output)
+        case .sample:
+            return (output, b > 0 ? (xt - a * output) / b : 0)
         }
     }
 
     /// The DDIM timesteps for `count` steps, descending from steps−1.
     public func ddimTimesteps(_ count: Int) -> [Int] {
         let n = max(1, min(count, steps))
-        return (0..<n).map { i in Int((Double(steps - 1) * Double(n - 1 - i) / Double(max(1, n - 1))).rounded()) }
+        if n == 1 { return [steps - 1] }
+        return (0..<n).map { i in Int((Double(steps - 1) * Double(n - 1 - i) / Double(n - 1)).rounded()) }
     }
 }
 

@@ -24,7 +24,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Validation every N steps.") var evalEvery: Int = 250
     @Option(help: "Checkpoint every N steps.") var saveEvery: Int = 250
     @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Option(help: "What the network predicts: v or epsilon.") var prediction: String?
+    @Option(help: "What the network predicts: v, epsilon or sample (x₀).") var prediction: String?
     @Option(help: "Training corruption: consecutive (MAVIN) or seine (ablation).") var masking: String = "consecutive"
     @Flag(help: "Train without boundary frame guidance (ablation).") var noBfg = false
     @Flag(help: "Continue from OUT and OUT.state.safetensors.") var resume = false
@@ -36,7 +36,7 @@ struct TrainCommand: ParsableCommand {
         cfg.masking = m
         if noBfg { cfg.contextDim = nil }
         if let p = prediction {
-            guard let pr = Prediction(rawValue: p) else { throw ValidationError("--prediction must be v or epsilon") }
+            guard let pr = Prediction(rawValue: p) else { throw ValidationError("--prediction must be v, epsilon or sample") }
             cfg.prediction = pr
         }
         guard steps > 0, batch > 0, lr > 0, sampleRate > 0, evalEvery > 0, saveEvery > 0 else {

@@ -82,7 +82,7 @@ final class DiffusionTests: XCTestCase {
                 let x0 = gaussian(&rng), eps = gaussian(&rng)
                 let (a, b) = sched.coefficients(t)
                 let xt = a * x0 + b * eps
-                for p in [Prediction.epsilon, .v] {
+                for p in [Prediction.epsilon, .v, .sample] {
                     let out = sched.target(p, x0: x0, noise: eps, t: t)
                     let (px0, peps) = sched.split(p, output: out, xt: xt, t: t)
                     XCTAssertEqual(px0, x0, accuracy: 2e-3 * max(1, abs(x0)) / max(a, 0.05))
@@ -95,6 +95,7 @@ final class DiffusionTests: XCTestCase {
         XCTAssertEqual(sched.alphasCumprod[999], 0.0047, accuracy: 2e-4)  // scaled-linear 0.00085…0.012
         XCTAssertEqual(sched.ddimTimesteps(25).first, 999)
         XCTAssertEqual(sched.ddimTimesteps(25).count, 25)
+        XCTAssertEqual(sched.ddimTimesteps(1), [999])
     }
 
     func testGaussianFilterMixerMatchesNumpyGolden() throws {
