@@ -3,6 +3,7 @@ import Diffusion
 import Engine
 import Foundation
 import MavinModel
+import Media
 import Tensor
 
 struct BenchModel: ParsableCommand {
@@ -10,9 +11,13 @@ struct BenchModel: ParsableCommand {
         commandName: "model",
         abstract: "Seconds per denoising step and per training step of the default model config.")
     @Option(help: "Config preset.") var config = "small"
-    @Flag(help: "Print JSON (keys: step_seconds, train_step_seconds, infill_seconds).") var json = false
+    @Flag(help: "Print JSON (keys: step_seconds, train_step_seconds, infill_seconds, torch_step_seconds, ratio).") var json = false
+    @Option(help: "A Python with torch and safetensors: also time the PyTorch twin (Tests/Reference/mavin_twin.py) in the same run.") var torch: String?
 
-    struct Report: Encodable { var step_seconds: Double; var train_step_seconds: Double; var parameters: Int }
+    struct Report: Encodable {
+        var step_seconds: Double; var train_step_seconds: Double; var infill_seconds: Double; var parameters: Int
+        var torch_step_seconds: Double?; var ratio: Double?
+    }
 
     func run() throws {
         guard let c = ModelConfig.preset(config) else { throw ValidationError("unknown config") }
@@ -33,9 +38,37 @@ struct BenchModel: ParsableCommand {
             net.store.zeroGrad()
             net.backward(Buffer(out.array))
         }
-        let r = Report(step_seconds: step, train_step_seconds: train, parameters: net.parameterCount)
+        // A 12-frame infill with 25 DDIM steps (GFM on), end to end.
+        let codec = LatentCodec(patch: c.codecPatch, components: c.latentChannels, basis: (0..<(c.latentChannels * 3 * c.codecPatch * c.codecPatch)).map { Float($0 % 5) / 5 },
+                                mean: [Float](repeating: 0.5, count: 3 * c.codecPatch * c.codecPatch), scale: 1)
+        let model = MavinModel(network: net, codec: codec)
+        let frame = RGBImage(width: c.resolution, height: c.resolution, fill: (90, 140, 60))
+        let infiller = Infiller(model: model)
+        let l = infiller.allowedLengths.upperBound
+        var request = InfillRequest(before: [RGBImage](repeating: frame, count: 8), after: [RGBImage](repeating: frame, count: 8), length: l)
+        request.settings.steps = 25
+        let t0 = Date()
+        _ = try infiller.run(request)
+        let infill = Date().timeIntervalSince(t0)
+        var torchSeconds: Double?
+        if let torch {
+            let ckpt = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-bench-\(getpid()).safetensors")
+            try model.save(to: ckpt, buffer: .values, overwrite: true)
+            defer { try? FileManager.default.removeItem(at: ckpt) }
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("Tests/Reference/mavin_twin.py").path
+            let r = try Subprocess.run([torch, script, "--bench", ckpt.path], timeout: 600)
+            guard r.status == 0, let line = r.output.split(separator: "\n").last,
+                  let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double] else {
+                throw UserError("the PyTorch twin failed: \(r.output.suffix(400))")
+            }
+            torchSeconds = obj["torch_step_seconds"]
+        }
+        let r = Report(step_seconds: step, train_step_seconds: train, infill_seconds: infill, parameters: net.parameterCount,
+                       torch_step_seconds: torchSeconds, ratio: torchSeconds.map { step / $0 })
         if json { try printJSON(r) } else {
-            print(String(format: "%@ (%d parameters): denoising step %.3f s (one window), training step %.3f s (batch 2)", c.name, r.parameters, step, train))
+            print(String(format: "%@ (%d parameters): denoising step %.3f s (one window), training step %.3f s (batch 2), %d-frame infill with 25 steps %.1f s", c.name, r.parameters, step, train, l, infill)
+                  + (torchSeconds.map { String(format: "; PyTorch twin step %.3f s, ratio ours/torch %.2f", $0, step / $0) } ?? ""))
         }
     }
 }
