@@ -1,3 +1,4 @@
+@_exported import Core
 import Diffusion
 import Foundation
 import Tensor
@@ -245,18 +246,5 @@ public final class MavinUNet {
         let dSum = embAct.backward(embOut.backward(dEmb))
         timeEmbed.backward(dSum)
         lengthEmbed.backward(dSum)
-    }
-}
-
-/// The seeded generator used for weights and noise (SplitMix64).
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
     }
 }

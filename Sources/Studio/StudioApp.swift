@@ -385,6 +385,7 @@ public final class StudioApp {
                 resultSettings[j] = jn
                 job?.done = true
                 frameIndex = 0
+                if focus == .library { focus = .preview }  // show what was just made
                 message = String(format: "generated %d frames in %.1f s", r.frames.count, r.seconds) + (r.scores.map { String(format: " — CLIP-RS %.3f, PSNR %.2f dB", $0.clip_rs, $0.psnr) } ?? "")
                 lastImageKey = ""
             case .failed(let m):

@@ -1,14 +1,11 @@
-/// SplitMix64: small, fast and identical on every platform, so a seed always gives the same footage.
+import Core
+
+/// The footage generator: SplitMix64 from a seed offset of its own (so animal seeds and
+/// weight seeds never share streams), with the draws the renderer needs.
 public struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed &+ 0x632BE59BD9B4E019 }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
+    private var base: SplitMix64
+    public init(seed: UInt64) { base = SplitMix64(seed: seed &+ 0x632BE59BD9B4E019) }
+    public mutating func next() -> UInt64 { base.next() }
     public mutating func uniform(_ lo: Double, _ hi: Double) -> Double {
         lo + (hi - lo) * Double(next() >> 11) / Double(1 << 53)
     }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import XCTest
 @testable import Media
@@ -202,7 +203,7 @@ final class BadInputTests: XCTestCase {
     func testFlippedBytesGiveTypedErrorsOrFrames() throws {
         let url = try makeClip(frames: 60)
         var data = try Data(contentsOf: url)
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         let mid = data.count / 2
         for _ in 0..<2000 { let i = mid - 2000 + Int(rng.next() % 4000); data[i] ^= 0xFF }
         let bad = dir.appendingPathComponent("flipped.mp4")
@@ -287,18 +288,5 @@ final class PNGTests: XCTestCase {
         let text = dir.appendingPathComponent("t.png")
         try Data("hello".utf8).write(to: text)
         XCTAssertThrowsError(try PNG.read(text))
-    }
-}
-
-/// A tiny deterministic generator for test corruption.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import XCTest
 @testable import Tensor
@@ -36,17 +37,7 @@ func assertFiniteDifferences(x: [Float], g: [Float], analytic: [Float], h: Float
     XCTAssertLessThanOrEqual(e, tol, "\(what): finite-difference relative error \(e)", file: file, line: line)
 }
 
-struct SeededGenerator: RandomNumberGenerator {
-    var s: UInt64
-    init(seed: UInt64) { s = seed }
-    mutating func next() -> UInt64 {
-        s &+= 0x9E3779B97F4A7C15
-        var z = s
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
-}
+typealias SeededGenerator = SplitMix64
 
 final class KernelTests: XCTestCase {
     let ws = Workspace()
