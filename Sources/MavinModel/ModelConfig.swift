@@ -33,8 +33,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
                                heads: 2, embeddingDim: 64, contextDim: 32, boundaryPatch: 8, prediction: .v,
                                ranges: BoundaryRanges(startLow: 1, startHigh: 2, endLow: 5, endHigh: 6), masking: .consecutive)
         case "small":
+            // x₀-prediction: measured cleaner than v within this machine's training budget (Samples/models/README.md).
             return ModelConfig(name: "small", resolution: 128, frames: 16, codecPatch: 8, latentChannels: 48, channels: [64, 128],
-                               heads: 4, embeddingDim: 256, contextDim: 128, boundaryPatch: 16, prediction: .v,
+                               heads: 4, embeddingDim: 256, contextDim: 128, boundaryPatch: 16, prediction: .sample,
                                // l from 8 to 12 (triangular, peak 10): the gaps the product is evaluated on.
                                ranges: BoundaryRanges(startLow: 1, startHigh: 3, endLow: 12, endHigh: 14), masking: .consecutive)
         default: return nil

@@ -46,7 +46,7 @@ public struct EvalReport: Codable, Sendable {
     /// Grouped bars: MS-SSIM, CLIP-RS and PSNR/40, one colour per method, values printed.
     public func chart() -> RGBImage {
         let rows = order.filter { methods[$0] != nil }
-        let W = 200 + 130 * 3, H = 120 + 24 * max(1, rows.count) + 160
+        let W = 760, H = 120 + 24 * max(1, rows.count) + 160
         var img = RGBImage(width: W, height: H, fill: (255, 255, 255))
         let palette: [(UInt8, UInt8, UInt8)] = [(214, 39, 40), (31, 119, 180), (255, 127, 14), (44, 160, 44), (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127)]
         BitmapFont.draw(title.uppercased(), into: &img, x: 10, y: 8, scale: 2, colour: (0, 0, 0))

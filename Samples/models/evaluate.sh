@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Reproduces the tables in Samples/models/README.md (run from the repository root).
+# OUT receives the held-out data, reports, charts and contact sheets.
+set -euo pipefail
+OUT=${1:-/tmp/mavin-eval}
+MAVIN=${MAVIN:-.build/release/mavin}
+MODEL=${MODEL:-Samples/models/mavin-small.safetensors}
+CASES=${CASES:-24}
+mkdir -p "$OUT"
+# Held-out synthetic footage: seeds 90000+ (training used 1000–1035), 15 fps = the training frame spacing.
+[ -f "$OUT/eval/manifest.json" ] || "$MAVIN" synth-dataset --out "$OUT/eval" --minutes 3 --take-seconds 30 --seed 90000 --fps 15
+for L in 12 8; do
+  "$MAVIN" eval --synthetic "$OUT/eval" --length $L --model "$MODEL" --max-cases "$CASES" \
+    --methods model,repeat,crossfade,flow,ffmpeg-minterpolate --title "Held-out synthetic, l = $L" \
+    --report "$OUT/synthetic-l$L.md" --json "$OUT/synthetic-l$L.json" --sheets "$OUT/sheets-l$L" --overwrite
+done
+# Real footage the model never saw (test-auto, Eq. 8), when ../shared/footage is present.
+if ls ../shared/footage/*.mp4 >/dev/null 2>&1; then
+  "$MAVIN" eval --auto ../shared/footage/*.mp4 --length 12 --model "$MODEL" --max-cases "$CASES" \
+    --methods model,repeat,crossfade,flow,ffmpeg-minterpolate --title "Real footage (test-auto), l = 12" \
+    --report "$OUT/real-l12.md" --json "$OUT/real-l12.json" --sheets "$OUT/sheets-real" --overwrite
+fi
+# Ablations on the same held-out cases (inference-only: GFM off and the f0/λ sweep).
+"$MAVIN" eval --synthetic "$OUT/eval" --length 12 --model "$MODEL" --max-cases "$CASES" --methods model \
+  --variant gfm=off --variant f0=0.3,lambda=0.1 --variant f0=0.9,lambda=0.1 --variant f0=0.6,lambda=0.2 \
+  --title "Ablations, l = 12" --report "$OUT/ablations-l12.md" --json "$OUT/ablations-l12.json" --overwrite
