@@ -10,19 +10,27 @@ struct MetricsCommand: ParsableCommand {
         commandName: "metrics", abstract: "Score a generated clip against its ground truth (PSNR, SSIM, MS-SSIM, CLIP-RS).")
     @Option(help: "The generated video.") var generated: String
     @Option(help: "The ground-truth video (same frame count).") var truth: String
-    @Option(help: "CLIP-RS similarity: ssim (embedding needs CLIP weights, see README).") var sim: String = "ssim"
-    @Flag(help: "Print JSON (keys: psnr, ssim, ms_ssim, clip_rs, similarity, frames).") var json = false
+    @Option(help: "CLIP-RS similarity: ssim, or embedding (needs --clip).") var sim: String = "ssim"
+    @Option(help: "CLIP ViT weights (open_clip/OpenAI key names, safetensors) for --sim embedding.") var clip: String?
+    @Flag(help: "Print JSON (keys: psnr, ssim, ms_ssim, clip_rs, similarity, frames, and clipsim with --sim embedding).") var json = false
 
-    struct Report: Encodable { var psnr: Double; var ssim: Double; var ms_ssim: Double; var clip_rs: Double; var similarity: String; var frames: Int }
+    struct Report: Encodable { var psnr: Double; var ssim: Double; var ms_ssim: Double; var clip_rs: Double; var similarity: String; var frames: Int; var clipsim: Double? }
 
     func run() throws {
-        guard sim == "ssim" else { throw ValidationError("--sim \(sim): only ssim is available without CLIP weights") }
+        guard sim == "ssim" || sim == "embedding" else { throw ValidationError("--sim must be ssim or embedding") }
+        var encoder: CLIPImageEncoder?
+        if sim == "embedding" {
+            guard let clip else { throw ValidationError("--sim embedding needs --clip WEIGHTS.safetensors (a CLIP ViT image tower)") }
+            encoder = try CLIPImageEncoder(url: URL(fileURLWithPath: clip))
+        }
         let g = try VideoReader(path: generated), t = try VideoReader(path: truth)
         guard g.frameCount == t.frameCount else { throw ValidationError("'\(generated)' has \(g.frameCount) frames, '\(truth)' has \(t.frameCount); they must match") }
         let size = (t.info.width, t.info.height)
         let gf = try g.frames(from: 0, count: g.frameCount, size: size), tf = try t.frames(from: 0, count: t.frameCount)
-        let s = Scores.measure(generated: gf, truth: tf)
-        let r = Report(psnr: s.psnr, ssim: s.ssim, ms_ssim: s.ms_ssim, clip_rs: s.clip_rs, similarity: s.similarity, frames: gf.count)
+        let similarity: FrameSimilarity = encoder.map { $0.similarity() } ?? SSIMSimilarity()
+        let s = Scores.measure(generated: gf, truth: tf, similarity: similarity)
+        let clipsim = encoder.map { clipSim(generated: gf, truth: tf, similarity: $0.similarity()) }
+        let r = Report(psnr: s.psnr, ssim: s.ssim, ms_ssim: s.ms_ssim, clip_rs: s.clip_rs, similarity: s.similarity, frames: gf.count, clipsim: clipsim)
         if json { try printJSON(r) } else {
             print(String(format: "%d frames: PSNR %.2f dB  SSIM %.4f  MS-SSIM %.4f  CLIP-RS %.4f (%@)", r.frames, r.psnr, r.ssim, r.ms_ssim, r.clip_rs, r.similarity))
         }

@@ -114,3 +114,21 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(m.count, 4)
     }
 }
+
+final class CLIPEncoderTests: XCTestCase {
+    /// The loader reads open_clip/OpenAI key names and matches a PyTorch twin (Tests/Reference/clip_twin.py).
+    func testTinyViTMatchesThePyTorchTwin() throws {
+        let url = metricsRoot.appendingPathComponent("Goldens/clip_tiny.safetensors")
+        let enc = try CLIPImageEncoder(url: url)
+        XCTAssertEqual(enc.imageSize, 32)
+        XCTAssertEqual(enc.layers, 2)
+        XCTAssertEqual(enc.heads, 2)
+        let g = try SafeTensorsFile(url: url)
+        let ours = enc.embed(preprocessed: try g.floats("test.image"))
+        XCTAssertLessThan(relativeError(ours, try g.floats("test.embedding")), 1e-4)
+        // As a CLIP-RS similarity: a frame is identical to itself.
+        let frame = RGBImage(width: 48, height: 40, fill: (200, 30, 90))
+        XCTAssertEqual(enc.similarity().similarity(frame, frame), 1, accuracy: 1e-5)
+        XCTAssertThrowsError(try CLIPImageEncoder(url: metricsRoot.appendingPathComponent("Goldens/metrics.safetensors")))
+    }
+}
