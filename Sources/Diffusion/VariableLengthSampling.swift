@@ -11,13 +11,6 @@ public struct BoundaryRanges: Codable, Equatable, Sendable {
         self.startLow = startLow; self.startHigh = startHigh; self.endLow = endLow; self.endHigh = endHigh
     }
 
-    /// Ranges for a window of L frames: the paper's proportions (L = 32 → l 2…22), scaled.
-    public static func standard(window L: Int) -> BoundaryRanges {
-        if L >= 32 { return BoundaryRanges(startLow: 1, startHigh: 9, endLow: 20, endHigh: 30) }
-        let aS = 1, bS = max(aS + 1, L / 4), bE = L - 2, aE = max(bS + 2, L - L / 4 - 1)
-        return BoundaryRanges(startLow: aS, startHigh: bS, endLow: aE, endHigh: bE)
-    }
-
     /// Valid when 0 < a_s < b_s < a_e < b_e < L − 1 (inclusive uniform ranges).
     public func validate(window L: Int) -> String? {
         guard 0 < startLow, startLow <= startHigh, startHigh < endLow, endLow <= endHigh, endHigh < L - 1 else {

@@ -79,7 +79,7 @@ public final class Composer {
         for (k, j) in plan.junctions.enumerated() {
             let a = resolved.segments[k], b = resolved.segments[k + 1]
             let (needBefore, needAfter) = infiller.allowedLengths.contains(j.length) ? infiller.references(for: j.length) : (1, 1)
-            let extraA = j.mode == .regenerate ? (j.length + 1) / 2 : 0, extraB = j.mode == .regenerate ? j.length / 2 : 0
+            let (extraA, extraB) = j.mode.replaced(length: j.length)
             let fromA = max(a.first, a.last - needBefore - extraA + 1), toB = min(b.last, b.first + needAfter + extraB - 1)
             let before = try resolved.readers[a.clip].frames(from: fromA, count: a.last - fromA + 1)
             let after = try resolved.readers[b.clip].frames(from: b.first, count: toB - b.first + 1)

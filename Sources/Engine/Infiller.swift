@@ -212,11 +212,12 @@ extension InfillMode {
     /// ⌈l/2⌉ last frames of the preceding clip and the ⌊l/2⌋ first of the following one,
     /// which the generated frames replace.
     public func trim<T>(before: [T], after: [T], length l: Int) -> (before: [T], after: [T]) {
-        switch self {
-        case .insert: return (before, after)
-        case .regenerate:
-            let a = (l + 1) / 2, b = l / 2
-            return (Array(before.dropLast(a)), Array(after.dropFirst(b)))
-        }
+        let r = replaced(length: l)
+        return (Array(before.dropLast(r.before)), Array(after.dropFirst(r.after)))
+    }
+
+    /// Frames of each clip that the generated ones replace (none when inserting).
+    public func replaced(length l: Int) -> (before: Int, after: Int) {
+        self == .regenerate ? ((l + 1) / 2, l / 2) : (0, 0)
     }
 }

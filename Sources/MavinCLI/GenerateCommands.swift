@@ -82,8 +82,8 @@ struct InfillCommand: ParsableCommand {
         let generated = result.frames.map { $0.resized(width: size.0, height: size.1) }
         let frames: [RGBImage]
         if transitionOnly { frames = generated } else {
-            frames = tb.map { $0.width == size.0 && $0.height == size.1 ? $0 : $0.resized(width: size.0, height: size.1) }
-                + generated + ta.map { $0.width == size.0 && $0.height == size.1 ? $0 : $0.resized(width: size.0, height: size.1) }
+            // resized(width:height:) returns the frame itself when it already has the size.
+            frames = tb.map { $0.resized(width: size.0, height: size.1) } + generated + ta.map { $0.resized(width: size.0, height: size.1) }
         }
         try VideoWriter.write(frames, to: URL(fileURLWithPath: output), fps: a.info.fps, overwrite: overwrite)
         let sc = result.scores

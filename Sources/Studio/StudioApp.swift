@@ -261,7 +261,7 @@ public final class StudioApp {
         let (nb, na) = infiller.references(for: jn.length)
         guard let ra = reader(a), let rb = reader(b) else { message = "cannot read the clips"; return }
         do {
-            let extraA = jn.mode == .regenerate ? (jn.length + 1) / 2 : 0, extraB = jn.mode == .regenerate ? jn.length / 2 : 0
+            let (extraA, extraB) = jn.mode.replaced(length: jn.length)
             let from = max(0, s - nb - extraA + 1)
             let before = try ra.frames(from: from, count: s - from + 1)
             let after = try rb.frames(from: e, count: min(rb.frameCount - e, na + extraB))
