@@ -25,7 +25,8 @@ public struct NoisedWindow {
 public enum ConsecutiveNoising {
     public static func make<G: RandomNumberGenerator>(clean z0: UnsafePointer<Float>, frames L: Int, perFrame: Int,
                                                       ranges: BoundaryRanges, schedule: NoiseSchedule, prediction: Prediction,
-                                                      masking: Masking = .consecutive, timestep: Int? = nil,
+                                                      masking: Masking = .consecutive, anchor: Anchor? = nil,
+                                                      residualScale k: Float = 1, timestep: Int? = nil,
                                                       using rng: inout G) -> NoisedWindow {
         let (s, e) = ranges.sample(using: &rng)
         let t = timestep ?? Int.random(in: 0..<schedule.steps, using: &rng)
@@ -39,6 +40,9 @@ public enum ConsecutiveNoising {
             for f in 0..<L { noised[f] = Double.random(in: 0..<1, using: &rng) < p }
             if !noised.contains(true) { noised[Int.random(in: 0..<L, using: &rng)] = true }
         }
+        // Residual parameterisation: diffuse k·(z₀ − A) and show the network A + r_t (see Anchor).
+        precondition(anchor == nil || masking == .consecutive, "an anchor needs consecutive masking")
+        let base0 = anchor?.make(window: z0, frames: L, perFrame: perFrame, s: s, e: e)
         var input = [Float](repeating: 0, count: L * perFrame)
         var target = [Float](repeating: 0, count: L * perFrame)
         let (a, b) = schedule.coefficients(t)
@@ -46,8 +50,10 @@ public enum ConsecutiveNoising {
             let base = f * perFrame
             if noised[f] {
                 for i in 0..<perFrame {
-                    let eps = gaussian(&rng), x0 = z0[base + i]
-                    input[base + i] = a * x0 + b * eps
+                    let eps = gaussian(&rng)
+                    let shift = base0?[base + i] ?? 0
+                    let x0 = base0 == nil ? z0[base + i] : k * (z0[base + i] - shift)
+                    input[base + i] = shift + a * x0 + b * eps
                     target[base + i] = schedule.target(prediction, x0: x0, noise: eps, t: t)
                 }
             } else {

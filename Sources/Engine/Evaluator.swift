@@ -81,6 +81,7 @@ public final class Evaluator {
         for (ci, c) in cases.enumerated() {
             let (before, truth, after) = try load(c)
             var rows: [(String, [RGBImage])] = [("truth", truth)]
+            let measured = MeasuredTruth(truth)  // once per case, shared by every method
             for m in methods {
                 let t0 = Date()
                 let frames: [RGBImage]
@@ -92,7 +93,7 @@ public final class Evaluator {
                     frames = try Infiller(model: model).run(request).frames
                 }
                 let seconds = Date().timeIntervalSince(t0)
-                let s = Scores.measure(generated: frames, truth: truth)
+                let s = Scores.measure(generated: frames, truth: measured)
                 var acc = sums[m.name] ?? (0, 0, 0, 0, 0, 0)
                 acc.ms += s.ms_ssim; acc.psnr += s.psnr; acc.rs += s.clip_rs; acc.ssim += s.ssim; acc.sec += seconds; acc.n += 1
                 sums[m.name] = acc

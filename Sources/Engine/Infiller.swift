@@ -137,13 +137,29 @@ public final class Infiller {
         let timesteps = schedule.ddimTimesteps(r.settings.steps)
         var rng = SplitMix64(seed: r.settings.seed)
 
+        // Residual parameterisation (Anchor): the sampler runs on r = k·(z − A); the network sees A + r_t.
+        let anchor: [Float]? = c.anchor.map { a in
+            Array(window.joined()).withUnsafeBufferPointer { a.make(window: $0.baseAddress!, frames: c.frames, perFrame: perFrame, s: s, e: e) }
+        }
+        let k = c.residualScale ?? 1
+        /// The sampler's variable of boundary frame f: z itself, or its residual k·(z − A), which is zero.
+        func sampled(_ f: Int) -> [Float] {
+            guard let anchor else { return window[f] }
+            return (0..<perFrame).map { k * (window[f][$0] - anchor[f * perFrame + $0]) }
+        }
+        /// Infill frame values shown to the network or decoded, from the sampler's variable.
+        func latent(_ v: Float, frame f: Int, index j: Int, clean: Bool) -> Float {
+            guard let anchor else { return v }
+            return anchor[(s + 1 + f) * perFrame + j] + (clean ? v / k : v)
+        }
+
         // Initial noise of the infill frames: GFM (Eq. 4–7) or plain Gaussian.
         let noise = (0..<(l * perFrame)).map { _ in gaussian(&rng) }
         var xt: [Float]
         if r.settings.gfm {
             let (a, b) = schedule.coefficients(timesteps[0])
-            let zs = window[s].map { a * $0 + b * gaussian(&rng) }
-            let ze = window[e].map { a * $0 + b * gaussian(&rng) }
+            let zs = sampled(s).map { a * $0 + b * gaussian(&rng) }
+            let ze = sampled(e).map { a * $0 + b * gaussian(&rng) }
             let mixer = GaussianFilterMixer(f0: r.settings.f0, lambda: r.settings.lambda)
             xt = mixer.mix(boundaryStart: zs, boundaryEnd: ze, noise: noise, s: s, e: e,
                            channels: c.latentChannels, height: c.latentSide, width: c.latentSide)
@@ -155,11 +171,11 @@ public final class Infiller {
         let boundaryPixels = c.bfg ? refsBefore[s].planarFloats() + refsAfter[0].planarFloats() : []
         let ddim = DDIM(schedule: schedule, eta: r.settings.eta)
         var records: [StepRecord] = []
-        var x0 = [Float](repeating: 0, count: l * perFrame)
+        var x0 = [Float](repeating: 0, count: l * perFrame), clean = x0
         let truth = r.truth.map { $0.map(fit) }
         for (i, t) in timesteps.enumerated() {
             if cancel.isCancelled { throw EngineError.cancelled }
-            for f in 0..<l { window[s + 1 + f] = Array(xt[(f * perFrame)..<((f + 1) * perFrame)]) }
+            for f in 0..<l { window[s + 1 + f] = (0..<perFrame).map { latent(xt[f * perFrame + $0], frame: f, index: $0, clean: false) } }
             let input = UNetInput(latents: Array(window.joined()), referenceMask: mask, timesteps: [Float(t)],
                                   lengths: [Float(l)], boundaryPixels: boundaryPixels)
             let out = model.network.forward(input)
@@ -168,25 +184,26 @@ public final class Infiller {
             for f in 0..<l {
                 let base = (s + 1 + f) * perFrame
                 for j in 0..<perFrame {
-                    let k = f * perFrame + j
-                    let (p0, eps) = schedule.split(c.prediction, output: out.ptr[base + j], xt: xt[k], t: t)
-                    x0[k] = p0
-                    next[k] = ddim.step(xt: xt[k], x0: p0, eps: eps, t: t, tPrev: tPrev, rng: &rng)
+                    let q = f * perFrame + j
+                    let (p0, eps) = schedule.split(c.prediction, output: out.ptr[base + j], xt: xt[q], t: t)
+                    x0[q] = p0
+                    next[q] = ddim.step(xt: xt[q], x0: p0, eps: eps, t: t, tPrev: tPrev, rng: &rng)
                 }
             }
+            clean = (0..<(l * perFrame)).map { latent(x0[$0], frame: $0 / perFrame, index: $0 % perFrame, clean: true) }
             if r.record {
                 records.append(StepRecord(index: i, timestep: t,
-                                          predictedClean: (0..<l).map { Array(x0[($0 * perFrame)..<(($0 + 1) * perFrame)]) },
-                                          noisy: (0..<l).map { Array(xt[($0 * perFrame)..<(($0 + 1) * perFrame)]) }))
+                                          predictedClean: (0..<l).map { Array(clean[($0 * perFrame)..<(($0 + 1) * perFrame)]) },
+                                          noisy: (0..<l).map { window[s + 1 + $0] }))
             }
             xt = next
-            let preview = decode(x0, frames: l)
+            let preview = decode(clean, frames: l)
             let elapsed = Date().timeIntervalSince(t0)
             let rs = truth.map { clipRS(generated: preview, truth: $0, similarity: SSIMSimilarity()) }
             progress(InfillProgress(step: i + 1, total: timesteps.count, timestep: t, elapsed: elapsed,
                                     eta: elapsed / Double(i + 1) * Double(timesteps.count - i - 1), preview: preview, clipRS: rs))
         }
-        let frames = decode(x0, frames: l)
+        let frames = decode(clean, frames: l)
         let scores = truth.map { Scores.measure(generated: frames, truth: $0) }
         return InfillResult(frames: frames, referencesBefore: needBefore, referencesAfter: needAfter,
                             seconds: Date().timeIntervalSince(t0), scores: scores, steps: records, notices: notices)

@@ -87,27 +87,46 @@ public final class Trainer {
             model = existing
             startStep = try loadState(into: existing)
             log("resumed \(o.output.path) at step \(startStep)")
-        } else if let from = o.initFrom {
-            let source = try MavinModel.load(from)
-            guard source.config.channels == o.config.channels, source.config.latentChannels == o.config.latentChannels,
-                  source.config.bfg == o.config.bfg, source.config.frames == o.config.frames else {
-                throw EngineError.badInput("--init-from \(from.path) has a different network shape; train from scratch instead")
-            }
-            let net = MavinUNet(config: o.config)
-            let snapshot = try SafeTensorsFile(data: try SafeTensorsFile.serialize(source.network.store.tensors(.values)))
-            try net.store.load(snapshot)
-            net.store.syncEMA()
-            model = MavinModel(network: net, codec: source.codec, provenance: ["mavin.init_from": from.lastPathComponent])
-            log("initialised from \(from.path)")
+            log("encoding latents…")
+            data.encodeAll(with: model.codec)
         } else {
-            log("fitting the latent codec (PCA of \(o.config.codecPatch)² blocks → \(o.config.latentChannels) components)…")
-            let codec = data.fitCodec(patch: o.config.codecPatch, components: o.config.latentChannels)
-            let net = MavinUNet(config: o.config)
-            net.initialise(seed: o.seed &+ 17)
-            model = MavinModel(network: net, codec: codec)
+            var config = o.config
+            let source = try o.initFrom.map { try MavinModel.load($0) }
+            if let source {
+                guard source.config.channels == config.channels, source.config.latentChannels == config.latentChannels,
+                      source.config.bfg == config.bfg, source.config.frames == config.frames else {
+                    throw EngineError.badInput("--init-from \(o.initFrom!.path) has a different network shape; train from scratch instead")
+                }
+            }
+            let codec: LatentCodec
+            if let source { codec = source.codec } else {
+                log("fitting the latent codec (PCA of \(config.codecPatch)² blocks → \(config.latentChannels) components)…")
+                codec = data.fitCodec(patch: config.codecPatch, components: config.latentChannels)
+            }
+            log("encoding latents…")
+            data.encodeAll(with: codec)
+            if let anchor = config.anchor, config.residualScale == nil {
+                let spread = residualSpread(anchor: anchor)
+                config.residualScale = 1 / max(spread, 1e-3)
+                log(String(format: "residual to the %@ anchor: rms %.4f → scale %.3f", anchor.rawValue, spread, config.residualScale!))
+            }
+            let net = MavinUNet(config: config)
+            if let source, let from = o.initFrom {
+                let snapshot = try SafeTensorsFile(data: try SafeTensorsFile.serialize(source.network.store.tensors(.values)))
+                try net.store.load(snapshot)
+                if source.config.anchor != config.anchor || source.config.prediction != config.prediction {
+                    // The output means something else now: start it at zero (an anchor then starts as the plain transition).
+                    net.zeroOutputLayer()
+                    log("output layer reset: the source predicted another target")
+                }
+                net.store.syncEMA()
+                model = MavinModel(network: net, codec: codec, provenance: ["mavin.init_from": from.lastPathComponent])
+                log("initialised from \(from.path)")
+            } else {
+                net.initialise(seed: o.seed &+ 17)
+                model = MavinModel(network: net, codec: codec)
+            }
         }
-        log("encoding latents…")
-        data.encodeAll(with: model.codec)
         let recon = reconstructionPSNR()
         model.provenance["mavin.codec_psnr"] = String(format: "%.2f", recon)
         log(String(format: "codec reconstruction: %.2f dB; model: %d parameters", recon, model.network.parameterCount))
@@ -116,6 +135,21 @@ public final class Trainer {
                 .filter { $0.step <= startStep }
         }
         try train(from: startStep, log: log, event: event)
+    }
+
+    /// Root-mean-square of z₀ − A over the infill frames of up to 256 training windows.
+    private func residualSpread(anchor: Anchor) -> Float {
+        let c = options.config
+        let perFrame = c.latentChannels * c.latentSide * c.latentSide
+        var r = SplitMix64(seed: 99), total = 0.0, n = 0
+        for _ in 0..<min(256, data.training.count) {
+            let w = data.training[Int.random(in: 0..<data.training.count, using: &r)]
+            let (s, e) = c.ranges.sample(using: &r)
+            let (z, _) = data.window(w)
+            let a = z.withUnsafeBufferPointer { anchor.make(window: $0.baseAddress!, frames: c.frames, perFrame: perFrame, s: s, e: e) }
+            for i in ((s + 1) * perFrame)..<(e * perFrame) { let d = Double(z[i] - a[i]); total += d * d; n += 1 }
+        }
+        return Float((total / Double(max(1, n))).squareRoot())
     }
 
     private func reconstructionPSNR() -> Double {
@@ -157,6 +191,7 @@ public final class Trainer {
             let noised = z0.withUnsafeBufferPointer {
                 ConsecutiveNoising.make(clean: $0.baseAddress!, frames: c.frames, perFrame: perFrame, ranges: c.ranges,
                                         schedule: schedule, prediction: c.prediction, masking: c.masking,
+                                        anchor: c.anchor, residualScale: c.residualScale ?? 1,
                                         timestep: timesteps?[i], using: &rng)
             }
             lat += noised.input; target += noised.target; mask += noised.lossMask; refs += noised.referenceMask

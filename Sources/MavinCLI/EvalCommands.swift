@@ -4,6 +4,8 @@ import Foundation
 import MavinModel
 import Media
 import Metrics
+import Tensor
+import Core
 
 struct MetricsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -126,8 +128,10 @@ struct EvalCommand: ParsableCommand {
 
 struct BenchMetrics: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "metrics", abstract: "Time the metrics of a 12-frame 256² case.")
-    @Flag(help: "Print JSON (keys: case_ms, frames, size).") var json = false
-    struct Report: Encodable { var case_ms: Double; var frames: Int; var size: Int }
+    @Flag(help: "Print JSON (keys: case_ms, method_ms, frames, size, python_case_ms, ratio).") var json = false
+    @Option(help: "A Python with scikit-image and pytorch_msssim: also time the reference implementations (Tests/Reference/bench_metrics.py) on the same case.")
+    var python: String?
+    struct Report: Encodable { var case_ms: Double; var method_ms: Double; var frames: Int; var size: Int; var python_case_ms: Double?; var ratio: Double? }
     func run() throws {
         // A moving pattern (so every metric has structure to compare).
         let frames = (0..<12).map { t in
@@ -137,8 +141,41 @@ struct BenchMetrics: ParsableCommand {
             })
         }
         let truth = frames.map { Baseline.blend($0, frames[0], 0.2) }
+        let scores = Scores.measure(generated: frames, truth: truth)
         let s = timeIt(minSeconds: 2) { _ = Scores.measure(generated: frames, truth: truth) }
-        let r = Report(case_ms: s * 1000, frames: 12, size: 256)
-        if json { try printJSON(r) } else { print(String(format: "metrics for a 12-frame 256² case: %.1f ms (PSNR, SSIM, MS-SSIM, CLIP-RS)", r.case_ms)) }
+        // In `mavin eval` the truth is measured once per case and shared by every method.
+        let measured = MeasuredTruth(truth)
+        let m = timeIt(minSeconds: 2) { _ = Scores.measure(generated: frames, truth: measured) }
+        var peer: Double?
+        if let python {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-metrics-\(getpid()).safetensors")
+            defer { try? FileManager.default.removeItem(at: file) }
+            let g = frames.flatMap { $0.pixels.map(Float.init) }, t = truth.flatMap { $0.pixels.map(Float.init) }
+            let shape = [12, 256, 256, 3]
+            let bytes = try g.withUnsafeBufferPointer { gp in try t.withUnsafeBufferPointer { tp in
+                try SafeTensorsFile.serialize([("generated", shape, gp.baseAddress!), ("truth", shape, tp.baseAddress!)])
+            } }
+            try AtomicOutput.write(bytes, to: file, overwrite: true)
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("Tests/Reference/bench_metrics.py").path
+            let out = try Subprocess.run([python, script, file.path], timeout: 600)
+            guard out.status == 0, let line = out.output.split(separator: "\n").last,
+                  let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double] else {
+                throw UserError("the Python peer failed: \(out.output.suffix(400))")
+            }
+            peer = obj["python_case_ms"]
+            // The peer computes the same numbers; a disagreement is a bug, not a speed-up.
+            for (key, ours) in [("psnr", scores.psnr), ("ssim", scores.ssim), ("ms_ssim", scores.ms_ssim), ("clip_rs", scores.clip_rs)] {
+                guard let theirs = obj[key], abs(theirs - ours) <= 1e-3 * max(1, abs(theirs)) else {
+                    throw UserError("\(key) differs from the reference: ours \(ours), theirs \(obj[key] ?? .nan)")
+                }
+            }
+        }
+        let r = Report(case_ms: s * 1000, method_ms: m * 1000, frames: 12, size: 256, python_case_ms: peer, ratio: peer.map { s * 1000 / $0 })
+        if json { try printJSON(r) } else {
+            print(String(format: "metrics for a 12-frame 256² case: %.1f ms (PSNR, SSIM, MS-SSIM, CLIP-RS; truth included)", r.case_ms))
+            print(String(format: "each further method against the same measured truth: %.1f ms", r.method_ms))
+            if let peer { print(String(format: "scikit-image + pytorch_msssim on the same case: %.1f ms (ours/theirs %.2f)", peer, s * 1000 / peer)) }
+        }
     }
 }

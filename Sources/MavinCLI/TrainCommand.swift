@@ -27,6 +27,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "What the network predicts: v, epsilon or sample (x₀).") var prediction: String?
     @Option(help: "Training corruption: consecutive (MAVIN) or seine (ablation).") var masking: String = "consecutive"
     @Flag(help: "Train without boundary frame guidance (ablation).") var noBfg = false
+    @Option(help: "Residual anchor: crossfade (learn the correction to a boundary crossfade) or none (the paper's plain target).")
+    var anchor: String?
     @Flag(help: "Continue from OUT and OUT.state.safetensors.") var resume = false
     @Option(help: "Start from the weights of another checkpoint of the same shape.") var initFrom: String?
 
@@ -35,6 +37,13 @@ struct TrainCommand: ParsableCommand {
         guard let m = Masking(rawValue: masking) else { throw ValidationError("--masking must be consecutive or seine") }
         cfg.masking = m
         if noBfg { cfg.contextDim = nil }
+        if let a = anchor {
+            if a == "none" { cfg.anchor = nil } else {
+                guard let v = Anchor(rawValue: a) else { throw ValidationError("--anchor must be crossfade or none") }
+                cfg.anchor = v
+            }
+            cfg.residualScale = nil
+        }
         if let p = prediction {
             guard let pr = Prediction(rawValue: p) else { throw ValidationError("--prediction must be v, epsilon or sample") }
             cfg.prediction = pr

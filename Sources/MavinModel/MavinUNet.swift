@@ -173,6 +173,11 @@ public final class MavinUNet {
         store.syncEMA()
     }
 
+    /// Zeroes the last convolution (weights and bias), e.g. when fine-tuning to a new target.
+    public func zeroOutputLayer() {
+        for e in store.entries where e.name.hasPrefix("conv_out.") { (store.values + e.offset).update(repeating: 0, count: e.count) }
+    }
+
     public var parameterCount: Int { store.count }
 
     /// Forward pass; returns the prediction [windows, L, K, h, w] (ε or v per config).

@@ -22,6 +22,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var prediction: Prediction
     public var ranges: BoundaryRanges
     public var masking: Masking
+    /// Residual parameterisation (see `Anchor`); nil = the paper's: the network's target is z₀ itself.
+    public var anchor: Anchor?
+    /// k in r₀ = k·(z₀ − A): scales the residual to unit spread (measured on the training data).
+    public var residualScale: Float?
 
     public var latentSide: Int { resolution / codecPatch }
     public var bfg: Bool { contextDim != nil }
@@ -50,6 +54,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         if channels.contains(where: { $0 % heads != 0 }) { return "channels \(channels) must be divisible by heads \(heads)" }
         if latentChannels > 3 * codecPatch * codecPatch { return "more latent channels than block values" }
         if resolution % boundaryPatch != 0 { return "resolution must be a multiple of the boundary patch" }
+        if anchor != nil && masking != .consecutive { return "a residual anchor needs consecutive masking" }
+        if let k = residualScale, !(k.isFinite && k > 0) { return "residual scale must be a positive number" }
         return ranges.validate(window: frames)
     }
 

@@ -1,11 +1,24 @@
 import Foundation
 import Media
 
-/// A similarity between two frames, for CLIP-RS and CLIPSIM.
+/// What a similarity compares, computed once per frame (standardised luma, an embedding).
+public struct FrameFeatures: Sendable {
+    public var values: [Float]
+    public var width: Int, height: Int
+    public init(values: [Float], width: Int, height: Int) { self.values = values; self.width = width; self.height = height }
+}
+
+/// A similarity between two frames, for CLIP-RS and CLIPSIM. Frames are reduced to
+/// features once, so a frame shared by two adjacent pairs is not measured twice.
 public protocol FrameSimilarity: Sendable {
     /// Named in every report.
     var name: String { get }
-    func similarity(_ a: RGBImage, _ b: RGBImage) -> Double
+    func features(_ frame: RGBImage) -> FrameFeatures
+    func similarity(_ a: FrameFeatures, _ b: FrameFeatures) -> Double
+}
+
+extension FrameSimilarity {
+    public func similarity(_ a: RGBImage, _ b: RGBImage) -> Double { similarity(features(a), features(b)) }
 }
 
 /// The default similarity (no CLIP weights exist offline): SSIM of each frame's luma
@@ -15,8 +28,11 @@ public protocol FrameSimilarity: Sendable {
 public struct SSIMSimilarity: FrameSimilarity {
     public init() {}
     public var name: String { "ssim (standardised luma)" }
-    public func similarity(_ a: RGBImage, _ b: RGBImage) -> Double {
-        ImageQuality.ssim(luma: Self.standardised(a.luma()), Self.standardised(b.luma()), width: a.width, height: a.height)
+    public func features(_ frame: RGBImage) -> FrameFeatures {
+        FrameFeatures(values: Self.standardised(frame.luma()), width: frame.width, height: frame.height)
+    }
+    public func similarity(_ a: FrameFeatures, _ b: FrameFeatures) -> Double {
+        ImageQuality.ssim(luma: a.values, b.values, width: a.width, height: a.height)
     }
 
     static func standardised(_ l: [Float]) -> [Float] {
@@ -35,7 +51,8 @@ public struct EmbeddingSimilarity: FrameSimilarity {
     public let name: String
     public let embed: @Sendable (RGBImage) -> [Float]
     public init(name: String, embed: @escaping @Sendable (RGBImage) -> [Float]) { self.name = name; self.embed = embed }
-    public func similarity(_ a: RGBImage, _ b: RGBImage) -> Double { cosine(embed(a), embed(b)) }
+    public func features(_ frame: RGBImage) -> FrameFeatures { FrameFeatures(values: embed(frame), width: frame.width, height: frame.height) }
+    public func similarity(_ a: FrameFeatures, _ b: FrameFeatures) -> Double { cosine(a.values, b.values) }
 }
 
 public func cosine(_ a: [Float], _ b: [Float]) -> Double {
@@ -44,27 +61,59 @@ public func cosine(_ a: [Float], _ b: [Float]) -> Double {
     return ab / max(1e-12, (aa * bb).squareRoot())
 }
 
-/// CLIP-RS, MAVIN's Eq. 9: the mean over adjacent frame pairs of
-/// min(sim(p_{i−1}, p_i), sim(q_{i−1}, q_i)) / max(…), p generated, q ground truth.
-/// 1 when the generated video changes between frames exactly as much as the truth.
+/// `body(i)` for i in 0..<n on all cores, results in order.
+func parallelMap<T>(_ n: Int, _ body: (Int) -> T) -> [T] {
+    var out = [T?](repeating: nil, count: n)
+    let lock = NSLock()
+    DispatchQueue.concurrentPerform(iterations: n) { i in
+        let v = body(i)
+        lock.lock(); out[i] = v; lock.unlock()
+    }
+    return out.map { $0! }
+}
+
+/// sim(f_{i−1}, f_i) for every adjacent pair of a video.
+public func adjacentSimilarities(_ frames: [RGBImage], similarity: FrameSimilarity) -> [Double] {
+    let features = parallelMap(frames.count) { similarity.features(frames[$0]) }
+    return parallelMap(max(0, frames.count - 1)) { similarity.similarity(features[$0], features[$0 + 1]) }
+}
+
+/// CLIP-RS, MAVIN's Eq. 9, from the adjacent similarities of the generated (p) and
+/// ground-truth (q) videos: mean over pairs of min(sp, sq) / max(sp, sq).
+public func clipRS(generated sp: [Double], truth sq: [Double]) -> Double {
+    precondition(sp.count == sq.count && !sp.isEmpty, "CLIP-RS needs two equally long videos of ≥ 2 frames")
+    let ratios = zip(sp, sq).map { a, b -> Double in
+        let hi = max(a, b), lo = min(a, b)
+        return hi <= 0 ? (lo == hi ? 1 : 0) : lo / hi
+    }
+    return ratios.reduce(0, +) / Double(ratios.count)
+}
+
+/// CLIP-RS of two videos (1 when the generated video changes between frames exactly as much as the truth).
 public func clipRS(generated p: [RGBImage], truth q: [RGBImage], similarity: FrameSimilarity) -> Double {
     precondition(p.count == q.count && p.count >= 2, "CLIP-RS needs two equally long videos of ≥ 2 frames")
-    // Adjacent pairs are independent: score them on all cores.
-    var ratios = [Double](repeating: 0, count: p.count - 1)
-    let lock = NSLock()
-    DispatchQueue.concurrentPerform(iterations: p.count - 1) { k in
-        let i = k + 1
-        let sp = similarity.similarity(p[i - 1], p[i]), sq = similarity.similarity(q[i - 1], q[i])
-        let hi = max(sp, sq), lo = min(sp, sq)
-        let r = hi <= 0 ? (lo == hi ? 1 : 0) : lo / hi
-        lock.lock(); ratios[k] = r; lock.unlock()
-    }
-    return ratios.reduce(0, +) / Double(p.count - 1)
+    return clipRS(generated: adjacentSimilarities(p, similarity: similarity), truth: adjacentSimilarities(q, similarity: similarity))
 }
 
 /// CLIPSIM: mean cosine between generated and ground-truth frame embeddings.
 public func clipSim(generated p: [RGBImage], truth q: [RGBImage], similarity: EmbeddingSimilarity) -> Double {
     zip(p, q).reduce(0.0) { $0 + similarity.similarity($1.0, $1.1) } / Double(max(1, p.count))
+}
+
+/// A ground-truth clip measured once (luma planes and adjacent similarities), so that
+/// every method scored against it pays only for its own frames.
+public struct MeasuredTruth: Sendable {
+    public let frames: [RGBImage]
+    public let similarity: FrameSimilarity
+    let luma: [[Float]]
+    let adjacent: [Double]
+
+    public init(_ frames: [RGBImage], similarity: FrameSimilarity = SSIMSimilarity()) {
+        self.frames = frames
+        self.similarity = similarity
+        luma = parallelMap(frames.count) { frames[$0].luma() }
+        adjacent = adjacentSimilarities(frames, similarity: similarity)
+    }
 }
 
 /// All scores of a generated clip against its ground truth.
@@ -75,18 +124,21 @@ public struct Scores: Codable, Equatable, Sendable {
     public var clip_rs: Double
     public var similarity: String
 
-    public static func measure(generated: [RGBImage], truth: [RGBImage], similarity: FrameSimilarity = SSIMSimilarity()) -> Scores {
+    public static func measure(generated: [RGBImage], truth: MeasuredTruth) -> Scores {
+        precondition(generated.count == truth.frames.count, "the generated and truth clips differ in length")
         let n = Double(generated.count)
-        var psnr = 0.0, ssim = 0.0, ms = 0.0
-        // Frames are independent: measure them in parallel.
-        var per = [(Double, Double, Double)](repeating: (0, 0, 0), count: generated.count)
-        let lock = NSLock()
-        DispatchQueue.concurrentPerform(iterations: generated.count) { i in
-            let r = (ImageQuality.psnr(generated[i], truth[i]), ImageQuality.ssim(generated[i], truth[i]), ImageQuality.msssim(generated[i], truth[i]))
-            lock.lock(); per[i] = r; lock.unlock()
+        // Frames are independent: measure them in parallel; each frame's luma is made once.
+        let per = parallelMap(generated.count) { i -> (Double, Double, Double) in
+            let g = generated[i], q = ImageQuality.ssimAndMSSSIM(luma: g.luma(), truth.luma[i], width: g.width, height: g.height)
+            return (ImageQuality.psnr(g, truth.frames[i]), q.ssim, q.msssim)
         }
-        for r in per { psnr += r.0; ssim += r.1; ms += r.2 }
-        let rs = generated.count >= 2 ? clipRS(generated: generated, truth: truth, similarity: similarity) : 1
-        return Scores(psnr: psnr / n, ssim: ssim / n, ms_ssim: ms / n, clip_rs: rs, similarity: similarity.name)
+        let rs = generated.count >= 2
+            ? clipRS(generated: adjacentSimilarities(generated, similarity: truth.similarity), truth: truth.adjacent) : 1
+        return Scores(psnr: per.reduce(0) { $0 + $1.0 } / n, ssim: per.reduce(0) { $0 + $1.1 } / n,
+                      ms_ssim: per.reduce(0) { $0 + $1.2 } / n, clip_rs: rs, similarity: truth.similarity.name)
+    }
+
+    public static func measure(generated: [RGBImage], truth: [RGBImage], similarity: FrameSimilarity = SSIMSimilarity()) -> Scores {
+        measure(generated: generated, truth: MeasuredTruth(truth, similarity: similarity))
     }
 }

@@ -19,113 +19,72 @@ public enum ImageQuality {
         return mse == 0 ? 100 : min(100, 10 * log10(255 * 255 / mse))
     }
 
-    /// Normalised 1-d Gaussian taps (radius = ⌊truncate·σ + 0.5⌋, scipy's rule).
-    static func gaussianTaps(sigma: Double = 1.5, radius: Int) -> [Double] {
-        let w = (-radius...radius).map { exp(-0.5 * Double($0 * $0) / (sigma * sigma)) }
+    /// Normalised Gaussian taps exp(−x²/2σ²), x = −⌊n/2⌋…⌊n/2⌋ (scipy's and pytorch_msssim's windows agree for n = 11).
+    static func gaussianTaps(count n: Int, sigma: Float = 1.5) -> [Float] {
+        let w = (0..<n).map { i -> Float in let x = Float(i - n / 2); return exp(-x * x / (2 * sigma * sigma)) }
         let s = w.reduce(0, +)
         return w.map { $0 / s }
     }
 
-    /// Gaussian filtering of the five SSIM planes (x, y, x², y², xy) with the C kernel.
-    static func filteredMoments(_ a: [Float], _ b: [Float], width: Int, height: Int, taps: [Float], valid: Bool)
-        -> (ux: [Float], uy: [Float], uxx: [Float], uyy: [Float], uxy: [Float], w: Int, h: Int) {
-        let n = width * height
-        let ow = valid ? width - taps.count + 1 : width, oh = valid ? height - taps.count + 1 : height
-        var xx = [Float](repeating: 0, count: n), yy = xx, xy = xx
-        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
-            xx.withUnsafeMutableBufferPointer { px in yy.withUnsafeMutableBufferPointer { py in xy.withUnsafeMutableBufferPointer { pxy in
-                for i in 0..<n { px[i] = pa[i] * pa[i]; py[i] = pb[i] * pb[i]; pxy[i] = pa[i] * pb[i] }
-            } } }
-        } }
-        var tmp = [Float](repeating: 0, count: n)
-        func filter(_ p: [Float]) -> [Float] {
-            var out = [Float](repeating: 0, count: max(1, ow * oh))
-            mavin_separable_filter(p, &out, &tmp, Int32(width), Int32(height), taps, Int32(taps.count), valid ? 1 : 0)
-            return out
+    static let c1: Float = (0.01 * 255) * (0.01 * 255), c2: Float = (0.03 * 255) * (0.03 * 255)
+
+    /// Means of the SSIM map and of the contrast-structure term over the 'valid' region,
+    /// with an n-tap window (fused C kernel). Planes narrower than the window count as equal.
+    static func ssimAndContrast(_ x: [Float], _ y: [Float], width: Int, height: Int, window n: Int) -> (ssim: Double, cs: Double) {
+        guard width >= n && height >= n else { return (1, 1) }
+        var sum: Float = 0
+        for v in x { sum += v }
+        for v in y { sum += v }
+        let shift = sum / Float(2 * max(1, x.count))
+        var s = 0.0, cs = 0.0
+        let taps = gaussianTaps(count: n)
+        guard mavin_ssim_valid(x, y, Int32(width), Int32(height), taps, Int32(n), shift, c1, c2, &s, &cs) == 1 else {
+            fatalError("out of memory measuring SSIM")
         }
-        return (filter(a), filter(b), filter(xx), filter(yy), filter(xy), ow, oh)
+        return (s, cs)
     }
 
-    /// Mean SSIM of two luma planes (values 0…255), scikit-image's definition.
+    /// Mean SSIM of two luma planes (values 0…255), scikit-image's definition: its
+    /// 'same' filtering followed by cropping 5 pixels from every side is exactly the
+    /// 'valid' filtering computed here.
     public static func ssim(luma a: [Float], _ b: [Float], width: Int, height: Int) -> Double {
-        let taps = gaussianTaps(radius: Int(3.5 * 1.5 + 0.5)).map(Float.init)
-        // Centre the planes (SSIM is shift-invariant in its moments) so float variances stay exact.
-        let shift = (a.reduce(0, +) + b.reduce(0, +)) / Float(2 * max(1, a.count))
-        let m = filteredMoments(a.map { $0 - shift }, b.map { $0 - shift }, width: width, height: height, taps: taps, valid: false)
-        let c1: Float = (0.01 * 255) * (0.01 * 255), c2: Float = (0.03 * 255) * (0.03 * 255)
-        let pad = 5
-        var total = 0.0, n = 0
-        m.ux.withUnsafeBufferPointer { ux0 in m.uy.withUnsafeBufferPointer { uy0 in m.uxx.withUnsafeBufferPointer { uxx in
-        m.uyy.withUnsafeBufferPointer { uyy in m.uxy.withUnsafeBufferPointer { uxy in
-            for r in pad..<max(pad, height - pad) {
-                var rowSum: Float = 0
-                for c in pad..<max(pad, width - pad) {
-                    let i = r * width + c
-                    let ux = ux0[i] + shift, uy = uy0[i] + shift
-                    let vx = uxx[i] - ux0[i] * ux0[i], vy = uyy[i] - uy0[i] * uy0[i], vxy = uxy[i] - ux0[i] * uy0[i]
-                    rowSum += ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
-                    n += 1
-                }
-                total += Double(rowSum)
-            }
-        } } } } }
-        return n == 0 ? 1 : total / Double(n)
+        ssimAndContrast(a, b, width: width, height: height, window: 11).ssim
     }
 
     public static func ssim(_ a: RGBImage, _ b: RGBImage) -> Double {
         ssim(luma: a.luma(), b.luma(), width: a.width, height: a.height)
     }
 
-    /// (ssim, cs) means of one scale, pytorch_msssim's `_ssim` ('valid' Gaussian filtering).
-    static func ssimAndContrast(_ x: [Double], _ y: [Double], width: Int, height: Int) -> (Double, Double) {
-        let side = min(width, height)
-        let win = min(11, side % 2 == 1 ? side : side - 1)
-        let coords = (0..<win).map { Double($0 - win / 2) }
-        var taps = coords.map { exp(-($0 * $0) / (2 * 1.5 * 1.5)) }
-        let s = taps.reduce(0, +)
-        taps = taps.map { $0 / s }
-        let shift = (x.reduce(0, +) + y.reduce(0, +)) / Double(2 * max(1, x.count))
-        let m = filteredMoments(x.map { Float($0 - shift) }, y.map { Float($0 - shift) }, width: width, height: height, taps: taps.map(Float.init), valid: true)
-        let c1: Float = (0.01 * 255) * (0.01 * 255), c2: Float = (0.03 * 255) * (0.03 * 255)
-        var ssimSum = 0.0, csSum = 0.0
-        let sh = Float(shift)
-        m.ux.withUnsafeBufferPointer { ux in m.uy.withUnsafeBufferPointer { uy in m.uxx.withUnsafeBufferPointer { uxx in
-        m.uyy.withUnsafeBufferPointer { uyy in m.uxy.withUnsafeBufferPointer { uxy in
-            for i in 0..<(m.w * m.h) {
-                let mu1 = ux[i] + sh, mu2 = uy[i] + sh
-                let s1 = uxx[i] - ux[i] * ux[i], s2 = uyy[i] - uy[i] * uy[i], s12 = uxy[i] - ux[i] * uy[i]
-                let cs = (2 * s12 + c2) / (s1 + s2 + c2)
-                csSum += Double(cs)
-                ssimSum += Double((2 * mu1 * mu2 + c1) / (mu1 * mu1 + mu2 * mu2 + c1) * cs)
-            }
-        } } } } }
-        let n = Double(m.w * m.h)
-        return (ssimSum / n, csSum / n)
-    }
-
     /// 2×2 average pooling with zero padding on odd sides (avg_pool2d, count_include_pad).
-    static func pool(_ x: [Double], width: Int, height: Int) -> ([Double], Int, Int) {
+    static func pool(_ x: [Float], width: Int, height: Int) -> ([Float], Int, Int) {
         let pw = width % 2, ph = height % 2
         let ow = (width + 2 * pw - 2) / 2 + 1, oh = (height + 2 * ph - 2) / 2 + 1
-        var out = [Double](repeating: 0, count: ow * oh)
-        for y in 0..<oh { for xx in 0..<ow {
-            var s = 0.0
-            for dy in 0..<2 { for dx in 0..<2 {
-                let iy = 2 * y + dy - ph, ix = 2 * xx + dx - pw
-                if iy >= 0 && iy < height && ix >= 0 && ix < width { s += x[iy * width + ix] }
+        var out = [Float](repeating: 0, count: ow * oh)
+        x.withUnsafeBufferPointer { p in
+            for y in 0..<oh { for xx in 0..<ow {
+                var s: Float = 0
+                for dy in 0..<2 { for dx in 0..<2 {
+                    let iy = 2 * y + dy - ph, ix = 2 * xx + dx - pw
+                    if iy >= 0 && iy < height && ix >= 0 && ix < width { s += p[iy * width + ix] }
+                } }
+                out[y * ow + xx] = s / 4
             } }
-            out[y * ow + xx] = s / 4
-        } }
+        }
         return (out, ow, oh)
     }
 
     public static let msssimWeights = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333]
 
-    public static func msssim(luma a: [Float], _ b: [Float], width: Int, height: Int) -> Double {
-        var x = a.map(Double.init), y = b.map(Double.init), w = width, h = height
-        var result = 1.0
+    /// SSIM and MS-SSIM of two luma planes in one pass: MS-SSIM's first scale is
+    /// scikit-image's SSIM (same 11-tap window, same pixels), so it is measured once.
+    public static func ssimAndMSSSIM(luma a: [Float], _ b: [Float], width: Int, height: Int) -> (ssim: Double, msssim: Double) {
+        var x = a, y = b, w = width, h = height
+        var result = 1.0, first = 1.0
         for (level, weight) in msssimWeights.enumerated() {
-            let (s, cs) = ssimAndContrast(x, y, width: w, height: h)
+            let side = min(w, h)
+            let win = min(11, side % 2 == 1 ? side : side - 1)
+            let (s, cs) = ssimAndContrast(x, y, width: w, height: h, window: win)
+            if level == 0 { first = s }
             if level == msssimWeights.count - 1 {
                 result *= pow(max(0, s), weight)
             } else {
@@ -134,7 +93,11 @@ public enum ImageQuality {
                 x = px.0; y = py.0; w = px.1; h = px.2
             }
         }
-        return result
+        return (first, result)
+    }
+
+    public static func msssim(luma a: [Float], _ b: [Float], width: Int, height: Int) -> Double {
+        ssimAndMSSSIM(luma: a, b, width: width, height: height).msssim
     }
 
     public static func msssim(_ a: RGBImage, _ b: RGBImage) -> Double {

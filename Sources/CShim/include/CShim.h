@@ -49,4 +49,5 @@ int mavin_in_worker(void);
 
 // Separable filter with `ntaps` taps: 'reflect' boundary (scipy's d c b a | a b c d) when
 // valid == 0, else 'valid' output of (w - ntaps + 1) x (h - ntaps + 1). tmp holds w*h floats.
-void mavin_separable_filter(const float *in, float *out, float *tmp, int w, int h, const float *taps, int ntaps, int valid);
+int mavin_ssim_valid(const float *x, const float *y, int w, int h, const float *taps, int ntaps,
+                     float shift, float c1, float c2, double *ssim_mean, double *cs_mean);
