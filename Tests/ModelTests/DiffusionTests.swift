@@ -72,6 +72,33 @@ final class DiffusionTests: XCTestCase {
         XCTAssertGreaterThan(seineBlocks, 25)
     }
 
+    /// With an anchor the diffused variable is k·(z₀ − A), A the crossfade of the boundary
+    /// latents, and the network sees A + r_t on the infill frames.
+    func testResidualNoisingAroundTheCrossfade() {
+        let L = 16, per = 6, k: Float = 2.5
+        let z0 = (0..<(L * per)).map { Float(($0 * 37) % 11) / 5 - 1 }
+        var rng = SplitMix64(seed: 8)
+        let ranges = BoundaryRanges(startLow: 1, startHigh: 3, endLow: 12, endHigh: 14)
+        let schedule = NoiseSchedule()
+        let w = z0.withUnsafeBufferPointer {
+            ConsecutiveNoising.make(clean: $0.baseAddress!, frames: L, perFrame: per, ranges: ranges, schedule: schedule,
+                                    prediction: .epsilon, anchor: .crossfade, residualScale: k, timestep: 300, using: &rng)
+        }
+        let (a, b) = schedule.coefficients(300)
+        for f in 0..<L {
+            for i in 0..<per {
+                let j = f * per + i
+                if f > w.s && f < w.e {
+                    let u = Float(f - w.s) / Float(w.e - w.s)
+                    let anchor = (1 - u) * z0[w.s * per + i] + u * z0[w.e * per + i]
+                    XCTAssertEqual(w.input[j], anchor + a * k * (z0[j] - anchor) + b * w.target[j], accuracy: 1e-5)
+                } else {
+                    XCTAssertEqual(w.input[j], z0[j])
+                }
+            }
+        }
+    }
+
     /// DDIM with the true noise (or true v) recovers x₀ exactly in one step from any t.
     func testDDIMWithTrueNoiseRecoversX0() {
         let sched = NoiseSchedule()

@@ -102,6 +102,48 @@ final class EngineTests: XCTestCase {
         XCTAssertNotNil(scored.scores)
     }
 
+    /// Residual parameterisation: with its correction at zero the model returns exactly the
+    /// crossfade of the boundary latents, decoded; fine-tuning into an anchor measures the scale.
+    func testZeroCorrectionGivesTheCrossfadeAndTrainingMeasuresTheScale() throws {
+        let tinyModel = try MavinModel.load(tiny.checkpoint)
+        var config = tinyModel.config
+        config.anchor = .crossfade; config.residualScale = 3; config.prediction = .sample
+        let net = MavinUNet(config: config)
+        net.initialise(seed: 1)
+        net.zeroOutputLayer()
+        let model = MavinModel(network: net, codec: tinyModel.codec)
+        let infiller = Infiller(model: model)
+        let a = try VideoReader(path: repoRoot.appendingPathComponent("Samples/graze.mp4").path)
+        let b = try VideoReader(path: repoRoot.appendingPathComponent("Samples/rear.mp4").path)
+        let l = infiller.allowedLengths.upperBound
+        var request = InfillRequest(before: try a.frames(from: 0, count: 8).map { $0.resized(width: 32, height: 32) },
+                                    after: try b.frames(from: 0, count: 8).map { $0.resized(width: 32, height: 32) }, length: l)
+        request.settings.steps = 5
+        let frames = try infiller.run(request).frames
+        let zs = model.codec.encode(request.before.last!.planarFloats(), resolution: 32)
+        let ze = model.codec.encode(request.after.first!.planarFloats(), resolution: 32)
+        for (i, frame) in frames.enumerated() {
+            let w = Float(i + 1) / Float(l + 1)
+            let expected = infiller.decode(latent: zip(zs, ze).map { (1 - w) * $0 + w * $1 })
+            let worst = zip(frame.pixels, expected.pixels).map { abs(Int($0) - Int($1)) }.max()!
+            XCTAssertLessThanOrEqual(worst, 1, "frame \(i)")
+        }
+
+        var o = tiny.trainer.options
+        o.output = tiny.folder.appendingPathComponent("anchored.safetensors")
+        o.initFrom = tiny.checkpoint; o.steps = 12; o.evalEvery = 12; o.saveEvery = 12
+        o.config.anchor = .crossfade
+        var lines: [String] = []
+        let t = Trainer(options: o)
+        try t.run(log: { lines.append($0) })
+        let trained = try MavinModel.load(o.output)
+        XCTAssertEqual(trained.config.anchor, .crossfade)
+        let k = try XCTUnwrap(trained.config.residualScale)
+        XCTAssertTrue(lines.contains { $0.contains("output layer reset") })
+        XCTAssertTrue(lines.contains { $0.contains(String(format: "scale %.3f", k)) }, lines.joined(separator: "\n"))
+        XCTAssertGreaterThan(k, 1, "the residual to a crossfade is smaller than the latents themselves")
+    }
+
     func testBadRequestsGiveActionableErrors() throws {
         let model = try MavinModel.load(tiny.checkpoint)
         let infiller = Infiller(model: model)
