@@ -22,7 +22,7 @@ import TOMLKit
 /// f0 = 0.6
 /// lambda = 0.1
 /// gfm = true
-/// steps = 25
+/// steps = 2
 /// seed = 0
 /// ```
 public struct Plan: Equatable, Sendable {
