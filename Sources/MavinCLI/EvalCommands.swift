@@ -55,7 +55,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Model checkpoint for the model rows.") var model: String?
     @Option(help: "Comma-separated rows.") var methods: String = "model,repeat,crossfade,flow,ffmpeg-xfade,ffmpeg-minterpolate"
     @Option(help: "Extra model rows, e.g. gfm=off or f0=0.3,lambda=0.1,steps=50 (repeatable).") var variant: [String] = []
-    @Option(help: "DDIM steps of the model rows.") var steps: Int = 25
+    @Option(help: "DDIM steps of the model rows.") var steps: Int = SamplerSettings().steps
     @Option(help: "Use at most this many cases.") var maxCases: Int = 1000
     @Option(help: "Markdown report to write.") var report: String
     @Option(help: "JSON results to write.") var json: String?

@@ -30,11 +30,11 @@ struct InfillCommand: ParsableCommand {
     @Option(help: "First frame of AFTER to keep (default: 0).") var e: Int?
     @Option(help: "Model checkpoint (default: Samples/models/mavin-small.safetensors).") var model: String?
     @Option(help: "insert (new frames between) or regenerate (replace frames around the junction).") var mode: String = "insert"
-    @Option(help: "GFM stop frequency f0.") var f0: Float = 0.6
-    @Option(help: "GFM decay λ.") var lambda: Float = 0.1
+    @Option(help: "GFM stop frequency f0.") var f0: Float = SamplerSettings().f0
+    @Option(help: "GFM decay λ.") var lambda: Float = SamplerSettings().lambda
     @Flag(help: "Plain Gaussian initial noise instead of GFM (ablation).") var noGfm = false
-    @Option(help: "DDIM steps.") var steps: Int = 25
-    @Option(help: "DDIM η (0: deterministic).") var eta: Float = 0
+    @Option(help: "DDIM steps (more: sharper motion, higher CLIP-RS, lower PSNR).") var steps: Int = SamplerSettings().steps
+    @Option(help: "DDIM η (0: deterministic).") var eta: Float = SamplerSettings().eta
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(help: "Ground truth of the transition: a video of exactly LENGTH frames.") var truth: String?
     @Option(name: .shortAndLong, help: "Output (.mp4, .gif or a folder for PNG frames).") var output: String
