@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["CShim", "Core"]),
         .target(name: "Media", dependencies: ["CShim", "CFFmpeg", "CPNG", "Core"]),
         .target(name: "Synth", dependencies: ["Media", "Core"]),
-        .target(name: "Metrics", dependencies: ["Tensor", "Media", "CShim"]),
+        .target(name: "Metrics", dependencies: ["Tensor", "Media", "CShim", "Core"]),
         .target(name: "Diffusion", dependencies: ["Tensor", "CFFTW"]),
         .target(name: "MavinModel", dependencies: ["Tensor", "Diffusion", "Media", "Core"]),
         .target(name: "Engine", dependencies: ["MavinModel", "Diffusion", "Tensor", "Media", "Metrics", "Synth", "TOMLKit"]),

@@ -172,7 +172,7 @@ public final class Infiller {
         let ddim = DDIM(schedule: schedule, eta: r.settings.eta)
         var records: [StepRecord] = []
         var x0 = [Float](repeating: 0, count: l * perFrame), clean = x0
-        let truth = r.truth.map { $0.map(fit) }
+        let truth = r.truth.map { MeasuredTruth($0.map(fit)) }  // measured once for every step's CLIP-RS
         for (i, t) in timesteps.enumerated() {
             if cancel.isCancelled { throw EngineError.cancelled }
             for f in 0..<l { window[s + 1 + f] = (0..<perFrame).map { latent(xt[f * perFrame + $0], frame: f, index: $0, clean: false) } }
@@ -199,7 +199,7 @@ public final class Infiller {
             xt = next
             let preview = decode(clean, frames: l)
             let elapsed = Date().timeIntervalSince(t0)
-            let rs = truth.map { clipRS(generated: preview, truth: $0, similarity: SSIMSimilarity()) }
+            let rs = truth?.clipRS(preview)
             progress(InfillProgress(step: i + 1, total: timesteps.count, timestep: t, elapsed: elapsed,
                                     eta: elapsed / Double(i + 1) * Double(timesteps.count - i - 1), preview: preview, clipRS: rs))
         }

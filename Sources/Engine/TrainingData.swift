@@ -66,10 +66,8 @@ public final class TrainingData {
             guard clip.frames.count >= L else { continue }
             var cut = [Bool](repeating: false, count: clip.frames.count)
             let small = clip.frames.map { $0.resized(width: 64, height: 64).luma() }
-            DispatchQueue.concurrentPerform(iterations: max(0, clip.frames.count - 1)) { i in
-                let s = ImageQuality.ssim(luma: small[i], small[i + 1], width: 64, height: 64)
-                if s < 0.1 { cut[i + 1] = true }
-            }
+            let similar = parallelMap(max(0, clip.frames.count - 1)) { ImageQuality.ssim(luma: small[$0], small[$0 + 1], width: 64, height: 64) }
+            for (i, s) in similar.enumerated() where s < 0.1 { cut[i + 1] = true }
             for start in 0...(clip.frames.count - L) {
                 if cut[(start + 1)..<(start + L)].contains(true) { droppedForCuts += 1; continue }
                 let w = Window(clip: ci, start: start)
@@ -97,15 +95,8 @@ public final class TrainingData {
 
     public func encodeAll(with codec: LatentCodec) {
         for ci in clips.indices {
-            let frames = clips[ci].frames
-            var latents = [[Float]](repeating: [], count: frames.count)
-            let lock = NSLock()
-            let R = resolution
-            DispatchQueue.concurrentPerform(iterations: frames.count) { i in
-                let z = codec.encode(frames[i].planarFloats(), resolution: R)
-                lock.lock(); latents[i] = z; lock.unlock()
-            }
-            clips[ci].latents = latents
+            let frames = clips[ci].frames, R = resolution
+            clips[ci].latents = parallelMap(frames.count) { codec.encode(frames[$0].planarFloats(), resolution: R) }
         }
     }
 

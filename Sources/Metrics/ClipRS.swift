@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Media
 
@@ -61,17 +62,6 @@ public func cosine(_ a: [Float], _ b: [Float]) -> Double {
     return ab / max(1e-12, (aa * bb).squareRoot())
 }
 
-/// `body(i)` for i in 0..<n on all cores, results in order.
-func parallelMap<T>(_ n: Int, _ body: (Int) -> T) -> [T] {
-    var out = [T?](repeating: nil, count: n)
-    let lock = NSLock()
-    DispatchQueue.concurrentPerform(iterations: n) { i in
-        let v = body(i)
-        lock.lock(); out[i] = v; lock.unlock()
-    }
-    return out.map { $0! }
-}
-
 /// sim(f_{i−1}, f_i) for every adjacent pair of a video.
 public func adjacentSimilarities(_ frames: [RGBImage], similarity: FrameSimilarity) -> [Double] {
     let features = parallelMap(frames.count) { similarity.features(frames[$0]) }
@@ -114,6 +104,11 @@ public struct MeasuredTruth: Sendable {
         luma = parallelMap(frames.count) { frames[$0].luma() }
         adjacent = adjacentSimilarities(frames, similarity: similarity)
     }
+
+    /// CLIP-RS of a generated clip against this truth (only the generated frames are measured).
+    public func clipRS(_ generated: [RGBImage]) -> Double {
+        Metrics.clipRS(generated: adjacentSimilarities(generated, similarity: similarity), truth: adjacent)
+    }
 }
 
 /// All scores of a generated clip against its ground truth.
@@ -133,7 +128,7 @@ public struct Scores: Codable, Equatable, Sendable {
             return (ImageQuality.psnr(g, truth.frames[i]), q.ssim, q.msssim)
         }
         let rs = generated.count >= 2
-            ? clipRS(generated: adjacentSimilarities(generated, similarity: truth.similarity), truth: truth.adjacent) : 1
+            ? truth.clipRS(generated) : 1
         return Scores(psnr: per.reduce(0) { $0 + $1.0 } / n, ssim: per.reduce(0) { $0 + $1.1 } / n,
                       ms_ssim: per.reduce(0) { $0 + $1.2 } / n, clip_rs: rs, similarity: truth.similarity.name)
     }

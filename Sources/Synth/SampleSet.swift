@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Media
 
@@ -28,14 +29,7 @@ public enum SynthWriter {
     /// Renders all frames, spreading the work over the cores; order and bytes are independent of scheduling.
     public static func render(_ performance: Performance, size: Int) -> [RGBImage] {
         let renderer = Renderer(size: size, appearance: performance.appearance, seed: performance.seed)
-        let n = performance.frames.count
-        var images = [RGBImage?](repeating: nil, count: n)
-        let lock = NSLock()
-        DispatchQueue.concurrentPerform(iterations: n) { i in
-            let image = renderer.render(performance.frames[i])
-            lock.lock(); images[i] = image; lock.unlock()
-        }
-        return images.map { $0! }
+        return parallelMap(performance.frames.count) { renderer.render(performance.frames[$0]) }
     }
 
     static func encoder() -> JSONEncoder {

@@ -47,7 +47,9 @@ void mavin_softmax_row(float *y, const float *x, int n);
 void mavin_set_in_worker(int v);
 int mavin_in_worker(void);
 
-// Separable filter with `ntaps` taps: 'reflect' boundary (scipy's d c b a | a b c d) when
-// valid == 0, else 'valid' output of (w - ntaps + 1) x (h - ntaps + 1). tmp holds w*h floats.
+// SSIM statistics of two w x h planes with an ntaps Gaussian window, 'valid' filtering
+// ((w - ntaps + 1) x (h - ntaps + 1) outputs), values centred on `shift`: writes the means of
+// the SSIM map and of the contrast-structure term. Returns 0 when the window does not fit or
+// memory runs out, 1 otherwise.
 int mavin_ssim_valid(const float *x, const float *y, int w, int h, const float *taps, int ntaps,
                      float shift, float c1, float c2, double *ssim_mean, double *cs_mean);
