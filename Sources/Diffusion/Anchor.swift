@@ -1,3 +1,5 @@
+import Foundation
+
 /// Residual parameterisation of the infill (our addition to MAVIN, off in the
 /// paper's setting): the diffusion runs on r₀ = k·(z₀ − A) where A is a
 /// deterministic transition built from the two boundary latents, so the
@@ -5,18 +7,31 @@
 /// occlusion, pose) and an untrained correction leaves A itself.
 /// The network still sees latents: its input on infill frames is A + r_t.
 public enum Anchor: String, Codable, Sendable, CaseIterable {
-    /// Linear blend of z^s and z^e over the infill frames.
+    /// Blend of z^s and z^e over the infill frames, along `Anchor.weight`'s curve.
     case crossfade
+
+    /// Weight of the end boundary at frame f of the infill s…e: the position u = (f − s)/(e − s)
+    /// eased by a logistic of the given sharpness, rescaled to 0 at s and 1 at e. Sharpness 0 is
+    /// the linear crossfade; large values approach holding each boundary for half the gap.
+    /// (An eased curve scores higher per-frame PSNR on transitions: the frames next to a
+    /// boundary stay close to it, where real motion usually is; see Samples/models/README.md.)
+    public static func weight(frame f: Int, s: Int, e: Int, sharpness a: Float) -> Float {
+        let u = Float(f - s) / Float(e - s)
+        guard a > 1e-3 else { return u }
+        func logistic(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
+        let lo = logistic(-a / 2), hi = logistic(a / 2)
+        return (logistic(a * (u - 0.5)) - lo) / (hi - lo)
+    }
 
     /// The anchor of every frame of a window [L, perFrame] whose boundary frames are s and e;
     /// frames outside s…e hold their own latents (they are references, never noised).
-    public func make(window z: UnsafePointer<Float>, frames L: Int, perFrame: Int, s: Int, e: Int) -> [Float] {
+    public func make(window z: UnsafePointer<Float>, frames L: Int, perFrame: Int, s: Int, e: Int, sharpness: Float = 0) -> [Float] {
         precondition(s >= 0 && e < L && e > s)
         var out = Array(UnsafeBufferPointer(start: z, count: L * perFrame))
         switch self {
         case .crossfade:
             for f in (s + 1)..<e {
-                let w = Float(f - s) / Float(e - s)
+                let w = Anchor.weight(frame: f, s: s, e: e, sharpness: sharpness)
                 for i in 0..<perFrame {
                     out[f * perFrame + i] = (1 - w) * z[s * perFrame + i] + w * z[e * perFrame + i]
                 }

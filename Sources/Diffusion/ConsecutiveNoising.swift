@@ -25,7 +25,7 @@ public struct NoisedWindow {
 public enum ConsecutiveNoising {
     public static func make<G: RandomNumberGenerator>(clean z0: UnsafePointer<Float>, frames L: Int, perFrame: Int,
                                                       ranges: BoundaryRanges, schedule: NoiseSchedule, prediction: Prediction,
-                                                      masking: Masking = .consecutive, anchor: Anchor? = nil,
+                                                      masking: Masking = .consecutive, anchor: Anchor? = nil, anchorSharpness: Float = 0,
                                                       residualScale k: Float = 1, timestep: Int? = nil,
                                                       using rng: inout G) -> NoisedWindow {
         let (s, e) = ranges.sample(using: &rng)
@@ -42,7 +42,7 @@ public enum ConsecutiveNoising {
         }
         // Residual parameterisation: diffuse k·(z₀ − A) and show the network A + r_t (see Anchor).
         precondition(anchor == nil || masking == .consecutive, "an anchor needs consecutive masking")
-        let base0 = anchor?.make(window: z0, frames: L, perFrame: perFrame, s: s, e: e)
+        let base0 = anchor?.make(window: z0, frames: L, perFrame: perFrame, s: s, e: e, sharpness: anchorSharpness)
         var input = [Float](repeating: 0, count: L * perFrame)
         var target = [Float](repeating: 0, count: L * perFrame)
         let (a, b) = schedule.coefficients(t)

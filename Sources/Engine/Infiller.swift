@@ -21,6 +21,8 @@ public struct SamplerSettings: Codable, Equatable, Sendable {
     public var gfm = true
     public var f0: Float = 0.6
     public var lambda: Float = 0.1
+    /// Add back the boundary frames' fine detail that the latent codec drops (see `Infiller.run`).
+    public var detail = true
     public init() {}
 }
 
@@ -139,7 +141,9 @@ public final class Infiller {
 
         // Residual parameterisation (Anchor): the sampler runs on r = k·(z − A); the network sees A + r_t.
         let anchor: [Float]? = c.anchor.map { a in
-            Array(window.joined()).withUnsafeBufferPointer { a.make(window: $0.baseAddress!, frames: c.frames, perFrame: perFrame, s: s, e: e) }
+            Array(window.joined()).withUnsafeBufferPointer {
+                a.make(window: $0.baseAddress!, frames: c.frames, perFrame: perFrame, s: s, e: e, sharpness: c.anchorSharpness ?? 0)
+            }
         }
         let k = c.residualScale ?? 1
         /// The sampler's variable of boundary frame f: z itself, or its residual k·(z − A), which is zero.
@@ -173,6 +177,22 @@ public final class Infiller {
         var records: [StepRecord] = []
         var x0 = [Float](repeating: 0, count: l * perFrame), clean = x0
         let truth = r.truth.map { MeasuredTruth($0.map(fit)) }  // measured once for every step's CLIP-RS
+        // The codec keeps the K most energetic block components; what it drops of the two boundary
+        // frames (x − D(E(x)): edges, texture) is blended back along the anchor's curve, so static
+        // regions come out as sharp as the clips around them instead of at the codec's reconstruction.
+        let detail: [[Float]]? = r.settings.detail ? [refsBefore[s].planarFloats(), refsAfter[0].planarFloats()].enumerated().map { i, x in
+            let back = model.codec.decode(window[i == 0 ? s : e], resolution: R)
+            return (0..<x.count).map { x[$0] - back[$0] }
+        } : nil
+        func frames(_ latents: [Float]) -> [RGBImage] {
+            guard let detail else { return decode(latents, frames: l) }
+            return (0..<l).map { f in
+                let w = Anchor.weight(frame: s + 1 + f, s: s, e: e, sharpness: c.anchorSharpness ?? 0)
+                var px = model.codec.decode(Array(latents[(f * perFrame)..<((f + 1) * perFrame)]), resolution: R)
+                for j in 0..<px.count { px[j] += (1 - w) * detail[0][j] + w * detail[1][j] }
+                return RGBImage(width: R, height: R, planar: px)
+            }
+        }
         for (i, t) in timesteps.enumerated() {
             if cancel.isCancelled { throw EngineError.cancelled }
             for f in 0..<l { window[s + 1 + f] = (0..<perFrame).map { latent(xt[f * perFrame + $0], frame: f, index: $0, clean: false) } }
@@ -197,15 +217,15 @@ public final class Infiller {
                                           noisy: (0..<l).map { window[s + 1 + $0] }))
             }
             xt = next
-            let preview = decode(clean, frames: l)
+            let preview = frames(clean)
             let elapsed = Date().timeIntervalSince(t0)
             let rs = truth?.clipRS(preview)
             progress(InfillProgress(step: i + 1, total: timesteps.count, timestep: t, elapsed: elapsed,
                                     eta: elapsed / Double(i + 1) * Double(timesteps.count - i - 1), preview: preview, clipRS: rs))
         }
-        let frames = decode(clean, frames: l)
-        let scores = truth.map { Scores.measure(generated: frames, truth: $0) }
-        return InfillResult(frames: frames, referencesBefore: needBefore, referencesAfter: needAfter,
+        let result = frames(clean)
+        let scores = truth.map { Scores.measure(generated: result, truth: $0) }
+        return InfillResult(frames: result, referencesBefore: needBefore, referencesAfter: needAfter,
                             seconds: Date().timeIntervalSince(t0), scores: scores, steps: records, notices: notices)
     }
 

@@ -33,6 +33,7 @@ struct InfillCommand: ParsableCommand {
     @Option(help: "GFM stop frequency f0.") var f0: Float = SamplerSettings().f0
     @Option(help: "GFM decay λ.") var lambda: Float = SamplerSettings().lambda
     @Flag(help: "Plain Gaussian initial noise instead of GFM (ablation).") var noGfm = false
+    @Flag(help: "Do not add back the boundary frames' fine detail that the latent codec drops (ablation).") var noDetail = false
     @Option(help: "DDIM steps (more: sharper motion, higher CLIP-RS, lower PSNR).") var steps: Int = SamplerSettings().steps
     @Option(help: "DDIM η (0: deterministic).") var eta: Float = SamplerSettings().eta
     @Option(help: "Seed.") var seed: UInt64 = 0
@@ -64,7 +65,7 @@ struct InfillCommand: ParsableCommand {
         let (tb, ta) = m.trim(before: beforeFrames, after: afterFrames, length: length)
         var request = InfillRequest(before: tb, after: ta, length: length)
         request.mode = m
-        request.settings.f0 = f0; request.settings.lambda = lambda; request.settings.gfm = !noGfm
+        request.settings.f0 = f0; request.settings.lambda = lambda; request.settings.gfm = !noGfm; request.settings.detail = !noDetail
         request.settings.steps = steps; request.settings.eta = eta; request.settings.seed = seed
         if let truth {
             let t = try VideoReader(path: truth)

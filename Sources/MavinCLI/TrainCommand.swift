@@ -29,6 +29,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Train without boundary frame guidance (ablation).") var noBfg = false
     @Option(help: "Residual anchor: crossfade (learn the correction to a boundary crossfade) or none (the paper's plain target).")
     var anchor: String?
+    @Option(help: "Blend curve of the anchor: 0 = linear crossfade; larger eases each boundary in and out (default 12, see Samples/models/README.md).")
+    var anchorSharpness: Float?
     @Flag(help: "Continue from OUT and OUT.state.safetensors.") var resume = false
     @Option(help: "Start from the weights of another checkpoint of the same shape.") var initFrom: String?
 
@@ -43,6 +45,13 @@ struct TrainCommand: ParsableCommand {
                 cfg.anchor = v
             }
             cfg.residualScale = nil
+        }
+        if cfg.anchor != nil {
+            let a = anchorSharpness ?? 12
+            guard a.isFinite, a >= 0, a <= 100 else { throw ValidationError("--anchor-sharpness must be within 0…100") }
+            cfg.anchorSharpness = a
+        } else if anchorSharpness != nil {
+            throw ValidationError("--anchor-sharpness needs --anchor crossfade")
         }
         if let p = prediction {
             guard let pr = Prediction(rawValue: p) else { throw ValidationError("--prediction must be v, epsilon or sample") }

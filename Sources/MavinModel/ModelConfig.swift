@@ -26,6 +26,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var anchor: Anchor?
     /// k in r₀ = k·(z₀ − A): scales the residual to unit spread (measured on the training data).
     public var residualScale: Float?
+    /// The anchor's blend curve (`Anchor.weight`): nil or 0 = linear crossfade.
+    public var anchorSharpness: Float?
 
     public var latentSide: Int { resolution / codecPatch }
     public var bfg: Bool { contextDim != nil }
@@ -56,6 +58,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         if resolution % boundaryPatch != 0 { return "resolution must be a multiple of the boundary patch" }
         if anchor != nil && masking != .consecutive { return "a residual anchor needs consecutive masking" }
         if let k = residualScale, !(k.isFinite && k > 0) { return "residual scale must be a positive number" }
+        if let a = anchorSharpness, !(a.isFinite && a >= 0 && a <= 100) { return "anchor sharpness must be within 0…100" }
         return ranges.validate(window: frames)
     }
 

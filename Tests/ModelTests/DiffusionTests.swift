@@ -72,8 +72,25 @@ final class DiffusionTests: XCTestCase {
         XCTAssertGreaterThan(seineBlocks, 25)
     }
 
+    /// The anchor's blend curve: linear at sharpness 0; eased (logistic, rescaled to the
+    /// boundaries) otherwise, symmetric and increasing. Values from the formula by hand.
+    func testAnchorBlendCurve() {
+        for f in 0...13 { XCTAssertEqual(Anchor.weight(frame: f, s: 0, e: 13, sharpness: 0), Float(f) / 13, accuracy: 1e-6) }
+        XCTAssertEqual(Anchor.weight(frame: 3, s: 2, e: 6, sharpness: 12), 0.0451767, accuracy: 1e-6)
+        XCTAssertEqual(Anchor.weight(frame: 1, s: 0, e: 13, sharpness: 12), 0.0037463, accuracy: 1e-6)
+        var last: Float = -1
+        for f in 0...13 {
+            let w = Anchor.weight(frame: f, s: 0, e: 13, sharpness: 12)
+            XCTAssertGreaterThan(w, last)
+            XCTAssertEqual(w + Anchor.weight(frame: 13 - f, s: 0, e: 13, sharpness: 12), 1, accuracy: 1e-6)
+            last = w
+        }
+        XCTAssertEqual(Anchor.weight(frame: 0, s: 0, e: 13, sharpness: 12), 0, accuracy: 1e-7)
+        XCTAssertEqual(Anchor.weight(frame: 13, s: 0, e: 13, sharpness: 12), 1, accuracy: 1e-6)
+    }
+
     /// With an anchor the diffused variable is k·(z₀ − A), A the crossfade of the boundary
-    /// latents, and the network sees A + r_t on the infill frames.
+    /// latents along its eased curve, and the network sees A + r_t on the infill frames.
     func testResidualNoisingAroundTheCrossfade() {
         let L = 16, per = 6, k: Float = 2.5
         let z0 = (0..<(L * per)).map { Float(($0 * 37) % 11) / 5 - 1 }
@@ -82,14 +99,15 @@ final class DiffusionTests: XCTestCase {
         let schedule = NoiseSchedule()
         let w = z0.withUnsafeBufferPointer {
             ConsecutiveNoising.make(clean: $0.baseAddress!, frames: L, perFrame: per, ranges: ranges, schedule: schedule,
-                                    prediction: .epsilon, anchor: .crossfade, residualScale: k, timestep: 300, using: &rng)
+                                    prediction: .epsilon, anchor: .crossfade, anchorSharpness: 6, residualScale: k, timestep: 300, using: &rng)
         }
         let (a, b) = schedule.coefficients(300)
         for f in 0..<L {
             for i in 0..<per {
                 let j = f * per + i
                 if f > w.s && f < w.e {
-                    let u = Float(f - w.s) / Float(w.e - w.s)
+                    let x = 6 * (Float(f - w.s) / Float(w.e - w.s) - 0.5), lo = 1 / (1 + exp(Float(3))), hi = 1 / (1 + exp(Float(-3)))
+                    let u = (1 / (1 + exp(-x)) - lo) / (hi - lo)
                     let anchor = (1 - u) * z0[w.s * per + i] + u * z0[w.e * per + i]
                     XCTAssertEqual(w.input[j], anchor + a * k * (z0[j] - anchor) + b * w.target[j], accuracy: 1e-5)
                 } else {

@@ -103,11 +103,12 @@ final class EngineTests: XCTestCase {
     }
 
     /// Residual parameterisation: with its correction at zero the model returns exactly the
-    /// crossfade of the boundary latents, decoded; fine-tuning into an anchor measures the scale.
+    /// eased crossfade of the boundary latents, decoded; with the codec's lost detail added back,
+    /// exactly the same crossfade of the boundary frames' pixels. Fine-tuning into an anchor measures the scale.
     func testZeroCorrectionGivesTheCrossfadeAndTrainingMeasuresTheScale() throws {
         let tinyModel = try MavinModel.load(tiny.checkpoint)
         var config = tinyModel.config
-        config.anchor = .crossfade; config.residualScale = 3; config.prediction = .sample
+        config.anchor = .crossfade; config.residualScale = 3; config.prediction = .sample; config.anchorSharpness = 8
         let net = MavinUNet(config: config)
         net.initialise(seed: 1)
         net.zeroOutputLayer()
@@ -119,15 +120,23 @@ final class EngineTests: XCTestCase {
         var request = InfillRequest(before: try a.frames(from: 0, count: 8).map { $0.resized(width: 32, height: 32) },
                                     after: try b.frames(from: 0, count: 8).map { $0.resized(width: 32, height: 32) }, length: l)
         request.settings.steps = 5
-        let frames = try infiller.run(request).frames
-        let zs = model.codec.encode(request.before.last!.planarFloats(), resolution: 32)
-        let ze = model.codec.encode(request.after.first!.planarFloats(), resolution: 32)
-        for (i, frame) in frames.enumerated() {
-            let w = Float(i + 1) / Float(l + 1)
-            let expected = infiller.decode(latent: zip(zs, ze).map { (1 - w) * $0 + w * $1 })
-            let worst = zip(frame.pixels, expected.pixels).map { abs(Int($0) - Int($1)) }.max()!
-            XCTAssertLessThanOrEqual(worst, 1, "frame \(i)")
+        let withDetail = try infiller.run(request).frames
+        request.settings.detail = false
+        let latentOnly = try infiller.run(request).frames
+        let xs = request.before.last!.planarFloats(), xe = request.after.first!.planarFloats()
+        let zs = model.codec.encode(xs, resolution: 32), ze = model.codec.encode(xe, resolution: 32)
+        func worst(_ p: RGBImage, _ q: RGBImage) -> Int { zip(p.pixels, q.pixels).map { abs(Int($0) - Int($1)) }.max()! }
+        var codecLoss = 0
+        for i in 0..<l {
+            let u = Float(i + 1) / Float(l + 1), lo = 1 / (1 + exp(Float(4))), hi = 1 / (1 + exp(Float(-4)))
+            let w = (1 / (1 + exp(-8 * (u - 0.5))) - lo) / (hi - lo)
+            let decoded = infiller.decode(latent: zip(zs, ze).map { (1 - w) * $0 + w * $1 })
+            let pixels = RGBImage(width: 32, height: 32, planar: zip(xs, xe).map { (1 - w) * $0 + w * $1 })
+            XCTAssertLessThanOrEqual(worst(latentOnly[i], decoded), 1, "frame \(i)")
+            XCTAssertLessThanOrEqual(worst(withDetail[i], pixels), 1, "frame \(i)")
+            codecLoss = max(codecLoss, worst(decoded, pixels))
         }
+        XCTAssertGreaterThan(codecLoss, 8, "the codec drops detail, so the two checks differ")
 
         var o = tiny.trainer.options
         o.output = tiny.folder.appendingPathComponent("anchored.safetensors")
