@@ -26,5 +26,13 @@ fi
 # Ablations on the same held-out cases (inference-only: GFM off, the f0/λ sweep, the number of DDIM steps).
 "$MAVIN" eval --synthetic "$OUT/eval" --length 12 --model "$MODEL" --max-cases "$CASES" --methods model \
   --variant gfm=off --variant f0=0.3,lambda=0.1 --variant f0=0.9,lambda=0.1 --variant f0=0.6,lambda=0.2 \
-  --variant steps=2 --variant steps=8 --variant steps=25 \
+  --variant detail=off --variant steps=2 --variant steps=8 --variant steps=25 \
   --title "Ablations, l = 12" --report "$OUT/ablations-l12.md" --json "$OUT/ablations-l12.json" --overwrite
+# Retrained ablations (same budget; made by Samples/models/ablations.sh into ABL), when present.
+ABL=${ABL:-runs/abl}
+if [ -f "$ABL/consec.safetensors" ] && [ -f "$ABL/seine.safetensors" ] && [ -f "$ABL/nobfg.safetensors" ]; then
+  "$MAVIN" eval --synthetic "$OUT/eval" --length 12 --model "$MODEL" --max-cases "$CASES" --methods none \
+    --compare "consecutive noising=$ABL/consec.safetensors" --compare "SEINE-like random masking=$ABL/seine.safetensors" \
+    --compare "consecutive, −BFG=$ABL/nobfg.safetensors" \
+    --title "Retrained ablations, l = 12" --report "$OUT/retrained-l12.md" --json "$OUT/retrained-l12.json" --overwrite
+fi

@@ -123,8 +123,9 @@ float mavin_exp_shifted_sum(float *y, const float *x, int n, float shift) {
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
 static float row_max(const float *x, int n) {
-    float m = -__builtin_inff();
-    for (int i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+    // Start from the first element, not −∞: -ffast-math assumes finite values.
+    float m = n > 0 ? x[0] : 0.0f;
+    for (int i = 1; i < n; i++) m = x[i] > m ? x[i] : m;
     return m;
 }
 

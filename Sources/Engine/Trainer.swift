@@ -93,10 +93,12 @@ public final class Trainer {
             var config = o.config
             let source = try o.initFrom.map { try MavinModel.load($0) }
             if let source {
+                // −BFG may start from a +BFG checkpoint (the ablation): its boundary encoder and cross-attention are left out.
                 guard source.config.channels == config.channels, source.config.latentChannels == config.latentChannels,
-                      source.config.bfg == config.bfg, source.config.frames == config.frames else {
+                      source.config.bfg == config.bfg || (source.config.bfg && !config.bfg), source.config.frames == config.frames else {
                     throw EngineError.badInput("--init-from \(o.initFrom!.path) has a different network shape; train from scratch instead")
                 }
+                if source.config.bfg != config.bfg { log("boundary frame guidance off: the source's boundary encoder and cross-attention are not loaded") }
             }
             let codec: LatentCodec
             if let source { codec = source.codec } else {

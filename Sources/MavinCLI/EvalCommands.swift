@@ -56,6 +56,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Comma-separated rows.") var methods: String = "model,repeat,crossfade,flow,ffmpeg-xfade,ffmpeg-minterpolate"
     @Option(help: "Extra model rows, e.g. gfm=off or f0=0.3,lambda=0.1,steps=50 (repeatable).") var variant: [String] = []
     @Option(help: "DDIM steps of the model rows.") var steps: Int = SamplerSettings().steps
+    @Option(help: "Another checkpoint as a row of its own, NAME=PATH (repeatable; e.g. the retrained ablations).") var compare: [String] = []
     @Option(help: "Use at most this many cases.") var maxCases: Int = 1000
     @Option(help: "Markdown report to write.") var report: String
     @Option(help: "JSON results to write.") var json: String?
@@ -88,7 +89,7 @@ struct EvalCommand: ParsableCommand {
             throw FileError.targetExists(p)
         }
         let names = methods.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-        let wantsModel = names.contains("model") || !variant.isEmpty
+        let wantsModel = names.contains("model") || !variant.isEmpty || !compare.isEmpty
         let mavin = wantsModel ? try MavinModel.load(try DefaultModel.locate(explicit: model)) : nil
         let resolution = mavin?.config.resolution ?? 128
         let references = mavin.map { Infiller(model: $0).references(for: length).before } ?? 2
@@ -112,6 +113,15 @@ struct EvalCommand: ParsableCommand {
             }
         }
         for v in variant { if let mavin { rows.append(.model(name: "mavin (\(v))", mavin, try parseSettings(v, base: base))) } }
+        for c in compare {
+            let parts = c.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--compare '\(c)': use NAME=PATH") }
+            let other = try MavinModel.load(URL(fileURLWithPath: parts[1]))
+            guard other.config.resolution == resolution, Infiller(model: other).references(for: length) == Infiller(model: mavin!).references(for: length) else {
+                throw ValidationError("--compare \(parts[0]): \(parts[1]) needs other frames than the main model (resolution or window differ)")
+            }
+            rows.append(.model(name: parts[0], other, base))
+        }
         print("\(list.count) cases, l = \(list.map(\.length).min() ?? 0)…\(list.map(\.length).max() ?? 0), \(rows.count) methods")
         let evaluator = Evaluator(cases: list, resolution: resolution, references: references)
         let r = try evaluator.run(methods: rows, title: title, sheets: sheets.map { URL(fileURLWithPath: $0) }) { print($0); fflush(stdout) }

@@ -137,8 +137,7 @@ public final class StudioApp {
 
     /// (s, e) of junction j with defaults filled in.
     func boundaries(_ j: Int) -> (s: Int, e: Int) {
-        let a = plan.clips[j].path, b = plan.clips[j + 1].path
-        return (plan.junctions[j].s ?? max(0, frames(of: a) - 1), plan.junctions[j].e ?? 0)
+        (plan.junctions[j].s ?? max(0, frames(of: plan.clips[j].path) - 1), plan.junctions[j].e ?? 0)
     }
 
     var selectedJunction: Int? {

@@ -153,6 +153,27 @@ final class EngineTests: XCTestCase {
         XCTAssertGreaterThan(k, 1, "the residual to a crossfade is smaller than the latents themselves")
     }
 
+    /// The loss chart labels its log axis with values the bitmap font can write, and draws them.
+    func testLossCurveHasLabelledAxes() throws {
+        XCTAssertEqual(LossCurve.label(0.02), "0.02")
+        XCTAssertEqual(LossCurve.label(0.5), "0.5")
+        XCTAssertEqual(LossCurve.label(2), "2")
+        XCTAssertEqual(LossCurve.label(10), "10")
+        let history = (0..<400).map { TrainRecord(step: $0, loss: 1.5 * exp(-Float($0) / 200) + 0.05, lr: 1e-4, gradNorm: 1, seconds: 0,
+                                                   valLoss: $0 % 100 == 99 ? exp(-Float($0) / 200) + 0.1 : nil) }
+        let img = LossCurve.render(history)
+        func inked(_ xs: Range<Int>, _ ys: Range<Int>) -> Int {
+            var n = 0
+            for y in ys { for x in xs where img.pixels[3 * (y * img.width + x)] < 100 { n += 1 } }
+            return n
+        }
+        XCTAssertGreaterThan(inked(0..<36, 40..<(img.height - 40)), 20, "y labels left of the axis")
+        XCTAssertGreaterThan(inked(40..<(img.width - 40), (img.height - 34)..<img.height), 20, "x labels under the axis")
+        if let dir = ProcessInfo.processInfo.environment["MAVIN_TEST_ARTIFACTS"] {
+            try PNG.write(img, to: URL(fileURLWithPath: dir).appendingPathComponent("loss-curve.png"), overwrite: true)
+        }
+    }
+
     func testBadRequestsGiveActionableErrors() throws {
         let model = try MavinModel.load(tiny.checkpoint)
         let infiller = Infiller(model: model)
