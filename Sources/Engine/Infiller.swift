@@ -23,6 +23,9 @@ public struct SamplerSettings: Codable, Equatable, Sendable {
     public var lambda: Float = 0.1
     /// Add back the boundary frames' fine detail that the latent codec drops (see `Infiller.run`).
     public var detail = true
+    /// How much of the network's correction to the anchor each step keeps (models with an anchor):
+    /// 0 returns the anchor, 1 the network's full estimate.
+    public var strength: Float = 1
     public init() {}
 }
 
@@ -118,6 +121,7 @@ public final class Infiller {
         guard r.settings.f0 >= 0 && r.settings.f0 <= 1, r.settings.lambda >= 0 && r.settings.lambda <= 1 else {
             throw InfillError.badSettings("f0 and λ must be within 0…1")
         }
+        guard r.settings.strength >= 0 && r.settings.strength <= 2 else { throw InfillError.badSettings("strength must be within 0…2 (got \(r.settings.strength))") }
         let (needBefore, needAfter) = references(for: l)
         guard r.before.count >= needBefore else { throw InfillError.clipTooShort(which: "preceding", frames: r.before.count, needed: needBefore) }
         guard r.after.count >= needAfter else { throw InfillError.clipTooShort(which: "following", frames: r.after.count, needed: needAfter) }
@@ -205,7 +209,8 @@ public final class Infiller {
                 let base = (s + 1 + f) * perFrame
                 for j in 0..<perFrame {
                     let q = f * perFrame + j
-                    let (p0, eps) = schedule.split(c.prediction, output: out.ptr[base + j], xt: xt[q], t: t)
+                    var (p0, eps) = schedule.split(c.prediction, output: out.ptr[base + j], xt: xt[q], t: t)
+                    if anchor != nil { p0 *= r.settings.strength }
                     x0[q] = p0
                     next[q] = ddim.step(xt: xt[q], x0: p0, eps: eps, t: t, tPrev: tPrev, rng: &rng)
                 }

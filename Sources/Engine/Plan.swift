@@ -23,6 +23,7 @@ import TOMLKit
 /// lambda = 0.1
 /// gfm = true
 /// steps = 2
+/// strength = 1.0       # share of the model's correction to its anchor (0 = the eased crossfade)
 /// seed = 0
 /// ```
 public struct Plan: Equatable, Sendable {
@@ -88,7 +89,7 @@ public struct Plan: Equatable, Sendable {
                 if let x = v.int { return Double(x) }
                 throw PlanError.invalid(source, "junction \(i + 1): \(k) must be a number")
             }
-            for key in t.keys where !["s", "e", "length", "mode", "f0", "lambda", "gfm", "steps", "seed", "eta"].contains(key) {
+            for key in t.keys where !["s", "e", "length", "mode", "f0", "lambda", "gfm", "steps", "strength", "seed", "eta"].contains(key) {
                 throw PlanError.invalid(source, "junction \(i + 1): unknown key '\(key)'")
             }
             junction.s = try int("s")
@@ -101,6 +102,10 @@ public struct Plan: Equatable, Sendable {
             if let v = try double("f0") { junction.settings.f0 = Float(v) }
             if let v = try double("lambda") { junction.settings.lambda = Float(v) }
             if let v = try double("eta") { junction.settings.eta = Float(v) }
+            if let v = try double("strength") {
+                guard (0...2).contains(v) else { throw PlanError.invalid(source, "junction \(i + 1): strength must be within 0…2") }
+                junction.settings.strength = Float(v)
+            }
             if let v = t["gfm"] { guard let b = v.bool else { throw PlanError.invalid(source, "junction \(i + 1): gfm must be true or false") }; junction.settings.gfm = b }
             if let v = try int("steps") { junction.settings.steps = v }
             if let v = try int("seed") { guard v >= 0 else { throw PlanError.invalid(source, "junction \(i + 1): seed must be ≥ 0") }; junction.settings.seed = UInt64(v) }
@@ -131,7 +136,7 @@ public struct Plan: Equatable, Sendable {
             if let e = j.e { out += "e = \(e)\n" }
             out += "length = \(j.length)\nmode = \(q(j.mode.rawValue))\n"
             out += "f0 = \(j.settings.f0)\nlambda = \(j.settings.lambda)\ngfm = \(j.settings.gfm)\n"
-            out += "steps = \(j.settings.steps)\nseed = \(j.settings.seed)\n"
+            out += "steps = \(j.settings.steps)\nstrength = \(j.settings.strength)\nseed = \(j.settings.seed)\n"
             if j.settings.eta != 0 { out += "eta = \(j.settings.eta)\n" }
         }
         return out

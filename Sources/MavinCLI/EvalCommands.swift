@@ -73,12 +73,13 @@ struct EvalCommand: ParsableCommand {
             switch kv[0] {
             case "gfm": s.gfm = kv[1] == "on" || kv[1] == "true"
             case "detail": s.detail = kv[1] == "on" || kv[1] == "true"
+            case "strength": guard let v = Float(kv[1]) else { throw ValidationError("strength '\(kv[1])' is not a number") }; s.strength = v
             case "f0": guard let v = Float(kv[1]) else { throw ValidationError("f0 '\(kv[1])' is not a number") }; s.f0 = v
             case "lambda": guard let v = Float(kv[1]) else { throw ValidationError("lambda '\(kv[1])' is not a number") }; s.lambda = v
             case "steps": guard let v = Int(kv[1]) else { throw ValidationError("steps '\(kv[1])' is not an integer") }; s.steps = v
             case "seed": guard let v = UInt64(kv[1]) else { throw ValidationError("seed '\(kv[1])' is not an integer") }; s.seed = v
             case "eta": guard let v = Float(kv[1]) else { throw ValidationError("eta '\(kv[1])' is not a number") }; s.eta = v
-            default: throw ValidationError("variant key '\(kv[0])' (allowed: gfm, detail, f0, lambda, steps, seed, eta)")
+            default: throw ValidationError("variant key '\(kv[0])' (allowed: gfm, detail, strength, f0, lambda, steps, seed, eta)")
             }
         }
         return s

@@ -35,6 +35,7 @@ struct InfillCommand: ParsableCommand {
     @Flag(help: "Plain Gaussian initial noise instead of GFM (ablation).") var noGfm = false
     @Flag(help: "Do not add back the boundary frames' fine detail that the latent codec drops (ablation).") var noDetail = false
     @Option(help: "DDIM steps (more: sharper motion, higher CLIP-RS, lower PSNR).") var steps: Int = SamplerSettings().steps
+    @Option(help: "Share of the model's correction to its anchor that is kept (0: the eased crossfade, 1: all).") var strength: Float = SamplerSettings().strength
     @Option(help: "DDIM η (0: deterministic).") var eta: Float = SamplerSettings().eta
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(help: "Ground truth of the transition: a video of exactly LENGTH frames.") var truth: String?
@@ -66,7 +67,7 @@ struct InfillCommand: ParsableCommand {
         var request = InfillRequest(before: tb, after: ta, length: length)
         request.mode = m
         request.settings.f0 = f0; request.settings.lambda = lambda; request.settings.gfm = !noGfm; request.settings.detail = !noDetail
-        request.settings.steps = steps; request.settings.eta = eta; request.settings.seed = seed
+        request.settings.steps = steps; request.settings.strength = strength; request.settings.eta = eta; request.settings.seed = seed
         if let truth {
             let t = try VideoReader(path: truth)
             guard t.frameCount == length else { throw ValidationError("--truth '\(truth)' has \(t.frameCount) frames; it must have exactly --length \(length)") }

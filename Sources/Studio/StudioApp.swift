@@ -17,7 +17,7 @@ public final class StudioApp {
     }
 
     enum Pane: Int, CaseIterable { case library, sequence, junction, preview }
-    enum Field: Int, CaseIterable { case s, e, length, mode, f0, lambda, gfm, steps, seed }
+    enum Field: Int, CaseIterable { case s, e, length, mode, f0, lambda, gfm, steps, strength, seed }
 
     /// A job running in the background and what it last reported.
     final class Job {
@@ -240,6 +240,7 @@ public final class StudioApp {
         case .lambda: jn.settings.lambda = max(0, min(1, ((jn.settings.lambda + Float(d.signum()) * 0.01) * 100).rounded() / 100))
         case .gfm: jn.settings.gfm.toggle()
         case .steps: jn.settings.steps = max(1, min(200, jn.settings.steps + d))
+        case .strength: jn.settings.strength = max(0, min(2, ((jn.settings.strength + Float(d.signum()) * 0.05) * 100).rounded() / 100))
         case .seed: jn.settings.seed = UInt64(max(0, Int(jn.settings.seed) + d))
         }
         plan.junctions[j] = jn
@@ -345,13 +346,14 @@ public final class StudioApp {
             let p = parts[1].hasPrefix("/") ? parts[1] : (folder as NSString).appendingPathComponent(parts[1])
             do { plan = try Plan.read(URL(fileURLWithPath: p)); plan.normaliseJunctions(); results.removeAll(); planChanged(); message = "opened \(p)" } catch { message = "\(error)" }
         case "set":
-            guard parts.count == 3, let j = selectedJunction else { message = "usage: :set f0|lambda|steps|seed|length|s|e|mode|gfm VALUE (with a junction selected)"; return }
+            guard parts.count == 3, let j = selectedJunction else { message = "usage: :set f0|lambda|steps|strength|seed|length|s|e|mode|gfm VALUE (with a junction selected)"; return }
             var jn = plan.junctions[j]
             let v = parts[2]
             switch parts[1] {
             case "f0": guard let x = Float(v), (0...1).contains(x) else { message = "f0 must be 0…1"; return }; jn.settings.f0 = x
             case "lambda": guard let x = Float(v), (0...1).contains(x) else { message = "lambda must be 0…1"; return }; jn.settings.lambda = x
             case "steps": guard let x = Int(v), (1...1000).contains(x) else { message = "steps must be 1…1000"; return }; jn.settings.steps = x
+            case "strength": guard let x = Float(v), (0...2).contains(x) else { message = "strength must be 0…2"; return }; jn.settings.strength = x
             case "seed": guard let x = UInt64(v) else { message = "seed must be a non-negative integer"; return }; jn.settings.seed = x
             case "length":
                 let allowed = model.map { Infiller(model: $0).allowedLengths } ?? 1...64

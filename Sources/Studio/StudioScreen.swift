@@ -134,7 +134,8 @@ extension StudioApp {
         let jn = plan.junctions[j]
         let fields: [(Field, String)] = [(.s, "s \(s)"), (.e, "e \(e)"), (.length, "length \(jn.length)"), (.mode, "mode \(jn.mode.rawValue)"),
                                          (.f0, String(format: "f0 %.2f", jn.settings.f0)), (.lambda, String(format: "λ %.2f", jn.settings.lambda)),
-                                         (.gfm, "GFM \(jn.settings.gfm ? "on" : "off")"), (.steps, "steps \(jn.settings.steps)"), (.seed, "seed \(jn.settings.seed)")]
+                                         (.gfm, "GFM \(jn.settings.gfm ? "on" : "off")"), (.steps, "steps \(jn.settings.steps)"),
+                                         (.strength, String(format: "strength %.2f", jn.settings.strength)), (.seed, "seed \(jn.settings.seed)")]
         var col = x + 1, row = y + 2 + thumbH
         for (f, text) in fields {
             let cell = " \(text) "

@@ -137,6 +137,21 @@ final class EngineTests: XCTestCase {
             codecLoss = max(codecLoss, worst(decoded, pixels))
         }
         XCTAssertGreaterThan(codecLoss, 8, "the codec drops detail, so the two checks differ")
+        // strength 0 keeps none of a (random, non-zero) network's correction: the same eased crossfade.
+        let busy = MavinUNet(config: config)
+        busy.initialise(seed: 2)
+        for e in busy.store.entries where e.name.hasPrefix("conv_out.") {  // initialised at zero: give it a correction to make
+            for i in 0..<e.count { busy.store.values[e.offset + i] = Float((i * 7919) % 13) / 13 - 0.45 }
+        }
+        let busyInfiller = Infiller(model: MavinModel(network: busy, codec: tinyModel.codec))
+        request.settings.detail = true
+        let full = try busyInfiller.run(request).frames
+        request.settings.strength = 0
+        let none = try busyInfiller.run(request).frames
+        XCTAssertGreaterThan(zip(full, withDetail).map { worst($0, $1) }.max()!, 8, "the random network does correct")
+        for i in 0..<l { XCTAssertLessThanOrEqual(worst(none[i], withDetail[i]), 1, "frame \(i)") }
+        request.settings.strength = 2.5
+        XCTAssertThrowsError(try busyInfiller.run(request))
 
         var o = tiny.trainer.options
         o.output = tiny.folder.appendingPathComponent("anchored.safetensors")
