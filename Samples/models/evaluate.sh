@@ -2,9 +2,10 @@
 # Reproduces the tables in Samples/models/README.md (run from the repository root).
 # OUT receives the held-out data, reports, charts and contact sheets.
 set -euo pipefail
-# The sampler's default (steps) was chosen on a separate tuning set (seeds 80000+), never on these cases:
-#   mavin synth-dataset --out T --minutes 1 --take-seconds 30 --seed 80000 --fps 15
-#   mavin eval --synthetic T --length 12 --max-cases 16 --methods none --variant steps=1 … --variant steps=25
+# The sampler's default (1 step, strength 0.8) was chosen on a separate tuning set (seeds 80000+), never on these cases:
+#   mavin synth-dataset --out T --minutes 3 --take-seconds 30 --seed 80000 --fps 15
+#   mavin eval --synthetic T --length 12 --max-cases 60 --methods repeat,crossfade,flow,ffmpeg-minterpolate \
+#     --variant steps=1,strength=1 --variant steps=1,strength=0.9 … --variant steps=2,strength=0.8 --report T.md
 OUT=${1:-/tmp/mavin-eval}
 MAVIN=${MAVIN:-.build/release/mavin}
 MODEL=${MODEL:-Samples/models/mavin-small.safetensors}
@@ -23,10 +24,10 @@ if ls ../shared/footage/*.mp4 >/dev/null 2>&1; then
     --methods model,repeat,crossfade,flow,ffmpeg-minterpolate --title "Real footage (test-auto), l = 12" \
     --report "$OUT/real-l12.md" --json "$OUT/real-l12.json" --sheets "$OUT/sheets-real" --overwrite
 fi
-# Ablations on the same held-out cases (inference-only: GFM off, the f0/λ sweep, the number of DDIM steps).
+# Ablations on the same held-out cases (inference-only: GFM off, the f0/λ sweep, detail carry off, strength, DDIM steps).
 "$MAVIN" eval --synthetic "$OUT/eval" --length 12 --model "$MODEL" --max-cases "$CASES" --methods model \
   --variant gfm=off --variant f0=0.3,lambda=0.1 --variant f0=0.9,lambda=0.1 --variant f0=0.6,lambda=0.2 \
-  --variant detail=off --variant steps=2 --variant steps=8 --variant steps=25 \
+  --variant detail=off --variant strength=1 --variant strength=0.6 --variant steps=2 --variant steps=8 --variant steps=25 \
   --title "Ablations, l = 12" --report "$OUT/ablations-l12.md" --json "$OUT/ablations-l12.json" --overwrite
 # Retrained ablations (same budget; made by Samples/models/ablations.sh into ABL), when present.
 ABL=${ABL:-runs/abl}

@@ -15,7 +15,7 @@ public enum InfillMode: String, Codable, Sendable, CaseIterable {
 
 /// GFM and sampler settings of one junction.
 public struct SamplerSettings: Codable, Equatable, Sendable {
-    public var steps = 2  // chosen on a held-out tuning set (Samples/models/README.md); raise for sharper motion
+    public var steps = 1  // with strength, chosen on a held-out tuning set (Samples/models/README.md); raise for sharper motion
     public var seed: UInt64 = 0
     public var eta: Float = 0
     public var gfm = true
@@ -25,7 +25,7 @@ public struct SamplerSettings: Codable, Equatable, Sendable {
     public var detail = true
     /// How much of the network's correction to the anchor each step keeps (models with an anchor):
     /// 0 returns the anchor, 1 the network's full estimate.
-    public var strength: Float = 1
+    public var strength: Float = 0.8
     public init() {}
 }
 

@@ -59,6 +59,12 @@ public enum LossCurve {
         return img
     }
 
+    /// The records of a training log (`CKPT.log.jsonl`, one JSON object a line); lines that are not records are skipped.
+    public static func read(_ url: URL) throws -> [TrainRecord] {
+        let text = String(decoding: try Data(contentsOf: url), as: UTF8.self)
+        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(TrainRecord.self, from: Data($0.utf8)) }
+    }
+
     /// A grid value as the 3×5 font can write it (digits, point, minus): 0.02, 0.5, 2, 10.
     static func label(_ v: Double) -> String {
         v >= 1 ? String(Int(v.rounded())) : String(format: "%.\(max(1, Int(ceil(-log10(v) - 1e-9))))f", v)

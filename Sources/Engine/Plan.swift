@@ -22,8 +22,8 @@ import TOMLKit
 /// f0 = 0.6
 /// lambda = 0.1
 /// gfm = true
-/// steps = 2
-/// strength = 1.0       # share of the model's correction to its anchor (0 = the eased crossfade)
+/// steps = 1
+/// strength = 0.8       # share of the model's correction to its anchor (0 = the eased crossfade)
 /// seed = 0
 /// ```
 public struct Plan: Equatable, Sendable {

@@ -133,10 +133,7 @@ public final class Trainer {
         let recon = reconstructionPSNR()
         model.provenance["mavin.codec_psnr"] = String(format: "%.2f", recon)
         log(String(format: "codec reconstruction: %.2f dB; model: %d parameters", recon, model.network.parameterCount))
-        if o.resume, let old = try? Data(contentsOf: o.logURL) {
-            history = String(decoding: old, as: UTF8.self).split(separator: "\n").compactMap { try? JSONDecoder().decode(TrainRecord.self, from: Data($0.utf8)) }
-                .filter { $0.step <= startStep }
-        }
+        if o.resume, let old = try? LossCurve.read(o.logURL) { history = old.filter { $0.step <= startStep } }
         try train(from: startStep, log: log, event: event)
     }
 

@@ -11,7 +11,7 @@ struct Mavin: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mavin",
         abstract: "Splice single-action clips and generate the transition between them (MAVIN, on the CPU).",
-        subcommands: [StudioCommand.self, InfoCommand.self, FramesCommand.self, SamplesCommand.self, SynthDatasetCommand.self, TrainCommand.self, InfillCommand.self, ComposeCommand.self, MetricsCommand.self, EvalCommand.self,
+        subcommands: [StudioCommand.self, InfoCommand.self, FramesCommand.self, SamplesCommand.self, SynthDatasetCommand.self, TrainCommand.self, LossChartCommand.self, InfillCommand.self, ComposeCommand.self, MetricsCommand.self, EvalCommand.self,
                       BenchCommand.self],
         defaultSubcommand: StudioCommand.self
     )

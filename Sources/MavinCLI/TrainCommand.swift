@@ -3,6 +3,7 @@ import Diffusion
 import Engine
 import Foundation
 import MavinModel
+import Media
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -75,5 +76,21 @@ struct TrainCommand: ParsableCommand {
         } catch EngineError.cancelled {
             print("stopped; resume with the same command and --resume")
         }
+    }
+}
+
+struct LossChartCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loss-chart",
+        abstract: "Draw the loss chart of a training log (CKPT.log.jsonl) as a PNG, as `train` does at each checkpoint.")
+    @Argument(help: "The training log.") var log: String
+    @Option(name: .shortAndLong, help: "PNG to write.") var output: String
+    @Flag(help: "Replace OUTPUT if it exists.") var overwrite = false
+
+    func run() throws {
+        let records = try LossCurve.read(URL(fileURLWithPath: log))
+        guard records.count >= 2 else { throw ValidationError("'\(log)' has \(records.count) training records; a chart needs at least 2") }
+        try PNG.write(LossCurve.render(records), to: URL(fileURLWithPath: output), overwrite: overwrite)
+        print("\(output): \(records.count) records, steps \(records.first!.step)…\(records.last!.step)")
     }
 }
