@@ -10,8 +10,8 @@ import Core
 struct MetricsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "metrics", abstract: "Score a generated clip against its ground truth (PSNR, SSIM, MS-SSIM, CLIP-RS).")
-    @Option(help: "The generated video.") var generated: String
-    @Option(help: "The ground-truth video (same frame count).") var truth: String
+    @Option(help: "The generated clip: a video or a folder of PNG frames.") var generated: String
+    @Option(help: "The ground truth: a video or a folder of PNG frames (same frame count).") var truth: String
     @Option(help: "CLIP-RS similarity: ssim, or embedding (needs --clip).") var sim: String = "ssim"
     @Option(help: "CLIP ViT weights (open_clip/OpenAI key names, safetensors) for --sim embedding.") var clip: String?
     @Flag(help: "Print JSON (keys: psnr, ssim, ms_ssim, clip_rs, similarity, frames, and clipsim with --sim embedding).") var json = false
@@ -25,10 +25,9 @@ struct MetricsCommand: ParsableCommand {
             guard let clip else { throw ValidationError("--sim embedding needs --clip WEIGHTS.safetensors (a CLIP ViT image tower)") }
             encoder = try CLIPImageEncoder(url: URL(fileURLWithPath: clip))
         }
-        let g = try VideoReader(path: generated), t = try VideoReader(path: truth)
-        guard g.frameCount == t.frameCount else { throw ValidationError("'\(generated)' has \(g.frameCount) frames, '\(truth)' has \(t.frameCount); they must match") }
-        let size = (t.info.width, t.info.height)
-        let gf = try g.frames(from: 0, count: g.frameCount, size: size), tf = try t.frames(from: 0, count: t.frameCount)
+        let tf = try FrameSource.read(truth), raw = try FrameSource.read(generated)
+        guard raw.count == tf.count else { throw ValidationError("'\(generated)' has \(raw.count) frames, '\(truth)' has \(tf.count); they must match") }
+        let gf = raw.map { $0.resized(width: tf[0].width, height: tf[0].height) }  // the truth's size (a no-op when equal)
         let similarity: FrameSimilarity = encoder.map { $0.similarity() } ?? SSIMSimilarity()
         let s = Scores.measure(generated: gf, truth: tf, similarity: similarity)
         let clipsim = encoder.map { clipSim(generated: gf, truth: tf, similarity: $0.similarity()) }

@@ -38,7 +38,7 @@ struct InfillCommand: ParsableCommand {
     @Option(help: "Share of the model's correction to its anchor that is kept (0: the eased crossfade, 1: all).") var strength: Float = SamplerSettings().strength
     @Option(help: "DDIM η (0: deterministic).") var eta: Float = SamplerSettings().eta
     @Option(help: "Seed.") var seed: UInt64 = 0
-    @Option(help: "Ground truth of the transition: a video of exactly LENGTH frames.") var truth: String?
+    @Option(help: "Ground truth of the transition: a video or a folder of PNG frames, exactly LENGTH frames.") var truth: String?
     @Option(name: .shortAndLong, help: "Output (.mp4, .gif or a folder for PNG frames).") var output: String
     @Flag(help: "Write only the generated frames.") var transitionOnly = false
     @Flag(help: "Replace OUTPUT if it exists.") var overwrite = false
@@ -69,9 +69,9 @@ struct InfillCommand: ParsableCommand {
         request.settings.f0 = f0; request.settings.lambda = lambda; request.settings.gfm = !noGfm; request.settings.detail = !noDetail
         request.settings.steps = steps; request.settings.strength = strength; request.settings.eta = eta; request.settings.seed = seed
         if let truth {
-            let t = try VideoReader(path: truth)
-            guard t.frameCount == length else { throw ValidationError("--truth '\(truth)' has \(t.frameCount) frames; it must have exactly --length \(length)") }
-            request.truth = try t.frames(from: 0, count: length)
+            let t = try FrameSource.read(truth)
+            guard t.count == length else { throw ValidationError("--truth '\(truth)' has \(t.count) frames; it must have exactly --length \(length)") }
+            request.truth = t
         }
         // Fail before the work if the output cannot be written.
         if !overwrite && FileManager.default.fileExists(atPath: output) { throw FileError.targetExists(output) }

@@ -5,6 +5,7 @@ public enum MediaError: Error, CustomStringConvertible, Equatable {
     case fileNotFound(String)
     case notAVideo(String, reason: String)
     case noFrames(String)
+    case emptyFrameFolder(String)
     case frameOutOfRange(String, index: Int, frames: Int)
     case decodeFailed(String, frame: Int, reason: String)
     case encodeFailed(String, reason: String)
@@ -17,6 +18,7 @@ public enum MediaError: Error, CustomStringConvertible, Equatable {
         case .fileNotFound(let p): return "'\(p)': no such file"
         case .notAVideo(let p, let r): return "'\(p)' is not a video FFmpeg can read (\(r))"
         case .noFrames(let p): return "'\(p)' has a video stream but no decodable frames"
+        case .emptyFrameFolder(let p): return "'\(p)' is a folder without PNG frames; give a video or a folder of frame_NNNNN.png files"
         case .frameOutOfRange(let p, let i, let n):
             return "'\(p)' has \(n) frames (0…\(max(0, n - 1))); frame \(i) is past its end"
         case .decodeFailed(let p, let f, let r):

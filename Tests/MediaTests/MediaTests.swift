@@ -123,6 +123,15 @@ final class VideoRoundTripTests: XCTestCase {
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
         XCTAssertEqual(names, (0..<6).map { String(format: "frame_%05d.png", $0) })
         XCTAssertEqual(try PNG.read(folder.appendingPathComponent(names[3])).rgb, frames[3])
+        // A PNG folder reads back as a clip, in name order and losslessly; a video path as its frames.
+        XCTAssertEqual(try FrameSource.read(folder.path), frames)
+        XCTAssertEqual(try FrameSource.read(gif.path).map(decodePattern), Array(0..<6))
+        let empty = dir.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        XCTAssertThrowsError(try FrameSource.read(empty.path)) { XCTAssertTrue("\($0)".contains("without PNG frames"), "\($0)") }
+        try PNG.write(patternFrame(9, width: 32, height: 32), to: folder.appendingPathComponent("frame_00006.png"))
+        XCTAssertThrowsError(try FrameSource.read(folder.path)) { XCTAssertTrue("\($0)".contains("32×32"), "\($0)") }
+        XCTAssertThrowsError(try FrameSource.read(dir.appendingPathComponent("nothing").path)) { XCTAssertTrue("\($0)".contains("no such file")) }
     }
 
     func testWritesNeverOverwriteUnlessAskedAndCancelLeavesNothing() throws {
