@@ -29,9 +29,9 @@ fi
   --variant gfm=off --variant f0=0.3,lambda=0.1 --variant f0=0.9,lambda=0.1 --variant f0=0.6,lambda=0.2 \
   --variant detail=off --variant strength=1 --variant strength=0.6 --variant steps=2 --variant steps=8 --variant steps=25 \
   --title "Ablations, l = 12" --report "$OUT/ablations-l12.md" --json "$OUT/ablations-l12.json" --overwrite
-# Retrained ablations (same budget; made by Samples/models/ablations.sh into ABL), when present.
+# Retrained ablations (same budget; made by Samples/models/ablations.sh into ABL), when all three have finished.
 ABL=${ABL:-runs/abl}
-if [ -f "$ABL/consec.safetensors" ] && [ -f "$ABL/seine.safetensors" ] && [ -f "$ABL/nobfg.safetensors" ]; then
+if [ -f "$ABL/consec.done" ] && [ -f "$ABL/seine.done" ] && [ -f "$ABL/nobfg.done" ]; then
   "$MAVIN" eval --synthetic "$OUT/eval" --length 12 --model "$MODEL" --max-cases "$CASES" --methods none \
     --compare "consecutive noising=$ABL/consec.safetensors" --compare "SEINE-like random masking=$ABL/seine.safetensors" \
     --compare "consecutive, −BFG=$ABL/nobfg.safetensors" \
