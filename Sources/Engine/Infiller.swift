@@ -26,6 +26,8 @@ public struct SamplerSettings: Codable, Equatable, Sendable {
     /// How much of the network's correction to the anchor each step keeps (models with an anchor):
     /// 0 returns the anchor, 1 the network's full estimate.
     public var strength: Float = 0.8
+    /// Every strength a request, plan or Studio field may hold.
+    public static let strengthRange: ClosedRange<Float> = 0...2
     public init() {}
 }
 
@@ -121,7 +123,10 @@ public final class Infiller {
         guard r.settings.f0 >= 0 && r.settings.f0 <= 1, r.settings.lambda >= 0 && r.settings.lambda <= 1 else {
             throw InfillError.badSettings("f0 and λ must be within 0…1")
         }
-        guard r.settings.strength >= 0 && r.settings.strength <= 2 else { throw InfillError.badSettings("strength must be within 0…2 (got \(r.settings.strength))") }
+        let strengths = SamplerSettings.strengthRange
+        guard strengths.contains(r.settings.strength) else {
+            throw InfillError.badSettings(String(format: "strength must be within %g…%g (got %g)", strengths.lowerBound, strengths.upperBound, r.settings.strength))
+        }
         let (needBefore, needAfter) = references(for: l)
         guard r.before.count >= needBefore else { throw InfillError.clipTooShort(which: "preceding", frames: r.before.count, needed: needBefore) }
         guard r.after.count >= needAfter else { throw InfillError.clipTooShort(which: "following", frames: r.after.count, needed: needAfter) }
@@ -146,7 +151,7 @@ public final class Infiller {
         // Residual parameterisation (Anchor): the sampler runs on r = k·(z − A); the network sees A + r_t.
         let anchor: [Float]? = c.anchor.map { a in
             Array(window.joined()).withUnsafeBufferPointer {
-                a.make(window: $0.baseAddress!, frames: c.frames, perFrame: perFrame, s: s, e: e, sharpness: c.anchorSharpness ?? 0)
+                a.make(window: $0.baseAddress!, frames: c.frames, perFrame: perFrame, s: s, e: e, sharpness: c.blendSharpness)
             }
         }
         let k = c.residualScale ?? 1
@@ -178,22 +183,28 @@ public final class Infiller {
         for f in (s + 1)..<e { mask[f] = 0 }
         let boundaryPixels = c.bfg ? refsBefore[s].planarFloats() + refsAfter[0].planarFloats() : []
         let ddim = DDIM(schedule: schedule, eta: r.settings.eta)
+        let keep = anchor == nil ? 1 : r.settings.strength  // share of the correction kept (residual models only)
         var records: [StepRecord] = []
         var x0 = [Float](repeating: 0, count: l * perFrame), clean = x0
         let truth = r.truth.map { MeasuredTruth($0.map(fit)) }  // measured once for every step's CLIP-RS
         // The codec keeps the K most energetic block components; what it drops of the two boundary
         // frames (x − D(E(x)): edges, texture) is blended back along the anchor's curve, so static
         // regions come out as sharp as the clips around them instead of at the codec's reconstruction.
-        let detail: [[Float]]? = r.settings.detail ? [refsBefore[s].planarFloats(), refsAfter[0].planarFloats()].enumerated().map { i, x in
-            let back = model.codec.decode(window[i == 0 ? s : e], resolution: R)
-            return (0..<x.count).map { x[$0] - back[$0] }
-        } : nil
+        let detail: (start: [Float], end: [Float])? = r.settings.detail ? {
+            func lost(_ frame: RGBImage, _ z: [Float]) -> [Float] {
+                let x = frame.planarFloats(), back = model.codec.decode(z, resolution: R)
+                return (0..<x.count).map { x[$0] - back[$0] }
+            }
+            return (lost(refsBefore[s], window[s]), lost(refsAfter[0], window[e]))
+        }() : nil
+        /// Infill latents [l × perFrame] → RGB frames (clamped), with the boundary detail when asked for.
         func frames(_ latents: [Float]) -> [RGBImage] {
-            guard let detail else { return decode(latents, frames: l) }
-            return (0..<l).map { f in
-                let w = Anchor.weight(frame: s + 1 + f, s: s, e: e, sharpness: c.anchorSharpness ?? 0)
+            (0..<l).map { f in
                 var px = model.codec.decode(Array(latents[(f * perFrame)..<((f + 1) * perFrame)]), resolution: R)
-                for j in 0..<px.count { px[j] += (1 - w) * detail[0][j] + w * detail[1][j] }
+                if let detail {
+                    let w = Anchor.weight(frame: s + 1 + f, s: s, e: e, sharpness: c.blendSharpness)
+                    for j in px.indices { px[j] += (1 - w) * detail.start[j] + w * detail.end[j] }
+                }
                 return RGBImage(width: R, height: R, planar: px)
             }
         }
@@ -210,7 +221,7 @@ public final class Infiller {
                 for j in 0..<perFrame {
                     let q = f * perFrame + j
                     var (p0, eps) = schedule.split(c.prediction, output: out.ptr[base + j], xt: xt[q], t: t)
-                    if anchor != nil { p0 *= r.settings.strength }
+                    p0 *= keep
                     x0[q] = p0
                     next[q] = ddim.step(xt: xt[q], x0: p0, eps: eps, t: t, tPrev: tPrev, rng: &rng)
                 }
@@ -234,15 +245,7 @@ public final class Infiller {
                             seconds: Date().timeIntervalSince(t0), scores: scores, steps: records, notices: notices)
     }
 
-    /// Latents [frames × K·h·w] → RGB frames (clamped).
-    public func decode(_ latents: [Float], frames: Int) -> [RGBImage] {
-        let c = model.config, perFrame = c.latentChannels * c.latentSide * c.latentSide
-        return (0..<frames).map { f in
-            RGBImage(width: c.resolution, height: c.resolution,
-                     planar: model.codec.decode(Array(latents[(f * perFrame)..<((f + 1) * perFrame)]), resolution: c.resolution))
-        }
-    }
-
+    /// One latent [K·h·w] → an RGB frame (clamped).
     public func decode(latent: [Float]) -> RGBImage {
         let c = model.config
         return RGBImage(width: c.resolution, height: c.resolution, planar: model.codec.decode(latent, resolution: c.resolution))

@@ -103,7 +103,10 @@ public struct Plan: Equatable, Sendable {
             if let v = try double("lambda") { junction.settings.lambda = Float(v) }
             if let v = try double("eta") { junction.settings.eta = Float(v) }
             if let v = try double("strength") {
-                guard (0...2).contains(v) else { throw PlanError.invalid(source, "junction \(i + 1): strength must be within 0…2") }
+                let r = SamplerSettings.strengthRange
+                guard r.contains(Float(v)) else {
+                    throw PlanError.invalid(source, String(format: "junction %d: strength must be within %g…%g", i + 1, r.lowerBound, r.upperBound))
+                }
                 junction.settings.strength = Float(v)
             }
             if let v = t["gfm"] { guard let b = v.bool else { throw PlanError.invalid(source, "junction \(i + 1): gfm must be true or false") }; junction.settings.gfm = b }

@@ -95,7 +95,7 @@ public final class Trainer {
             if let source {
                 // −BFG may start from a +BFG checkpoint (the ablation): its boundary encoder and cross-attention are left out.
                 guard source.config.channels == config.channels, source.config.latentChannels == config.latentChannels,
-                      source.config.bfg == config.bfg || (source.config.bfg && !config.bfg), source.config.frames == config.frames else {
+                      source.config.bfg || !config.bfg, source.config.frames == config.frames else {
                     throw EngineError.badInput("--init-from \(o.initFrom!.path) has a different network shape; train from scratch instead")
                 }
                 if source.config.bfg != config.bfg { log("boundary frame guidance off: the source's boundary encoder and cross-attention are not loaded") }
@@ -110,13 +110,13 @@ public final class Trainer {
             if let anchor = config.anchor, config.residualScale == nil {
                 let spread = residualSpread(anchor: anchor)
                 config.residualScale = 1 / max(spread, 1e-3)
-                log(String(format: "residual to the %@ anchor (sharpness %.1f): rms %.4f → scale %.3f", anchor.rawValue, config.anchorSharpness ?? 0, spread, config.residualScale!))
+                log(String(format: "residual to the %@ anchor (sharpness %.1f): rms %.4f → scale %.3f", anchor.rawValue, config.blendSharpness, spread, config.residualScale!))
             }
             let net = MavinUNet(config: config)
             if let source, let from = o.initFrom {
                 let snapshot = try SafeTensorsFile(data: try SafeTensorsFile.serialize(source.network.store.tensors(.values)))
                 try net.store.load(snapshot)
-                if source.config.anchor != config.anchor || (source.config.anchorSharpness ?? 0) != (config.anchorSharpness ?? 0)
+                if source.config.anchor != config.anchor || source.config.blendSharpness != config.blendSharpness
                     || source.config.prediction != config.prediction {
                     // The output means something else now: start it at zero (an anchor then starts as the plain transition).
                     net.zeroOutputLayer()
@@ -146,7 +146,7 @@ public final class Trainer {
             let w = data.training[Int.random(in: 0..<data.training.count, using: &r)]
             let (s, e) = c.ranges.sample(using: &r)
             let (z, _) = data.window(w)
-            let a = z.withUnsafeBufferPointer { anchor.make(window: $0.baseAddress!, frames: c.frames, perFrame: perFrame, s: s, e: e, sharpness: c.anchorSharpness ?? 0) }
+            let a = z.withUnsafeBufferPointer { anchor.make(window: $0.baseAddress!, frames: c.frames, perFrame: perFrame, s: s, e: e, sharpness: c.blendSharpness) }
             for i in ((s + 1) * perFrame)..<(e * perFrame) { let d = Double(z[i] - a[i]); total += d * d; n += 1 }
         }
         return Float((total / Double(max(1, n))).squareRoot())
@@ -191,7 +191,7 @@ public final class Trainer {
             let noised = z0.withUnsafeBufferPointer {
                 ConsecutiveNoising.make(clean: $0.baseAddress!, frames: c.frames, perFrame: perFrame, ranges: c.ranges,
                                         schedule: schedule, prediction: c.prediction, masking: c.masking,
-                                        anchor: c.anchor, anchorSharpness: c.anchorSharpness ?? 0, residualScale: c.residualScale ?? 1,
+                                        anchor: c.anchor, anchorSharpness: c.blendSharpness, residualScale: c.residualScale ?? 1,
                                         timestep: timesteps?[i], using: &rng)
             }
             lat += noised.input; target += noised.target; mask += noised.lossMask; refs += noised.referenceMask

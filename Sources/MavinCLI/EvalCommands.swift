@@ -92,7 +92,8 @@ struct EvalCommand: ParsableCommand {
         let wantsModel = names.contains("model") || !variant.isEmpty || !compare.isEmpty
         let mavin = wantsModel ? try MavinModel.load(try DefaultModel.locate(explicit: model)) : nil
         let resolution = mavin?.config.resolution ?? 128
-        let references = mavin.map { Infiller(model: $0).references(for: length).before } ?? 2
+        let window = mavin.map { Infiller(model: $0).references(for: length) }  // reference frames each side
+        let references = window?.before ?? 2
         var list: [EvalCase] = []
         if let cases { list += try Evaluator.manualCases(URL(fileURLWithPath: cases)) }
         if !auto.isEmpty { list += try TestSets.auto(videos: auto, length: length, references: references) }
@@ -117,7 +118,7 @@ struct EvalCommand: ParsableCommand {
             let parts = c.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--compare '\(c)': use NAME=PATH") }
             let other = try MavinModel.load(URL(fileURLWithPath: parts[1]))
-            guard other.config.resolution == resolution, Infiller(model: other).references(for: length) == Infiller(model: mavin!).references(for: length) else {
+            guard other.config.resolution == resolution, let window, Infiller(model: other).references(for: length) == window else {
                 throw ValidationError("--compare \(parts[0]): \(parts[1]) needs other frames than the main model (resolution or window differ)")
             }
             rows.append(.model(name: parts[0], other, base))

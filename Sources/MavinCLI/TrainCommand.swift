@@ -48,9 +48,7 @@ struct TrainCommand: ParsableCommand {
             cfg.residualScale = nil
         }
         if cfg.anchor != nil {
-            let a = anchorSharpness ?? 12
-            guard a.isFinite, a >= 0, a <= 100 else { throw ValidationError("--anchor-sharpness must be within 0…100") }
-            cfg.anchorSharpness = a
+            cfg.anchorSharpness = anchorSharpness ?? 12  // its range is checked with the rest of the config (ModelConfig.validate)
         } else if anchorSharpness != nil {
             throw ValidationError("--anchor-sharpness needs --anchor crossfade")
         }

@@ -29,6 +29,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// The anchor's blend curve (`Anchor.weight`): nil or 0 = linear crossfade.
     public var anchorSharpness: Float?
 
+    /// `anchorSharpness` with nil read as 0: the linear crossfade.
+    public var blendSharpness: Float { anchorSharpness ?? 0 }
+
     public var latentSide: Int { resolution / codecPatch }
     public var bfg: Bool { contextDim != nil }
 

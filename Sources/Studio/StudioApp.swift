@@ -240,7 +240,9 @@ public final class StudioApp {
         case .lambda: jn.settings.lambda = max(0, min(1, ((jn.settings.lambda + Float(d.signum()) * 0.01) * 100).rounded() / 100))
         case .gfm: jn.settings.gfm.toggle()
         case .steps: jn.settings.steps = max(1, min(200, jn.settings.steps + d))
-        case .strength: jn.settings.strength = max(0, min(2, ((jn.settings.strength + Float(d.signum()) * 0.05) * 100).rounded() / 100))
+        case .strength:
+            let r = SamplerSettings.strengthRange
+            jn.settings.strength = max(r.lowerBound, min(r.upperBound, ((jn.settings.strength + Float(d.signum()) * 0.05) * 100).rounded() / 100))
         case .seed: jn.settings.seed = UInt64(max(0, Int(jn.settings.seed) + d))
         }
         plan.junctions[j] = jn
@@ -353,7 +355,10 @@ public final class StudioApp {
             case "f0": guard let x = Float(v), (0...1).contains(x) else { message = "f0 must be 0…1"; return }; jn.settings.f0 = x
             case "lambda": guard let x = Float(v), (0...1).contains(x) else { message = "lambda must be 0…1"; return }; jn.settings.lambda = x
             case "steps": guard let x = Int(v), (1...1000).contains(x) else { message = "steps must be 1…1000"; return }; jn.settings.steps = x
-            case "strength": guard let x = Float(v), (0...2).contains(x) else { message = "strength must be 0…2"; return }; jn.settings.strength = x
+            case "strength":
+                let r = SamplerSettings.strengthRange
+                guard let x = Float(v), r.contains(x) else { message = String(format: "strength must be %g…%g", r.lowerBound, r.upperBound); return }
+                jn.settings.strength = x
             case "seed": guard let x = UInt64(v) else { message = "seed must be a non-negative integer"; return }; jn.settings.seed = x
             case "length":
                 let allowed = model.map { Infiller(model: $0).allowedLengths } ?? 1...64
