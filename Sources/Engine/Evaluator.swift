@@ -77,6 +77,8 @@ public final class Evaluator {
 
     public func run(methods: [EvalMethod], title: String, sheets: URL? = nil, progress: (String) -> Void = { _ in }) throws -> EvalReport {
         var sums: [String: (ms: Double, psnr: Double, rs: Double, ssim: Double, sec: Double, n: Int)] = [:]
+        var positions: [String: [Double]] = [:]  // per-position PSNR sums, while every case has one length
+        let oneLength = Set(cases.map(\.length)).count == 1
         if let sheets { try FileManager.default.createDirectory(at: sheets, withIntermediateDirectories: true) }
         for (ci, c) in cases.enumerated() {
             let (before, truth, after) = try load(c)
@@ -97,6 +99,7 @@ public final class Evaluator {
                 var acc = sums[m.name] ?? (0, 0, 0, 0, 0, 0)
                 acc.ms += s.ms_ssim; acc.psnr += s.psnr; acc.rs += s.clip_rs; acc.ssim += s.ssim; acc.sec += seconds; acc.n += 1
                 sums[m.name] = acc
+                if oneLength { positions[m.name] = zip(positions[m.name] ?? Array(repeating: 0, count: s.frame_psnr.count), s.frame_psnr).map(+) }
                 rows.append((m.name, frames))
             }
             if let sheets {
@@ -108,7 +111,8 @@ public final class Evaluator {
         var methodsOut: [String: MethodScores] = [:]
         for (k, v) in sums {
             let n = Double(max(1, v.n))
-            methodsOut[k] = MethodScores(ms_ssim: v.ms / n, psnr: v.psnr / n, clip_rs: v.rs / n, ssim: v.ssim / n, seconds: v.sec / n)
+            methodsOut[k] = MethodScores(ms_ssim: v.ms / n, psnr: v.psnr / n, clip_rs: v.rs / n, ssim: v.ssim / n, seconds: v.sec / n,
+                                         psnr_by_position: positions[k]?.map { $0 / n })
         }
         return EvalReport(cases: cases.count, similarity: SSIMSimilarity().name, methods: methodsOut, order: methods.map(\.name), title: title)
     }

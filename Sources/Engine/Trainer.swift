@@ -28,6 +28,13 @@ public struct TrainOptions: Sendable {
     public var resume = false
     /// Initialise weights (and codec) from another checkpoint of the same shape.
     public var initFrom: URL?
+    /// Relative loss (needs the residual anchor and x₀ prediction): each infill frame's
+    /// squared error is weighted by (1 + ε) / (ε + m), m = the frame's mean r₀², i.e.
+    /// how far the anchor is from the truth there. A frame the anchor already gets
+    /// nearly right then counts as much in relative terms as one it gets badly wrong,
+    /// which is what a frame-averaged PSNR (a mean of log errors) rewards; a frame at
+    /// the average distance (m = 1, since r₀ is scaled to unit rms) weighs 1. nil: plain MSE.
+    public var relativeLossEpsilon: Float?
 
     public init(data: [String], output: URL, config: ModelConfig) {
         self.data = data
@@ -71,6 +78,12 @@ public final class Trainer {
     public func run(log: (String) -> Void = { print($0) }, event: (TrainRecord) -> Void = { _ in }) throws {
         let o = options
         if let problem = o.config.validate() { throw EngineError.badInput("config: \(problem)") }
+        if let eps = o.relativeLossEpsilon {
+            guard eps > 0, eps.isFinite else { throw EngineError.badInput("the relative loss's ε must be > 0 (got \(eps))") }
+            guard o.config.anchor != nil, o.config.prediction == .sample else {
+                throw EngineError.badInput("the relative loss weighs frames by the anchor's error: it needs --anchor crossfade and --prediction sample")
+            }
+        }
         if !o.resume && FileManager.default.fileExists(atPath: o.output.path) {
             throw FileError.targetExists(o.output.path)
         }
@@ -132,6 +145,7 @@ public final class Trainer {
         }
         let recon = reconstructionPSNR()
         model.provenance["mavin.codec_psnr"] = String(format: "%.2f", recon)
+        if let eps = o.relativeLossEpsilon { model.provenance["mavin.relative_loss"] = String(eps) }
         log(String(format: "codec reconstruction: %.2f dB; model: %d parameters", recon, model.network.parameterCount))
         if o.resume, let old = try? LossCurve.read(o.logURL) { history = old.filter { $0.step <= startStep } }
         try train(from: startStep, log: log, event: event)
@@ -180,11 +194,12 @@ public final class Trainer {
         return lr
     }
 
-    /// Builds a batch of noised windows.
-    func batch(_ windows: [TrainingData.Window], timesteps: [Int]? = nil, rng: inout SplitMix64) -> (UNetInput, target: [Float], mask: [Float]) {
+    /// Builds a batch of noised windows; `weights` are the relative loss's (all 1 without it).
+    func batch(_ windows: [TrainingData.Window], timesteps: [Int]? = nil, relative epsilon: Float? = nil,
+               rng: inout SplitMix64) -> (UNetInput, target: [Float], mask: [Float], weights: [Float]) {
         let c = model.config
         let perFrame = c.latentChannels * c.latentSide * c.latentSide
-        var lat: [Float] = [], target: [Float] = [], mask: [Float] = [], refs: [Float] = []
+        var lat: [Float] = [], target: [Float] = [], mask: [Float] = [], refs: [Float] = [], weights: [Float] = []
         var ts: [Float] = [], ls: [Float] = [], px: [Float] = []
         for (i, w) in windows.enumerated() {
             let (z0, frames) = data.window(w)
@@ -195,6 +210,12 @@ public final class Trainer {
                                         timestep: timesteps?[i], using: &rng)
             }
             lat += noised.input; target += noised.target; mask += noised.lossMask; refs += noised.referenceMask
+            for f in 0..<c.frames {
+                guard let eps = epsilon, noised.noised[f] else { weights.append(1); continue }
+                // With x₀ prediction and an anchor, the target is r₀ = k·(z₀ − A) itself.
+                let m = noised.target[(f * perFrame)..<((f + 1) * perFrame)].reduce(0) { $0 + $1 * $1 } / Float(perFrame)
+                weights.append((1 + eps) / (eps + m))
+            }
             ts.append(Float(noised.t)); ls.append(Float(noised.infillLength))
             if c.bfg {
                 let f = Array(frames)
@@ -202,7 +223,7 @@ public final class Trainer {
                 px += f[noised.e].planarFloats()
             }
         }
-        return (UNetInput(latents: lat, referenceMask: refs, timesteps: ts, lengths: ls, boundaryPixels: px), target, mask)
+        return (UNetInput(latents: lat, referenceMask: refs, timesteps: ts, lengths: ls, boundaryPixels: px), target, mask, weights)
     }
 
     /// Mean validation loss of the EMA weights on fixed windows, noise and timesteps.
@@ -218,7 +239,7 @@ public final class Trainer {
         var total: Float = 0, n = 0
         let perFrame = model.config.latentChannels * model.config.latentSide * model.config.latentSide
         for (i, w) in picks.enumerated() {
-            let (input, target, mask) = batch([w], timesteps: [ts[i % ts.count]], rng: &vrng)
+            let (input, target, mask, _) = batch([w], timesteps: [ts[i % ts.count]], rng: &vrng)  // unweighted: comparable across runs
             let out = net.forward(input)
             total += maskedMSEForwardBackward(dpred: nil, pred: out.ptr, target: target, mask: mask, perFrame: perFrame)
             n += 1
@@ -239,11 +260,12 @@ public final class Trainer {
                 throw EngineError.cancelled
             }
             let windows = (0..<o.batch).map { _ in data.training[Int.random(in: 0..<data.training.count, using: &rng)] }
-            let (input, target, mask) = batch(windows, rng: &rng)
+            let (input, target, mask, weights) = batch(windows, relative: o.relativeLossEpsilon, rng: &rng)
             net.store.zeroGrad()
             let out = net.forward(input)
             dOut.resize(out.count)
-            let loss = maskedMSEForwardBackward(dpred: dOut.ptr, pred: out.ptr, target: target, mask: mask, perFrame: perFrame)
+            let loss = maskedMSEForwardBackward(dpred: dOut.ptr, pred: out.ptr, target: target, mask: mask,
+                                                weights: o.relativeLossEpsilon == nil ? nil : weights, perFrame: perFrame)
             guard loss.isFinite else { throw EngineError.badInput("training diverged at step \(step) (loss \(loss)); lower --lr and resume") }
             net.backward(dOut)
             let norm = net.store.clipGradNorm(o.clip)

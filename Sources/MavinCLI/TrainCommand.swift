@@ -34,6 +34,8 @@ struct TrainCommand: ParsableCommand {
     var anchorSharpness: Float?
     @Flag(help: "Continue from OUT and OUT.state.safetensors.") var resume = false
     @Option(help: "Start from the weights of another checkpoint of the same shape.") var initFrom: String?
+    @Option(help: ArgumentHelp("Weigh each infill frame's error by (1 + ε) / (ε + the anchor's error there), so frames the anchor nearly gets right count in relative terms, as frame-averaged PSNR counts them (needs --anchor crossfade, --prediction sample).", valueName: "ε"))
+    var relativeLoss: Float?
 
     func run() throws {
         guard var cfg = ModelConfig.preset(config) else { throw ValidationError("unknown --config '\(config)'; use tiny or small") }
@@ -63,6 +65,7 @@ struct TrainCommand: ParsableCommand {
         o.steps = steps; o.batch = batch; o.learningRate = lr; o.decaySteps = decaySteps; o.sampleRate = sampleRate
         o.evalEvery = evalEvery; o.saveEvery = saveEvery; o.seed = seed; o.resume = resume
         o.initFrom = initFrom.map { URL(fileURLWithPath: $0) }
+        o.relativeLossEpsilon = relativeLoss
         let cancel = CancelFlag()
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         signal(SIGINT, SIG_IGN)

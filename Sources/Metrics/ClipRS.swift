@@ -118,6 +118,8 @@ public struct Scores: Codable, Equatable, Sendable {
     public var ms_ssim: Double
     public var clip_rs: Double
     public var similarity: String
+    /// PSNR of each generated frame, in order (the mean is `psnr`).
+    public var frame_psnr: [Double]
 
     public static func measure(generated: [RGBImage], truth: MeasuredTruth) -> Scores {
         precondition(generated.count == truth.frames.count, "the generated and truth clips differ in length")
@@ -130,7 +132,8 @@ public struct Scores: Codable, Equatable, Sendable {
         let rs = generated.count >= 2
             ? truth.clipRS(generated) : 1
         return Scores(psnr: per.reduce(0) { $0 + $1.0 } / n, ssim: per.reduce(0) { $0 + $1.1 } / n,
-                      ms_ssim: per.reduce(0) { $0 + $1.2 } / n, clip_rs: rs, similarity: truth.similarity.name)
+                      ms_ssim: per.reduce(0) { $0 + $1.2 } / n, clip_rs: rs, similarity: truth.similarity.name,
+                      frame_psnr: per.map(\.0))
     }
 
     public static func measure(generated: [RGBImage], truth: [RGBImage], similarity: FrameSimilarity = SSIMSimilarity()) -> Scores {

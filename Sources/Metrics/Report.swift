@@ -8,9 +8,12 @@ public struct MethodScores: Codable, Equatable, Sendable {
     public var clip_rs: Double
     public var ssim: Double
     public var seconds: Double
+    /// Mean PSNR at each position of the gap (1…l), when every case had the same length.
+    public var psnr_by_position: [Double]?
 
-    public init(ms_ssim: Double, psnr: Double, clip_rs: Double, ssim: Double, seconds: Double) {
+    public init(ms_ssim: Double, psnr: Double, clip_rs: Double, ssim: Double, seconds: Double, psnr_by_position: [Double]? = nil) {
         self.ms_ssim = ms_ssim; self.psnr = psnr; self.clip_rs = clip_rs; self.ssim = ssim; self.seconds = seconds
+        self.psnr_by_position = psnr_by_position
     }
 }
 
@@ -40,6 +43,16 @@ public struct EvalReport: Codable, Sendable {
             guard let m = methods[name] else { continue }
             s += "| \(name) | \(cell(m.ms_ssim, best.ms, "%.4f")) | \(cell(m.psnr, best.psnr, "%.2f")) | \(cell(m.clip_rs, best.rs, "%.4f")) | \(cell(m.ssim, best.ssim, "%.4f")) | \(String(format: "%.2f", m.seconds)) |\n"
         }
+        return s + positionTable()
+    }
+
+    /// PSNR at each frame of the gap (where a method gains or loses: next to the boundaries or in the middle).
+    func positionTable() -> String {
+        let rows = order.compactMap { name in methods[name]?.psnr_by_position.map { (name, $0) } }
+        guard let l = rows.first?.1.count, l > 0, rows.allSatisfy({ $0.1.count == l }) else { return "" }
+        var s = "\nPSNR (dB) at each frame of the gap, 1 = next to xˢ, \(l) = next to xᵉ:\n\n"
+        s += "| method | " + (1...l).map(String.init).joined(separator: " | ") + " |\n|---|" + String(repeating: "---|", count: l) + "\n"
+        for (name, v) in rows { s += "| \(name) | " + v.map { String(format: "%.1f", $0) }.joined(separator: " | ") + " |\n" }
         return s
     }
 

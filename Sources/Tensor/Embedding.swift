@@ -30,10 +30,13 @@ public func sinusoidalEmbeddingBackward(dvalues: UnsafeMutablePointer<Float>, do
 }
 
 /// Mean squared error over the frames whose mask is non-zero: pred/target [frames, perFrame].
+/// `weights` (one per frame) scale each frame's term; the mean stays over the masked
+/// frames' elements, so weights of 1 give the plain loss.
 /// Returns the loss; writes dpred (overwrites) for an upstream gradient of 1.
 @discardableResult
 public func maskedMSEForwardBackward(dpred: UnsafeMutablePointer<Float>?, pred: UnsafePointer<Float>, target: UnsafePointer<Float>,
-                                     mask: [Float], perFrame: Int) -> Float {
+                                     mask: [Float], weights: [Float]? = nil, perFrame: Int) -> Float {
+    precondition(weights == nil || weights!.count == mask.count, "one weight per frame")
     let active = mask.reduce(0, +)
     guard active > 0 else {
         if let dpred { dpred.update(repeating: 0, count: mask.count * perFrame) }
@@ -42,7 +45,7 @@ public func maskedMSEForwardBackward(dpred: UnsafeMutablePointer<Float>?, pred: 
     let denom = active * Float(perFrame)
     var loss: Double = 0
     for f in 0..<mask.count {
-        let m = mask[f]
+        let m = mask[f] * (weights?[f] ?? 1)
         let p = pred + f * perFrame, t = target + f * perFrame
         var s: Double = 0
         for i in 0..<perFrame {

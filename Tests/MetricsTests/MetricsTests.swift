@@ -63,6 +63,28 @@ final class MetricsTests: XCTestCase {
         print("Table 2 on Samples/bunny.mp4 frames 0, 4, …, 44 (similarity: SSIM):\n" + table)
     }
 
+    /// Per-frame PSNR: a frame with a known error has the closed-form PSNR, the mean is `psnr`,
+    /// and the report's position table averages them per position over cases.
+    func testPerFramePSNRAndThePositionTable() throws {
+        let truth = (0..<3).map { RGBImage(width: 8, height: 8, fill: (UInt8(100 + $0), 50, 50)) }
+        var generated = truth
+        generated[1] = RGBImage(width: 8, height: 8, fill: (111, 60, 60))  // off by 10 in every channel: PSNR 10·log10(255²/100)
+        let s = Scores.measure(generated: generated, truth: truth)
+        XCTAssertEqual(s.frame_psnr.count, 3)
+        XCTAssertEqual(s.frame_psnr[1], 10 * log10(255.0 * 255 / 100), accuracy: 1e-9)
+        XCTAssertEqual(s.psnr, s.frame_psnr.reduce(0, +) / 3, accuracy: 1e-9)
+
+        let a = MethodScores(ms_ssim: 0.9, psnr: 30, clip_rs: 0.9, ssim: 0.9, seconds: 0, psnr_by_position: [35, 25, 30])
+        let b = MethodScores(ms_ssim: 0.8, psnr: 29, clip_rs: 0.8, ssim: 0.8, seconds: 0, psnr_by_position: [34.04, 24, 29])
+        let md = EvalReport(cases: 2, similarity: "ssim", methods: ["a": a, "b": b], order: ["a", "b"], title: "t").markdown()
+        XCTAssertTrue(md.contains("| a | 35.0 | 25.0 | 30.0 |"), md)
+        XCTAssertTrue(md.contains("| b | 34.0 | 24.0 | 29.0 |"), md)
+        var a2 = a, b2 = b
+        a2.psnr_by_position = nil; b2.psnr_by_position = nil  // cases of different lengths: no position table
+        XCTAssertFalse(EvalReport(cases: 2, similarity: "ssim", methods: ["a": a2, "b": b2], order: ["a", "b"], title: "t")
+            .markdown().contains("at each frame"))
+    }
+
     func testCLIPRSDefinition() {
         struct Fixed: FrameSimilarity { let name = "fixed"; let values: [Int: Double]
             func features(_ f: RGBImage) -> FrameFeatures { FrameFeatures(values: [Float(f.pixels[0])], width: 1, height: 1) }

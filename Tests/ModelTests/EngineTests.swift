@@ -1,3 +1,4 @@
+import Core
 import Diffusion
 import Foundation
 import XCTest
@@ -166,6 +167,27 @@ final class EngineTests: XCTestCase {
         XCTAssertTrue(lines.contains { $0.contains("output layer reset") })
         XCTAssertTrue(lines.contains { $0.contains(String(format: "scale %.3f", k)) }, lines.joined(separator: "\n"))
         XCTAssertGreaterThan(k, 1, "the residual to a crossfade is smaller than the latents themselves")
+
+        // The relative loss: each noised frame weighs (1 + ε) / (ε + its mean r₀²), reference frames 1.
+        let eps: Float = 0.1
+        var rng = SplitMix64(seed: 9)
+        let (_, target, mask, weights) = t.batch([t.data.training[0]], relative: eps, rng: &rng)
+        let per = trained.config.latentChannels * trained.config.latentSide * trained.config.latentSide
+        XCTAssertEqual(weights.count, mask.count)
+        for f in 0..<mask.count {
+            let m = target[(f * per)..<((f + 1) * per)].reduce(0) { $0 + $1 * $1 } / Float(per)
+            XCTAssertEqual(weights[f], mask[f] > 0 ? (1 + eps) / (eps + m) : 1, accuracy: 1e-5, "frame \(f)")
+        }
+        XCTAssertTrue(zip(weights, mask).contains { $1 > 0 && abs($0 - 1) > 0.01 }, "some frame is weighted")
+        var r = o
+        r.output = tiny.folder.appendingPathComponent("relative.safetensors"); r.relativeLossEpsilon = eps
+        r.config.prediction = .sample
+        try Trainer(options: r).run(log: { _ in })
+        XCTAssertEqual(try MavinModel.load(r.output).provenance["mavin.relative_loss"], "0.1")
+        r.output = tiny.folder.appendingPathComponent("relative-plain.safetensors"); r.config.anchor = nil
+        XCTAssertThrowsError(try Trainer(options: r).run(log: { _ in })) { error in
+            XCTAssertTrue("\(error)".contains("--anchor crossfade"), "\(error)")
+        }
     }
 
     /// The loss chart labels its log axis with values the bitmap font can write, and draws them.

@@ -219,6 +219,33 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(Array(dp[6..<12]), [Float](repeating: 0, count: 6), "masked frame gets no gradient")
     }
 
+    /// Per-frame weights: weights of 1 give the plain loss; otherwise the closed form and
+    /// central finite differences of the gradient.
+    func testWeightedMaskedMSE() {
+        let per = 4, frames = 3
+        let pred: [Float] = (0..<(per * frames)).map { Float(($0 * 37) % 11) / 5 - 1 }
+        let target: [Float] = (0..<(per * frames)).map { Float(($0 * 13) % 7) / 4 - 0.5 }
+        let mask: [Float] = [1, 0, 1], weights: [Float] = [3, 5, 0.5]
+        var d1 = [Float](repeating: 0, count: pred.count), d2 = d1
+        let plain = maskedMSEForwardBackward(dpred: &d1, pred: pred, target: target, mask: mask, perFrame: per)
+        let ones = maskedMSEForwardBackward(dpred: &d2, pred: pred, target: target, mask: mask, weights: [1, 1, 1], perFrame: per)
+        XCTAssertEqual(plain, ones); XCTAssertEqual(d1, d2)
+        var d = [Float](repeating: 0, count: pred.count)
+        let loss = maskedMSEForwardBackward(dpred: &d, pred: pred, target: target, mask: mask, weights: weights, perFrame: per)
+        var expected: Double = 0
+        for f in [0, 2] { for i in 0..<per { let e = Double(pred[f * per + i] - target[f * per + i]); expected += Double(weights[f]) * e * e } }
+        XCTAssertEqual(Double(loss), expected / Double(2 * per), accuracy: 1e-6)
+        XCTAssertEqual(Array(d[per..<(2 * per)]), [Float](repeating: 0, count: per), "masked frame gets no gradient")
+        let h: Float = 1e-2
+        for j in 0..<pred.count {
+            var p = pred, m = pred
+            p[j] += h; m[j] -= h
+            let fd = (maskedMSEForwardBackward(dpred: nil, pred: p, target: target, mask: mask, weights: weights, perFrame: per)
+                - maskedMSEForwardBackward(dpred: nil, pred: m, target: target, mask: mask, weights: weights, perFrame: per)) / (2 * h)
+            XCTAssertEqual(d[j], fd, accuracy: 2e-3, "element \(j)")
+        }
+    }
+
     func testPermuteAndItsInverse() {
         let shape = [2, 3, 4, 5]
         let x = (0..<120).map(Float.init)
