@@ -2,10 +2,10 @@
 # Reproduces the tables in Samples/models/README.md (run from the repository root).
 # OUT receives the held-out data, reports, charts and contact sheets.
 set -euo pipefail
-# The sampler's default (1 step, strength 0.8) was chosen on a separate tuning set (seeds 80000+), never on these cases:
-#   mavin synth-dataset --out T --minutes 3 --take-seconds 30 --seed 80000 --fps 15
-#   mavin eval --synthetic T --length 12 --max-cases 60 --methods repeat,crossfade,flow,ffmpeg-minterpolate \
-#     --variant steps=1,strength=1 --variant steps=1,strength=0.9 … --variant steps=2,strength=0.8 --report T.md
+# The sampler's default (1 step, strength 1) was chosen on two tuning sets (seeds 80000+ and 81000+), never on these cases:
+#   for S in 80000 81000; do mavin synth-dataset --out T$S --minutes 3 --take-seconds 30 --seed $S --fps 15
+#     mavin eval --synthetic T$S --length 12 --max-cases 60 --methods model,repeat,crossfade,flow,ffmpeg-minterpolate \
+#       --variant strength=0.9 --variant strength=1 --variant strength=1.1 --variant strength=1.2 --report T$S.md; done
 OUT=${1:-/tmp/mavin-eval}
 MAVIN=${MAVIN:-.build/release/mavin}
 MODEL=${MODEL:-Samples/models/mavin-small.safetensors}
@@ -27,8 +27,14 @@ fi
 # Ablations on the same held-out cases (inference-only: GFM off, the f0/λ sweep, detail carry off, strength, DDIM steps).
 "$MAVIN" eval --synthetic "$OUT/eval" --length 12 --model "$MODEL" --max-cases "$CASES" --methods model \
   --variant gfm=off --variant f0=0.3,lambda=0.1 --variant f0=0.9,lambda=0.1 --variant f0=0.6,lambda=0.2 \
-  --variant detail=off --variant strength=1 --variant strength=0.6 --variant steps=2 --variant steps=8 --variant steps=25 \
+  --variant detail=off --variant strength=0.8 --variant strength=1.2 --variant steps=2 --variant steps=8 --variant steps=25 \
   --title "Ablations, l = 12" --report "$OUT/ablations-l12.md" --json "$OUT/ablations-l12.json" --overwrite
+# The previous default model on the same cases, when PREV names it (e.g. git show 9605a03:Samples/models/mavin-small.safetensors > prev.safetensors).
+if [ -n "${PREV:-}" ] && [ -f "$PREV" ]; then
+  "$MAVIN" eval --synthetic "$OUT/eval" --length 12 --model "$MODEL" --max-cases "$CASES" --methods model \
+    --compare "previous default (phase 3, plain loss)=$PREV" \
+    --title "Previous default model, l = 12" --report "$OUT/previous-l12.md" --json "$OUT/previous-l12.json" --overwrite
+fi
 # Retrained ablations (same budget; made by Samples/models/ablations.sh into ABL), when all three have finished.
 ABL=${ABL:-runs/abl}
 if [ -f "$ABL/consec.done" ] && [ -f "$ABL/seine.done" ] && [ -f "$ABL/nobfg.done" ]; then

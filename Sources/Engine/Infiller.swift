@@ -25,7 +25,7 @@ public struct SamplerSettings: Codable, Equatable, Sendable {
     public var detail = true
     /// How much of the network's correction to the anchor each step keeps (models with an anchor):
     /// 0 returns the anchor, 1 the network's full estimate.
-    public var strength: Float = 0.8
+    public var strength: Float = 1
     /// Every strength a request, plan or Studio field may hold.
     public static let strengthRange: ClosedRange<Float> = 0...2
     public init() {}
