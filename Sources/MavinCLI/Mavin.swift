@@ -80,6 +80,15 @@ struct InfoCommand: ParsableCommand {
                     print("  \(c.resolution)×\(c.resolution) frames, window L=\(c.frames), infill lengths \(c.ranges.shortest)…\(c.ranges.longest)")
                     print("  codec: PCA of \(c.codecPatch)×\(c.codecPatch) blocks → \(c.latentChannels) channels; U-Net channels \(c.channels), \(c.heads) heads")
                     print("  predicts \(c.prediction.rawValue); boundary frame guidance \(c.bfg ? "on" : "off"); trained with \(c.masking.rawValue) masking")
+                    if let a = c.anchor {
+                        print(String(format: "  residual to the %@ anchor, sharpness %g, scale k = %.3f", a.rawValue, c.blendSharpness, c.residualScale ?? 1))
+                    }
+                    let p = m.provenance
+                    var history: [String] = []
+                    if let from = p["mavin.init_from"] { history.append("started from \(from)") }
+                    if let eps = p["mavin.relative_loss"] { history.append("relative loss ε = \(eps)") }
+                    if let db = p["mavin.codec_psnr"] { history.append("codec reconstruction \(db) dB") }
+                    if !history.isEmpty { print("  " + history.joined(separator: "; ")) }
                 }
             } catch { failures.append("\(error)") }
         }
