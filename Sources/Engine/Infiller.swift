@@ -15,7 +15,7 @@ public enum InfillMode: String, Codable, Sendable, CaseIterable {
 
 /// GFM and sampler settings of one junction.
 public struct SamplerSettings: Codable, Equatable, Sendable {
-    public var steps = 1  // with strength, chosen on a held-out tuning set (Samples/models/README.md); raise for sharper motion
+    public var steps = 1  // with strength, chosen on two tuning sets (Samples/models/README.md)
     public var seed: UInt64 = 0
     public var eta: Float = 0
     public var gfm = true

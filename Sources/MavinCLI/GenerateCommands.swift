@@ -34,7 +34,7 @@ struct InfillCommand: ParsableCommand {
     @Option(help: "GFM decay λ.") var lambda: Float = SamplerSettings().lambda
     @Flag(help: "Plain Gaussian initial noise instead of GFM (ablation).") var noGfm = false
     @Flag(help: "Do not add back the boundary frames' fine detail that the latent codec drops (ablation).") var noDetail = false
-    @Option(help: "DDIM steps (more: sharper motion, higher CLIP-RS, lower PSNR).") var steps: Int = SamplerSettings().steps
+    @Option(help: "DDIM steps (more: a more decided sample, lower PSNR; see Samples/models/README.md).") var steps: Int = SamplerSettings().steps
     @Option(help: "Share of the model's correction to its anchor that is kept (0: the eased crossfade, 1: all).") var strength: Float = SamplerSettings().strength
     @Option(help: "DDIM η (0: deterministic).") var eta: Float = SamplerSettings().eta
     @Option(help: "Seed.") var seed: UInt64 = 0
