@@ -28,6 +28,8 @@ public struct SamplerSettings: Codable, Equatable, Sendable {
     public var strength: Float = 1
     /// Every strength a request, plan or Studio field may hold.
     public static let strengthRange: ClosedRange<Float> = 0...2
+    /// The rule, as every refusal of a strength states it.
+    public static var strengthRule: String { String(format: "strength must be within %g…%g", strengthRange.lowerBound, strengthRange.upperBound) }
     public init() {}
 }
 
@@ -123,9 +125,8 @@ public final class Infiller {
         guard r.settings.f0 >= 0 && r.settings.f0 <= 1, r.settings.lambda >= 0 && r.settings.lambda <= 1 else {
             throw InfillError.badSettings("f0 and λ must be within 0…1")
         }
-        let strengths = SamplerSettings.strengthRange
-        guard strengths.contains(r.settings.strength) else {
-            throw InfillError.badSettings(String(format: "strength must be within %g…%g (got %g)", strengths.lowerBound, strengths.upperBound, r.settings.strength))
+        guard SamplerSettings.strengthRange.contains(r.settings.strength) else {
+            throw InfillError.badSettings(SamplerSettings.strengthRule + String(format: " (got %g)", r.settings.strength))
         }
         let (needBefore, needAfter) = references(for: l)
         guard r.before.count >= needBefore else { throw InfillError.clipTooShort(which: "preceding", frames: r.before.count, needed: needBefore) }

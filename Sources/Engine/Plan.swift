@@ -103,9 +103,8 @@ public struct Plan: Equatable, Sendable {
             if let v = try double("lambda") { junction.settings.lambda = Float(v) }
             if let v = try double("eta") { junction.settings.eta = Float(v) }
             if let v = try double("strength") {
-                let r = SamplerSettings.strengthRange
-                guard r.contains(Float(v)) else {
-                    throw PlanError.invalid(source, String(format: "junction %d: strength must be within %g…%g", i + 1, r.lowerBound, r.upperBound))
+                guard SamplerSettings.strengthRange.contains(Float(v)) else {
+                    throw PlanError.invalid(source, "junction \(i + 1): " + SamplerSettings.strengthRule)
                 }
                 junction.settings.strength = Float(v)
             }

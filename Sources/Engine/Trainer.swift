@@ -264,8 +264,7 @@ public final class Trainer {
             net.store.zeroGrad()
             let out = net.forward(input)
             dOut.resize(out.count)
-            let loss = maskedMSEForwardBackward(dpred: dOut.ptr, pred: out.ptr, target: target, mask: mask,
-                                                weights: o.relativeLossEpsilon == nil ? nil : weights, perFrame: perFrame)
+            let loss = maskedMSEForwardBackward(dpred: dOut.ptr, pred: out.ptr, target: target, mask: mask, weights: weights, perFrame: perFrame)
             guard loss.isFinite else { throw EngineError.badInput("training diverged at step \(step) (loss \(loss)); lower --lr and resume") }
             net.backward(dOut)
             let norm = net.store.clipGradNorm(o.clip)

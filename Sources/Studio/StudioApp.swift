@@ -356,8 +356,7 @@ public final class StudioApp {
             case "lambda": guard let x = Float(v), (0...1).contains(x) else { message = "lambda must be 0…1"; return }; jn.settings.lambda = x
             case "steps": guard let x = Int(v), (1...1000).contains(x) else { message = "steps must be 1…1000"; return }; jn.settings.steps = x
             case "strength":
-                let r = SamplerSettings.strengthRange
-                guard let x = Float(v), r.contains(x) else { message = String(format: "strength must be %g…%g", r.lowerBound, r.upperBound); return }
+                guard let x = Float(v), SamplerSettings.strengthRange.contains(x) else { message = SamplerSettings.strengthRule; return }
                 jn.settings.strength = x
             case "seed": guard let x = UInt64(v) else { message = "seed must be a non-negative integer"; return }; jn.settings.seed = x
             case "length":
