@@ -9,6 +9,16 @@ import Foundation
 public enum Anchor: String, Codable, Sendable, CaseIterable {
     /// Blend of z^s and z^e over the infill frames, along `Anchor.weight`'s curve.
     case crossfade
+    /// Motion-space latents (`MotionLatent`: per frame [u→s, v→s, u→e, v→e, m] planes): the
+    /// intermediate flows of linear motion between the boundary frames, from xˢ's flow to xᵉ and
+    /// xᵉ's flow to xˢ, and m = 1 − u (u = the frame's position in the gap).
+    case motion
+
+    /// Planes per frame of a motion latent, and where its flows to xˢ, to xᵉ and its blend weight start.
+    public static let motionPlanes = 5
+    public static let motionToStart = 0
+    public static let motionToEnd = 2
+    public static let motionBlend = 4
 
     /// Weight of the end boundary at frame f of the infill s…e: the position u = (f − s)/(e − s)
     /// eased by a logistic of the given sharpness, rescaled to 0 at s and 1 at e. Sharpness 0 is
@@ -35,6 +45,22 @@ public enum Anchor: String, Codable, Sendable, CaseIterable {
                 for i in 0..<perFrame {
                     out[f * perFrame + i] = (1 - w) * z[s * perFrame + i] + w * z[e * perFrame + i]
                 }
+            }
+        case .motion:
+            let n = perFrame / Anchor.motionPlanes
+            precondition(n * Anchor.motionPlanes == perFrame, "a motion latent has \(Anchor.motionPlanes) planes")
+            let forward = z + s * perFrame + Anchor.motionToEnd * n  // F_{s→e}
+            let backward = z + e * perFrame + Anchor.motionToStart * n  // F_{e→s}
+            for f in (s + 1)..<e {
+                let t = Float(f - s) / Float(e - s)
+                let base = f * perFrame
+                // Eq. of Super SloMo / the issue: F_{t→s} = −(1−t)t·F_{s→e} + t²·F_{e→s},
+                // F_{t→e} = (1−t)²·F_{s→e} − t(1−t)·F_{e→s}, both planes (u then v).
+                for i in 0..<(2 * n) {
+                    out[base + Anchor.motionToStart * n + i] = -(1 - t) * t * forward[i] + t * t * backward[i]
+                    out[base + Anchor.motionToEnd * n + i] = (1 - t) * (1 - t) * forward[i] - t * (1 - t) * backward[i]
+                }
+                for i in 0..<n { out[base + Anchor.motionBlend * n + i] = 1 - t }
             }
         }
         return out

@@ -27,8 +27,10 @@ public enum ConsecutiveNoising {
                                                       ranges: BoundaryRanges, schedule: NoiseSchedule, prediction: Prediction,
                                                       masking: Masking = .consecutive, anchor: Anchor? = nil, anchorSharpness: Float = 0,
                                                       residualScale k: Float = 1, timestep: Int? = nil,
+                                                      boundaries: (s: Int, e: Int)? = nil,
                                                       using rng: inout G) -> NoisedWindow {
-        let (s, e) = ranges.sample(using: &rng)
+        // Boundaries drawn by the caller (motion latents depend on them), else drawn here.
+        let (s, e) = boundaries ?? ranges.sample(using: &rng)
         let t = timestep ?? Int.random(in: 0..<schedule.steps, using: &rng)
         var noised = [Bool](repeating: false, count: L)
         switch masking {

@@ -54,13 +54,13 @@ public struct InfillRequest {
     }
 }
 
-/// One recorded denoising step.
+/// One recorded denoising step, as pictures: what the network predicted (x̂₀) and the state it
+/// saw (x_t), both rendered the way the output is (decoded, or warped from the boundary frames).
 public struct StepRecord: Sendable {
     public var index: Int
     public var timestep: Int
-    /// Latents of the infill frames: the prediction x̂₀ and the state x_t entering the step.
-    public var predictedClean: [[Float]]
-    public var noisy: [[Float]]
+    public var predicted: [RGBImage]
+    public var noisy: [RGBImage]
 }
 
 public struct InfillProgress: Sendable {
@@ -132,20 +132,43 @@ public final class Infiller {
         guard r.before.count >= needBefore else { throw InfillError.clipTooShort(which: "preceding", frames: r.before.count, needed: needBefore) }
         guard r.after.count >= needAfter else { throw InfillError.clipTooShort(which: "following", frames: r.after.count, needed: needAfter) }
         var notices: [String] = []
+        let native = (width: r.before.last?.width ?? R, height: r.before.last?.height ?? R)
         func fit(_ f: RGBImage) -> RGBImage {
             if f.width == R && f.height == R { return f }
             return f.resized(width: R, height: R)
         }
-        if let f = r.before.first, f.width != R || f.height != R {
-            notices.append("frames are \(f.width)×\(f.height); resized to the model's \(R)×\(R)")
+        if native.width != R || native.height != R {
+            notices.append(c.latentSpace == .motion
+                ? "frames are \(native.width)×\(native.height); motion decided at \(R)×\(R), pixels warped at "
+                    + "\(native.width)×\(native.height)"
+                : "frames are \(native.width)×\(native.height); resized to the model's \(R)×\(R)")
         }
         let t0 = Date()
         let (s, e) = c.ranges.placement(length: l, window: c.frames)
         let refsBefore = r.before.suffix(needBefore).map(fit), refsAfter = r.after.prefix(needAfter).map(fit)
         let perFrame = c.latentChannels * c.latentSide * c.latentSide
         var window = [[Float]](repeating: [Float](repeating: 0, count: perFrame), count: c.frames)
-        for (i, f) in refsBefore.enumerated() { window[i] = model.codec.encode(f.planarFloats(), resolution: R) }
-        for (i, f) in refsAfter.enumerated() { window[e + i] = model.codec.encode(f.planarFloats(), resolution: R) }
+        /// Clean infill latents [l × perFrame] → output frames, given the anchor (motion models).
+        let render: ([Float], [Float]?) -> [RGBImage]
+        switch c.latentSpace {
+        case .pixels:
+            guard let codec = model.codec else { throw InfillError.badSettings("this pixel-space model has no codec") }
+            for (i, f) in refsBefore.enumerated() { window[i] = codec.encode(f.planarFloats(), resolution: R) }
+            for (i, f) in refsAfter.enumerated() { window[e + i] = codec.encode(f.planarFloats(), resolution: R) }
+            render = pixelRenderer(codec, detail: r.settings.detail, start: refsBefore[s], end: refsAfter[0],
+                                   latents: (window[s], window[e]), s: s, e: e, length: l)
+        case .motion:
+            var frames = [RGBImage?](repeating: nil, count: c.frames)
+            for (i, f) in refsBefore.enumerated() { frames[i] = f }
+            for (i, f) in refsAfter.enumerated() { frames[e + i] = f }
+            let latents = MotionLatent.encode(window: frames, s: s, e: e, grid: c.latentSide)
+            for f in 0..<c.frames { window[f] = Array(latents[(f * perFrame)..<((f + 1) * perFrame)]) }
+            guard let start = r.before.last, let end = r.after.first else { throw InfillError.badSettings("no boundary frames") }
+            let synthesis = MotionSynthesis(start: start, end: end.resized(width: start.width, height: start.height))
+            render = { clean, anchor in
+                MotionSynthesis.render(synthesis, clean: clean, coarseAnchor: anchor, s: s, e: e, grid: c.latentSide)
+            }
+        }
         let timesteps = schedule.ddimTimesteps(r.settings.steps)
         var rng = SplitMix64(seed: r.settings.seed)
 
@@ -155,6 +178,7 @@ public final class Infiller {
                 a.make(window: $0.baseAddress!, frames: c.frames, perFrame: perFrame, s: s, e: e, sharpness: c.blendSharpness)
             }
         }
+        let anchorInfill = anchor.map { Array($0[((s + 1) * perFrame)..<(e * perFrame)]) }
         let k = c.residualScale ?? 1
         /// The sampler's variable of boundary frame f: z itself, or its residual k·(z − A), which is zero.
         func sampled(_ f: Int) -> [Float] {
@@ -187,28 +211,10 @@ public final class Infiller {
         let keep = anchor == nil ? 1 : r.settings.strength  // share of the correction kept (residual models only)
         var records: [StepRecord] = []
         var x0 = [Float](repeating: 0, count: l * perFrame), clean = x0
-        let truth = r.truth.map { MeasuredTruth($0.map(fit)) }  // measured once for every step's CLIP-RS
-        // The codec keeps the K most energetic block components; what it drops of the two boundary
-        // frames (x − D(E(x)): edges, texture) is blended back along the anchor's curve, so static
-        // regions come out as sharp as the clips around them instead of at the codec's reconstruction.
-        let detail: (start: [Float], end: [Float])? = r.settings.detail ? {
-            func lost(_ frame: RGBImage, _ z: [Float]) -> [Float] {
-                let x = frame.planarFloats(), back = model.codec.decode(z, resolution: R)
-                return (0..<x.count).map { x[$0] - back[$0] }
-            }
-            return (lost(refsBefore[s], window[s]), lost(refsAfter[0], window[e]))
-        }() : nil
-        /// Infill latents [l × perFrame] → RGB frames (clamped), with the boundary detail when asked for.
-        func frames(_ latents: [Float]) -> [RGBImage] {
-            (0..<l).map { f in
-                var px = model.codec.decode(Array(latents[(f * perFrame)..<((f + 1) * perFrame)]), resolution: R)
-                if let detail {
-                    let w = Anchor.weight(frame: s + 1 + f, s: s, e: e, sharpness: c.blendSharpness)
-                    for j in px.indices { px[j] += (1 - w) * detail.start[j] + w * detail.end[j] }
-                }
-                return RGBImage(width: R, height: R, planar: px)
-            }
-        }
+        // Measured once for every step's CLIP-RS, at the size the frames come out.
+        let outputSize = c.latentSpace == .motion ? native : (R, R)
+        let truth = r.truth.map { t in MeasuredTruth(t.map { $0.resized(width: outputSize.0, height: outputSize.1) }) }
+        func frames(_ latents: [Float]) -> [RGBImage] { render(latents, anchorInfill) }
         for (i, t) in timesteps.enumerated() {
             if cancel.isCancelled { throw EngineError.cancelled }
             for f in 0..<l { window[s + 1 + f] = (0..<perFrame).map { latent(xt[f * perFrame + $0], frame: f, index: $0, clean: false) } }
@@ -228,13 +234,12 @@ public final class Infiller {
                 }
             }
             clean = (0..<(l * perFrame)).map { latent(x0[$0], frame: $0 / perFrame, index: $0 % perFrame, clean: true) }
+            let preview = frames(clean)
             if r.record {
-                records.append(StepRecord(index: i, timestep: t,
-                                          predictedClean: (0..<l).map { Array(clean[($0 * perFrame)..<(($0 + 1) * perFrame)]) },
-                                          noisy: (0..<l).map { window[s + 1 + $0] }))
+                let state = Array(window[(s + 1)..<e].joined())
+                records.append(StepRecord(index: i, timestep: t, predicted: preview, noisy: frames(state)))
             }
             xt = next
-            let preview = frames(clean)
             let elapsed = Date().timeIntervalSince(t0)
             let rs = truth?.clipRS(preview)
             progress(InfillProgress(step: i + 1, total: timesteps.count, timestep: t, elapsed: elapsed,
@@ -246,10 +251,32 @@ public final class Infiller {
                             seconds: Date().timeIntervalSince(t0), scores: scores, steps: records, notices: notices)
     }
 
-    /// One latent [K·h·w] → an RGB frame (clamped).
-    public func decode(latent: [Float]) -> RGBImage {
+    /// Pixel-space rendering: infill latents [l × perFrame] → RGB frames (clamped) through the codec.
+    /// The codec keeps the K most energetic block components; what it drops of the two boundary
+    /// frames (x − D(E(x)): edges, texture) is blended back along the anchor's curve when `detail`
+    /// is on, so static regions come out as sharp as the clips around them.
+    func pixelRenderer(_ codec: LatentCodec, detail: Bool, start: RGBImage, end: RGBImage,
+                       latents: ([Float], [Float]), s: Int, e: Int, length l: Int) -> ([Float], [Float]?) -> [RGBImage] {
         let c = model.config
-        return RGBImage(width: c.resolution, height: c.resolution, planar: model.codec.decode(latent, resolution: c.resolution))
+        let R = c.resolution
+        let perFrame = c.latentChannels * c.latentSide * c.latentSide
+        func lost(_ frame: RGBImage, _ z: [Float]) -> [Float] {
+            let x = frame.planarFloats()
+            let back = codec.decode(z, resolution: R)
+            return (0..<x.count).map { x[$0] - back[$0] }
+        }
+        let carried = detail ? (lost(start, latents.0), lost(end, latents.1)) : nil
+        let sharpness = c.blendSharpness
+        return { clean, _ in
+            (0..<l).map { f in
+                var px = codec.decode(Array(clean[(f * perFrame)..<((f + 1) * perFrame)]), resolution: R)
+                if let carried {
+                    let w = Anchor.weight(frame: s + 1 + f, s: s, e: e, sharpness: sharpness)
+                    for j in px.indices { px[j] += (1 - w) * carried.0[j] + w * carried.1[j] }
+                }
+                return RGBImage(width: R, height: R, planar: px)
+            }
+        }
     }
 }
 

@@ -90,7 +90,9 @@ public final class Trainer {
         let videos = try TrainingData.videos(in: o.data)
         log("reading \(videos.count) videos at \(o.config.resolution)² (every \(o.sampleRate) frames)…")
         data = try TrainingData(videos: videos, resolution: o.config.resolution, frames: o.config.frames, sampleRate: o.sampleRate,
-                                validationFraction: o.validationFraction, log: log)
+                                validationFraction: o.validationFraction,
+                                // Motion latents are in frame units: squash like the Infiller, so aspect never matters.
+                                fit: o.config.latentSpace == .motion ? .stretch : .crop, log: log)
         log("windows: \(data.training.count) training, \(data.validation.count) validation, \(data.droppedForCuts) dropped at shot cuts")
 
         var startStep = 0
@@ -100,8 +102,10 @@ public final class Trainer {
             model = existing
             startStep = try loadState(into: existing)
             log("resumed \(o.output.path) at step \(startStep)")
-            log("encoding latents…")
-            data.encodeAll(with: model.codec)
+            if let codec = existing.codec {
+                log("encoding latents…")
+                data.encodeAll(with: codec)
+            }
         } else {
             var config = o.config
             let source = try o.initFrom.map { try MavinModel.load($0) }
@@ -113,13 +117,16 @@ public final class Trainer {
                 }
                 if source.config.bfg != config.bfg { log("boundary frame guidance off: the source's boundary encoder and cross-attention are not loaded") }
             }
-            let codec: LatentCodec
-            if let source { codec = source.codec } else {
-                log("fitting the latent codec (PCA of \(config.codecPatch)² blocks → \(config.latentChannels) components)…")
-                codec = data.fitCodec(patch: config.codecPatch, components: config.latentChannels)
+            var codec: LatentCodec?
+            if config.latentSpace == .pixels {
+                if let source { codec = source.codec }
+                if codec == nil {
+                    log("fitting the latent codec (PCA of \(config.codecPatch)² blocks → \(config.latentChannels) components)…")
+                    codec = data.fitCodec(patch: config.codecPatch, components: config.latentChannels)
+                }
+                log("encoding latents…")
+                codec.map { data.encodeAll(with: $0) }
             }
-            log("encoding latents…")
-            data.encodeAll(with: codec)
             if let anchor = config.anchor, config.residualScale == nil {
                 let spread = residualSpread(anchor: anchor)
                 config.residualScale = 1 / max(spread, 1e-3)
@@ -143,10 +150,13 @@ public final class Trainer {
                 model = MavinModel(network: net, codec: codec)
             }
         }
-        let recon = reconstructionPSNR()
-        model.provenance["mavin.codec_psnr"] = String(format: "%.2f", recon)
+        if let codec = model.codec {
+            let recon = reconstructionPSNR(codec)
+            model.provenance["mavin.codec_psnr"] = String(format: "%.2f", recon)
+            log(String(format: "codec reconstruction: %.2f dB", recon))
+        }
         if let eps = o.relativeLossEpsilon { model.provenance["mavin.relative_loss"] = String(eps) }
-        log(String(format: "codec reconstruction: %.2f dB; model: %d parameters", recon, model.network.parameterCount))
+        log("model: \(model.network.parameterCount) parameters")
         if o.resume, let old = try? LossCurve.read(o.logURL) { history = old.filter { $0.step <= startStep } }
         try train(from: startStep, log: log, event: event)
     }
@@ -156,21 +166,31 @@ public final class Trainer {
         let c = options.config
         let perFrame = c.latentChannels * c.latentSide * c.latentSide
         var r = SplitMix64(seed: 99), total = 0.0, n = 0
-        for _ in 0..<min(256, data.training.count) {
+        // Motion latents cost 2L flow estimates a window: fewer windows measure the spread as well.
+        let windows = c.latentSpace == .motion ? 48 : 256
+        for _ in 0..<min(windows, data.training.count) {
             let w = data.training[Int.random(in: 0..<data.training.count, using: &r)]
             let (s, e) = c.ranges.sample(using: &r)
-            let (z, _) = data.window(w)
+            let z = cleanWindow(w, s: s, e: e, config: c)
             let a = z.withUnsafeBufferPointer { anchor.make(window: $0.baseAddress!, frames: c.frames, perFrame: perFrame, s: s, e: e, sharpness: c.blendSharpness) }
             for i in ((s + 1) * perFrame)..<(e * perFrame) { let d = Double(z[i] - a[i]); total += d * d; n += 1 }
         }
         return Float((total / Double(max(1, n))).squareRoot())
     }
 
-    private func reconstructionPSNR() -> Double {
+    /// The clean latent window [L, perFrame]: the codec's latents, or motion latents for these boundaries.
+    func cleanWindow(_ w: TrainingData.Window, s: Int, e: Int, config c: ModelConfig) -> [Float] {
+        switch c.latentSpace {
+        case .pixels: return data.window(w).latents
+        case .motion: return MotionLatent.encode(window: Array(data.window(w).frames), s: s, e: e, grid: c.latentSide)
+        }
+    }
+
+    private func reconstructionPSNR(_ codec: LatentCodec) -> Double {
         var total = 0.0, n = 0
         for clip in data.clips.prefix(4) {
             for i in stride(from: 0, to: clip.frames.count, by: max(1, clip.frames.count / 8)) {
-                let back = RGBImage(width: data.resolution, height: data.resolution, planar: model.codec.decode(clip.latents[i], resolution: data.resolution))
+                let back = RGBImage(width: data.resolution, height: data.resolution, planar: codec.decode(clip.latents[i], resolution: data.resolution))
                 var se = 0.0
                 for j in 0..<back.pixels.count { let d = Double(back.pixels[j]) - Double(clip.frames[i].pixels[j]); se += d * d }
                 total += 10 * log10(255 * 255 / max(1e-10, se / Double(back.pixels.count)))
@@ -202,12 +222,15 @@ public final class Trainer {
         var lat: [Float] = [], target: [Float] = [], mask: [Float] = [], refs: [Float] = [], weights: [Float] = []
         var ts: [Float] = [], ls: [Float] = [], px: [Float] = []
         for (i, w) in windows.enumerated() {
-            let (z0, frames) = data.window(w)
+            let frames = data.window(w).frames
+            // Motion latents depend on the boundaries, so they are drawn first; pixel latents draw them inside.
+            let boundaries = c.latentSpace == .motion ? c.ranges.sample(using: &rng) : nil
+            let z0 = boundaries.map { cleanWindow(w, s: $0.s, e: $0.e, config: c) } ?? data.window(w).latents
             let noised = z0.withUnsafeBufferPointer {
                 ConsecutiveNoising.make(clean: $0.baseAddress!, frames: c.frames, perFrame: perFrame, ranges: c.ranges,
                                         schedule: schedule, prediction: c.prediction, masking: c.masking,
                                         anchor: c.anchor, anchorSharpness: c.blendSharpness, residualScale: c.residualScale ?? 1,
-                                        timestep: timesteps?[i], using: &rng)
+                                        timestep: timesteps?[i], boundaries: boundaries, using: &rng)
             }
             lat += noised.input; target += noised.target; mask += noised.lossMask; refs += noised.referenceMask
             for f in 0..<c.frames {

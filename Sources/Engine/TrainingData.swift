@@ -40,10 +40,10 @@ public final class TrainingData {
         return found.sorted()
     }
 
-    /// Reads every `sampleRate`-th frame of each video, centre-cropped to `resolution`².
+    /// Reads every `sampleRate`-th frame of each video at `resolution`², centre-cropped or squashed (`fit`).
     /// The last `validationFraction` of the videos (at least one when there are two or more) is held out.
     public init(videos: [String], resolution: Int, frames L: Int, sampleRate: Int, validationFraction: Double,
-                log: (String) -> Void = { _ in }) throws {
+                fit: Fit = .crop, log: (String) -> Void = { _ in }) throws {
         self.resolution = resolution
         self.frames = L
         guard !videos.isEmpty else { throw EngineError.badInput("no training videos found") }
@@ -52,7 +52,7 @@ public final class TrainingData {
             var frames: [RGBImage] = []
             var index = 0
             while index < reader.frameCount {
-                do { frames.append(try reader.frame(at: index, size: (resolution, resolution), fit: .crop)) } catch {
+                do { frames.append(try reader.frame(at: index, size: (resolution, resolution), fit: fit)) } catch {
                     log("skipping damaged frame \(index) of \(path): \(error)")
                 }
                 index += sampleRate

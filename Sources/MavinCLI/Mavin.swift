@@ -78,7 +78,15 @@ struct InfoCommand: ParsableCommand {
                 } else {
                     print("\(file): MAVIN model '\(c.name)', \(m.network.parameterCount) parameters, trained \(m.step) steps")
                     print("  \(c.resolution)×\(c.resolution) frames, window L=\(c.frames), infill lengths \(c.ranges.shortest)…\(c.ranges.longest)")
-                    print("  codec: PCA of \(c.codecPatch)×\(c.codecPatch) blocks → \(c.latentChannels) channels; U-Net channels \(c.channels), \(c.heads) heads")
+                    if c.latentSpace == .motion {
+                        let g = c.latentSide
+                        print("  motion space: flows to both boundary frames and a blend weight on a \(g)×\(g) grid; "
+                            + "frames built by warping the clips' own pixels")
+                        print("  U-Net channels \(c.channels), \(c.heads) heads")
+                    } else {
+                        print("  codec: PCA of \(c.codecPatch)×\(c.codecPatch) blocks → \(c.latentChannels) channels; "
+                            + "U-Net channels \(c.channels), \(c.heads) heads")
+                    }
                     print("  predicts \(c.prediction.rawValue); boundary frame guidance \(c.bfg ? "on" : "off"); trained with \(c.masking.rawValue) masking")
                     if let a = c.anchor {
                         print(String(format: "  residual to the %@ anchor, sharpness %g, scale k = %.3f", a.rawValue, c.blendSharpness, c.residualScale ?? 1))

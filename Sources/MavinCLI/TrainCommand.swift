@@ -16,7 +16,8 @@ struct TrainCommand: ParsableCommand {
 
     @Option(parsing: .upToNextOption, help: "Folders (or files) of training videos.") var data: [String]
     @Option(name: .shortAndLong, help: "Checkpoint to write.") var out: String
-    @Option(help: "Model size preset: tiny or small.") var config: String = "small"
+    @Option(help: "Model preset: tiny, small (pixel-space PCA latents) or motion (flows to both boundary frames).")
+    var config: String = "small"
     @Option(help: "Total optimiser steps.") var steps: Int = 4000
     @Option(help: "Windows per step.") var batch: Int = 2
     @Option(help: "Peak learning rate.") var lr: Float = 3e-4
@@ -38,7 +39,7 @@ struct TrainCommand: ParsableCommand {
     var relativeLoss: Float?
 
     func run() throws {
-        guard var cfg = ModelConfig.preset(config) else { throw ValidationError("unknown --config '\(config)'; use tiny or small") }
+        guard var cfg = ModelConfig.preset(config) else { throw ValidationError("unknown --config '\(config)'; use tiny, small or motion") }
         guard let m = Masking(rawValue: masking) else { throw ValidationError("--masking must be consecutive or seine") }
         cfg.masking = m
         if noBfg { cfg.contextDim = nil }
@@ -49,7 +50,10 @@ struct TrainCommand: ParsableCommand {
             }
             cfg.residualScale = nil
         }
-        if cfg.anchor != nil {
+        if cfg.anchor == .motion {
+            // The motion anchor is linear motion; its blend curve is learned.
+            if anchorSharpness != nil { throw ValidationError("--anchor-sharpness is for the crossfade anchor") }
+        } else if cfg.anchor != nil {
             cfg.anchorSharpness = anchorSharpness ?? 12  // its range is checked with the rest of the config (ModelConfig.validate)
         } else if anchorSharpness != nil {
             throw ValidationError("--anchor-sharpness needs --anchor crossfade")

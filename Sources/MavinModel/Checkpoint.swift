@@ -21,13 +21,14 @@ public enum CheckpointError: Error, CustomStringConvertible {
 /// A model ready to run: network weights, codec and config, from one safetensors file.
 public final class MavinModel {
     public let network: MavinUNet
-    public let codec: LatentCodec
+    /// The PCA codec of a pixel-space model; nil for a motion-space one (its latents are flows).
+    public let codec: LatentCodec?
     public var config: ModelConfig { network.config }
     /// Training steps behind these weights.
     public var step: Int
     public var provenance: [String: String]
 
-    public init(network: MavinUNet, codec: LatentCodec, step: Int = 0, provenance: [String: String] = [:]) {
+    public init(network: MavinUNet, codec: LatentCodec?, step: Int = 0, provenance: [String: String] = [:]) {
         self.network = network
         self.codec = codec
         self.step = step
@@ -46,7 +47,8 @@ public final class MavinModel {
     }
 
     func codecTensors() -> [(String, Tensor)] {
-        [("codec.basis", Tensor(shape: [codec.components, codec.blockSize], data: codec.basis)),
+        guard let codec else { return [] }
+        return [("codec.basis", Tensor(shape: [codec.components, codec.blockSize], data: codec.basis)),
          ("codec.mean", Tensor(shape: [codec.blockSize], data: codec.mean)),
          ("codec.scale", Tensor(shape: [1], data: [codec.scale]))]
     }
@@ -91,15 +93,22 @@ public final class MavinModel {
             throw CheckpointError.notAMavinCheckpoint(path, reason: "\(error)")
         }
         net.store.syncEMA()
+        let codec = config.latentSpace == .motion ? nil : try readCodec(file, config: config, path: path)
+        var provenance = file.metadata
+        for k in ["mavin.format", "mavin.config", "mavin.step", "mavin.parameters"] { provenance[k] = nil }
+        return MavinModel(network: net, codec: codec, step: Int(file.metadata["mavin.step"] ?? "0") ?? 0, provenance: provenance)
+    }
+
+    static func readCodec(_ file: SafeTensorsFile, config: ModelConfig, path: String) throws -> LatentCodec {
         let d = 3 * config.codecPatch * config.codecPatch
-        let basis = try file.floats("codec.basis"), mean = try file.floats("codec.mean"), scale = try file.floats("codec.scale")
+        let basis = try file.floats("codec.basis")
+        let mean = try file.floats("codec.mean")
+        let scale = try file.floats("codec.scale")
         guard basis.count == config.latentChannels * d, mean.count == d, scale.count == 1, scale[0].isFinite, scale[0] > 0,
               basis.allSatisfy(\.isFinite), mean.allSatisfy(\.isFinite) else {
             throw CheckpointError.notAMavinCheckpoint(path, reason: "codec tensors have the wrong shape or invalid values")
         }
-        let codec = LatentCodec(patch: config.codecPatch, components: config.latentChannels, basis: basis, mean: mean, scale: scale[0])
-        var provenance = file.metadata
-        for k in ["mavin.format", "mavin.config", "mavin.step", "mavin.parameters"] { provenance[k] = nil }
-        return MavinModel(network: net, codec: codec, step: Int(file.metadata["mavin.step"] ?? "0") ?? 0, provenance: provenance)
+        return LatentCodec(patch: config.codecPatch, components: config.latentChannels, basis: basis, mean: mean,
+                           scale: scale[0])
     }
 }

@@ -3,6 +3,12 @@ import Foundation
 
 /// Everything that fixes the network's shape and meaning; stored as JSON in the
 /// checkpoint's `__metadata__["mavin.config"]`, so a file describes itself.
+/// What the diffusion runs on (see `ModelConfig.space`).
+public enum LatentSpace: String, Codable, Sendable {
+    case pixels
+    case motion
+}
+
 public struct ModelConfig: Codable, Equatable, Sendable {
     public var name: String
     /// Frame side in pixels (square frames).
@@ -28,6 +34,12 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var residualScale: Float?
     /// The anchor's blend curve (`Anchor.weight`): nil or 0 = linear crossfade.
     public var anchorSharpness: Float?
+    /// What a latent holds: nil or `.pixels`, the PCA codec's frame latents; `.motion`, each frame's
+    /// flows to both boundary frames and a blend weight, on a latentSide² grid (the output is built
+    /// by warping the clips' own pixels, at their own size).
+    public var space: LatentSpace?
+
+    public var latentSpace: LatentSpace { space ?? .pixels }
 
     /// `anchorSharpness` with nil read as 0: the linear crossfade.
     public var blendSharpness: Float { anchorSharpness ?? 0 }
@@ -36,6 +48,17 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var bfg: Bool { contextDim != nil }
 
     public static func preset(_ name: String) -> ModelConfig? {
+        if name == "motion" {
+            // Motion space on a 16² grid of 128² frames; l from 2 to 12 (s ∈ 1…6, e ∈ 9…14).
+            var c = ModelConfig(name: "motion", resolution: 128, frames: 16, codecPatch: 8,
+                                latentChannels: Anchor.motionPlanes, channels: [64, 128], heads: 4, embeddingDim: 256,
+                                contextDim: 128, boundaryPatch: 16, prediction: .sample,
+                                ranges: BoundaryRanges(startLow: 1, startHigh: 6, endLow: 9, endHigh: 14),
+                                masking: .consecutive)
+            c.anchor = .motion
+            c.space = .motion
+            return c
+        }
         switch name {
         case "tiny":
             return ModelConfig(name: "tiny", resolution: 32, frames: 8, codecPatch: 8, latentChannels: 12, channels: [32, 32],
@@ -60,6 +83,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         if latentChannels > 3 * codecPatch * codecPatch { return "more latent channels than block values" }
         if resolution % boundaryPatch != 0 { return "resolution must be a multiple of the boundary patch" }
         if anchor != nil && masking != .consecutive { return "a residual anchor needs consecutive masking" }
+        if latentSpace == .motion && latentChannels != Anchor.motionPlanes {
+            return "a motion latent has \(Anchor.motionPlanes) channels (got \(latentChannels))"
+        }
+        if (anchor == .motion) != (latentSpace == .motion) { return "the motion anchor goes with the motion latent space" }
         if let k = residualScale, !(k.isFinite && k > 0) { return "residual scale must be a positive number" }
         if let a = anchorSharpness, !(a.isFinite && a >= 0 && a <= 100) { return "anchor sharpness must be within 0…100" }
         return ranges.validate(window: frames)

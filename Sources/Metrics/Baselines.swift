@@ -36,25 +36,38 @@ public enum Baseline: String, CaseIterable, Sendable {
 
 /// Frame interpolation from two-way Horn–Schunck flow.
 public enum FlowInterpolation {
+    /// Visibility by forward–backward consistency: where following f and coming back by g does
+    /// not return home, the pixel is occluded in the other frame (0.05 there, else 1).
+    public static func visibility(_ f: FlowField, _ g: FlowField) -> [Float] {
+        let w = f.width
+        let h = f.height
+        var vis = [Float](repeating: 1, count: w * h)
+        for y in 0..<h {
+            for x in 0..<w {
+                let i = y * w + x
+                let tx = Float(x) + f.u[i]
+                let ty = Float(y) + f.v[i]
+                let ru = f.u[i] + sample(g.u, w, h, tx, ty)
+                let rv = f.v[i] + sample(g.v, w, h, tx, ty)
+                let err = ru * ru + rv * rv
+                let mag = f.u[i] * f.u[i] + f.v[i] * f.v[i]
+                vis[i] = err > 0.01 * mag + 0.5 ? 0.05 : 1
+            }
+        }
+        return vis
+    }
+
+    /// Bilinear sample of a plane at (x, y), clamped at the borders.
+    public static func sampleClamped(_ p: [Float], _ w: Int, _ h: Int, _ x: Float, _ y: Float) -> Float {
+        sample(p, w, h, x, y)
+    }
+
     public static func frames(start: RGBImage, end: RGBImage, length l: Int) -> [RGBImage] {
         let w = start.width, h = start.height
         let la = start.luma(), lb = end.luma()
         let fwd = HornSchunck.flow(from: la, to: lb, width: w, height: h)
         let bwd = HornSchunck.flow(from: lb, to: la, width: w, height: h)
-        // Visibility by forward–backward consistency: where following a flow and coming
-        // back does not return home, the pixel is occluded in the other frame.
-        func visibility(_ f: FlowField, _ g: FlowField) -> [Float] {
-            var vis = [Float](repeating: 1, count: w * h)
-            for y in 0..<h { for x in 0..<w {
-                let i = y * w + x
-                let tx = Float(x) + f.u[i], ty = Float(y) + f.v[i]
-                let ru = f.u[i] + sample(g.u, w, h, tx, ty), rv = f.v[i] + sample(g.v, w, h, tx, ty)
-                let err = ru * ru + rv * rv, mag = f.u[i] * f.u[i] + f.v[i] * f.v[i]
-                vis[i] = err > 0.01 * mag + 0.5 ? 0.05 : 1
-            } }
-            return vis
-        }
-        let visA = visibility(fwd, bwd), visB = visibility(bwd, fwd)
+        let visA = FlowInterpolation.visibility(fwd, bwd), visB = FlowInterpolation.visibility(bwd, fwd)
         let planesA = (0..<3).map { c in (0..<(w * h)).map { Float(start.pixels[3 * $0 + c]) } }
         let planesB = (0..<3).map { c in (0..<(w * h)).map { Float(end.pixels[3 * $0 + c]) } }
         return (1...l).map { k in

@@ -39,12 +39,12 @@ public enum HornSchunck {
         var levels: [([Float], [Float], Int, Int)] = [(a.map { $0 / 255 }, b.map { $0 / 255 }, width, height)]
         while let last = levels.last, min(last.2, last.3) / 2 >= minSide {
             let (pa, pb, w, h) = last
-            levels.append((halve(pa, w, h), halve(pb, w, h), w / 2, h / 2))
+            levels.append((Pyramid.halve(pa, w, h), Pyramid.halve(pb, w, h), w / 2, h / 2))
         }
         var field = FlowField(width: levels.last!.2, height: levels.last!.3)
         for (li, level) in levels.enumerated().reversed() {
             let (pa, pb, w, h) = level
-            if field.width != w || field.height != h { field = upsample(field, to: w, h) }
+            if field.width != w || field.height != h { field = Pyramid.upsample(field, to: w, h) }
             // Warp b back by the current flow, then estimate the increment.
             var warped = [Float](repeating: 0, count: w * h)
             for y in 0..<h { for x in 0..<w {
@@ -81,25 +81,5 @@ public enum HornSchunck {
             for i in 0..<(w * h) { field.u[i] += du[i]; field.v[i] += dv[i] }
         }
         return field
-    }
-
-    static func halve(_ p: [Float], _ w: Int, _ h: Int) -> [Float] {
-        let w2 = w / 2, h2 = h / 2
-        var out = [Float](repeating: 0, count: w2 * h2)
-        for y in 0..<h2 { for x in 0..<w2 {
-            out[y * w2 + x] = 0.25 * (p[2 * y * w + 2 * x] + p[2 * y * w + 2 * x + 1] + p[(2 * y + 1) * w + 2 * x] + p[(2 * y + 1) * w + 2 * x + 1])
-        } }
-        return out
-    }
-
-    static func upsample(_ f: FlowField, to w: Int, _ h: Int) -> FlowField {
-        var g = FlowField(width: w, height: h)
-        let sx = Float(f.width) / Float(w), sy = Float(f.height) / Float(h)
-        for y in 0..<h { for x in 0..<w {
-            let fx = (Float(x) + 0.5) * sx - 0.5, fy = (Float(y) + 0.5) * sy - 0.5
-            g.u[y * w + x] = sample(f.u, f.width, f.height, fx, fy) / sx
-            g.v[y * w + x] = sample(f.v, f.width, f.height, fx, fy) / sy
-        } }
-        return g
     }
 }

@@ -153,11 +153,10 @@ extension StudioApp {
         var caption = ""
         if stepping, let j, let r = results[j], !r.steps.isEmpty {
             let st = r.steps[min(stepIndex, r.steps.count - 1)]
-            let f = min(frameIndex, st.predictedClean.count - 1)
-            title = " Step-through: step \(stepIndex + 1)/\(r.steps.count) t=\(st.timestep) \(showNoisy ? "x_t" : "x̂0") frame \(f + 1)/\(st.predictedClean.count)"
-            if let m = model {
-                left = Infiller(model: m).decode(latent: showNoisy ? st.noisy[f] : st.predictedClean[f])
-            }
+            let f = min(frameIndex, st.predicted.count - 1)
+            title = " Step-through: step \(stepIndex + 1)/\(r.steps.count) t=\(st.timestep) \(showNoisy ? "x_t" : "x̂0") "
+                + "frame \(f + 1)/\(st.predicted.count)"
+            left = showNoisy ? st.noisy[f] : st.predicted[f]
             caption = "[ ] steps  o x̂0/x_t  ( ) frames  Esc leave"
         } else if comparing, let j, let r = results[j], let t = truth(j) {
             let f = min(frameIndex, r.frames.count - 1)

@@ -1,0 +1,221 @@
+import Diffusion
+import Foundation
+import MavinModel
+import Media
+import Metrics
+import Tensor
+
+/// The motion-space latent (DESIGN.md, "Where the pixels come from"): for frame n of a window,
+/// the backward flows to both boundary frames, F_{n→s} and F_{n→e}, and the blend weight m of the
+/// warped xˢ, on a G×G grid. A frame is synthesised from the boundary frames' own pixels at their
+/// own size: x̂ₙ = m·W(xˢ, F_{n→s}) + (1 − m)·W(xᵉ, F_{n→e}).
+///
+/// Flows are stored in frame units (a displacement of a whole frame width or height = `flowScale`),
+/// so a latent means the same motion at any picture size or aspect ratio.
+public enum MotionLatent {
+    /// Channel layout of one frame: [u→s, v→s, u→e, v→e, m] (the motion anchor's).
+    public static let channels = Anchor.motionPlanes
+    public static let toStart = Anchor.motionToStart
+    public static let toEnd = Anchor.motionToEnd
+    public static let blend = Anchor.motionBlend
+    public static let flowScale: Float = 4
+
+    /// Flow estimation used for latents: DIS at the model's resolution.
+    static let settings = DISFlow.Settings()
+
+    /// Latents [L, 5, G, G] of a window of R×R frames whose boundary frames are s and e: each known
+    /// frame's flows to xˢ and xᵉ (DIS, straight to the boundary), pooled to the grid, and m from which
+    /// warp explains the frame better (photometric error of each, averaged over a grid cell). Unknown
+    /// frames (nil: the infill at inference) get zeros.
+    public static func encode(window frames: [RGBImage?], s: Int, e: Int, grid G: Int) -> [Float] {
+        guard let first = frames[s], let last = frames[e] else { preconditionFailure("the boundary frames are known") }
+        let R = first.width
+        precondition(frames.allSatisfy { $0 == nil || ($0!.width == R && $0!.height == R) } && R % G == 0)
+        let boundaryLuma = [first.luma(), last.luma()]
+        let planar = [first.planarFloats(), last.planarFloats()]
+        let perFrame = channels * G * G
+        let rows: [[Float]] = parallelMap(frames.count) { n in
+            var latent = [Float](repeating: 0, count: perFrame)
+            guard let frame = frames[n] else { return latent }
+            let luma = frame.luma()
+            let x = frame.planarFloats()
+            var errors: [[Float]] = []
+            for (k, target) in [s, e].enumerated() {
+                let flow: FlowField = n == target
+                    ? FlowField(width: R, height: R)
+                    : DISFlow.flow(from: luma, to: boundaryLuma[k], width: R, height: R, settings: settings)
+                let pooled = pool(flow.u + flow.v, side: R, grid: G)
+                let base = (k == 0 ? toStart : toEnd) * G * G
+                for i in 0..<(2 * G * G) { latent[base + i] = pooled[i] / Float(R) * flowScale }
+                var warped = [Float](repeating: 0, count: 3 * R * R)
+                warpForward(out: &warped, image: planar[k], flow: flow.u + flow.v, channels: 3, height: R, width: R)
+                var err = [Float](repeating: 0, count: R * R)
+                for c in 0..<3 {
+                    for i in 0..<(R * R) { err[i] += abs(warped[c * R * R + i] - x[c * R * R + i]) }
+                }
+                errors.append(pool(err, side: R, grid: G))
+            }
+            for i in 0..<(G * G) {
+                // m = share of the start frame: 1 where its warp explains the frame and the end's does not.
+                let es = errors[0][i]
+                let ee = errors[1][i]
+                latent[blend * G * G + i] = n <= s ? 1 : (n >= e ? 0 : (ee + 1e-3) / (es + ee + 2e-3))
+            }
+            return latent
+        }
+        return Array(rows.joined())
+    }
+
+    /// Average pooling of planes [P, side, side] to [P, grid, grid].
+    static func pool(_ planes: [Float], side: Int, grid: Int) -> [Float] {
+        let cell = side / grid
+        let count = planes.count / (side * side)
+        var out = [Float](repeating: 0, count: count * grid * grid)
+        let norm = 1 / Float(cell * cell)
+        for p in 0..<count {
+            for y in 0..<side {
+                for x in 0..<side {
+                    out[(p * grid + y / cell) * grid + x / cell] += planes[(p * side + y) * side + x] * norm
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// Builds output frames from the boundary frames' own pixels at their own size (MotionLatent).
+public struct MotionSynthesis {
+    public let start: RGBImage
+    public let end: RGBImage
+    let startPlanar: [Float]
+    let endPlanar: [Float]
+    /// Bidirectional flow between the boundary frames at the working size, in working pixels.
+    let forward: FlowField
+    let backward: FlowField
+    /// Forward–backward consistency of each (1 visible, small where occluded), at the working size.
+    let visibleStart: [Float]
+    let visibleEnd: [Float]
+
+    /// The working size: the boundary frames' aspect, longest side at most `longSide`.
+    public static func workingSize(width: Int, height: Int, longSide: Int = 384) -> (Int, Int) {
+        let scale = min(1, Float(longSide) / Float(max(width, height)))
+        return (max(8, Int((Float(width) * scale).rounded())), max(8, Int((Float(height) * scale).rounded())))
+    }
+
+    public init(start: RGBImage, end: RGBImage) {
+        precondition(start.width == end.width && start.height == end.height)
+        self.start = start
+        self.end = end
+        startPlanar = start.planarFloats()
+        endPlanar = end.planarFloats()
+        let (w, h) = MotionSynthesis.workingSize(width: start.width, height: start.height)
+        let a = start.resized(width: w, height: h).luma()
+        let b = end.resized(width: w, height: h).luma()
+        let pair = parallelMap(2) { k in
+            k == 0
+                ? DISFlow.flow(from: a, to: b, width: w, height: h)
+                : DISFlow.flow(from: b, to: a, width: w, height: h)
+        }
+        forward = pair[0]
+        backward = pair[1]
+        visibleStart = FlowInterpolation.visibility(pair[0], pair[1])
+        visibleEnd = FlowInterpolation.visibility(pair[1], pair[0])
+    }
+
+    public var workingWidth: Int { forward.width }
+    public var workingHeight: Int { forward.height }
+
+    /// The anchor of infill frame at position t ∈ (0, 1) on the working grid, in latent units:
+    /// intermediate flows under linear motion, F_{t→s} = −(1−t)t·F_{s→e} + t²·F_{e→s} and
+    /// F_{t→e} = (1−t)²·F_{s→e} − t(1−t)·F_{e→s}, and m = (1−t)·vis_s / ((1−t)·vis_s + t·vis_e).
+    public func anchor(t: Float) -> [Float] {
+        let w = workingWidth
+        let h = workingHeight
+        let n = w * h
+        var out = [Float](repeating: 0, count: MotionLatent.channels * n)
+        let su = MotionLatent.flowScale / Float(w)
+        let sv = MotionLatent.flowScale / Float(h)
+        let toS = MotionLatent.toStart * n
+        let toE = MotionLatent.toEnd * n
+        for i in 0..<n {
+            out[toS + i] = (-(1 - t) * t * forward.u[i] + t * t * backward.u[i]) * su
+            out[toS + n + i] = (-(1 - t) * t * forward.v[i] + t * t * backward.v[i]) * sv
+            out[toE + i] = ((1 - t) * (1 - t) * forward.u[i] - t * (1 - t) * backward.u[i]) * su
+            out[toE + n + i] = ((1 - t) * (1 - t) * forward.v[i] - t * (1 - t) * backward.v[i]) * sv
+        }
+        // Visibility is looked up where each warp samples, as in the flow baseline.
+        for y in 0..<h {
+            for x in 0..<w {
+                let i = y * w + x
+                let ax = Float(x) + out[toS + i] / su
+                let ay = Float(y) + out[toS + n + i] / sv
+                let bx = Float(x) + out[toE + i] / su
+                let by = Float(y) + out[toE + n + i] / sv
+                let ws = (1 - t) * FlowInterpolation.sampleClamped(visibleStart, w, h, ax, ay)
+                let we = t * FlowInterpolation.sampleClamped(visibleEnd, w, h, bx, by)
+                out[MotionLatent.blend * n + i] = ws / max(1e-4, ws + we)
+            }
+        }
+        return out
+    }
+
+    /// A frame from a motion latent on the working grid [5, h, w] (latent units), at the boundary
+    /// frames' own size: both full-resolution frames warped by the upsampled flows and blended by m.
+    public func frame(latent: [Float]) -> RGBImage {
+        let w = workingWidth
+        let h = workingHeight
+        let W = start.width
+        let H = start.height
+        let n = w * h
+        var planes: [[Float]] = []
+        for k in [MotionLatent.toStart, MotionLatent.toEnd] {
+            var flow = Array(latent[(k * n)..<((k + 2) * n)])
+            for i in 0..<n {
+                flow[i] *= Float(w) / MotionLatent.flowScale
+                flow[n + i] *= Float(h) / MotionLatent.flowScale
+            }
+            planes.append(resizeFlow(flow, width: w, height: h, toWidth: W, height: H))
+        }
+        let m = Array(latent[(MotionLatent.blend * n)..<((MotionLatent.blend + 1) * n)])
+        let mFull = resizeBilinear(m, channels: 1, width: w, height: h, toWidth: W, height: H)
+        var a = [Float](repeating: 0, count: 3 * W * H)
+        var b = a
+        warpForward(out: &a, image: startPlanar, flow: planes[0], channels: 3, height: H, width: W)
+        warpForward(out: &b, image: endPlanar, flow: planes[1], channels: 3, height: H, width: W)
+        let N = W * H
+        var px = [UInt8](repeating: 0, count: 3 * N)
+        for i in 0..<N {
+            let weight = min(1, max(0, mFull[i]))
+            for c in 0..<3 {
+                let v = weight * a[c * N + i] + (1 - weight) * b[c * N + i]
+                px[3 * i + c] = UInt8(max(0, min(255, (v * 255).rounded())))
+            }
+        }
+        return RGBImage(width: W, height: H, pixels: px)
+    }
+
+    /// Output frames of clean infill latents [l × 5·G·G]: the fine anchor of each frame (flows between
+    /// the boundary frames at the working size) plus the network's correction to the coarse anchor it
+    /// was given, upsampled (latents are in frame units, so resizing needs no rescaling).
+    /// Without an anchor the latent is the motion itself.
+    public static func render(_ synthesis: MotionSynthesis, clean: [Float], coarseAnchor: [Float]?, s: Int, e: Int,
+                              grid G: Int) -> [RGBImage] {
+        let perFrame = MotionLatent.channels * G * G
+        let l = clean.count / perFrame
+        let w = synthesis.workingWidth
+        let h = synthesis.workingHeight
+        return parallelMap(l) { f in
+            let range = (f * perFrame)..<((f + 1) * perFrame)
+            let own = Array(clean[range])
+            guard let coarseAnchor else {
+                let motion = resizeBilinear(own, channels: MotionLatent.channels, width: G, height: G, toWidth: w, height: h)
+                return synthesis.frame(latent: motion)
+            }
+            let correction = (0..<perFrame).map { own[$0] - coarseAnchor[range.lowerBound + $0] }
+            let up = resizeBilinear(correction, channels: MotionLatent.channels, width: G, height: G, toWidth: w, height: h)
+            var motion = synthesis.anchor(t: Float(f + 1) / Float(e - s))
+            for i in motion.indices { motion[i] += up[i] }
+            return synthesis.frame(latent: motion)
+        }
+    }
+}

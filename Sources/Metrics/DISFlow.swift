@@ -1,0 +1,325 @@
+import Core
+import Foundation
+
+/// Dense Inverse Search optical flow (Kroeger, Timofte, Dai, Van Gool, ECCV 2016), coarse to fine:
+/// at every pyramid level, square patches on a regular grid each find their displacement by
+/// inverse-compositional Lucas–Kanade (the Hessian of the reference patch is fixed, so an
+/// iteration costs one bilinear sample per pixel), the patch flows are averaged into a dense
+/// field weighted by how well each explains the pixel, and a few iterations of variational
+/// refinement (linearised brightness constancy with a smoothness term) clean the field.
+///
+/// Intensities are luma in 0…255. `flow(from: a, to: b)` gives, for every pixel p of `a`,
+/// the displacement d with b(p + d) ≈ a(p).
+public enum DISFlow {
+    public struct Settings: Sendable {
+        /// Patch side θ_ps and grid stride (OpenCV's medium preset: 8 and 3; 4 costs half as much).
+        public var patch = 8
+        public var stride = 4
+        /// Gradient-descent iterations per patch θ_it.
+        public var iterations = 16
+        /// Variational refinement iterations per level, and its smoothness weight α (0…255 intensities).
+        public var refinement = 5
+        public var smoothness: Float = 10
+        /// Coarsest level: its shorter side is at least this many pixels.
+        public var coarsestSide = 12
+        /// Subtract each patch's mean before matching (robust to brightness changes).
+        public var meanNormalised = true
+
+        public init() {}
+
+        /// A faster setting for large frames: fewer iterations, a sparser grid.
+        public static var fast: Settings {
+            var s = Settings()
+            s.stride = 6
+            s.iterations = 12
+            s.refinement = 3
+            return s
+        }
+    }
+
+    public static func flow(from a: [Float], to b: [Float], width: Int, height: Int,
+                            settings: Settings = Settings()) -> FlowField {
+        precondition(a.count == width * height && b.count == width * height)
+        var pyramid: [(a: [Float], b: [Float], w: Int, h: Int)] = [(a, b, width, height)]
+        while let last = pyramid.last, min(last.w, last.h) / 2 >= max(settings.coarsestSide, settings.patch) {
+            pyramid.append((Pyramid.halve(last.a, last.w, last.h), Pyramid.halve(last.b, last.w, last.h),
+                            last.w / 2, last.h / 2))
+        }
+        var field = FlowField(width: pyramid[pyramid.count - 1].w, height: pyramid[pyramid.count - 1].h)
+        for level in pyramid.reversed() {
+            if field.width != level.w || field.height != level.h {
+                field = Pyramid.upsample(field, to: level.w, level.h)
+            }
+            if min(level.w, level.h) >= settings.patch {
+                field = inverseSearch(level.a, level.b, level.w, level.h, initial: field, settings: settings)
+            }
+            refine(&field, level.a, level.b, iterations: settings.refinement, alpha: settings.smoothness)
+        }
+        return field
+    }
+
+    /// Luma of two frames, then `flow(from:to:)`.
+    public static func flow(from a: RGBLuma, to b: RGBLuma, settings: Settings = Settings()) -> FlowField {
+        flow(from: a.values, to: b.values, width: a.width, height: a.height, settings: settings)
+    }
+
+    /// One level: patch search from the current field, then densification.
+    static func inverseSearch(_ a: [Float], _ b: [Float], _ w: Int, _ h: Int, initial: FlowField,
+                              settings: Settings) -> FlowField {
+        let p = settings.patch
+        let xs = gridPositions(length: w, patch: p, stride: settings.stride)
+        let ys = gridPositions(length: h, patch: p, stride: settings.stride)
+        let gx = Pyramid.gradientX(a, w, h)
+        let gy = Pyramid.gradientY(a, w, h)
+        // Each patch's flow, row of the grid by row (rows are independent).
+        let rows: [[(Float, Float)]] = parallelMap(ys.count) { row in
+            xs.map { x0 in
+                let y0 = ys[row]
+                let centre = (y0 + p / 2) * w + x0 + p / 2
+                return searchPatch(a, b, gx, gy, w, h, x0: x0, y0: y0, patch: p,
+                                   start: (initial.u[centre], initial.v[centre]), settings: settings)
+            }
+        }
+        // Densify: each pixel averages the patches that cover it, weighted by 1 / max(1, |b(p + d) − a(p)|).
+        var out = FlowField(width: w, height: h)
+        var sumU = [Float](repeating: 0, count: w * h)
+        var sumV = sumU
+        var sumW = sumU
+        for (row, y0) in ys.enumerated() {
+            for (col, x0) in xs.enumerated() {
+                let (u, v) = rows[row][col]
+                for y in y0..<(y0 + p) {
+                    for x in x0..<(x0 + p) {
+                        let i = y * w + x
+                        let diff = abs(sample(b, w, h, Float(x) + u, Float(y) + v) - a[i])
+                        let weight = 1 / max(1, diff)
+                        sumU[i] += weight * u
+                        sumV[i] += weight * v
+                        sumW[i] += weight
+                    }
+                }
+            }
+        }
+        for i in 0..<(w * h) {
+            if sumW[i] > 0 {
+                out.u[i] = sumU[i] / sumW[i]
+                out.v[i] = sumV[i] / sumW[i]
+            } else {
+                out.u[i] = initial.u[i]
+                out.v[i] = initial.v[i]
+            }
+        }
+        return out
+    }
+
+    /// Patch origins covering 0..<length with the given stride, the last flush with the end.
+    static func gridPositions(length: Int, patch: Int, stride: Int) -> [Int] {
+        guard length >= patch else { return [] }
+        var out = Array(Swift.stride(from: 0, through: length - patch, by: max(1, stride)))
+        if out.last != length - patch { out.append(length - patch) }
+        return out
+    }
+
+    /// Inverse-compositional Lucas–Kanade for one patch: minimise Σ (T(q + Δ) − b(q + d))² over Δ,
+    /// then d ← d − Δ. The reference patch's Hessian is computed once.
+    static func searchPatch(_ a: [Float], _ b: [Float], _ gx: [Float], _ gy: [Float], _ w: Int, _ h: Int,
+                            x0: Int, y0: Int, patch p: Int, start: (Float, Float),
+                            settings: Settings) -> (Float, Float) {
+        var hxx: Float = 0
+        var hxy: Float = 0
+        var hyy: Float = 0
+        var meanT: Float = 0
+        for y in y0..<(y0 + p) {
+            for x in x0..<(x0 + p) {
+                let i = y * w + x
+                hxx += gx[i] * gx[i]
+                hxy += gx[i] * gy[i]
+                hyy += gy[i] * gy[i]
+                meanT += a[i]
+            }
+        }
+        let n = Float(p * p)
+        meanT /= n
+        // A small ridge keeps flat patches (no texture) where the coarser level put them.
+        let ridge: Float = 1e-2 * n
+        let det = (hxx + ridge) * (hyy + ridge) - hxy * hxy
+        guard det > 1e-6 else { return start }
+        let ixx = (hyy + ridge) / det
+        let ixy = -hxy / det
+        let iyy = (hxx + ridge) / det
+        var u = start.0
+        var v = start.1
+        var warped = [Float](repeating: 0, count: p * p)
+        var lastError = Float.infinity
+        for _ in 0..<settings.iterations {
+            var meanW: Float = 0
+            for y in 0..<p {
+                for x in 0..<p {
+                    let value = sample(b, w, h, Float(x0 + x) + u, Float(y0 + y) + v)
+                    warped[y * p + x] = value
+                    meanW += value
+                }
+            }
+            meanW /= n
+            let offset = settings.meanNormalised ? meanW - meanT : 0
+            var bx: Float = 0
+            var by: Float = 0
+            var error: Float = 0
+            for y in 0..<p {
+                for x in 0..<p {
+                    let i = (y0 + y) * w + x0 + x
+                    let r = warped[y * p + x] - offset - a[i]
+                    bx += gx[i] * r
+                    by += gy[i] * r
+                    error += r * r
+                }
+            }
+            if error > lastError * 1.0001 { break }
+            lastError = error
+            let du = ixx * bx + ixy * by
+            let dv = ixy * bx + iyy * by
+            u -= du
+            v -= dv
+            if du * du + dv * dv < 1e-4 { break }
+        }
+        // A patch that wandered further than its own size found something else: keep the prior.
+        let moved = (u - start.0) * (u - start.0) + (v - start.1) * (v - start.1)
+        if moved > Float(p * p) || !u.isFinite || !v.isFinite { return start }
+        return (u, v)
+    }
+
+    /// Variational refinement of the whole field: brightness constancy linearised around the current
+    /// warp, quadratic smoothness on the total flow, Jacobi iterations on the increment.
+    static func refine(_ field: inout FlowField, _ a: [Float], _ b: [Float], iterations: Int, alpha: Float) {
+        guard iterations > 0 else { return }
+        let w = field.width
+        let h = field.height
+        var warped = [Float](repeating: 0, count: w * h)
+        for y in 0..<h {
+            for x in 0..<w {
+                let i = y * w + x
+                warped[i] = sample(b, w, h, Float(x) + field.u[i], Float(y) + field.v[i])
+            }
+        }
+        let wx = Pyramid.gradientX(warped, w, h)
+        let wy = Pyramid.gradientY(warped, w, h)
+        let ax = Pyramid.gradientX(a, w, h)
+        let ay = Pyramid.gradientY(a, w, h)
+        var ix = [Float](repeating: 0, count: w * h)
+        var iy = ix
+        var it = ix
+        for i in 0..<(w * h) {
+            ix[i] = 0.5 * (wx[i] + ax[i])
+            iy[i] = 0.5 * (wy[i] + ay[i])
+            it[i] = warped[i] - a[i]
+        }
+        let a2 = alpha * alpha
+        var du = [Float](repeating: 0, count: w * h)
+        var dv = du
+        for _ in 0..<iterations {
+            var nu = du
+            var nv = dv
+            for y in 0..<h {
+                let ym = max(y - 1, 0) * w
+                let yp = min(y + 1, h - 1) * w
+                for x in 0..<w {
+                    let i = y * w + x
+                    let xm = y * w + max(x - 1, 0)
+                    let xp = y * w + min(x + 1, w - 1)
+                    let up = ym + x
+                    let down = yp + x
+                    var ubar = field.u[xm] + du[xm] + field.u[xp] + du[xp]
+                    ubar += field.u[up] + du[up] + field.u[down] + du[down]
+                    var vbar = field.v[xm] + dv[xm] + field.v[xp] + dv[xp]
+                    vbar += field.v[up] + dv[up] + field.v[down] + dv[down]
+                    // Neighbour average of the total flow, less this pixel's current flow.
+                    ubar = 0.25 * ubar - field.u[i]
+                    vbar = 0.25 * vbar - field.v[i]
+                    let t = (ix[i] * ubar + iy[i] * vbar + it[i]) / (a2 + ix[i] * ix[i] + iy[i] * iy[i])
+                    nu[i] = ubar - ix[i] * t
+                    nv[i] = vbar - iy[i] * t
+                }
+            }
+            du = nu
+            dv = nv
+        }
+        for i in 0..<(w * h) {
+            field.u[i] += du[i]
+            field.v[i] += dv[i]
+        }
+    }
+}
+
+/// A luma plane (0…255) with its size.
+public struct RGBLuma: Sendable {
+    public let width: Int
+    public let height: Int
+    public let values: [Float]
+
+    public init(width: Int, height: Int, values: [Float]) {
+        self.width = width
+        self.height = height
+        self.values = values
+    }
+}
+
+/// Image pyramid helpers shared by the flow estimators.
+enum Pyramid {
+    /// 2× box downsampling (odd last rows/columns dropped).
+    static func halve(_ p: [Float], _ w: Int, _ h: Int) -> [Float] {
+        let w2 = w / 2
+        let h2 = h / 2
+        var out = [Float](repeating: 0, count: w2 * h2)
+        for y in 0..<h2 {
+            for x in 0..<w2 {
+                let top = p[2 * y * w + 2 * x] + p[2 * y * w + 2 * x + 1]
+                let bottom = p[(2 * y + 1) * w + 2 * x] + p[(2 * y + 1) * w + 2 * x + 1]
+                out[y * w2 + x] = 0.25 * (top + bottom)
+            }
+        }
+        return out
+    }
+
+    /// Bilinear upsampling of a flow field to w×h, with the vectors scaled to the new pixel size.
+    static func upsample(_ f: FlowField, to w: Int, _ h: Int) -> FlowField {
+        var g = FlowField(width: w, height: h)
+        let sx = Float(f.width) / Float(w)
+        let sy = Float(f.height) / Float(h)
+        for y in 0..<h {
+            for x in 0..<w {
+                let fx = (Float(x) + 0.5) * sx - 0.5
+                let fy = (Float(y) + 0.5) * sy - 0.5
+                g.u[y * w + x] = sample(f.u, f.width, f.height, fx, fy) / sx
+                g.v[y * w + x] = sample(f.v, f.width, f.height, fx, fy) / sy
+            }
+        }
+        return g
+    }
+
+    /// Central differences (one-sided at the borders).
+    static func gradientX(_ p: [Float], _ w: Int, _ h: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: w * h)
+        guard w > 1 else { return out }
+        for y in 0..<h {
+            for x in 0..<w {
+                let xm = max(x - 1, 0)
+                let xp = min(x + 1, w - 1)
+                out[y * w + x] = (p[y * w + xp] - p[y * w + xm]) / Float(xp - xm)
+            }
+        }
+        return out
+    }
+
+    static func gradientY(_ p: [Float], _ w: Int, _ h: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: w * h)
+        guard h > 1 else { return out }
+        for y in 0..<h {
+            let ym = max(y - 1, 0)
+            let yp = min(y + 1, h - 1)
+            for x in 0..<w {
+                out[y * w + x] = (p[yp * w + x] - p[ym * w + x]) / Float(yp - ym)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+
+// Bilinear backward warping: each output pixel samples the image at its own position plus a flow
+// vector, in pixels. This is PyTorch's grid_sample(mode="bilinear", padding_mode="border",
+// align_corners=True) with the grid written as pixel displacements: sample positions outside the
+// image are clamped to its border, and a clamped coordinate passes no gradient to the flow
+// (as in PyTorch). Images are planar [C, H, W]; a flow is [2, H, W] (u = x, then v = y).
+
+@inline(__always) func clampedCoordinate(_ value: Float, _ size: Int) -> (Float, clamped: Bool) {
+    let hi = Float(size - 1)
+    if value <= 0 { return (0, value < 0) }
+    if value >= hi { return (hi, value > hi) }
+    return (value, false)
+}
+
+/// out[c, y, x] = image[c] at (x + u[y, x], y + v[y, x]), bilinear, border-clamped.
+public func warpForward(out: UnsafeMutablePointer<Float>, image: UnsafePointer<Float>, flow: UnsafePointer<Float>,
+                        channels: Int, height h: Int, width w: Int) {
+    let plane = h * w
+    parallelFor(h, minimumPerThread: max(1, 4096 / max(1, w))) { y in
+        for x in 0..<w {
+            let i = y * w + x
+            let (sx, _) = clampedCoordinate(Float(x) + flow[i], w)
+            let (sy, _) = clampedCoordinate(Float(y) + flow[plane + i], h)
+            let x0 = Int(sx)
+            let y0 = Int(sy)
+            let x1 = min(x0 + 1, w - 1)
+            let y1 = min(y0 + 1, h - 1)
+            let fx = sx - Float(x0)
+            let fy = sy - Float(y0)
+            for c in 0..<channels {
+                let p = image + c * plane
+                let top = p[y0 * w + x0] + (p[y0 * w + x1] - p[y0 * w + x0]) * fx
+                let bottom = p[y1 * w + x0] + (p[y1 * w + x1] - p[y1 * w + x0]) * fx
+                out[c * plane + i] = top + (bottom - top) * fy
+            }
+        }
+    }
+}
+
+/// Accumulates dL/dimage and dL/dflow from dL/dout. The image gradient scatters into four
+/// neighbours, so it runs serially over rows; the flow gradient is local to each pixel.
+public func warpBackward(dimage: UnsafeMutablePointer<Float>?, dflow: UnsafeMutablePointer<Float>?,
+                         dout: UnsafePointer<Float>, image: UnsafePointer<Float>, flow: UnsafePointer<Float>,
+                         channels: Int, height h: Int, width w: Int) {
+    let plane = h * w
+    for y in 0..<h {
+        for x in 0..<w {
+            let i = y * w + x
+            let (sx, clampedX) = clampedCoordinate(Float(x) + flow[i], w)
+            let (sy, clampedY) = clampedCoordinate(Float(y) + flow[plane + i], h)
+            let x0 = Int(sx)
+            let y0 = Int(sy)
+            let x1 = min(x0 + 1, w - 1)
+            let y1 = min(y0 + 1, h - 1)
+            let fx = sx - Float(x0)
+            let fy = sy - Float(y0)
+            var gu: Float = 0
+            var gv: Float = 0
+            for c in 0..<channels {
+                let g = dout[c * plane + i]
+                let p = image + c * plane
+                if let dimage {
+                    let d = dimage + c * plane
+                    d[y0 * w + x0] += g * (1 - fx) * (1 - fy)
+                    d[y0 * w + x1] += g * fx * (1 - fy)
+                    d[y1 * w + x0] += g * (1 - fx) * fy
+                    d[y1 * w + x1] += g * fx * fy
+                }
+                let p00 = p[y0 * w + x0]
+                let p01 = p[y0 * w + x1]
+                let p10 = p[y1 * w + x0]
+                let p11 = p[y1 * w + x1]
+                gu += g * ((1 - fy) * (p01 - p00) + fy * (p11 - p10))
+                gv += g * ((1 - fx) * (p10 - p00) + fx * (p11 - p01))
+            }
+            if let dflow {
+                if !clampedX { dflow[i] += gu }
+                if !clampedY { dflow[plane + i] += gv }
+            }
+        }
+    }
+}
+
+/// Resizes planes [C, h, w] to [C, H, W] bilinearly, pixel centres aligned
+/// (PyTorch's interpolate(mode="bilinear", align_corners=False)).
+public func resizeBilinear(_ planes: [Float], channels: Int, width w: Int, height h: Int,
+                           toWidth W: Int, height H: Int) -> [Float] {
+    precondition(planes.count == channels * w * h && W > 0 && H > 0)
+    var out = [Float](repeating: 0, count: channels * W * H)
+    let sx = Float(w) / Float(W)
+    let sy = Float(h) / Float(H)
+    planes.withUnsafeBufferPointer { f in
+        out.withUnsafeMutableBufferPointer { o in
+            let src = f.baseAddress!
+            let dst = o.baseAddress!
+            parallelFor(H, minimumPerThread: max(1, 4096 / W)) { y in
+                let fy = min(max((Float(y) + 0.5) * sy - 0.5, 0), Float(h - 1))
+                let y0 = Int(fy)
+                let y1 = min(y0 + 1, h - 1)
+                let ty = fy - Float(y0)
+                for x in 0..<W {
+                    let fx = min(max((Float(x) + 0.5) * sx - 0.5, 0), Float(w - 1))
+                    let x0 = Int(fx)
+                    let x1 = min(x0 + 1, w - 1)
+                    let tx = fx - Float(x0)
+                    for c in 0..<channels {
+                        let p = src + c * w * h
+                        let top = p[y0 * w + x0] + (p[y0 * w + x1] - p[y0 * w + x0]) * tx
+                        let bottom = p[y1 * w + x0] + (p[y1 * w + x1] - p[y1 * w + x0]) * tx
+                        dst[c * W * H + y * W + x] = top + (bottom - top) * ty
+                    }
+                }
+            }
+        }
+    }
+    return out
+}
+
+/// Resizes a flow [2, h, w] to [2, H, W] (`resizeBilinear`) and scales its vectors to the new pixel size.
+public func resizeFlow(_ flow: [Float], width w: Int, height h: Int, toWidth W: Int, height H: Int) -> [Float] {
+    var out = resizeBilinear(flow, channels: 2, width: w, height: h, toWidth: W, height: H)
+    let sx = Float(W) / Float(w)
+    let sy = Float(H) / Float(h)
+    for i in 0..<(W * H) {
+        out[i] *= sx
+        out[W * H + i] *= sy
+    }
+    return out
+}
