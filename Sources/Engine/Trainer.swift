@@ -182,8 +182,17 @@ public final class Trainer {
     func cleanWindow(_ w: TrainingData.Window, s: Int, e: Int, config c: ModelConfig) -> [Float] {
         switch c.latentSpace {
         case .pixels: return data.window(w).latents
-        case .motion: return MotionLatent.encode(window: Array(data.window(w).frames), s: s, e: e, grid: c.latentSide)
+        case .motion: return MotionLatent.encode(window: motionFrames(w), s: s, e: e, grid: c.latentSide)
         }
+    }
+
+    /// A window's frames for a motion model: two in three seen through a random moving camera
+    /// (`CameraMotion`), fixed per window so that validation and the residual spread are repeatable.
+    func motionFrames(_ w: TrainingData.Window) -> [RGBImage] {
+        let frames = Array(data.frames(w))
+        var r = SplitMix64(seed: UInt64(w.clip) &* 1_000_003 &+ UInt64(w.start) &+ options.seed)
+        guard Int.random(in: 0..<3, using: &r) > 0 else { return frames }
+        return CameraMotion.random(frames: frames.count, side: data.resolution, using: &r).apply(frames)
     }
 
     private func reconstructionPSNR(_ codec: LatentCodec) -> Double {
@@ -222,10 +231,11 @@ public final class Trainer {
         var lat: [Float] = [], target: [Float] = [], mask: [Float] = [], refs: [Float] = [], weights: [Float] = []
         var ts: [Float] = [], ls: [Float] = [], px: [Float] = []
         for (i, w) in windows.enumerated() {
-            let frames = data.window(w).frames
+            let frames = c.latentSpace == .motion ? motionFrames(w)[...] : data.frames(w)
             // Motion latents depend on the boundaries, so they are drawn first; pixel latents draw them inside.
             let boundaries = c.latentSpace == .motion ? c.ranges.sample(using: &rng) : nil
-            let z0 = boundaries.map { cleanWindow(w, s: $0.s, e: $0.e, config: c) } ?? data.window(w).latents
+            let z0 = boundaries.map { MotionLatent.encode(window: Array(frames), s: $0.s, e: $0.e, grid: c.latentSide) }
+                ?? data.window(w).latents
             let noised = z0.withUnsafeBufferPointer {
                 ConsecutiveNoising.make(clean: $0.baseAddress!, frames: c.frames, perFrame: perFrame, ranges: c.ranges,
                                         schedule: schedule, prediction: c.prediction, masking: c.masking,

@@ -100,7 +100,12 @@ public final class TrainingData {
         }
     }
 
-    /// The clean latent window [L, K·h·w] and the clip's pixel frames.
+    /// The window's pixel frames.
+    public func frames(_ w: Window) -> ArraySlice<RGBImage> {
+        clips[w.clip].frames[w.start..<(w.start + frames)]
+    }
+
+    /// The clean latent window [L, K·h·w] (after `encodeAll`) and the clip's pixel frames.
     public func window(_ w: Window) -> (latents: [Float], frames: ArraySlice<RGBImage>) {
         let clip = clips[w.clip]
         return (Array(clip.latents[w.start..<(w.start + frames)].joined()), clip.frames[w.start..<(w.start + frames)])
