@@ -18,13 +18,15 @@ public enum EvalMethod {
     }
 }
 
-/// Runs methods over evaluation cases at the model's resolution and builds the report.
+/// Runs methods over evaluation cases at a square size (centre-cropped) or at each clip's own size,
+/// and builds the report.
 public final class Evaluator {
     public let cases: [EvalCase]
-    public let resolution: Int
+    /// Side of the square frames; nil = each clip's own size (outputs of another size are resized to it).
+    public let resolution: Int?
     public let references: Int
 
-    public init(cases: [EvalCase], resolution: Int, references: Int) {
+    public init(cases: [EvalCase], resolution: Int?, references: Int) {
         self.cases = cases
         self.resolution = resolution
         self.references = references
@@ -62,13 +64,15 @@ public final class Evaluator {
         return out
     }
 
-    /// Frames s−refs+1 … e+refs−1 at the model's resolution (padded with the first/last frame at the video's ends).
+    /// Frames s−refs+1 … e+refs−1 at the evaluation size (padded with the first/last frame at the video's ends).
     func load(_ c: EvalCase) throws -> (before: [RGBImage], truth: [RGBImage], after: [RGBImage]) {
         let r = try VideoReader(path: c.video)
         guard c.s >= 0, c.e < r.frameCount, c.e > c.s + 1 else {
             throw MetricsError.badInput("case \(c.video) s=\(c.s) e=\(c.e) does not fit its \(r.frameCount) frames")
         }
-        func frame(_ i: Int) throws -> RGBImage { try r.frame(at: min(max(0, i), r.frameCount - 1), size: (resolution, resolution), fit: .crop) }
+        func frame(_ i: Int) throws -> RGBImage {
+            try r.frame(at: min(max(0, i), r.frameCount - 1), size: resolution.map { ($0, $0) }, fit: .crop)
+        }
         let before = try ((c.s - references + 1)...c.s).map(frame)
         let truth = try ((c.s + 1)..<c.e).map(frame)
         let after = try (c.e...(c.e + references - 1)).map(frame)
@@ -76,7 +80,7 @@ public final class Evaluator {
     }
 
     public func run(methods: [EvalMethod], title: String, sheets: URL? = nil, progress: (String) -> Void = { _ in }) throws -> EvalReport {
-        var sums: [String: (ms: Double, psnr: Double, rs: Double, ssim: Double, sec: Double, n: Int)] = [:]
+        var sums: [String: (ms: Double, psnr: Double, rs: Double, ssim: Double, sharp: Double, sec: Double, n: Int)] = [:]
         var positions: [String: [Double]] = [:]  // per-position PSNR sums, while every case has one length
         let oneLength = Set(cases.map(\.length)).count == 1
         if let sheets { try FileManager.default.createDirectory(at: sheets, withIntermediateDirectories: true) }
@@ -95,12 +99,15 @@ public final class Evaluator {
                     frames = try Infiller(model: model).run(request).frames
                 }
                 let seconds = Date().timeIntervalSince(t0)
-                let s = Scores.measure(generated: frames, truth: measured)
-                var acc = sums[m.name] ?? (0, 0, 0, 0, 0, 0)
+                // A pixel-space model makes its own square frames: scored at the truth's size.
+                let scored = frames.map { $0.resized(width: truth[0].width, height: truth[0].height) }
+                let s = Scores.measure(generated: scored, truth: measured)
+                var acc = sums[m.name] ?? (0, 0, 0, 0, 0, 0, 0)
                 acc.ms += s.ms_ssim; acc.psnr += s.psnr; acc.rs += s.clip_rs; acc.ssim += s.ssim; acc.sec += seconds; acc.n += 1
+                acc.sharp += s.sharpness
                 sums[m.name] = acc
                 if oneLength { positions[m.name] = zip(positions[m.name] ?? Array(repeating: 0, count: s.frame_psnr.count), s.frame_psnr).map(+) }
-                rows.append((m.name, frames))
+                rows.append((m.name, scored))
             }
             if let sheets {
                 let name = String(format: "case_%03d.png", ci)
@@ -111,8 +118,8 @@ public final class Evaluator {
         var methodsOut: [String: MethodScores] = [:]
         for (k, v) in sums {
             let n = Double(max(1, v.n))
-            methodsOut[k] = MethodScores(ms_ssim: v.ms / n, psnr: v.psnr / n, clip_rs: v.rs / n, ssim: v.ssim / n, seconds: v.sec / n,
-                                         psnr_by_position: positions[k]?.map { $0 / n })
+            methodsOut[k] = MethodScores(ms_ssim: v.ms / n, psnr: v.psnr / n, clip_rs: v.rs / n, ssim: v.ssim / n,
+                                         seconds: v.sec / n, sharpness: v.sharp / n, psnr_by_position: positions[k]?.map { $0 / n })
         }
         return EvalReport(cases: cases.count, similarity: SSIMSimilarity().name, methods: methodsOut, order: methods.map(\.name), title: title)
     }

@@ -45,14 +45,17 @@ struct EvalCommand: ParsableCommand {
         discussion: """
         Cases come from --cases (test-manual TOML: [[case]] video, s, e), --auto VIDEOS (test-auto, Eq. 8) \
         or --synthetic DIR (transitions of a `mavin samples`/`synth-dataset` folder's manifest). \
-        Rows: --methods (repeat, crossfade, flow, ffmpeg-xfade, ffmpeg-minterpolate, model, none) and one model row per --variant.
+        Rows: --methods (repeat, crossfade, flow, ffmpeg-xfade, ffmpeg-minterpolate, opencv-dis, model, none) and one model row per --variant.
         """)
     @Option(help: "test-manual cases (TOML).") var cases: String?
     @Option(parsing: .upToNextOption, help: "test-auto: videos to scan.") var auto: [String] = []
     @Option(help: "Synthetic folder with manifest.json.") var synthetic: String?
     @Option(help: "Gap length l for --auto and --synthetic.") var length: Int = 12
     @Option(help: "Model checkpoint for the model rows.") var model: String?
-    @Option(help: "Comma-separated rows.") var methods: String = "model,repeat,crossfade,flow,ffmpeg-xfade,ffmpeg-minterpolate"
+    @Option(help: "Comma-separated rows.")
+    var methods: String = "model,repeat,crossfade,flow,ffmpeg-xfade,ffmpeg-minterpolate,opencv-dis"
+    @Option(help: "Frame size of the evaluation: model (the model's square, centre-cropped), native (each clip's own), or N (N×N).")
+    var size: String = "model"
     @Option(help: "Extra model rows, e.g. gfm=off or f0=0.3,lambda=0.1,steps=50 (repeatable).") var variant: [String] = []
     @Option(help: "DDIM steps of the model rows.") var steps: Int = SamplerSettings().steps
     @Option(help: "Another checkpoint as a row of its own, NAME=PATH (repeatable; e.g. the retrained ablations).") var compare: [String] = []
@@ -109,7 +112,10 @@ struct EvalCommand: ParsableCommand {
             case "none": break
             default:
                 guard let b = Baseline(rawValue: n) else { throw ValidationError("unknown method '\(n)'") }
-                if b.isExternal && !FFmpegPeer.available { print("note: skipping \(n) (ffmpeg not installed)"); continue }
+                if !b.isAvailable {
+                    print("note: skipping \(n) (\(b == .opencvDIS ? "no Python with cv2: set MAVIN_PYTHON" : "ffmpeg not installed"))")
+                    continue
+                }
                 rows.append(.baseline(b))
             }
         }
@@ -124,7 +130,17 @@ struct EvalCommand: ParsableCommand {
             rows.append(.model(name: parts[0], other, base))
         }
         print("\(list.count) cases, l = \(list.map(\.length).min() ?? 0)…\(list.map(\.length).max() ?? 0), \(rows.count) methods")
-        let evaluator = Evaluator(cases: list, resolution: resolution, references: references)
+        let side: Int?
+        switch size {
+        case "model": side = resolution
+        case "native": side = nil
+        default:
+            guard let n = Int(size), (16...4096).contains(n) else {
+                throw ValidationError("--size must be model, native or a side of 16…4096 pixels (got '\(size)')")
+            }
+            side = n
+        }
+        let evaluator = Evaluator(cases: list, resolution: side, references: references)
         let r = try evaluator.run(methods: rows, title: title, sheets: sheets.map { URL(fileURLWithPath: $0) }) { print($0); fflush(stdout) }
         try AtomicOutput.write(Data(r.markdown().utf8), to: URL(fileURLWithPath: report), overwrite: overwrite)
         if let json {

@@ -14,8 +14,19 @@ public enum Baseline: String, CaseIterable, Sendable {
     case ffmpegXfade = "ffmpeg-xfade"
     /// ffmpeg's minterpolate, motion-compensated (mi_mode=mci) (external).
     case ffmpegMinterpolate = "ffmpeg-minterpolate"
+    /// OpenCV's DIS flow, both ways, linear-motion warps and blend (external; Python with opencv-python).
+    case opencvDIS = "opencv-dis"
 
-    public var isExternal: Bool { self == .ffmpegXfade || self == .ffmpegMinterpolate }
+    public var isExternal: Bool { self == .ffmpegXfade || self == .ffmpegMinterpolate || self == .opencvDIS }
+
+    /// Whether the external program this baseline runs is there (always true for our own).
+    public var isAvailable: Bool {
+        switch self {
+        case .ffmpegXfade, .ffmpegMinterpolate: return FFmpegPeer.available
+        case .opencvDIS: return OpenCVPeer.available
+        default: return true
+        }
+    }
     public var label: String { isExternal ? "\(rawValue) (external)" : rawValue }
 
     public func generate(start: RGBImage, end: RGBImage, length l: Int) throws -> [RGBImage] {
@@ -24,6 +35,7 @@ public enum Baseline: String, CaseIterable, Sendable {
         case .crossfade: return (1...l).map { Baseline.blend(start, end, Float($0) / Float(l + 1)) }
         case .flow: return FlowInterpolation.frames(start: start, end: end, length: l)
         case .ffmpegXfade, .ffmpegMinterpolate: return try FFmpegPeer.frames(self, start: start, end: end, length: l)
+        case .opencvDIS: return try OpenCVPeer.frames(start: start, end: end, length: l)
         }
     }
 

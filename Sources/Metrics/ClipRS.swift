@@ -120,20 +120,27 @@ public struct Scores: Codable, Equatable, Sendable {
     public var similarity: String
     /// PSNR of each generated frame, in order (the mean is `psnr`).
     public var frame_psnr: [Double]
+    /// Mean over frames of the Laplacian-variance ratio generated / true: 1 is as sharp as the truth,
+    /// a blurred or dissolved frame scores below (PSNR rewards blur; this exposes it).
+    public var sharpness: Double
 
     public static func measure(generated: [RGBImage], truth: MeasuredTruth) -> Scores {
         precondition(generated.count == truth.frames.count, "the generated and truth clips differ in length")
         let n = Double(generated.count)
         // Frames are independent: measure them in parallel; each frame's luma is made once.
-        let per = parallelMap(generated.count) { i -> (Double, Double, Double) in
-            let g = generated[i], q = ImageQuality.ssimAndMSSSIM(luma: g.luma(), truth.luma[i], width: g.width, height: g.height)
-            return (ImageQuality.psnr(g, truth.frames[i]), q.ssim, q.msssim)
+        let per = parallelMap(generated.count) { i -> (Double, Double, Double, Double) in
+            let g = generated[i]
+            let luma = g.luma()
+            let q = ImageQuality.ssimAndMSSSIM(luma: luma, truth.luma[i], width: g.width, height: g.height)
+            let sharp = ImageQuality.laplacianVariance(luma, width: g.width, height: g.height)
+                / max(1e-9, ImageQuality.laplacianVariance(truth.luma[i], width: g.width, height: g.height))
+            return (ImageQuality.psnr(g, truth.frames[i]), q.ssim, q.msssim, sharp)
         }
         let rs = generated.count >= 2
             ? truth.clipRS(generated) : 1
         return Scores(psnr: per.reduce(0) { $0 + $1.0 } / n, ssim: per.reduce(0) { $0 + $1.1 } / n,
                       ms_ssim: per.reduce(0) { $0 + $1.2 } / n, clip_rs: rs, similarity: truth.similarity.name,
-                      frame_psnr: per.map(\.0))
+                      frame_psnr: per.map(\.0), sharpness: per.reduce(0) { $0 + $1.3 } / n)
     }
 
     public static func measure(generated: [RGBImage], truth: [RGBImage], similarity: FrameSimilarity = SSIMSimilarity()) -> Scores {

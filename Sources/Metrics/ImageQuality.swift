@@ -103,4 +103,22 @@ public enum ImageQuality {
     public static func msssim(_ a: RGBImage, _ b: RGBImage) -> Double {
         msssim(luma: a.luma(), b.luma(), width: a.width, height: a.height)
     }
+
+    /// Variance of the 4-neighbour Laplacian of a luma plane (OpenCV's Laplacian with ksize 1),
+    /// over the interior pixels: the usual focus measure.
+    public static func laplacianVariance(_ p: [Float], width w: Int, height h: Int) -> Double {
+        guard w >= 3, h >= 3 else { return 0 }
+        var sum = 0.0
+        var squares = 0.0
+        for y in 1..<(h - 1) {
+            for x in 1..<(w - 1) {
+                let i = y * w + x
+                let v = Double(p[i - 1] + p[i + 1] + p[i - w] + p[i + w] - 4 * p[i])
+                sum += v
+                squares += v * v
+            }
+        }
+        let n = Double((w - 2) * (h - 2))
+        return squares / n - (sum / n) * (sum / n)
+    }
 }

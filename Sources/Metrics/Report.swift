@@ -8,11 +8,15 @@ public struct MethodScores: Codable, Equatable, Sendable {
     public var clip_rs: Double
     public var ssim: Double
     public var seconds: Double
+    /// Laplacian-variance ratio generated / true (`Scores.sharpness`); nil in reports written before it.
+    public var sharpness: Double?
     /// Mean PSNR at each position of the gap (1…l), when every case had the same length.
     public var psnr_by_position: [Double]?
 
-    public init(ms_ssim: Double, psnr: Double, clip_rs: Double, ssim: Double, seconds: Double, psnr_by_position: [Double]? = nil) {
+    public init(ms_ssim: Double, psnr: Double, clip_rs: Double, ssim: Double, seconds: Double, sharpness: Double? = nil,
+                psnr_by_position: [Double]? = nil) {
         self.ms_ssim = ms_ssim; self.psnr = psnr; self.clip_rs = clip_rs; self.ssim = ssim; self.seconds = seconds
+        self.sharpness = sharpness
         self.psnr_by_position = psnr_by_position
     }
 }
@@ -32,7 +36,8 @@ public struct EvalReport: Codable, Sendable {
 
     public func markdown() -> String {
         var s = "### \(title)\n\n\(cases) cases; CLIP-RS similarity: \(similarity). Best of each column in bold.\n\n"
-        s += "| method | MS-SSIM ↑ | PSNR (dB) ↑ | CLIP-RS ↑ | SSIM ↑ | seconds / case |\n|---|---|---|---|---|---|\n"
+        s += "| method | MS-SSIM ↑ | PSNR (dB) ↑ | CLIP-RS ↑ | SSIM ↑ | sharpness (1 = truth) | seconds / case |\n"
+        s += "|---|---|---|---|---|---|---|\n"
         let best = (ms: order.compactMap { methods[$0]?.ms_ssim }.max(), psnr: order.compactMap { methods[$0]?.psnr }.max(),
                     rs: order.compactMap { methods[$0]?.clip_rs }.max(), ssim: order.compactMap { methods[$0]?.ssim }.max())
         func cell(_ v: Double, _ b: Double?, _ f: String) -> String {
@@ -41,7 +46,10 @@ public struct EvalReport: Codable, Sendable {
         }
         for name in order {
             guard let m = methods[name] else { continue }
-            s += "| \(name) | \(cell(m.ms_ssim, best.ms, "%.4f")) | \(cell(m.psnr, best.psnr, "%.2f")) | \(cell(m.clip_rs, best.rs, "%.4f")) | \(cell(m.ssim, best.ssim, "%.4f")) | \(String(format: "%.2f", m.seconds)) |\n"
+            let sharp = m.sharpness.map { String(format: "%.2f", $0) } ?? "–"
+            s += "| \(name) | \(cell(m.ms_ssim, best.ms, "%.4f")) | \(cell(m.psnr, best.psnr, "%.2f")) | "
+                + "\(cell(m.clip_rs, best.rs, "%.4f")) | \(cell(m.ssim, best.ssim, "%.4f")) | \(sharp) | "
+                + "\(String(format: "%.2f", m.seconds)) |\n"
         }
         return s + positionTable()
     }
