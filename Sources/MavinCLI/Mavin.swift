@@ -62,7 +62,7 @@ struct InfoCommand: ParsableCommand {
     @Argument(help: "Video files to inspect.")
     var files: [String]
 
-    @Flag(help: "Print JSON (keys: frames, fps, width, height, codec, duration, pixelFormat, path).")
+    @Flag(help: "Print JSON (keys: frames, fps, width, height (as shown), rotation, codec, duration, pixelFormat, path).")
     var json = false
 
     func run() throws {
@@ -99,7 +99,11 @@ struct InfoCommand: ParsableCommand {
             if infos.count == 1 && files.count == 1 { try printJSON(infos[0]) } else { try printJSON(infos) }
         } else if !json {
             for i in infos {
-                print("\(i.path): \(i.frames) frames, \(String(format: "%.3f", i.fps)) fps, \(i.width)×\(i.height), \(i.codec) (\(i.pixelFormat)), \(String(format: "%.2f", i.duration)) s")
+                let turn = i.rotation == 0 ? "" : " as shown (display matrix: turned \(i.rotation)° clockwise)"
+                let rate = String(format: "%.3f", i.fps)
+                let seconds = String(format: "%.2f", i.duration)
+                print("\(i.path): \(i.frames) frames, \(rate) fps, \(i.width)×\(i.height)\(turn), "
+                      + "\(i.codec) (\(i.pixelFormat)), \(seconds) s")
             }
         }
         if !failures.isEmpty {
