@@ -46,6 +46,9 @@ public final class Composer {
         self.folder = folder
     }
 
+    /// Every clip of the plan, as paths: the inputs an output must not overwrite.
+    public var clipPaths: [String] { plan.clips.map { path($0.path) } }
+
     func path(_ p: String) -> String { p.hasPrefix("/") ? p : (folder as NSString).appendingPathComponent(p) }
 
     /// Opens the clips and checks every s and e against them.
@@ -71,6 +74,8 @@ public final class Composer {
     /// Generates every junction, then streams the composition to `output`.
     public func run(model: MavinModel, output: URL, overwrite: Bool, cancel: CancelFlag = CancelFlag(),
                     event: (ComposeEvent) -> Void = { _ in }) throws -> (frames: Int, notices: [String]) {
+        let kind: OutputTarget.Kind = VideoWriter.kind(for: output) == .png ? .frameFolder : .file
+        try OutputTarget.check(output.path, kind: kind, overwrite: overwrite, inputs: clipPaths)
         let resolved = try resolve()
         let infiller = Infiller(model: model)
         var notices: [String] = []

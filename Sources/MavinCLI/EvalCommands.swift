@@ -85,8 +85,9 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        for p in [report] + [json, chart].compactMap({ $0 }) where !overwrite && FileManager.default.fileExists(atPath: p) {
-            throw FileError.targetExists(p)
+        let inputs = [cases, synthetic, model].compactMap { $0 } + auto + compare.map { String($0.drop { $0 != "=" }.dropFirst()) }
+        for p in [report] + [json, chart].compactMap({ $0 }) {
+            try OutputTarget.check(p, kind: .file, overwrite: overwrite, inputs: inputs)
         }
         let names = methods.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         let wantsModel = names.contains("model") || !variant.isEmpty || !compare.isEmpty

@@ -17,6 +17,13 @@ struct ProgressLine {
     func end() { if enabled { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) } }
 }
 
+/// Checks an output before any work: its type from the extension, the folder it goes in, what is there now
+/// (replaced only with --overwrite, and only a regular file or a Mavin frame folder) and that it is no input.
+func checkOutput(_ path: String, overwrite: Bool, inputs: [String]) throws {
+    guard let kind = VideoWriter.kind(for: URL(fileURLWithPath: path)) else { throw MediaError.unsupportedOutput(path) }
+    try OutputTarget.check(path, kind: kind == .png ? .frameFolder : .file, overwrite: overwrite, inputs: inputs)
+}
+
 struct InfillCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "infill",
@@ -53,6 +60,8 @@ struct InfillCommand: ParsableCommand {
     func run() throws {
         guard let m = InfillMode(rawValue: mode) else { throw ValidationError("--mode must be insert or regenerate") }
         let modelURL = try DefaultModel.locate(explicit: model)
+        // Fail before the work if the output cannot be written.
+        try checkOutput(output, overwrite: overwrite, inputs: [before, after, modelURL.path] + [truth].compactMap { $0 })
         let mavin = try MavinModel.load(modelURL)
         let infiller = Infiller(model: mavin)
         guard infiller.allowedLengths.contains(length) else {
@@ -73,8 +82,6 @@ struct InfillCommand: ParsableCommand {
             guard t.count == length else { throw ValidationError("--truth '\(truth)' has \(t.count) frames; it must have exactly --length \(length)") }
             request.truth = t
         }
-        // Fail before the work if the output cannot be written.
-        if !overwrite && FileManager.default.fileExists(atPath: output) { throw FileError.targetExists(output) }
         let bar = ProgressLine()
         let result = try infiller.run(request) { p in
             bar.show("denoising", p.step, p.total, "t=\(p.timestep) eta \(formatDuration(p.eta))" + (p.clipRS.map { String(format: " CLIP-RS %.3f", $0) } ?? ""))
@@ -120,10 +127,11 @@ struct ComposeCommand: ParsableCommand {
         let folder = url.deletingLastPathComponent().path
         let out = output ?? p.output.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
         guard let out else { throw ValidationError("no output: pass -o OUT.mp4 or set output = \"…\" in the plan") }
-        if !overwrite && FileManager.default.fileExists(atPath: out) { throw FileError.targetExists(out) }
         let modelPath = model ?? p.model.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
-        let mavin = try MavinModel.load(try DefaultModel.locate(explicit: modelPath, near: folder))
+        let modelURL = try DefaultModel.locate(explicit: modelPath, near: folder)
         let composer = Composer(plan: p, folder: folder)
+        try checkOutput(out, overwrite: overwrite, inputs: [plan, modelURL.path] + composer.clipPaths)
+        let mavin = try MavinModel.load(modelURL)
         let t0 = Date()
         let bar = ProgressLine()
         let (frames, notices) = try composer.run(model: mavin, output: URL(fileURLWithPath: out), overwrite: overwrite) { e in

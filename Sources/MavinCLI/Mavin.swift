@@ -146,6 +146,11 @@ struct FramesCommand: ParsableCommand {
             throw UserError("'\(file)' has \(reader.frameCount) frames (0…\(reader.frameCount - 1)); --from \(from) --count \(count) runs past its end")
         }
         let dims = try size.map(parseSize)
+        // Frames go into the folder beside what is there; only frame files named like ours are replaced.
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output, isDirectory: &isDir), !isDir.boolValue {
+            throw UserError("'\(output)' exists and is not a folder; -o names the folder the PNG frames go into")
+        }
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         for i in from..<(from + count) {
             let image = try reader.frame(at: i, size: dims, fit: .crop)

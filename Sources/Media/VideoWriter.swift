@@ -231,7 +231,7 @@ final class PNGFolderSink: FrameSink {
 
     init(target: URL, overwrite: Bool) throws {
         let fm = FileManager.default
-        if fm.fileExists(atPath: target.path) && !overwrite { throw FileError.targetExists(target.path) }
+        try OutputTarget.check(target.path, kind: .frameFolder, overwrite: overwrite)
         self.target = target
         self.overwrite = overwrite
         temporary = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial-\(getpid())")
@@ -247,10 +247,19 @@ final class PNGFolderSink: FrameSink {
     }
 
     func finish() throws {
-        let fm = FileManager.default
-        if fm.fileExists(atPath: target.path) {
-            guard overwrite else { cancel(); throw FileError.targetExists(target.path) }
-            try? fm.removeItem(at: target)
+        var info = stat()
+        if lstat(target.path, &info) == 0 {
+            do {
+                try OutputTarget.check(target.path, kind: .frameFolder, overwrite: overwrite)
+                if (info.st_mode & S_IFMT) == S_IFDIR {
+                    try OutputTarget.removeFrameFolder(target.path)
+                } else if unlink(target.path) != 0 {
+                    throw MediaError.encodeFailed(target.path, reason: String(cString: strerror(errno)))
+                }
+            } catch {
+                cancel()
+                throw error
+            }
         }
         if rename(temporary.path, target.path) != 0 {
             let reason = String(cString: strerror(errno))
