@@ -71,37 +71,47 @@ struct InfillCommand: ParsableCommand {
         let sFrame = s ?? a.frameCount - 1, eFrame = e ?? 0
         guard sFrame >= 0 && sFrame < a.frameCount else { throw ValidationError("'\(before)' has \(a.frameCount) frames (0…\(a.frameCount - 1)); --s \(sFrame) is past its end") }
         guard eFrame >= 0 && eFrame < b.frameCount else { throw ValidationError("'\(after)' has \(b.frameCount) frames (0…\(b.frameCount - 1)); --e \(eFrame) is past its end") }
-        let beforeFrames = try a.frames(from: 0, count: sFrame + 1), afterFrames = try b.frames(from: eFrame, count: b.frameCount - eFrame)
-        let (tb, ta) = m.trim(before: beforeFrames, after: afterFrames, length: length)
+        // Only the frames the model needs are read here; the rest stream into the output at the end.
+        let (tb, ta) = try infiller.referenceFrames(before: a, s: sFrame, after: b, e: eFrame, mode: m, length: length)
         var request = InfillRequest(before: tb, after: ta, length: length)
         request.mode = m
         request.settings.f0 = f0; request.settings.lambda = lambda; request.settings.gfm = !noGfm; request.settings.detail = !noDetail
         request.settings.steps = steps; request.settings.strength = strength; request.settings.eta = eta; request.settings.seed = seed
         if let truth {
-            let t = try FrameSource.read(truth)
-            guard t.count == length else { throw ValidationError("--truth '\(truth)' has \(t.count) frames; it must have exactly --length \(length)") }
-            request.truth = t
+            let t = try FrameSequence(path: truth)
+            guard t.count == length else {
+                throw ValidationError("--truth '\(truth)' has \(t.count) frames; it must have exactly --length \(length)")
+            }
+            request.truth = try (0..<t.count).map { try t.frame(at: $0) }
         }
         let bar = ProgressLine()
         let result = try infiller.run(request) { p in
             bar.show("denoising", p.step, p.total, "t=\(p.timestep) eta \(formatDuration(p.eta))" + (p.clipRS.map { String(format: " CLIP-RS %.3f", $0) } ?? ""))
         }
         bar.end()
-        let size = (a.info.width, a.info.height)
-        let generated = result.frames.map { $0.resized(width: size.0, height: size.1) }
-        let frames: [RGBImage]
-        if transitionOnly { frames = generated } else {
-            // resized(width:height:) returns the frame itself when it already has the size.
-            frames = tb.map { $0.resized(width: size.0, height: size.1) } + generated + ta.map { $0.resized(width: size.0, height: size.1) }
+        let writer = try VideoWriter(url: URL(fileURLWithPath: output), width: a.info.width, height: a.info.height,
+                                     fps: a.info.fps, overwrite: overwrite)
+        let written: Int
+        do {
+            if transitionOnly {
+                for g in result.frames { try writer.append(g.resized(width: writer.width, height: writer.height)) }
+                written = writer.framesWritten
+            } else {
+                written = try Infiller.writeSpliced(before: a, s: sFrame, generated: result.frames, after: b, e: eFrame,
+                                                    mode: m, length: length, to: writer)
+            }
+            try writer.finish()
+        } catch {
+            writer.cancel()
+            throw error
         }
-        try VideoWriter.write(frames, to: URL(fileURLWithPath: output), fps: a.info.fps, overwrite: overwrite)
         let sc = result.scores
-        let report = Report(seconds: result.seconds, steps: steps, frames: frames.count, length: length, output: output,
+        let report = Report(seconds: result.seconds, steps: steps, frames: written, length: length, output: output,
                             psnr: sc?.psnr, ms_ssim: sc?.ms_ssim, clip_rs: sc?.clip_rs, ssim: sc?.ssim, similarity: sc?.similarity,
                             notices: result.notices)
         if json { try printJSON(report) } else {
             for n in result.notices { print("note: \(n)") }
-            print(String(format: "wrote %@: %d frames (%d generated) in %.1f s", output, frames.count, length, result.seconds))
+            print(String(format: "wrote %@: %d frames (%d generated) in %.1f s", output, written, length, result.seconds))
             if let sc { print(String(format: "vs truth: PSNR %.2f dB, SSIM %.4f, MS-SSIM %.4f, CLIP-RS %.4f (%@)", sc.psnr, sc.ssim, sc.ms_ssim, sc.clip_rs, sc.similarity)) }
         }
     }
