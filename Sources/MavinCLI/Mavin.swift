@@ -142,9 +142,8 @@ struct FramesCommand: ParsableCommand {
     func run() throws {
         let reader = try VideoReader(path: file)
         guard count > 0 else { throw UserError("--count must be at least 1") }
-        guard from >= 0, from + count <= reader.frameCount else {
-            throw UserError("'\(file)' has \(reader.frameCount) frames (0…\(reader.frameCount - 1)); --from \(from) --count \(count) runs past its end")
-        }
+        guard from >= 0 else { throw UserError("--from must be 0 or more (got \(from))") }
+        try reader.checkRange(from: from, count: count)
         let dims = try size.map(parseSize)
         // Frames go into the folder beside what is there; only frame files named like ours are replaced.
         var isDir: ObjCBool = false

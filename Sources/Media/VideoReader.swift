@@ -177,7 +177,15 @@ public final class VideoReader {
 
     /// Reads `count` frames from `start`, in order.
     public func frames(from start: Int, count: Int, size: (width: Int, height: Int)? = nil, fit: Fit = .stretch) throws -> [RGBImage] {
-        try (start..<(start + count)).map { try frame(at: $0, size: size, fit: fit) }
+        try checkRange(from: start, count: count)
+        return try (start..<(start + count)).map { try frame(at: $0, size: size, fit: fit) }
+    }
+
+    /// Refuses `count` frames from `start` unless all lie in the clip (without overflowing near Int.max).
+    public func checkRange(from start: Int, count: Int) throws {
+        guard start >= 0, count >= 0, start <= pts.count, count <= pts.count - start else {
+            throw MediaError.rangeOutOfBounds(path, from: start, count: count, frames: pts.count)
+        }
     }
 
     private func seek(to index: Int) throws {

@@ -165,3 +165,23 @@ final class RotationTests: XCTestCase {
         XCTAssertEqual(img.rotated(clockwise: 90).rotated(clockwise: 270), img)
     }
 }
+
+/// Ranges near Int.max are refused in words instead of overflowing `from + count`.
+final class FrameRangeTests: XCTestCase {
+    func testRangesNearIntMaxAreRefused() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("clip.mp4")
+        try VideoWriter.write((0..<5).map { patternFrame($0, width: 32, height: 16) }, to: url, fps: 10)
+        let reader = try VideoReader(path: url.path)
+        let cases = [(Int.max, 1), (1, Int.max), (Int.max, Int.max), (Int.max - 1, 2), (4, 2), (-1, 1), (Int.min, 3)]
+        for (from, count) in cases {
+            XCTAssertThrowsError(try reader.frames(from: from, count: count), "\(from) \(count)") { error in
+                XCTAssertTrue("\(error)".contains("has 5 frames"), "\(error)")
+            }
+        }
+        XCTAssertThrowsError(try reader.frame(at: Int.max))
+        XCTAssertEqual(try reader.frames(from: 3, count: 2).map(decodePattern), [3, 4])
+        XCTAssertEqual(try reader.frames(from: 5, count: 0).count, 0)
+    }
+}
