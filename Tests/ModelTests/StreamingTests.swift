@@ -92,3 +92,32 @@ final class StreamingTests: XCTestCase {
         XCTAssertEqual(streamed, Scores.measure(generated: all, truth: truth))
     }
 }
+
+/// `train --resume` with another config than the checkpoint's is refused before any data is read.
+final class ResumeConfigTests: XCTestCase {
+    func testResumeWithAnotherConfigNamesBoth() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-resume-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let checkpoint = folder.appendingPathComponent("tiny.safetensors")
+        try untrainedTinyModel().save(to: checkpoint, overwrite: false)
+        var small = TrainOptions(data: [folder.appendingPathComponent("no-data").path], output: checkpoint,
+                                 config: ModelConfig.preset("small")!)
+        small.resume = true
+        XCTAssertThrowsError(try Trainer(options: small).run(log: { _ in })) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("trained with config 'tiny'"), text)
+            XCTAssertTrue(text.contains("asks for 'small'"), text)
+            XCTAssertTrue(text.contains("resolution 32 vs 128"), text)
+        }
+        // A changed flag (here the masking) is a different config too.
+        var seine = ModelConfig.preset("tiny")!
+        seine.masking = .seine
+        var flagged = small
+        flagged.config = seine
+        XCTAssertThrowsError(try Trainer(options: flagged).run(log: { _ in })) { error in
+            XCTAssertTrue("\(error)".contains("masking consecutive vs seine"), "\(error)")
+        }
+        XCTAssertNoThrow(try Trainer.checkResumable(ModelConfig.preset("tiny")!, at: "x", asked: ModelConfig.preset("tiny")!))
+    }
+}
