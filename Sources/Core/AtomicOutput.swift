@@ -150,7 +150,8 @@ public enum OutputTarget {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         for name in names where isFrameName(name) { unlink((path as NSString).appendingPathComponent(name)) }
         guard rmdir(path) == 0 else {
-            throw FileError.writeFailed(path, reason: "could not replace the old frame folder: \(String(cString: strerror(errno)))")
+            let reason = String(cString: strerror(errno))
+            throw FileError.writeFailed(path, reason: "could not replace the old frame folder: \(reason)")
         }
     }
 

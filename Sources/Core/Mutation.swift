@@ -56,8 +56,9 @@ public enum Mutation: Sendable, CustomStringConvertible {
             let n = Int.random(in: 1...16, using: &rng)
             return .flip((0..<n).map { _ in (near(&rng), UInt8.random(in: 1...255, using: &rng)) })
         case 2:
-            let extremes: [[UInt8]] = [[0, 0, 0, 0], [0xFF, 0xFF, 0xFF, 0xFF], [0x7F, 0xFF, 0xFF, 0xFF], [0x80, 0, 0, 0],
-                                       [0, 0, 0, 1], [0, 0, 0x10, 0], [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]]
+            let extremes: [[UInt8]] = [[0, 0, 0, 0], [0xFF, 0xFF, 0xFF, 0xFF], [0x7F, 0xFF, 0xFF, 0xFF],
+                                       [0x80, 0, 0, 0], [0, 0, 0, 1], [0, 0, 0x10, 0],
+                                       [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]]
             let at = fields.isEmpty || Bool.random(using: &rng) ? near(&rng) : fields.randomElement(using: &rng)!
             return .overwrite(offset: at, bytes: extremes.randomElement(using: &rng)!)
         case 3: return .cut(offset: near(&rng), length: Int.random(in: 1...max(1, size / 8), using: &rng))

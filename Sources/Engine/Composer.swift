@@ -84,9 +84,10 @@ public final class Composer {
         for (k, j) in plan.junctions.enumerated() {
             let a = resolved.segments[k], b = resolved.segments[k + 1]
             let (extraA, extraB) = j.mode.replaced(length: j.length)
-            let (tb, ta) = try infiller.referenceFrames(before: resolved.readers[a.clip], s: a.last, firstBefore: a.first,
-                                                        after: resolved.readers[b.clip], e: b.first, lastAfter: b.last,
-                                                        mode: j.mode, length: j.length)
+            let (tb, ta) = try infiller.referenceFrames(before: resolved.readers[a.clip], s: a.last,
+                                                        firstBefore: a.first,
+                                                        after: resolved.readers[b.clip], e: b.first,
+                                                        lastAfter: b.last, mode: j.mode, length: j.length)
             var request = InfillRequest(before: tb, after: ta, length: j.length)
             request.mode = j.mode
             request.settings = j.settings

@@ -96,7 +96,8 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        let inputs = [cases, synthetic, model].compactMap { $0 } + auto + compare.map { String($0.drop { $0 != "=" }.dropFirst()) }
+        let compared = compare.map { String($0.drop { $0 != "=" }.dropFirst()) }
+        let inputs = [cases, synthetic, model].compactMap { $0 } + auto + compared
         for p in [report] + [json, chart].compactMap({ $0 }) {
             try OutputTarget.check(p, kind: .file, overwrite: overwrite, inputs: inputs)
         }

@@ -24,6 +24,13 @@ func checkOutput(_ path: String, overwrite: Bool, inputs: [String]) throws {
     try OutputTarget.check(path, kind: kind == .png ? .frameFolder : .file, overwrite: overwrite, inputs: inputs)
 }
 
+/// A boundary frame index inside its clip, or an error that says which end it missed.
+func checkBoundary(_ option: String, _ index: Int, clip: String, frames: Int) throws {
+    let range = "'\(clip)' has \(frames) frames (0…\(frames - 1))"
+    if index < 0 { throw ValidationError("\(range); \(option) \(index) is before its first frame; use 0…\(frames - 1)") }
+    if index >= frames { throw ValidationError("\(range); \(option) \(index) is past its end") }
+}
+
 struct InfillCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "infill",
@@ -61,7 +68,8 @@ struct InfillCommand: ParsableCommand {
         guard let m = InfillMode(rawValue: mode) else { throw ValidationError("--mode must be insert or regenerate") }
         let modelURL = try DefaultModel.locate(explicit: model)
         // Fail before the work if the output cannot be written.
-        try checkOutput(output, overwrite: overwrite, inputs: [before, after, modelURL.path] + [truth].compactMap { $0 })
+        let inputs = [before, after, modelURL.path] + [truth].compactMap { $0 }
+        try checkOutput(output, overwrite: overwrite, inputs: inputs)
         let mavin = try MavinModel.load(modelURL)
         let infiller = Infiller(model: mavin)
         guard infiller.allowedLengths.contains(length) else {
@@ -69,8 +77,8 @@ struct InfillCommand: ParsableCommand {
         }
         let a = try VideoReader(path: before), b = try VideoReader(path: after)
         let sFrame = s ?? a.frameCount - 1, eFrame = e ?? 0
-        guard sFrame >= 0 && sFrame < a.frameCount else { throw ValidationError("'\(before)' has \(a.frameCount) frames (0…\(a.frameCount - 1)); --s \(sFrame) is past its end") }
-        guard eFrame >= 0 && eFrame < b.frameCount else { throw ValidationError("'\(after)' has \(b.frameCount) frames (0…\(b.frameCount - 1)); --e \(eFrame) is past its end") }
+        try checkBoundary("--s", sFrame, clip: before, frames: a.frameCount)
+        try checkBoundary("--e", eFrame, clip: after, frames: b.frameCount)
         // Only the frames the model needs are read here; the rest stream into the output at the end.
         let (tb, ta) = try infiller.referenceFrames(before: a, s: sFrame, after: b, e: eFrame, mode: m, length: length)
         var request = InfillRequest(before: tb, after: ta, length: length)
@@ -80,7 +88,8 @@ struct InfillCommand: ParsableCommand {
         if let truth {
             let t = try FrameSequence(path: truth)
             guard t.count == length else {
-                throw ValidationError("--truth '\(truth)' has \(t.count) frames; it must have exactly --length \(length)")
+                let rule = "it must have exactly --length \(length)"
+                throw ValidationError("--truth '\(truth)' has \(t.count) frames; \(rule)")
             }
             request.truth = try (0..<t.count).map { try t.frame(at: $0) }
         }
@@ -111,7 +120,8 @@ struct InfillCommand: ParsableCommand {
                             notices: result.notices)
         if json { try printJSON(report) } else {
             for n in result.notices { print("note: \(n)") }
-            print(String(format: "wrote %@: %d frames (%d generated) in %.1f s", output, written, length, result.seconds))
+            let line = String(format: "wrote %@: %d frames (%d generated) in %.1f s", output, written, length, result.seconds)
+            print(line)
             if let sc { print(String(format: "vs truth: PSNR %.2f dB, SSIM %.4f, MS-SSIM %.4f, CLIP-RS %.4f (%@)", sc.psnr, sc.ssim, sc.ms_ssim, sc.clip_rs, sc.similarity)) }
         }
     }

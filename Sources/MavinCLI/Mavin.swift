@@ -62,7 +62,8 @@ struct InfoCommand: ParsableCommand {
     @Argument(help: "Video files to inspect.")
     var files: [String]
 
-    @Flag(help: "Print JSON (keys: frames, fps, width, height (as shown), rotation, codec, duration, pixelFormat, path).")
+    @Flag(help: ArgumentHelp("Print JSON (keys: frames, fps, width, height (as shown), rotation, codec, duration, "
+                             + "pixelFormat, path)."))
     var json = false
 
     func run() throws {

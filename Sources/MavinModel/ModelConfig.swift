@@ -58,15 +58,24 @@ public struct ModelConfig: Codable, Equatable, Sendable {
                                       ("latentChannels", latentChannels), ("heads", heads),
                                       ("embeddingDim", embeddingDim), ("boundaryPatch", boundaryPatch)]
         for (key, value) in sizes where value <= 0 { return "\(key) is \(value); it must be a positive whole number" }
-        if let d = contextDim, d <= 0 { return "contextDim is \(d); it must be positive (or absent: no boundary guidance)" }
-        if let c = channels.first(where: { $0 <= 0 }) { return "U-Net channels \(channels) include \(c); each must be positive" }
+        if let d = contextDim, d <= 0 {
+            return "contextDim is \(d); it must be positive (or absent: no boundary guidance)"
+        }
+        if let c = channels.first(where: { $0 <= 0 }) {
+            return "U-Net channels \(channels) include \(c); each must be positive"
+        }
         // Bounds before any product of sizes, which could otherwise overflow.
-        let limits: [(String, Int, Int)] = [("resolution", resolution, 4096), ("frames", frames, 1024),
-                                            ("codecPatch", codecPatch, resolution), ("boundaryPatch", boundaryPatch, resolution),
-                                            ("latentChannels", latentChannels, 4096), ("heads", heads, 1024),
-                                            ("embeddingDim", embeddingDim, 65536), ("contextDim", contextDim ?? 1, 65536)]
-        for (key, value, limit) in limits where value > limit { return "\(key) is \(value); at most \(limit) is allowed" }
-        if let c = channels.first(where: { $0 > 65536 }) { return "U-Net channels \(channels) include \(c); at most 65536" }
+        let limits: [(String, Int, Int)] = [
+            ("resolution", resolution, 4096), ("frames", frames, 1024), ("codecPatch", codecPatch, resolution),
+            ("boundaryPatch", boundaryPatch, resolution), ("latentChannels", latentChannels, 4096),
+            ("heads", heads, 1024), ("embeddingDim", embeddingDim, 65536), ("contextDim", contextDim ?? 1, 65536),
+        ]
+        for (key, value, limit) in limits where value > limit {
+            return "\(key) is \(value); at most \(limit) is allowed"
+        }
+        if let c = channels.first(where: { $0 > 65536 }) {
+            return "U-Net channels \(channels) include \(c); at most 65536"
+        }
         if resolution % codecPatch != 0 { return "resolution \(resolution) is not a multiple of the codec patch \(codecPatch)" }
         if latentSide % 2 != 0 { return "latent side \(latentSide) must be even (one downsampling level)" }
         if channels.count != 2 { return "the U-Net has exactly 2 levels; got \(channels.count)" }

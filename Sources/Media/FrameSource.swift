@@ -15,7 +15,9 @@ public final class FrameSequence {
     public init(path: String) throws {
         self.path = path
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw MediaError.fileNotFound(path) }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw MediaError.fileNotFound(path)
+        }
         if isDir.boolValue {
             let names: [String]
             do { names = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
@@ -47,7 +49,8 @@ public final class FrameSequence {
         }
         let image = try PNG.read(pngs[index]).rgb
         guard image.width == width, image.height == height else {
-            throw MediaError.sizeMismatch(pngs[index].path, expected: "\(width)×\(height)", got: "\(image.width)×\(image.height)")
+            let got = "\(image.width)×\(image.height)"
+            throw MediaError.sizeMismatch(pngs[index].path, expected: "\(width)×\(height)", got: got)
         }
         return image
     }

@@ -277,13 +277,15 @@ public final class VideoReader {
         // swscale's SIMD paths write whole vectors per row: the destination needs FFmpeg's padded
         // line size, never exactly width × 3 bytes (that overflowed on widths not a multiple of 16).
         guard let rgb = rgbFrame.buffer(width: scaledW, height: scaledH) else {
-            throw MediaError.decodeFailed(path, frame: nextIndex ?? 0, reason: "out of memory for a \(scaledW)×\(scaledH) picture")
+            let reason = "out of memory for a \(scaledW)×\(scaledH) picture"
+            throw MediaError.decodeFailed(path, frame: nextIndex ?? 0, reason: reason)
         }
         let (src, strides) = FF.planes(frame)
         var (dst, dstStride) = FF.mutablePlanes(rgb)
         let rows = sws_scale(ctx, src, strides, 0, Int32(srcH), &dst, &dstStride)
         guard rows == Int32(scaledH), let base = dst[0] else {
-            throw MediaError.decodeFailed(path, frame: nextIndex ?? 0, reason: "colour conversion failed (\(FF.message(rows)))")
+            let reason = "colour conversion failed (\(FF.message(rows)))"
+            throw MediaError.decodeFailed(path, frame: nextIndex ?? 0, reason: reason)
         }
         let x0 = (scaledW - target.width) / 2, y0 = (scaledH - target.height) / 2
         let rowBytes = target.width * 3

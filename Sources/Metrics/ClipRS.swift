@@ -125,7 +125,9 @@ public struct Scores: Codable, Equatable, Sendable {
         precondition(generated.count == truth.frames.count, "the generated and truth clips differ in length")
         let n = Double(generated.count)
         // Frames are independent: measure them in parallel; each frame's luma is made once.
-        let per = parallelMap(generated.count) { frameScores(generated[$0], truth: truth.frames[$0], truthLuma: truth.luma[$0]) }
+        let per = parallelMap(generated.count) {
+            frameScores(generated[$0], truth: truth.frames[$0], truthLuma: truth.luma[$0])
+        }
         let rs = generated.count >= 2
             ? truth.clipRS(generated) : 1
         return Scores(psnr: per.reduce(0) { $0 + $1.0 } / n, ssim: per.reduce(0) { $0 + $1.1 } / n,
@@ -167,8 +169,9 @@ public struct Scores: Codable, Equatable, Sendable {
             }
         }
         let n = Double(count)
+        let rs = count >= 2 ? clipRS(generated: sp, truth: sq) : 1
         return Scores(psnr: per.reduce(0) { $0 + $1.0 } / n, ssim: per.reduce(0) { $0 + $1.1 } / n,
-                      ms_ssim: per.reduce(0) { $0 + $1.2 } / n, clip_rs: count >= 2 ? clipRS(generated: sp, truth: sq) : 1,
+                      ms_ssim: per.reduce(0) { $0 + $1.2 } / n, clip_rs: rs,
                       similarity: similarity.name, frame_psnr: per.map(\.0))
     }
 }

@@ -30,7 +30,8 @@ final class VideoFuzzTests: XCTestCase {
         for k in 0..<budget.cases {
             var rng = SplitMix64(seed: budget.seed &* 1_000_003 &+ UInt64(k))
             let which = Int.random(in: 0..<samples.count, using: &rng)
-            let mutation = Mutation.random(size: originals[which].count, header: 4096, fields: fields[which], using: &rng)
+            let size = originals[which].count
+            let mutation = Mutation.random(size: size, header: 4096, fields: fields[which], using: &rng)
             let url = folder.appendingPathComponent("case.mp4")
             try Data(mutation.apply(to: originals[which])).write(to: url)
             let label = "case \(k) (seed \(budget.seed)): \(samples[which].lastPathComponent), \(mutation)"

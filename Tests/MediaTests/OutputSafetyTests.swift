@@ -17,6 +17,8 @@ final class OutputSafetyTests: XCTestCase {
         }
     }
 
+    func overwrite(_ url: URL) throws { try VideoWriter.write(frames, to: url, fps: 10, overwrite: true) }
+
     func makeFIFO(_ name: String) throws -> URL {
         let url = folder.appendingPathComponent(name)
         XCTAssertEqual(mkfifo(url.path, 0o600), 0, String(cString: strerror(errno)))
@@ -34,7 +36,7 @@ final class OutputSafetyTests: XCTestCase {
             if name == "pipe.png" {
                 assertRefused(try PNG.write(frames[0], to: fifo, overwrite: true), name, containing: "a FIFO")
             } else {
-                assertRefused(try VideoWriter.write(frames, to: fifo, fps: 10, overwrite: true), name, containing: "a FIFO")
+                assertRefused(try overwrite(fifo), name, containing: "a FIFO")
             }
             assertRefused(try AtomicOutput.write(Data("x".utf8), to: fifo, overwrite: true), name, containing: "a FIFO")
             XCTAssertEqual(fileType(fifo), S_IFIFO, "\(name) is still the FIFO")
@@ -45,9 +47,10 @@ final class OutputSafetyTests: XCTestCase {
 
     func testAUsersFolderIsNotReplacedByFrames() throws {
         let mine = folder.appendingPathComponent("holiday")
-        try FileManager.default.createDirectory(at: mine.appendingPathComponent("raw"), withIntermediateDirectories: true)
+        let raw = mine.appendingPathComponent("raw")
+        try FileManager.default.createDirectory(at: raw, withIntermediateDirectories: true)
         try Data("notes".utf8).write(to: mine.appendingPathComponent("notes.txt"))
-        assertRefused(try VideoWriter.write(frames, to: mine, fps: 10, overwrite: true), "files and a sub-folder",
+        assertRefused(try overwrite(mine), "files and a sub-folder",
                       containing: "which Mavin did not write")
         XCTAssertEqual(try String(contentsOf: mine.appendingPathComponent("notes.txt"), encoding: .utf8), "notes")
         XCTAssertEqual(fileType(mine.appendingPathComponent("raw")), S_IFDIR)
@@ -56,13 +59,13 @@ final class OutputSafetyTests: XCTestCase {
         let photos = folder.appendingPathComponent("photos")
         try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
         try PNG.write(frames[0], to: photos.appendingPathComponent("cat.png"))
-        assertRefused(try VideoWriter.write(frames, to: photos, fps: 10, overwrite: true), "cat.png", containing: "cat.png")
+        assertRefused(try overwrite(photos), "cat.png", containing: "cat.png")
         XCTAssertTrue(FileManager.default.fileExists(atPath: photos.appendingPathComponent("cat.png").path))
 
         // A video output never replaces a folder, even an empty one.
         let empty = folder.appendingPathComponent("empty.mp4")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
-        assertRefused(try VideoWriter.write(frames, to: empty, fps: 10, overwrite: true), "folder", containing: "a folder")
+        assertRefused(try overwrite(empty), "folder", containing: "a folder")
         XCTAssertEqual(fileType(empty), S_IFDIR)
     }
 
@@ -72,7 +75,7 @@ final class OutputSafetyTests: XCTestCase {
         try PNG.write(frames[0], to: target.appendingPathComponent("frame_00000.png"))
         let link = folder.appendingPathComponent("link")
         try FileManager.default.createSymbolicLink(at: link, withDestinationURL: target)
-        assertRefused(try VideoWriter.write(frames, to: link, fps: 10, overwrite: true), "link", containing: "symbolic link")
+        assertRefused(try overwrite(link), "link", containing: "symbolic link")
         XCTAssertEqual(fileType(link), S_IFLNK)
         XCTAssertTrue(FileManager.default.fileExists(atPath: target.appendingPathComponent("frame_00000.png").path))
     }
@@ -80,7 +83,8 @@ final class OutputSafetyTests: XCTestCase {
     func testMavinsOwnFrameFolderAndARegularFileAreReplaced() throws {
         let out = folder.appendingPathComponent("frames")
         try VideoWriter.write(frames, to: out, fps: 10)
-        assertRefused(try VideoWriter.write(frames, to: out, fps: 10), "without --overwrite", containing: "already exists")
+        assertRefused(try VideoWriter.write(frames, to: out, fps: 10), "without --overwrite",
+                      containing: "already exists")
         try VideoWriter.write(Array(frames.prefix(2)), to: out, fps: 10, overwrite: true)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted(),
                        ["frame_00000.png", "frame_00001.png"])
@@ -114,6 +118,7 @@ final class OutputSafetyTests: XCTestCase {
 
     func testAMissingOutputFolderIsNamedBeforeAnyWork() {
         let path = folder.appendingPathComponent("nowhere/out.mp4").path
-        assertRefused(try OutputTarget.check(path, kind: .file, overwrite: false), "missing folder", containing: "does not exist")
+        assertRefused(try OutputTarget.check(path, kind: .file, overwrite: false), "missing folder",
+                      containing: "does not exist")
     }
 }

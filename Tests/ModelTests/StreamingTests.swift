@@ -33,13 +33,16 @@ final class StreamingTests: XCTestCase {
     func clip(_ name: String, frames: Int, shade: Int) throws -> URL {
         let url = folder.appendingPathComponent(name)
         let writer = try VideoWriter(url: url, width: 48, height: 32, fps: 25)
-        for i in 0..<frames { try writer.append(RGBImage(width: 48, height: 32, fill: (UInt8(i % 200), UInt8(shade), 90))) }
+        for i in 0..<frames {
+            try writer.append(RGBImage(width: 48, height: 32, fill: (UInt8(i % 200), UInt8(shade), 90)))
+        }
         try writer.finish()
         return url
     }
 
     func testInfillReadsOnlyItsReferencesAndStreamsTheSplice() throws {
-        let before = try clip("before.mp4", frames: 300, shade: 40), after = try clip("after.mp4", frames: 250, shade: 200)
+        let before = try clip("before.mp4", frames: 300, shade: 40)
+        let after = try clip("after.mp4", frames: 250, shade: 200)
         let infiller = Infiller(model: untrainedTinyModel())
         let length = infiller.allowedLengths.lowerBound
         let (needBefore, needAfter) = infiller.references(for: length)
@@ -118,6 +121,7 @@ final class ResumeConfigTests: XCTestCase {
         XCTAssertThrowsError(try Trainer(options: flagged).run(log: { _ in })) { error in
             XCTAssertTrue("\(error)".contains("masking consecutive vs seine"), "\(error)")
         }
-        XCTAssertNoThrow(try Trainer.checkResumable(ModelConfig.preset("tiny")!, at: "x", asked: ModelConfig.preset("tiny")!))
+        let tiny = ModelConfig.preset("tiny")!
+        XCTAssertNoThrow(try Trainer.checkResumable(tiny, at: "x", asked: tiny))
     }
 }
