@@ -4,11 +4,21 @@ import Foundation
 public enum FileError: Error, CustomStringConvertible, Equatable {
     case targetExists(String)
     case writeFailed(String, reason: String)
+    /// Something at the output path that `--overwrite` must not replace (a user's folder, a FIFO, a link…).
+    case notReplaceable(String, what: String)
+    /// The output path names a file the job reads.
+    case outputIsInput(String, input: String)
 
     public var description: String {
         switch self {
         case .targetExists(let p): return "'\(p)' already exists; choose another name or pass --overwrite"
         case .writeFailed(let p, let r): return "could not write '\(p)': \(r)"
+        case .notReplaceable(let p, let w):
+            return "'\(p)' is \(w); --overwrite replaces only a regular file or a folder holding nothing but "
+                + "Mavin's frame_NNNNN.png frames, so it was left as it is; choose another output name"
+        case .outputIsInput(let p, let i):
+            return "the output '\(p)' is also an input of this job ('\(i)'); writing it would destroy that input; "
+                + "choose another output name"
         }
     }
 }
@@ -21,12 +31,8 @@ public struct AtomicOutput {
     public let overwrite: Bool
 
     public init(target: URL, overwrite: Bool) throws {
-        let fm = FileManager.default
-        if !overwrite && fm.fileExists(atPath: target.path) { throw FileError.targetExists(target.path) }
+        try OutputTarget.check(target.path, kind: .file, overwrite: overwrite)
         let dir = target.deletingLastPathComponent()
-        if !fm.fileExists(atPath: dir.path) {
-            throw FileError.writeFailed(target.path, reason: "folder '\(dir.path)' does not exist")
-        }
         self.target = target
         self.overwrite = overwrite
         let ext = target.pathExtension.isEmpty ? "" : ".\(target.pathExtension)"
@@ -37,6 +43,11 @@ public struct AtomicOutput {
     /// existing target (even one created meanwhile) is never replaced.
     public func commit() throws {
         if overwrite {
+            // Checked again at the last moment: something may have appeared at the target meanwhile.
+            do { try OutputTarget.check(target.path, kind: .file, overwrite: true) } catch {
+                discard()
+                throw error
+            }
             if rename(temporary.path, target.path) != 0 {
                 let reason = String(cString: strerror(errno))
                 discard()
@@ -66,5 +77,94 @@ public struct AtomicOutput {
             throw FileError.writeFailed(url.path, reason: error.localizedDescription)
         }
         try out.commit()
+    }
+}
+
+/// What an output path may hold before a job writes there, checked before any work and again at the commit.
+public enum OutputTarget {
+    public enum Kind: Sendable {
+        /// One file (a video, PNG, checkpoint, report…).
+        case file
+        /// A folder of frame_NNNNN.png files, replaced as a whole.
+        case frameFolder
+    }
+
+    /// Refuses an output that exists without `overwrite`, anything but a regular file or a Mavin frame folder
+    /// with it, an output whose folder is missing, and an output that is (or holds) one of `inputs`.
+    public static func check(_ path: String, kind: Kind, overwrite: Bool, inputs: [String] = []) throws {
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else {
+            throw FileError.writeFailed(path, reason: "folder '\(dir)' does not exist; create it first")
+        }
+        guard isDir.boolValue else { throw FileError.writeFailed(path, reason: "'\(dir)' is not a folder") }
+        let here = canonical(path)
+        for input in inputs {
+            let other = canonical(input)
+            if other == here || other.hasPrefix(here + "/") { throw FileError.outputIsInput(path, input: input) }
+        }
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }  // nothing there yet
+        guard overwrite else { throw FileError.targetExists(path) }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return
+        case S_IFDIR:
+            guard kind == .frameFolder else { throw FileError.notReplaceable(path, what: "a folder") }
+            if let stranger = strangerInFrameFolder(path) {
+                throw FileError.notReplaceable(path, what: "a folder holding '\(stranger)', which Mavin did not write")
+            }
+        case S_IFLNK: throw FileError.notReplaceable(path, what: "a symbolic link")
+        case S_IFIFO: throw FileError.notReplaceable(path, what: "a FIFO (named pipe)")
+        case S_IFCHR, S_IFBLK: throw FileError.notReplaceable(path, what: "a device")
+        case S_IFSOCK: throw FileError.notReplaceable(path, what: "a socket")
+        default: throw FileError.notReplaceable(path, what: "not a regular file")
+        }
+    }
+
+    /// Whether a name is one Mavin gives a frame it writes into a folder (frame_00042.png).
+    public static func isFrameName(_ name: String) -> Bool {
+        guard name.hasPrefix("frame_"), name.hasSuffix(".png") else { return false }
+        let digits = name.dropFirst("frame_".count).dropLast(".png".count)
+        return digits.count >= 5 && digits.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// The first entry of a folder that is not a regular frame file Mavin writes, or nil when there is none.
+    static func strangerInFrameFolder(_ path: String) -> String? {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return "(unreadable)" }
+        for name in names.sorted() {
+            var info = stat()
+            let full = (path as NSString).appendingPathComponent(name)
+            let regular = lstat(full, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+            if !regular || !isFrameName(name) { return name }
+        }
+        return nil
+    }
+
+    /// Removes a frame folder that `check` accepted, file by file: a stranger that appeared meanwhile
+    /// makes the final rmdir fail instead of being deleted.
+    public static func removeFrameFolder(_ path: String) throws {
+        if let stranger = strangerInFrameFolder(path) {
+            throw FileError.notReplaceable(path, what: "a folder holding '\(stranger)', which Mavin did not write")
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        for name in names where isFrameName(name) { unlink((path as NSString).appendingPathComponent(name)) }
+        guard rmdir(path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            throw FileError.writeFailed(path, reason: "could not replace the old frame folder: \(reason)")
+        }
+    }
+
+    /// The path with links and `..` resolved as far as it exists, so two names of one file compare equal.
+    static func canonical(_ path: String) -> String {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        if let real = realpath(url.path, nil) {
+            defer { free(real) }
+            return String(cString: real)
+        }
+        let parent = url.deletingLastPathComponent().path
+        guard let real = realpath(parent, nil) else { return url.path }
+        defer { free(real) }
+        return (String(cString: real) as NSString).appendingPathComponent(url.lastPathComponent)
     }
 }

@@ -46,6 +46,9 @@ public final class Composer {
         self.folder = folder
     }
 
+    /// Every clip of the plan, as paths: the inputs an output must not overwrite.
+    public var clipPaths: [String] { plan.clips.map { path($0.path) } }
+
     func path(_ p: String) -> String { p.hasPrefix("/") ? p : (folder as NSString).appendingPathComponent(p) }
 
     /// Opens the clips and checks every s and e against them.
@@ -71,6 +74,8 @@ public final class Composer {
     /// Generates every junction, then streams the composition to `output`.
     public func run(model: MavinModel, output: URL, overwrite: Bool, cancel: CancelFlag = CancelFlag(),
                     event: (ComposeEvent) -> Void = { _ in }) throws -> (frames: Int, notices: [String]) {
+        let kind: OutputTarget.Kind = VideoWriter.kind(for: output) == .png ? .frameFolder : .file
+        try OutputTarget.check(output.path, kind: kind, overwrite: overwrite, inputs: clipPaths)
         let resolved = try resolve()
         let infiller = Infiller(model: model)
         var notices: [String] = []
@@ -78,12 +83,11 @@ public final class Composer {
         var keep: [(dropEnd: Int, dropStart: Int)] = Array(repeating: (0, 0), count: resolved.segments.count)
         for (k, j) in plan.junctions.enumerated() {
             let a = resolved.segments[k], b = resolved.segments[k + 1]
-            let (needBefore, needAfter) = infiller.allowedLengths.contains(j.length) ? infiller.references(for: j.length) : (1, 1)
             let (extraA, extraB) = j.mode.replaced(length: j.length)
-            let fromA = max(a.first, a.last - needBefore - extraA + 1), toB = min(b.last, b.first + needAfter + extraB - 1)
-            let before = try resolved.readers[a.clip].frames(from: fromA, count: a.last - fromA + 1)
-            let after = try resolved.readers[b.clip].frames(from: b.first, count: toB - b.first + 1)
-            let (tb, ta) = j.mode.trim(before: before, after: after, length: j.length)
+            let (tb, ta) = try infiller.referenceFrames(before: resolved.readers[a.clip], s: a.last,
+                                                        firstBefore: a.first,
+                                                        after: resolved.readers[b.clip], e: b.first,
+                                                        lastAfter: b.last, mode: j.mode, length: j.length)
             var request = InfillRequest(before: tb, after: ta, length: j.length)
             request.mode = j.mode
             request.settings = j.settings

@@ -74,6 +74,26 @@ public final class Trainer {
         self.cancelFlag = cancel
     }
 
+    /// Refuses to resume a checkpoint whose config differs from the one this run asks for, naming both and
+    /// every setting that differs. The residual scale is measured from the data, so it is not compared.
+    static func checkResumable(_ saved: ModelConfig, at path: String, asked: ModelConfig) throws {
+        var a = saved, b = asked
+        a.residualScale = nil
+        b.residualScale = nil
+        guard a != b else { return }
+        func fields(_ c: ModelConfig) -> [String: String] {
+            let data = (try? JSONEncoder().encode(c)) ?? Data()
+            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+            return object.mapValues { "\($0)".replacingOccurrences(of: "\n", with: " ") }
+        }
+        let old = fields(a), new = fields(b)
+        let keys = Set(old.keys).union(new.keys).sorted().filter { old[$0] != new[$0] }
+        let differences = keys.map { "\($0) \(old[$0] ?? "none") vs \(new[$0] ?? "none")" }.joined(separator: ", ")
+        throw EngineError.badInput("--resume: '\(path)' was trained with config '\(saved.name)' but this run asks for "
+            + "'\(asked.name)' (\(differences)); resume with the checkpoint's own settings (--config \(saved.name) and "
+            + "the same flags) or write a new checkpoint with another --out")
+    }
+
     /// Loads data, builds or resumes the model, then trains; `event` sees every record.
     public func run(log: (String) -> Void = { print($0) }, event: (TrainRecord) -> Void = { _ in }) throws {
         let o = options
@@ -87,6 +107,9 @@ public final class Trainer {
         if !o.resume && FileManager.default.fileExists(atPath: o.output.path) {
             throw FileError.targetExists(o.output.path)
         }
+        // On resume the checkpoint's config must be the one asked for: the data is read at its size.
+        let existing = o.resume ? try MavinModel.load(o.output) : nil
+        if let existing { try Self.checkResumable(existing.config, at: o.output.path, asked: o.config) }
         let videos = try TrainingData.videos(in: o.data)
         log("reading \(videos.count) videos at \(o.config.resolution)² (every \(o.sampleRate) frames)…")
         data = try TrainingData(videos: videos, resolution: o.config.resolution, frames: o.config.frames, sampleRate: o.sampleRate,
@@ -96,9 +119,7 @@ public final class Trainer {
         log("windows: \(data.training.count) training, \(data.validation.count) validation, \(data.droppedForCuts) dropped at shot cuts")
 
         var startStep = 0
-        if o.resume {
-            // The checkpoint's own config wins over --config on resume.
-            let existing = try MavinModel.load(o.output)
+        if let existing {
             model = existing
             startStep = try loadState(into: existing)
             log("resumed \(o.output.path) at step \(startStep)")

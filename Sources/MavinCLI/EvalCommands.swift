@@ -25,13 +25,24 @@ struct MetricsCommand: ParsableCommand {
             guard let clip else { throw ValidationError("--sim embedding needs --clip WEIGHTS.safetensors (a CLIP ViT image tower)") }
             encoder = try CLIPImageEncoder(url: URL(fileURLWithPath: clip))
         }
-        let tf = try FrameSource.read(truth), raw = try FrameSource.read(generated)
-        guard raw.count == tf.count else { throw ValidationError("'\(generated)' has \(raw.count) frames, '\(truth)' has \(tf.count); they must match") }
-        let gf = raw.map { $0.resized(width: tf[0].width, height: tf[0].height) }  // the truth's size (a no-op when equal)
+        // Both clips stream: a chunk of frames at a time, however long they are.
+        let tf = try FrameSequence(path: truth), gf = try FrameSequence(path: generated)
+        guard gf.count == tf.count else {
+            throw ValidationError("'\(generated)' has \(gf.count) frames, '\(truth)' has \(tf.count); they must match")
+        }
+        // The truth's size (a no-op when equal).
+        let readGenerated = { (i: Int) in try gf.frame(at: i).resized(width: tf.width, height: tf.height) }
         let similarity: FrameSimilarity = encoder.map { $0.similarity() } ?? SSIMSimilarity()
-        let s = Scores.measure(generated: gf, truth: tf, similarity: similarity)
-        let clipsim = encoder.map { clipSim(generated: gf, truth: tf, similarity: $0.similarity()) }
-        let r = Report(psnr: s.psnr, ssim: s.ssim, ms_ssim: s.ms_ssim, clip_rs: s.clip_rs, similarity: s.similarity, frames: gf.count, clipsim: clipsim)
+        var cosines = 0.0
+        let s = try Scores.measure(count: tf.count, similarity: similarity, generated: readGenerated) { i in
+            let t = try tf.frame(at: i)
+            // CLIPSIM (the mean cosine of the embeddings) is summed on the way, as the frames pass.
+            if let e = encoder { cosines += e.similarity().similarity(try readGenerated(i), t) }
+            return t
+        }
+        let clipsim = encoder.map { _ in cosines / Double(tf.count) }
+        let r = Report(psnr: s.psnr, ssim: s.ssim, ms_ssim: s.ms_ssim, clip_rs: s.clip_rs, similarity: s.similarity,
+                       frames: tf.count, clipsim: clipsim)
         if json { try printJSON(r) } else {
             print(String(format: "%d frames: PSNR %.2f dB  SSIM %.4f  MS-SSIM %.4f  CLIP-RS %.4f (%@)", r.frames, r.psnr, r.ssim, r.ms_ssim, r.clip_rs, r.similarity))
         }
@@ -88,8 +99,10 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        for p in [report] + [json, chart].compactMap({ $0 }) where !overwrite && FileManager.default.fileExists(atPath: p) {
-            throw FileError.targetExists(p)
+        let compared = compare.map { String($0.drop { $0 != "=" }.dropFirst()) }
+        let inputs = [cases, synthetic, model].compactMap { $0 } + auto + compared
+        for p in [report] + [json, chart].compactMap({ $0 }) {
+            try OutputTarget.check(p, kind: .file, overwrite: overwrite, inputs: inputs)
         }
         let names = methods.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         let wantsModel = names.contains("model") || !variant.isEmpty || !compare.isEmpty

@@ -17,6 +17,20 @@ struct ProgressLine {
     func end() { if enabled { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) } }
 }
 
+/// Checks an output before any work: its type from the extension, the folder it goes in, what is there now
+/// (replaced only with --overwrite, and only a regular file or a Mavin frame folder) and that it is no input.
+func checkOutput(_ path: String, overwrite: Bool, inputs: [String]) throws {
+    guard let kind = VideoWriter.kind(for: URL(fileURLWithPath: path)) else { throw MediaError.unsupportedOutput(path) }
+    try OutputTarget.check(path, kind: kind == .png ? .frameFolder : .file, overwrite: overwrite, inputs: inputs)
+}
+
+/// A boundary frame index inside its clip, or an error that says which end it missed.
+func checkBoundary(_ option: String, _ index: Int, clip: String, frames: Int) throws {
+    let range = "'\(clip)' has \(frames) frames (0…\(frames - 1))"
+    if index < 0 { throw ValidationError("\(range); \(option) \(index) is before its first frame; use 0…\(frames - 1)") }
+    if index >= frames { throw ValidationError("\(range); \(option) \(index) is past its end") }
+}
+
 struct InfillCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "infill",
@@ -53,6 +67,9 @@ struct InfillCommand: ParsableCommand {
     func run() throws {
         guard let m = InfillMode(rawValue: mode) else { throw ValidationError("--mode must be insert or regenerate") }
         let modelURL = try DefaultModel.locate(explicit: model)
+        // Fail before the work if the output cannot be written.
+        let inputs = [before, after, modelURL.path] + [truth].compactMap { $0 }
+        try checkOutput(output, overwrite: overwrite, inputs: inputs)
         let mavin = try MavinModel.load(modelURL)
         let infiller = Infiller(model: mavin)
         guard infiller.allowedLengths.contains(length) else {
@@ -60,41 +77,51 @@ struct InfillCommand: ParsableCommand {
         }
         let a = try VideoReader(path: before), b = try VideoReader(path: after)
         let sFrame = s ?? a.frameCount - 1, eFrame = e ?? 0
-        guard sFrame >= 0 && sFrame < a.frameCount else { throw ValidationError("'\(before)' has \(a.frameCount) frames (0…\(a.frameCount - 1)); --s \(sFrame) is past its end") }
-        guard eFrame >= 0 && eFrame < b.frameCount else { throw ValidationError("'\(after)' has \(b.frameCount) frames (0…\(b.frameCount - 1)); --e \(eFrame) is past its end") }
-        let beforeFrames = try a.frames(from: 0, count: sFrame + 1), afterFrames = try b.frames(from: eFrame, count: b.frameCount - eFrame)
-        let (tb, ta) = m.trim(before: beforeFrames, after: afterFrames, length: length)
+        try checkBoundary("--s", sFrame, clip: before, frames: a.frameCount)
+        try checkBoundary("--e", eFrame, clip: after, frames: b.frameCount)
+        // Only the frames the model needs are read here; the rest stream into the output at the end.
+        let (tb, ta) = try infiller.referenceFrames(before: a, s: sFrame, after: b, e: eFrame, mode: m, length: length)
         var request = InfillRequest(before: tb, after: ta, length: length)
         request.mode = m
         request.settings.f0 = f0; request.settings.lambda = lambda; request.settings.gfm = !noGfm; request.settings.detail = !noDetail
         request.settings.steps = steps; request.settings.strength = strength; request.settings.eta = eta; request.settings.seed = seed
         if let truth {
-            let t = try FrameSource.read(truth)
-            guard t.count == length else { throw ValidationError("--truth '\(truth)' has \(t.count) frames; it must have exactly --length \(length)") }
-            request.truth = t
+            let t = try FrameSequence(path: truth)
+            guard t.count == length else {
+                let rule = "it must have exactly --length \(length)"
+                throw ValidationError("--truth '\(truth)' has \(t.count) frames; \(rule)")
+            }
+            request.truth = try (0..<t.count).map { try t.frame(at: $0) }
         }
-        // Fail before the work if the output cannot be written.
-        if !overwrite && FileManager.default.fileExists(atPath: output) { throw FileError.targetExists(output) }
         let bar = ProgressLine()
         let result = try infiller.run(request) { p in
             bar.show("denoising", p.step, p.total, "t=\(p.timestep) eta \(formatDuration(p.eta))" + (p.clipRS.map { String(format: " CLIP-RS %.3f", $0) } ?? ""))
         }
         bar.end()
-        let size = (a.info.width, a.info.height)
-        let generated = result.frames.map { $0.resized(width: size.0, height: size.1) }
-        let frames: [RGBImage]
-        if transitionOnly { frames = generated } else {
-            // resized(width:height:) returns the frame itself when it already has the size.
-            frames = tb.map { $0.resized(width: size.0, height: size.1) } + generated + ta.map { $0.resized(width: size.0, height: size.1) }
+        let writer = try VideoWriter(url: URL(fileURLWithPath: output), width: a.info.width, height: a.info.height,
+                                     fps: a.info.fps, overwrite: overwrite)
+        let written: Int
+        do {
+            if transitionOnly {
+                for g in result.frames { try writer.append(g.resized(width: writer.width, height: writer.height)) }
+                written = writer.framesWritten
+            } else {
+                written = try Infiller.writeSpliced(before: a, s: sFrame, generated: result.frames, after: b, e: eFrame,
+                                                    mode: m, length: length, to: writer)
+            }
+            try writer.finish()
+        } catch {
+            writer.cancel()
+            throw error
         }
-        try VideoWriter.write(frames, to: URL(fileURLWithPath: output), fps: a.info.fps, overwrite: overwrite)
         let sc = result.scores
-        let report = Report(seconds: result.seconds, steps: steps, frames: frames.count, length: length, output: output,
+        let report = Report(seconds: result.seconds, steps: steps, frames: written, length: length, output: output,
                             psnr: sc?.psnr, ms_ssim: sc?.ms_ssim, clip_rs: sc?.clip_rs, ssim: sc?.ssim, similarity: sc?.similarity,
                             notices: result.notices)
         if json { try printJSON(report) } else {
             for n in result.notices { print("note: \(n)") }
-            print(String(format: "wrote %@: %d frames (%d generated) in %.1f s", output, frames.count, length, result.seconds))
+            let line = String(format: "wrote %@: %d frames (%d generated) in %.1f s", output, written, length, result.seconds)
+            print(line)
             if let sc { print(String(format: "vs truth: PSNR %.2f dB, SSIM %.4f, MS-SSIM %.4f, CLIP-RS %.4f (%@)", sc.psnr, sc.ssim, sc.ms_ssim, sc.clip_rs, sc.similarity)) }
         }
     }
@@ -120,10 +147,11 @@ struct ComposeCommand: ParsableCommand {
         let folder = url.deletingLastPathComponent().path
         let out = output ?? p.output.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
         guard let out else { throw ValidationError("no output: pass -o OUT.mp4 or set output = \"…\" in the plan") }
-        if !overwrite && FileManager.default.fileExists(atPath: out) { throw FileError.targetExists(out) }
         let modelPath = model ?? p.model.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
-        let mavin = try MavinModel.load(try DefaultModel.locate(explicit: modelPath, near: folder))
+        let modelURL = try DefaultModel.locate(explicit: modelPath, near: folder)
         let composer = Composer(plan: p, folder: folder)
+        try checkOutput(out, overwrite: overwrite, inputs: [plan, modelURL.path] + composer.clipPaths)
+        let mavin = try MavinModel.load(modelURL)
         let t0 = Date()
         let bar = ProgressLine()
         let (frames, notices) = try composer.run(model: mavin, output: URL(fileURLWithPath: out), overwrite: overwrite) { e in

@@ -62,7 +62,8 @@ struct InfoCommand: ParsableCommand {
     @Argument(help: "Video files to inspect.")
     var files: [String]
 
-    @Flag(help: "Print JSON (keys: frames, fps, width, height, codec, duration, pixelFormat, path).")
+    @Flag(help: ArgumentHelp("Print JSON (keys: frames, fps, width, height (as shown), rotation, codec, duration, "
+                             + "pixelFormat, path)."))
     var json = false
 
     func run() throws {
@@ -107,7 +108,11 @@ struct InfoCommand: ParsableCommand {
             if infos.count == 1 && files.count == 1 { try printJSON(infos[0]) } else { try printJSON(infos) }
         } else if !json {
             for i in infos {
-                print("\(i.path): \(i.frames) frames, \(String(format: "%.3f", i.fps)) fps, \(i.width)×\(i.height), \(i.codec) (\(i.pixelFormat)), \(String(format: "%.2f", i.duration)) s")
+                let turn = i.rotation == 0 ? "" : " as shown (display matrix: turned \(i.rotation)° clockwise)"
+                let rate = String(format: "%.3f", i.fps)
+                let seconds = String(format: "%.2f", i.duration)
+                print("\(i.path): \(i.frames) frames, \(rate) fps, \(i.width)×\(i.height)\(turn), "
+                      + "\(i.codec) (\(i.pixelFormat)), \(seconds) s")
             }
         }
         if !failures.isEmpty {
@@ -146,10 +151,14 @@ struct FramesCommand: ParsableCommand {
     func run() throws {
         let reader = try VideoReader(path: file)
         guard count > 0 else { throw UserError("--count must be at least 1") }
-        guard from >= 0, from + count <= reader.frameCount else {
-            throw UserError("'\(file)' has \(reader.frameCount) frames (0…\(reader.frameCount - 1)); --from \(from) --count \(count) runs past its end")
-        }
+        guard from >= 0 else { throw UserError("--from must be 0 or more (got \(from))") }
+        try reader.checkRange(from: from, count: count)
         let dims = try size.map(parseSize)
+        // Frames go into the folder beside what is there; only frame files named like ours are replaced.
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output, isDirectory: &isDir), !isDir.boolValue {
+            throw UserError("'\(output)' exists and is not a folder; -o names the folder the PNG frames go into")
+        }
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         for i in from..<(from + count) {
             let image = try reader.frame(at: i, size: dims, fit: .crop)

@@ -11,7 +11,7 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a MAVIN model with consecutive noising and variable-length sampling.",
         discussion: """
         Writes OUT (the EMA weights, codec and config), OUT.state.safetensors (optimiser state for --resume), \
-        OUT.log.jsonl (one line per step) and OUT.loss.png. Ctrl-C saves a checkpoint and stops.
+        OUT.log.jsonl (one line per step) and OUT.loss.png. Ctrl-C or SIGTERM saves a checkpoint and stops.
         """)
 
     @Option(parsing: .upToNextOption, help: "Folders (or files) of training videos.") var data: [String]
@@ -71,10 +71,18 @@ struct TrainCommand: ParsableCommand {
         o.initFrom = initFrom.map { URL(fileURLWithPath: $0) }
         o.relativeLossEpsilon = relativeLoss
         let cancel = CancelFlag()
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        signal(SIGINT, SIG_IGN)
-        source.setEventHandler { cancel.cancel(); FileHandle.standardError.write(Data("\nmavin: stopping after this step (checkpoint follows)…\n".utf8)) }
-        source.resume()
+        // Ctrl-C and SIGTERM (kill, a scheduler, a shutdown) both checkpoint and stop.
+        let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            signal(number, SIG_IGN)
+            source.setEventHandler {
+                cancel.cancel()
+                FileHandle.standardError.write(Data("\nmavin: stopping after this step (checkpoint follows)…\n".utf8))
+            }
+            source.resume()
+            return source
+        }
+        defer { sources.forEach { $0.cancel() } }
         let trainer = Trainer(options: o, cancel: cancel)
         do {
             try trainer.run(log: { line in print(line); fflush(stdout) })
@@ -93,6 +101,7 @@ struct LossChartCommand: ParsableCommand {
     @Flag(help: "Replace OUTPUT if it exists.") var overwrite = false
 
     func run() throws {
+        try OutputTarget.check(output, kind: .file, overwrite: overwrite, inputs: [log])
         let records = try LossCurve.read(URL(fileURLWithPath: log))
         guard records.count >= 2 else { throw ValidationError("'\(log)' has \(records.count) training records; a chart needs at least 2") }
         try PNG.write(LossCurve.render(records), to: URL(fileURLWithPath: output), overwrite: overwrite)

@@ -76,9 +76,37 @@ public struct ModelConfig: Codable, Equatable, Sendable {
 
     /// A problem with the config in words, or nil.
     public func validate() -> String? {
+        // Sizes first: everything after divides by them.
+        let sizes: [(String, Int)] = [("resolution", resolution), ("frames", frames), ("codecPatch", codecPatch),
+                                      ("latentChannels", latentChannels), ("heads", heads),
+                                      ("embeddingDim", embeddingDim), ("boundaryPatch", boundaryPatch)]
+        for (key, value) in sizes where value <= 0 { return "\(key) is \(value); it must be a positive whole number" }
+        if let d = contextDim, d <= 0 {
+            return "contextDim is \(d); it must be positive (or absent: no boundary guidance)"
+        }
+        if let c = channels.first(where: { $0 <= 0 }) {
+            return "U-Net channels \(channels) include \(c); each must be positive"
+        }
+        // Bounds before any product of sizes, which could otherwise overflow.
+        let limits: [(String, Int, Int)] = [
+            ("resolution", resolution, 4096), ("frames", frames, 1024), ("codecPatch", codecPatch, resolution),
+            ("boundaryPatch", boundaryPatch, resolution), ("latentChannels", latentChannels, 4096),
+            ("heads", heads, 1024), ("embeddingDim", embeddingDim, 65536), ("contextDim", contextDim ?? 1, 65536),
+        ]
+        for (key, value, limit) in limits where value > limit {
+            return "\(key) is \(value); at most \(limit) is allowed"
+        }
+        if let c = channels.first(where: { $0 > 65536 }) {
+            return "U-Net channels \(channels) include \(c); at most 65536"
+        }
         if resolution % codecPatch != 0 { return "resolution \(resolution) is not a multiple of the codec patch \(codecPatch)" }
         if latentSide % 2 != 0 { return "latent side \(latentSide) must be even (one downsampling level)" }
         if channels.count != 2 { return "the U-Net has exactly 2 levels; got \(channels.count)" }
+        // GroupNorm runs over min(32, C) groups on every stage's input and output channels.
+        let normed = [channels[0], channels[1], 2 * channels[1], channels[0] + channels[1]]
+        if let c = normed.first(where: { $0 > 32 && $0 % 32 != 0 }) {
+            return "U-Net channels \(channels) put \(c) channels in a GroupNorm of 32 groups; use multiples of 32"
+        }
         if channels.contains(where: { $0 % heads != 0 }) { return "channels \(channels) must be divisible by heads \(heads)" }
         if latentChannels > 3 * codecPatch * codecPatch { return "more latent channels than block values" }
         if resolution % boundaryPatch != 0 { return "resolution must be a multiple of the boundary patch" }

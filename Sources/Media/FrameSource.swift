@@ -2,21 +2,64 @@ import Foundation
 
 /// The frames of a clip given as a video file or as a folder of PNG frames (the folders
 /// `mavin infill -o DIR` and `mavin frames` write): every `*.png` in name order, all one size.
-public enum FrameSource {
-    public static func read(_ path: String) throws -> [RGBImage] {
+/// Opening reads only the first frame; `frame(at:)` reads one at a time, so a long clip streams.
+public final class FrameSequence {
+    public let path: String
+    public let count: Int
+    /// The size of every frame (the first frame's; another size is an error when it is read).
+    public let width: Int
+    public let height: Int
+    private let video: VideoReader?
+    private let pngs: [URL]
+
+    public init(path: String) throws {
+        self.path = path
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw MediaError.fileNotFound(path) }
-        guard isDir.boolValue else {
-            let r = try VideoReader(path: path)
-            return try r.frames(from: 0, count: r.frameCount)
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw MediaError.fileNotFound(path)
         }
-        let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.lowercased().hasSuffix(".png") }.sorted()
-        guard !names.isEmpty else { throw MediaError.emptyFrameFolder(path) }
-        let folder = URL(fileURLWithPath: path)
-        let frames = try names.map { try PNG.read(folder.appendingPathComponent($0)).rgb }
-        for (name, f) in zip(names, frames) where f.width != frames[0].width || f.height != frames[0].height {
-            throw MediaError.sizeMismatch((path as NSString).appendingPathComponent(name), expected: "\(frames[0].width)×\(frames[0].height)", got: "\(f.width)×\(f.height)")
+        if isDir.boolValue {
+            let names: [String]
+            do { names = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
+                throw MediaError.notAVideo(path, reason: "the folder cannot be listed; check its permissions")
+            }
+            let folder = URL(fileURLWithPath: path)
+            pngs = names.filter { $0.lowercased().hasSuffix(".png") }.sorted().map { folder.appendingPathComponent($0) }
+            guard let first = pngs.first else { throw MediaError.emptyFrameFolder(path) }
+            let image = try PNG.read(first)
+            video = nil
+            count = pngs.count
+            width = image.width
+            height = image.height
+        } else {
+            let reader = try VideoReader(path: path)
+            video = reader
+            pngs = []
+            count = reader.frameCount
+            width = reader.info.width
+            height = reader.info.height
         }
-        return frames
+    }
+
+    /// Frame `index` at the clip's own size.
+    public func frame(at index: Int) throws -> RGBImage {
+        if let video { return try video.frame(at: index) }
+        guard index >= 0 && index < pngs.count else {
+            throw MediaError.frameOutOfRange(path, index: index, frames: pngs.count)
+        }
+        let image = try PNG.read(pngs[index]).rgb
+        guard image.width == width, image.height == height else {
+            let got = "\(image.width)×\(image.height)"
+            throw MediaError.sizeMismatch(pngs[index].path, expected: "\(width)×\(height)", got: got)
+        }
+        return image
+    }
+}
+
+public enum FrameSource {
+    /// Every frame in memory: for short clips only (a transition's ground truth); stream long ones with FrameSequence.
+    public static func read(_ path: String) throws -> [RGBImage] {
+        let sequence = try FrameSequence(path: path)
+        return try (0..<sequence.count).map { try sequence.frame(at: $0) }
     }
 }

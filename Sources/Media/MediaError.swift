@@ -7,6 +7,7 @@ public enum MediaError: Error, CustomStringConvertible, Equatable {
     case noFrames(String)
     case emptyFrameFolder(String)
     case frameOutOfRange(String, index: Int, frames: Int)
+    case rangeOutOfBounds(String, from: Int, count: Int, frames: Int)
     case decodeFailed(String, frame: Int, reason: String)
     case encodeFailed(String, reason: String)
     case sizeMismatch(String, expected: String, got: String)
@@ -21,6 +22,9 @@ public enum MediaError: Error, CustomStringConvertible, Equatable {
         case .emptyFrameFolder(let p): return "'\(p)' is a folder without PNG frames; give a video or a folder of frame_NNNNN.png files"
         case .frameOutOfRange(let p, let i, let n):
             return "'\(p)' has \(n) frames (0…\(max(0, n - 1))); frame \(i) is past its end"
+        case .rangeOutOfBounds(let p, let from, let count, let n):
+            let fit = from >= 0 && from < n ? "; from frame \(from) at most \(n - from) frames remain" : ""
+            return "'\(p)' has \(n) frames (0…\(max(0, n - 1))); \(count) frames from frame \(from) do not fit\(fit)"
         case .decodeFailed(let p, let f, let r):
             return "'\(p)': frame \(f) could not be decoded (\(r)); the file is damaged there — frames before it may still read"
         case .encodeFailed(let p, let r): return "could not write '\(p)': \(r)"

@@ -90,3 +90,34 @@ public struct RGBImage: Equatable, Sendable {
         return RGBImage(width: w, height: h, pixels: out)
     }
 }
+
+extension RGBImage {
+    /// The image turned by a right angle clockwise (90, 180 or 270 degrees; anything else returns it unchanged).
+    public func rotated(clockwise degrees: Int) -> RGBImage {
+        let w = width, h = height
+        let turned = degrees == 90 || degrees == 270
+        guard turned || degrees == 180 else { return self }
+        let outW = turned ? h : w
+        var out = [UInt8](repeating: 0, count: pixels.count)
+        pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<h {
+                    for x in 0..<w {
+                        // Where source pixel (x, y) lands in the turned picture.
+                        let (ox, oy): (Int, Int)
+                        switch degrees {
+                        case 90: (ox, oy) = (h - 1 - y, x)
+                        case 180: (ox, oy) = (w - 1 - x, h - 1 - y)
+                        default: (ox, oy) = (y, w - 1 - x)
+                        }
+                        let from = 3 * (y * w + x), to = 3 * (oy * outW + ox)
+                        dst[to] = src[from]
+                        dst[to + 1] = src[from + 1]
+                        dst[to + 2] = src[from + 2]
+                    }
+                }
+            }
+        }
+        return RGBImage(width: outW, height: turned ? w : h, pixels: out)
+    }
+}

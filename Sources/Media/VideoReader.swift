@@ -12,6 +12,9 @@ public struct VideoInfo: Codable, Equatable, Sendable {
     public var codec: String
     public var pixelFormat: String
     public var duration: Double
+    /// Clockwise degrees the stored picture is turned for display (0, 90, 180, 270); `width` × `height` is the
+    /// size shown, after that turn, as every player shows it.
+    public var rotation: Int = 0
 }
 
 /// How a frame is fitted to a requested size.
@@ -38,6 +41,11 @@ public final class VideoReader {
     private var packet: UnsafeMutablePointer<AVPacket>?
     private var decoded: UnsafeMutablePointer<AVFrame>?
     private let scaler = Scaler()
+    private let rgbFrame = RGBFrame()
+    /// Clockwise degrees (0, 90, 180 or 270) the stored picture is turned to be shown upright (its display matrix).
+    public let rotation: Int
+    /// Pictures converted to RGB so far: what a job really decoded, for tests that check it reads only what it needs.
+    public private(set) var converted = 0
     /// Presentation timestamps of every frame, ascending: frame i has timestamp pts[i].
     private let pts: [Int64]
     /// The index the decoder will deliver next without seeking (nil after EOF or an error).
@@ -106,6 +114,7 @@ public final class VideoReader {
         guard !stamps.isEmpty else {
             ok = true
             self.pts = []
+            self.rotation = 0
             self.info = VideoInfo(path: path, frames: 0, fps: 0, width: 0, height: 0, codec: "", pixelFormat: "", duration: 0)
             throw MediaError.noFrames(path)
         }
@@ -115,13 +124,27 @@ public final class VideoReader {
         var rate = st.pointee.avg_frame_rate
         if rate.num <= 0 || rate.den <= 0 { rate = st.pointee.r_frame_rate }
         let fps = rate.den > 0 && rate.num > 0 ? Double(rate.num) / Double(rate.den) : 25
-        let pixName = av_get_pix_fmt_name(AVPixelFormat(rawValue: st.pointee.codecpar.pointee.format)).map { String(cString: $0) } ?? "unknown"
+        let par = st.pointee.codecpar.pointee
+        let pixName = av_get_pix_fmt_name(AVPixelFormat(rawValue: par.format)).map { String(cString: $0) } ?? "unknown"
+        let turn = Self.displayRotation(st)
+        self.rotation = turn
+        let turned = turn == 90 || turn == 270
         self.info = VideoInfo(path: path, frames: stamps.count, fps: fps,
-                              width: Int(st.pointee.codecpar.pointee.width), height: Int(st.pointee.codecpar.pointee.height),
-                              codec: String(cString: avcodec_get_name(st.pointee.codecpar.pointee.codec_id)),
-                              pixelFormat: pixName, duration: Double(stamps.count) / fps)
+                              width: Int(turned ? par.height : par.width), height: Int(turned ? par.width : par.height),
+                              codec: String(cString: avcodec_get_name(par.codec_id)),
+                              pixelFormat: pixName, duration: Double(stamps.count) / fps, rotation: turn)
         ok = true
         try seek(to: 0)
+    }
+
+    /// The stream's display matrix as a clockwise turn rounded to a right angle, as `ffmpeg -autorotate` applies it.
+    private static func displayRotation(_ st: UnsafeMutablePointer<AVStream>) -> Int {
+        var size: Int = 0
+        guard let raw = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &size), size >= 9 * 4 else { return 0 }
+        let ccw = raw.withMemoryRebound(to: Int32.self, capacity: 9) { av_display_rotation_get($0) }
+        guard ccw.isFinite else { return 0 }
+        let clockwise = Int((-ccw / 90).rounded()) * 90
+        return ((clockwise % 360) + 360) % 360
     }
 
     deinit {
@@ -154,7 +177,15 @@ public final class VideoReader {
 
     /// Reads `count` frames from `start`, in order.
     public func frames(from start: Int, count: Int, size: (width: Int, height: Int)? = nil, fit: Fit = .stretch) throws -> [RGBImage] {
-        try (start..<(start + count)).map { try frame(at: $0, size: size, fit: fit) }
+        try checkRange(from: start, count: count)
+        return try (start..<(start + count)).map { try frame(at: $0, size: size, fit: fit) }
+    }
+
+    /// Refuses `count` frames from `start` unless all lie in the clip (without overflowing near Int.max).
+    public func checkRange(from start: Int, count: Int) throws {
+        guard start >= 0, count >= 0, start <= pts.count, count <= pts.count - start else {
+            throw MediaError.rangeOutOfBounds(path, from: start, count: count, frames: pts.count)
+        }
     }
 
     private func seek(to index: Int) throws {
@@ -225,7 +256,10 @@ public final class VideoReader {
 
     private func convert(_ frame: UnsafeMutablePointer<AVFrame>, size: (width: Int, height: Int)?, fit: Fit) throws -> RGBImage {
         let srcW = Int(frame.pointee.width), srcH = Int(frame.pointee.height)
-        let target = size ?? (srcW, srcH)
+        let turned = rotation == 90 || rotation == 270
+        // Sizes below are in the stored orientation; the picture is turned upright at the end.
+        let displayed = size ?? (turned ? (srcH, srcW) : (srcW, srcH))
+        let target = turned ? (width: displayed.height, height: displayed.width) : displayed
         guard target.width > 0, target.height > 0 else {
             throw MediaError.sizeMismatch(path, expected: "a positive size", got: "\(target.width)×\(target.height)")
         }
@@ -240,22 +274,53 @@ public final class VideoReader {
                                        dstW: Int32(scaledW), dstH: Int32(scaledH), dstFormat: AV_PIX_FMT_RGB24.rawValue) else {
             throw MediaError.decodeFailed(path, frame: nextIndex ?? 0, reason: "unsupported pixel format")
         }
-        var rgb = [UInt8](repeating: 0, count: scaledW * scaledH * 3)
-        let (src, strides) = FF.planes(frame)
-        rgb.withUnsafeMutableBufferPointer { out in
-            var dst: [UnsafeMutablePointer<UInt8>?] = [out.baseAddress, nil, nil, nil]
-            var dstStride: [Int32] = [Int32(scaledW * 3), 0, 0, 0]
-            _ = sws_scale(ctx, src, strides, 0, Int32(srcH), &dst, &dstStride)
+        // swscale's SIMD paths write whole vectors per row: the destination needs FFmpeg's padded
+        // line size, never exactly width × 3 bytes (that overflowed on widths not a multiple of 16).
+        guard let rgb = rgbFrame.buffer(width: scaledW, height: scaledH) else {
+            let reason = "out of memory for a \(scaledW)×\(scaledH) picture"
+            throw MediaError.decodeFailed(path, frame: nextIndex ?? 0, reason: reason)
         }
-        if scaledW == target.width && scaledH == target.height {
-            return RGBImage(width: scaledW, height: scaledH, pixels: rgb)
+        let (src, strides) = FF.planes(frame)
+        var (dst, dstStride) = FF.mutablePlanes(rgb)
+        let rows = sws_scale(ctx, src, strides, 0, Int32(srcH), &dst, &dstStride)
+        guard rows == Int32(scaledH), let base = dst[0] else {
+            let reason = "colour conversion failed (\(FF.message(rows)))"
+            throw MediaError.decodeFailed(path, frame: nextIndex ?? 0, reason: reason)
         }
         let x0 = (scaledW - target.width) / 2, y0 = (scaledH - target.height) / 2
-        var cut = [UInt8](repeating: 0, count: target.width * target.height * 3)
-        for y in 0..<target.height {
-            let from = ((y + y0) * scaledW + x0) * 3
-            cut.replaceSubrange(y * target.width * 3..<(y + 1) * target.width * 3, with: rgb[from..<(from + target.width * 3)])
+        let rowBytes = target.width * 3
+        var pixels = [UInt8](repeating: 0, count: target.height * rowBytes)
+        pixels.withUnsafeMutableBufferPointer { out in
+            for y in 0..<target.height {
+                let from = base + (y + y0) * Int(dstStride[0]) + x0 * 3
+                (out.baseAddress! + y * rowBytes).update(from: from, count: rowBytes)
+            }
         }
-        return RGBImage(width: target.width, height: target.height, pixels: cut)
+        let image = RGBImage(width: target.width, height: target.height, pixels: pixels)
+        converted += 1
+        return rotation == 0 ? image : image.rotated(clockwise: rotation)
+    }
+}
+
+/// An RGB24 AVFrame reused between conversions, reallocated (with FFmpeg's alignment) when the size changes.
+final class RGBFrame {
+    private var frame: UnsafeMutablePointer<AVFrame>?
+
+    deinit { av_frame_free(&frame) }
+
+    /// The picture, or nil when FFmpeg cannot allocate it (out of memory).
+    func buffer(width: Int, height: Int) -> UnsafeMutablePointer<AVFrame>? {
+        if let f = frame, Int(f.pointee.width) == width, Int(f.pointee.height) == height { return f }
+        av_frame_free(&frame)
+        guard let f = av_frame_alloc() else { return nil }
+        frame = f
+        f.pointee.format = AV_PIX_FMT_RGB24.rawValue
+        f.pointee.width = Int32(width)
+        f.pointee.height = Int32(height)
+        guard av_frame_get_buffer(f, 0) >= 0 else {
+            av_frame_free(&frame)
+            return nil
+        }
+        return f
     }
 }

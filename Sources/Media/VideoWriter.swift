@@ -91,6 +91,7 @@ final class MP4Sink: FrameSink {
     private var yuv: UnsafeMutablePointer<AVFrame>?
     private var pkt: UnsafeMutablePointer<AVPacket>?
     private let scaler = Scaler()
+    private let rgbFrame = RGBFrame()
     private let width: Int, height: Int
     private let codedW: Int, codedH: Int
     private var nextPTS: Int64 = 0
@@ -152,15 +153,19 @@ final class MP4Sink: FrameSink {
     func append(_ image: RGBImage) throws {
         guard let yuv, let ctx else { throw MediaError.encodeFailed(output.target.path, reason: "writer closed") }
         av_frame_make_writable(yuv)
-        var padded = image.pixels
-        if codedW != width || codedH != height {
-            padded = [UInt8](repeating: 0, count: codedW * codedH * 3)
+        // The RGB source goes through an FFmpeg-aligned picture too: swscale reads whole vectors per row.
+        guard let rgb = rgbFrame.buffer(width: codedW, height: codedH) else {
+            throw MediaError.encodeFailed(output.target.path, reason: "out of memory for a \(codedW)×\(codedH) picture")
+        }
+        var (src, srcStride) = FF.mutablePlanes(rgb)
+        guard let base = src[0] else { throw MediaError.encodeFailed(output.target.path, reason: "no RGB picture") }
+        let rowBytes = width * 3
+        image.pixels.withUnsafeBufferPointer { pixels in
+            // Odd edges are padded by repeating the last row and column (yuv420p needs even sizes).
             for y in 0..<codedH {
-                let sy = min(y, height - 1)
-                for x in 0..<codedW {
-                    let sx = min(x, width - 1)
-                    for c in 0..<3 { padded[3 * (y * codedW + x) + c] = image.pixels[3 * (sy * width + sx) + c] }
-                }
+                let row = base + y * Int(srcStride[0])
+                row.update(from: pixels.baseAddress! + min(y, height - 1) * rowBytes, count: rowBytes)
+                if codedW != width { (row + rowBytes).update(from: row + rowBytes - 3, count: 3) }
             }
         }
         guard let sws = scaler.context(srcW: Int32(codedW), srcH: Int32(codedH), srcFormat: AV_PIX_FMT_RGB24.rawValue,
@@ -168,11 +173,8 @@ final class MP4Sink: FrameSink {
             throw MediaError.encodeFailed(output.target.path, reason: "no RGB→YUV converter")
         }
         var (dst, dstStride) = FF.mutablePlanes(yuv)
-        padded.withUnsafeBufferPointer { src in
-            let srcPlanes: [UnsafePointer<UInt8>?] = [src.baseAddress, nil, nil, nil]
-            let srcStride: [Int32] = [Int32(codedW * 3), 0, 0, 0]
-            _ = sws_scale(sws, srcPlanes, srcStride, 0, Int32(codedH), &dst, &dstStride)
-        }
+        let planes = src.map { UnsafePointer($0) }
+        _ = sws_scale(sws, planes, srcStride, 0, Int32(codedH), &dst, &dstStride)
         yuv.pointee.pts = nextPTS
         nextPTS += 1
         try send(yuv, ctx: ctx)
@@ -229,7 +231,7 @@ final class PNGFolderSink: FrameSink {
 
     init(target: URL, overwrite: Bool) throws {
         let fm = FileManager.default
-        if fm.fileExists(atPath: target.path) && !overwrite { throw FileError.targetExists(target.path) }
+        try OutputTarget.check(target.path, kind: .frameFolder, overwrite: overwrite)
         self.target = target
         self.overwrite = overwrite
         temporary = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial-\(getpid())")
@@ -245,10 +247,19 @@ final class PNGFolderSink: FrameSink {
     }
 
     func finish() throws {
-        let fm = FileManager.default
-        if fm.fileExists(atPath: target.path) {
-            guard overwrite else { cancel(); throw FileError.targetExists(target.path) }
-            try? fm.removeItem(at: target)
+        var info = stat()
+        if lstat(target.path, &info) == 0 {
+            do {
+                try OutputTarget.check(target.path, kind: .frameFolder, overwrite: overwrite)
+                if (info.st_mode & S_IFMT) == S_IFDIR {
+                    try OutputTarget.removeFrameFolder(target.path)
+                } else if unlink(target.path) != 0 {
+                    throw MediaError.encodeFailed(target.path, reason: String(cString: strerror(errno)))
+                }
+            } catch {
+                cancel()
+                throw error
+            }
         }
         if rename(temporary.path, target.path) != 0 {
             let reason = String(cString: strerror(errno))

@@ -128,13 +128,8 @@ public struct Scores: Codable, Equatable, Sendable {
         precondition(generated.count == truth.frames.count, "the generated and truth clips differ in length")
         let n = Double(generated.count)
         // Frames are independent: measure them in parallel; each frame's luma is made once.
-        let per = parallelMap(generated.count) { i -> (Double, Double, Double, Double) in
-            let g = generated[i]
-            let luma = g.luma()
-            let q = ImageQuality.ssimAndMSSSIM(luma: luma, truth.luma[i], width: g.width, height: g.height)
-            let sharp = ImageQuality.laplacianVariance(luma, width: g.width, height: g.height)
-                / max(1e-9, ImageQuality.laplacianVariance(truth.luma[i], width: g.width, height: g.height))
-            return (ImageQuality.psnr(g, truth.frames[i]), q.ssim, q.msssim, sharp)
+        let per = parallelMap(generated.count) {
+            frameScores(generated[$0], truth: truth.frames[$0], truthLuma: truth.luma[$0])
         }
         let rs = generated.count >= 2
             ? truth.clipRS(generated) : 1
@@ -145,5 +140,44 @@ public struct Scores: Codable, Equatable, Sendable {
 
     public static func measure(generated: [RGBImage], truth: [RGBImage], similarity: FrameSimilarity = SSIMSimilarity()) -> Scores {
         measure(generated: generated, truth: MeasuredTruth(truth, similarity: similarity))
+    }
+
+    /// PSNR, SSIM, MS-SSIM and the sharpness ratio of one generated frame against its truth.
+    static func frameScores(_ g: RGBImage, truth t: RGBImage, truthLuma: [Float]) -> (Double, Double, Double, Double) {
+        let luma = g.luma()
+        let q = ImageQuality.ssimAndMSSSIM(luma: luma, truthLuma, width: g.width, height: g.height)
+        let sharp = ImageQuality.laplacianVariance(luma, width: g.width, height: g.height)
+            / max(1e-9, ImageQuality.laplacianVariance(truthLuma, width: g.width, height: g.height))
+        return (ImageQuality.psnr(g, t), q.ssim, q.msssim, sharp)
+    }
+
+    /// The same scores as `measure(generated:truth:)`, of two clips of `count` frames read `chunk` frames at a
+    /// time in order, so a long clip never sits in memory: only a chunk and the last frame's features are kept.
+    public static func measure(count: Int, chunk: Int = 16, similarity: FrameSimilarity = SSIMSimilarity(),
+                               generated: (Int) throws -> RGBImage, truth: (Int) throws -> RGBImage) throws -> Scores {
+        precondition(count > 0 && chunk > 0, "scores need at least one frame")
+        var per: [(Double, Double, Double, Double)] = []
+        var sp: [Double] = [], sq: [Double] = []
+        var last: (FrameFeatures, FrameFeatures)?
+        for start in stride(from: 0, to: count, by: chunk) {
+            let k = min(chunk, count - start)
+            let gs = try (start..<(start + k)).map(generated)
+            let ts = try (start..<(start + k)).map(truth)
+            per += parallelMap(k) { frameScores(gs[$0], truth: ts[$0], truthLuma: ts[$0].luma()) }
+            let gf = parallelMap(k) { similarity.features(gs[$0]) }
+            let tf = parallelMap(k) { similarity.features(ts[$0]) }
+            for i in 0..<k {
+                if let (pg, pt) = last {
+                    sp.append(similarity.similarity(pg, gf[i]))
+                    sq.append(similarity.similarity(pt, tf[i]))
+                }
+                last = (gf[i], tf[i])
+            }
+        }
+        let n = Double(count)
+        let rs = count >= 2 ? clipRS(generated: sp, truth: sq) : 1
+        return Scores(psnr: per.reduce(0) { $0 + $1.0 } / n, ssim: per.reduce(0) { $0 + $1.1 } / n,
+                      ms_ssim: per.reduce(0) { $0 + $1.2 } / n, clip_rs: rs,
+                      similarity: similarity.name, frame_psnr: per.map(\.0), sharpness: per.reduce(0) { $0 + $1.3 } / n)
     }
 }

@@ -1,0 +1,124 @@
+import Core
+import Foundation
+import XCTest
+@testable import Media
+
+/// `--overwrite` replaces a regular file or a folder of Mavin's own frames, nothing else; an output is never an input.
+final class OutputSafetyTests: XCTestCase {
+    var folder: URL!
+    let frames = (0..<3).map { patternFrame($0, width: 32, height: 16) }
+
+    override func setUpWithError() throws { folder = try temporaryFolder() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    func assertRefused(_ body: @autoclosure () throws -> Void, _ label: String, containing text: String) {
+        XCTAssertThrowsError(try body(), label) { error in
+            XCTAssertTrue("\(error)".contains(text), "\(label): \(error)")
+        }
+    }
+
+    func overwrite(_ url: URL) throws { try VideoWriter.write(frames, to: url, fps: 10, overwrite: true) }
+
+    func makeFIFO(_ name: String) throws -> URL {
+        let url = folder.appendingPathComponent(name)
+        XCTAssertEqual(mkfifo(url.path, 0o600), 0, String(cString: strerror(errno)))
+        return url
+    }
+
+    func fileType(_ url: URL) -> mode_t {
+        var info = stat()
+        return lstat(url.path, &info) == 0 ? info.st_mode & S_IFMT : 0
+    }
+
+    func testAFIFOIsNeverReplacedByAnyWriter() throws {
+        for name in ["pipe.mp4", "pipe.gif", "pipe.png", "pipe"] {
+            let fifo = try makeFIFO(name)
+            if name == "pipe.png" {
+                assertRefused(try PNG.write(frames[0], to: fifo, overwrite: true), name, containing: "a FIFO")
+            } else {
+                assertRefused(try overwrite(fifo), name, containing: "a FIFO")
+            }
+            assertRefused(try AtomicOutput.write(Data("x".utf8), to: fifo, overwrite: true), name, containing: "a FIFO")
+            XCTAssertEqual(fileType(fifo), S_IFIFO, "\(name) is still the FIFO")
+        }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix(".") }
+        XCTAssertEqual(leftovers, [], "no partial files are left behind")
+    }
+
+    func testAUsersFolderIsNotReplacedByFrames() throws {
+        let mine = folder.appendingPathComponent("holiday")
+        let raw = mine.appendingPathComponent("raw")
+        try FileManager.default.createDirectory(at: raw, withIntermediateDirectories: true)
+        try Data("notes".utf8).write(to: mine.appendingPathComponent("notes.txt"))
+        assertRefused(try overwrite(mine), "files and a sub-folder",
+                      containing: "which Mavin did not write")
+        XCTAssertEqual(try String(contentsOf: mine.appendingPathComponent("notes.txt"), encoding: .utf8), "notes")
+        XCTAssertEqual(fileType(mine.appendingPathComponent("raw")), S_IFDIR)
+
+        // A PNG a person named does not make a frame folder either.
+        let photos = folder.appendingPathComponent("photos")
+        try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
+        try PNG.write(frames[0], to: photos.appendingPathComponent("cat.png"))
+        assertRefused(try overwrite(photos), "cat.png", containing: "cat.png")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: photos.appendingPathComponent("cat.png").path))
+
+        // A video output never replaces a folder, even an empty one.
+        let empty = folder.appendingPathComponent("empty.mp4")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        assertRefused(try overwrite(empty), "folder", containing: "a folder")
+        XCTAssertEqual(fileType(empty), S_IFDIR)
+    }
+
+    func testASymbolicLinkToAFolderIsRefused() throws {
+        let target = folder.appendingPathComponent("real")
+        try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+        try PNG.write(frames[0], to: target.appendingPathComponent("frame_00000.png"))
+        let link = folder.appendingPathComponent("link")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: target)
+        assertRefused(try overwrite(link), "link", containing: "symbolic link")
+        XCTAssertEqual(fileType(link), S_IFLNK)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: target.appendingPathComponent("frame_00000.png").path))
+    }
+
+    func testMavinsOwnFrameFolderAndARegularFileAreReplaced() throws {
+        let out = folder.appendingPathComponent("frames")
+        try VideoWriter.write(frames, to: out, fps: 10)
+        assertRefused(try VideoWriter.write(frames, to: out, fps: 10), "without --overwrite",
+                      containing: "already exists")
+        try VideoWriter.write(Array(frames.prefix(2)), to: out, fps: 10, overwrite: true)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted(),
+                       ["frame_00000.png", "frame_00001.png"])
+        let file = folder.appendingPathComponent("clip.mp4")
+        try Data("old".utf8).write(to: file)
+        try VideoWriter.write(frames, to: file, fps: 10, overwrite: true)
+        XCTAssertEqual(try VideoReader(path: file.path).frameCount, 3)
+    }
+
+    func testAnOutputThatIsAnInputIsRefusedUnderAnyOfItsNames() throws {
+        let clip = folder.appendingPathComponent("clip.mp4")
+        try VideoWriter.write(frames, to: clip, fps: 10)
+        let sub = folder.appendingPathComponent("sub")
+        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+        let spellings = [clip.path, sub.path + "/../clip.mp4", folder.path + "//clip.mp4"]
+        for spelling in spellings {
+            assertRefused(try OutputTarget.check(spelling, kind: .file, overwrite: true, inputs: [clip.path]),
+                          spelling, containing: "also an input")
+        }
+        let link = folder.appendingPathComponent("alias.mp4")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: clip)
+        assertRefused(try OutputTarget.check(clip.path, kind: .file, overwrite: true, inputs: [link.path]),
+                      "through a link", containing: "also an input")
+        // A frame folder output that holds an input (--truth DIR/frame…) is refused too.
+        assertRefused(try OutputTarget.check(folder.path, kind: .frameFolder, overwrite: true, inputs: [clip.path]),
+                      "folder holding an input", containing: "also an input")
+        XCTAssertNoThrow(try OutputTarget.check(folder.appendingPathComponent("new.mp4").path, kind: .file,
+                                                overwrite: false, inputs: [clip.path]))
+        XCTAssertEqual(try VideoReader(path: clip.path).frameCount, 3)
+    }
+
+    func testAMissingOutputFolderIsNamedBeforeAnyWork() {
+        let path = folder.appendingPathComponent("nowhere/out.mp4").path
+        assertRefused(try OutputTarget.check(path, kind: .file, overwrite: false), "missing folder",
+                      containing: "does not exist")
+    }
+}
