@@ -194,6 +194,74 @@ public struct MotionSynthesis {
         return RGBImage(width: W, height: H, pixels: px)
     }
 
+    /// Photometric loss of the frame at position t built from the fine anchor plus a correction
+    /// δ [5, G, G] (latent units, as `render` applies it), against the true frame: mean squared error
+    /// over RGB in [0, 1], and its gradient with respect to δ, back through the blend, both warps
+    /// (`warpBackward`) and the upsampling (`resizeBilinearBackward`). Frames at the working size only
+    /// (training runs at the model's resolution).
+    public func photometric(correction delta: [Float], grid G: Int, t: Float, truth: RGBImage) -> (loss: Float, gradient: [Float]) {
+        let w = workingWidth
+        let h = workingHeight
+        precondition(start.width == w && start.height == h && truth.width == w && truth.height == h)
+        let n = w * h
+        let planes = MotionLatent.channels
+        var motion = anchor(t: t)
+        let up = resizeBilinear(delta, channels: planes, width: G, height: G, toWidth: w, height: h)
+        for i in motion.indices { motion[i] += up[i] }
+        let su = Float(w) / MotionLatent.flowScale
+        let sv = Float(h) / MotionLatent.flowScale
+        func pixels(_ k: Int) -> [Float] {
+            var f = Array(motion[(k * n)..<((k + 2) * n)])
+            for i in 0..<n {
+                f[i] *= su
+                f[n + i] *= sv
+            }
+            return f
+        }
+        let flowS = pixels(MotionLatent.toStart)
+        let flowE = pixels(MotionLatent.toEnd)
+        var a = [Float](repeating: 0, count: 3 * n)
+        var b = a
+        warpForward(out: &a, image: startPlanar, flow: flowS, channels: 3, height: h, width: w)
+        warpForward(out: &b, image: endPlanar, flow: flowE, channels: 3, height: h, width: w)
+        let x = truth.planarFloats()
+        let mBase = MotionLatent.blend * n
+        var loss: Float = 0
+        var ga = [Float](repeating: 0, count: 3 * n)
+        var gb = ga
+        var dmotion = [Float](repeating: 0, count: planes * n)
+        let norm = 1 / Float(3 * n)
+        for i in 0..<n {
+            let raw = motion[mBase + i]
+            let m = min(1, max(0, raw))
+            var gm: Float = 0
+            for c in 0..<3 {
+                let j = c * n + i
+                let d = m * a[j] + (1 - m) * b[j] - x[j]
+                loss += d * d * norm
+                let g = 2 * d * norm
+                ga[j] = g * m
+                gb[j] = g * (1 - m)
+                gm += g * (a[j] - b[j])
+            }
+            if raw > 0 && raw < 1 { dmotion[mBase + i] = gm }
+        }
+        var dS = [Float](repeating: 0, count: 2 * n)
+        var dE = dS
+        warpBackward(dimage: nil, dflow: &dS, dout: ga, image: startPlanar, flow: flowS, channels: 3, height: h, width: w)
+        warpBackward(dimage: nil, dflow: &dE, dout: gb, image: endPlanar, flow: flowE, channels: 3, height: h, width: w)
+        for i in 0..<n {
+            dmotion[MotionLatent.toStart * n + i] = dS[i] * su
+            dmotion[(MotionLatent.toStart + 1) * n + i] = dS[n + i] * sv
+            dmotion[MotionLatent.toEnd * n + i] = dE[i] * su
+            dmotion[(MotionLatent.toEnd + 1) * n + i] = dE[n + i] * sv
+        }
+        var gradient = [Float](repeating: 0, count: planes * G * G)
+        resizeBilinearBackward(dplanes: &gradient, dout: dmotion, channels: planes, width: G, height: G,
+                               fromWidth: w, height: h)
+        return (loss, gradient)
+    }
+
     /// Output frames of clean infill latents [l × 5·G·G]: the fine anchor of each frame (flows between
     /// the boundary frames at the working size) plus the network's correction to the coarse anchor it
     /// was given, upsampled (latents are in frame units, so resizing needs no rescaling).

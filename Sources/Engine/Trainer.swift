@@ -35,6 +35,10 @@ public struct TrainOptions: Sendable {
     /// which is what a frame-averaged PSNR (a mean of log errors) rewards; a frame at
     /// the average distance (m = 1, since r₀ is scaled to unit rms) weighs 1. nil: plain MSE.
     public var relativeLossEpsilon: Float?
+    /// Motion models: weight λ of a photometric loss through the warp synthesis (the frames built from
+    /// the network's x̂₀ against the true frames, mean squared RGB error in [0, 1]) added to the latent
+    /// loss, so the network learns what the output is judged by, not only the flow estimator's targets.
+    public var photometricWeight: Float?
 
     public init(data: [String], output: URL, config: ModelConfig) {
         self.data = data
@@ -55,6 +59,16 @@ public struct TrainRecord: Codable, Sendable {
     public var gradNorm: Float
     public var seconds: Double
     public var valLoss: Float?
+    /// Motion models with a photometric loss: its value (training batch, and validation).
+    public var photometric: Float?
+    public var valPhotometric: Float?
+}
+
+/// What the photometric loss needs of one training window: its frames (as the model saw them) and boundaries.
+struct PhotometricCase {
+    var frames: [RGBImage]
+    var s: Int
+    var e: Int
 }
 
 /// Consecutive-noising training with variable-length sampling, AdamW, EMA,
@@ -98,6 +112,13 @@ public final class Trainer {
     public func run(log: (String) -> Void = { print($0) }, event: (TrainRecord) -> Void = { _ in }) throws {
         let o = options
         if let problem = o.config.validate() { throw EngineError.badInput("config: \(problem)") }
+        if let lambda = o.photometricWeight {
+            guard lambda > 0, lambda.isFinite else { throw EngineError.badInput("the photometric weight λ must be > 0 (got \(lambda))") }
+            guard o.config.latentSpace == .motion, o.config.prediction == .sample else {
+                throw EngineError.badInput("the photometric loss builds frames from x̂₀ through the warp: it needs --config motion "
+                    + "and --prediction sample")
+            }
+        }
         if let eps = o.relativeLossEpsilon {
             guard eps > 0, eps.isFinite else { throw EngineError.badInput("the relative loss's ε must be > 0 (got \(eps))") }
             guard o.config.anchor != nil, o.config.prediction == .sample else {
@@ -177,6 +198,7 @@ public final class Trainer {
             log(String(format: "codec reconstruction: %.2f dB", recon))
         }
         if let eps = o.relativeLossEpsilon { model.provenance["mavin.relative_loss"] = String(eps) }
+        if let lambda = o.photometricWeight { model.provenance["mavin.photometric"] = String(lambda) }
         log("model: \(model.network.parameterCount) parameters")
         if o.resume, let old = try? LossCurve.read(o.logURL) { history = old.filter { $0.step <= startStep } }
         try train(from: startStep, log: log, event: event)
@@ -246,11 +268,13 @@ public final class Trainer {
 
     /// Builds a batch of noised windows; `weights` are the relative loss's (all 1 without it).
     func batch(_ windows: [TrainingData.Window], timesteps: [Int]? = nil, relative epsilon: Float? = nil,
-               rng: inout SplitMix64) -> (UNetInput, target: [Float], mask: [Float], weights: [Float]) {
+               rng: inout SplitMix64)
+        -> (UNetInput, target: [Float], mask: [Float], weights: [Float], cases: [PhotometricCase]) {
         let c = model.config
         let perFrame = c.latentChannels * c.latentSide * c.latentSide
         var lat: [Float] = [], target: [Float] = [], mask: [Float] = [], refs: [Float] = [], weights: [Float] = []
         var ts: [Float] = [], ls: [Float] = [], px: [Float] = []
+        var cases: [PhotometricCase] = []
         for (i, w) in windows.enumerated() {
             let frames = c.latentSpace == .motion ? motionFrames(w)[...] : data.frames(w)
             // Motion latents depend on the boundaries, so they are drawn first; pixel latents draw them inside.
@@ -271,17 +295,48 @@ public final class Trainer {
                 weights.append((1 + eps) / (eps + m))
             }
             ts.append(Float(noised.t)); ls.append(Float(noised.infillLength))
+            if c.latentSpace == .motion { cases.append(PhotometricCase(frames: Array(frames), s: noised.s, e: noised.e)) }
             if c.bfg {
                 let f = Array(frames)
                 px += f[noised.s].planarFloats()
                 px += f[noised.e].planarFloats()
             }
         }
-        return (UNetInput(latents: lat, referenceMask: refs, timesteps: ts, lengths: ls, boundaryPixels: px), target, mask, weights)
+        return (UNetInput(latents: lat, referenceMask: refs, timesteps: ts, lengths: ls, boundaryPixels: px), target, mask, weights,
+                cases)
+    }
+
+    /// Mean photometric loss of the batch's infill frames (`MotionSynthesis.photometric`) built from the
+    /// network's output, and, when `dOut` is given, λ times its gradient added there.
+    func photometricLoss(_ cases: [PhotometricCase], output: UnsafePointer<Float>, dOut: UnsafeMutablePointer<Float>?,
+                         weight: Float) -> Float {
+        let c = model.config
+        let G = c.latentSide
+        let perFrame = c.latentChannels * G * G
+        let k = c.residualScale ?? 1
+        let frames = cases.reduce(0) { $0 + $1.e - $1.s - 1 }
+        var total: Float = 0
+        for (b, item) in cases.enumerated() {
+            let synthesis = MotionSynthesis(start: item.frames[item.s], end: item.frames[item.e])
+            let results = parallelMap(item.e - item.s - 1) { f -> (Float, [Float]) in
+                let base = (b * c.frames + item.s + 1 + f) * perFrame
+                // x̂₀ = A + r̂₀/k, so the correction to the coarse anchor is r̂₀/k.
+                let delta = (0..<perFrame).map { output[base + $0] / k }
+                return synthesis.photometric(correction: delta, grid: G, t: Float(f + 1) / Float(item.e - item.s),
+                                             truth: item.frames[item.s + 1 + f])
+            }
+            for (f, r) in results.enumerated() {
+                total += r.0 / Float(frames)
+                guard let dOut else { continue }
+                let base = (b * c.frames + item.s + 1 + f) * perFrame
+                for j in 0..<perFrame { dOut[base + j] += weight * r.1[j] / (k * Float(frames)) }
+            }
+        }
+        return total
     }
 
     /// Mean validation loss of the EMA weights on fixed windows, noise and timesteps.
-    func validationLoss() -> Float? {
+    func validationLoss() -> (latent: Float, photometric: Float?)? {
         guard !data.validation.isEmpty else { return nil }
         let net = model.network
         net.store.swapEMA()
@@ -291,14 +346,19 @@ public final class Trainer {
         let picks = Swift.stride(from: 0, to: data.validation.count, by: stride).prefix(16).map { data.validation[$0] }
         let ts = [50, 200, 400, 600, 800, 950]
         var total: Float = 0, n = 0
+        var photometric: Float = 0
         let perFrame = model.config.latentChannels * model.config.latentSide * model.config.latentSide
         for (i, w) in picks.enumerated() {
-            let (input, target, mask, _) = batch([w], timesteps: [ts[i % ts.count]], rng: &vrng)  // unweighted: comparable across runs
+            // Unweighted: comparable across runs.
+            let (input, target, mask, _, cases) = batch([w], timesteps: [ts[i % ts.count]], rng: &vrng)
             let out = net.forward(input)
             total += maskedMSEForwardBackward(dpred: nil, pred: out.ptr, target: target, mask: mask, perFrame: perFrame)
+            if options.photometricWeight != nil {
+                photometric += photometricLoss(cases, output: out.ptr, dOut: nil, weight: 0)
+            }
             n += 1
         }
-        return total / Float(n)
+        return (total / Float(n), options.photometricWeight == nil ? nil : photometric / Float(n))
     }
 
     private func train(from startStep: Int, log: (String) -> Void, event: (TrainRecord) -> Void) throws {
@@ -308,18 +368,22 @@ public final class Trainer {
         let t0 = Date()
         var step = startStep
         var recent: [Float] = []
+        var recentPhotometric: Float = 0
         while step < o.steps {
             if cancelFlag.isCancelled {
                 try checkpoint(step: step, log: log)
                 throw EngineError.cancelled
             }
             let windows = (0..<o.batch).map { _ in data.training[Int.random(in: 0..<data.training.count, using: &rng)] }
-            let (input, target, mask, weights) = batch(windows, relative: o.relativeLossEpsilon, rng: &rng)
+            let (input, target, mask, weights, cases) = batch(windows, relative: o.relativeLossEpsilon, rng: &rng)
             net.store.zeroGrad()
             let out = net.forward(input)
             dOut.resize(out.count)
             let loss = maskedMSEForwardBackward(dpred: dOut.ptr, pred: out.ptr, target: target, mask: mask, weights: weights, perFrame: perFrame)
-            guard loss.isFinite else { throw EngineError.badInput("training diverged at step \(step) (loss \(loss)); lower --lr and resume") }
+            let photometric = o.photometricWeight.map { photometricLoss(cases, output: out.ptr, dOut: dOut.ptr, weight: $0) }
+            guard loss.isFinite, photometric?.isFinite ?? true else {
+                throw EngineError.badInput("training diverged at step \(step) (loss \(loss)); lower --lr and resume")
+            }
             net.backward(dOut)
             let norm = net.store.clipGradNorm(o.clip)
             let lr = learningRate(at: step)
@@ -328,19 +392,28 @@ public final class Trainer {
             step += 1
             model.step = step
             recent.append(loss)
-            var record = TrainRecord(step: step, loss: loss, lr: lr, gradNorm: norm, seconds: Date().timeIntervalSince(t0), valLoss: nil)
+            var record = TrainRecord(step: step, loss: loss, lr: lr, gradNorm: norm, seconds: Date().timeIntervalSince(t0),
+                                     valLoss: nil, photometric: photometric)
+            recentPhotometric += photometric ?? 0
             if step % o.evalEvery == 0 || step == o.steps {
-                record.valLoss = validationLoss()
+                let v = validationLoss()
+                record.valLoss = v?.latent
+                record.valPhotometric = v?.photometric
             }
             history.append(record)
             try appendLog(record)
             event(record)
             if step % 25 == 0 || record.valLoss != nil {
                 let mean = recent.reduce(0, +) / Float(max(1, recent.count))
+                let photo = o.photometricWeight == nil ? ""
+                    : String(format: "  photometric %.2f dB", -10 * log10(max(1e-10, recentPhotometric / Float(max(1, recent.count)))))
+                let valPhoto = record.valPhotometric.map { String(format: " (%.2f dB)", -10 * log10(max(1e-10, $0))) } ?? ""
                 recent.removeAll()
+                recentPhotometric = 0
                 let rate = Date().timeIntervalSince(t0) / Double(step - startStep)
                 log(String(format: "step %d/%d  loss %.4f  lr %.2e  |g| %.2f  %.2f s/step  eta %@%@", step, o.steps, mean, lr, norm, rate,
-                           formatDuration(rate * Double(o.steps - step)), record.valLoss.map { String(format: "  val %.4f", $0) } ?? ""))
+                           formatDuration(rate * Double(o.steps - step)),
+                           record.valLoss.map { String(format: "  val %.4f", $0) + valPhoto } ?? "") + photo)
             }
             if step % o.saveEvery == 0 || step == o.steps { try checkpoint(step: step, log: log) }
         }

@@ -6,7 +6,8 @@ import Tensor
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure speed against a peer in the same run.",
-        subcommands: [BenchBLAS.self, BenchDecode.self, BenchSynth.self, BenchTensor.self, BenchModel.self, BenchMetrics.self, BenchRender.self])
+        subcommands: [BenchBLAS.self, BenchDecode.self, BenchSynth.self, BenchTensor.self, BenchModel.self, BenchMetrics.self, BenchRender.self,
+                       BenchFlow.self])
 }
 
 /// Repeats `body` until at least `minSeconds` have passed; returns seconds per call.

@@ -33,6 +33,9 @@ struct TrainCommand: ParsableCommand {
     var anchor: String?
     @Option(help: "Blend curve of the anchor: 0 = linear crossfade; larger eases each boundary in and out (default 12, see Samples/models/README.md).")
     var anchorSharpness: Float?
+    @Option(help: ArgumentHelp("Motion models: add λ × a photometric loss (frames warped from x̂₀ against the true frames, "
+        + "MSE of RGB in 0…1) to the latent loss.", valueName: "λ"))
+    var photometric: Float?
     @Flag(help: "Continue from OUT and OUT.state.safetensors.") var resume = false
     @Option(help: "Start from the weights of another checkpoint of the same shape.") var initFrom: String?
     @Option(help: ArgumentHelp("Weigh each infill frame's error by (1 + ε) / (ε + the anchor's error there), so frames the anchor nearly gets right count in relative terms, as frame-averaged PSNR counts them (needs --anchor crossfade, --prediction sample).", valueName: "ε"))
@@ -66,6 +69,7 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--steps, --batch, --lr, --sample-rate, --eval-every and --save-every must be positive")
         }
         var o = TrainOptions(data: data, output: URL(fileURLWithPath: out), config: cfg)
+        o.photometricWeight = photometric
         o.steps = steps; o.batch = batch; o.learningRate = lr; o.decaySteps = decaySteps; o.sampleRate = sampleRate
         o.evalEvery = evalEvery; o.saveEvery = saveEvery; o.seed = seed; o.resume = resume
         o.initFrom = initFrom.map { URL(fileURLWithPath: $0) }

@@ -128,3 +128,31 @@ public func resizeFlow(_ flow: [Float], width w: Int, height h: Int, toWidth W: 
     }
     return out
 }
+
+/// The adjoint of `resizeBilinear`: accumulates into dplanes [C, h, w] the gradient of planes [C, H, W].
+public func resizeBilinearBackward(dplanes: inout [Float], dout: [Float], channels: Int, width w: Int, height h: Int,
+                                   fromWidth W: Int, height H: Int) {
+    precondition(dplanes.count == channels * w * h && dout.count == channels * W * H)
+    let sx = Float(w) / Float(W)
+    let sy = Float(h) / Float(H)
+    for y in 0..<H {
+        let fy = min(max((Float(y) + 0.5) * sy - 0.5, 0), Float(h - 1))
+        let y0 = Int(fy)
+        let y1 = min(y0 + 1, h - 1)
+        let ty = fy - Float(y0)
+        for x in 0..<W {
+            let fx = min(max((Float(x) + 0.5) * sx - 0.5, 0), Float(w - 1))
+            let x0 = Int(fx)
+            let x1 = min(x0 + 1, w - 1)
+            let tx = fx - Float(x0)
+            for c in 0..<channels {
+                let g = dout[c * W * H + y * W + x]
+                let base = c * w * h
+                dplanes[base + y0 * w + x0] += g * (1 - tx) * (1 - ty)
+                dplanes[base + y0 * w + x1] += g * tx * (1 - ty)
+                dplanes[base + y1 * w + x0] += g * (1 - tx) * ty
+                dplanes[base + y1 * w + x1] += g * tx * ty
+            }
+        }
+    }
+}

@@ -35,13 +35,13 @@ final class TinyModel {
         trainer = Trainer(options: o)
         try! trainer.run(log: { _ in })
         // Validation before training: the same fixed windows, noise and timesteps on a fresh network.
-        lastValidation = trainer.validationLoss()!
+        lastValidation = trainer.validationLoss()!.latent
         let fresh = MavinUNet(config: o.config)
         fresh.initialise(seed: o.seed &+ 17)
         let trained = trainer.model!
         let saved = (0..<trained.network.store.count).map { trained.network.store.ema[$0] }
         for i in 0..<saved.count { trained.network.store.ema[i] = fresh.store.values[i] }
-        firstValidation = trainer.validationLoss()!
+        firstValidation = trainer.validationLoss()!.latent
         for i in 0..<saved.count { trained.network.store.ema[i] = saved[i] }
     }
 }
@@ -172,7 +172,7 @@ final class EngineTests: XCTestCase {
         // The relative loss: each noised frame weighs (1 + ε) / (ε + its mean r₀²), reference frames 1.
         let eps: Float = 0.1
         var rng = SplitMix64(seed: 9)
-        let (_, target, mask, weights) = t.batch([t.data.training[0]], relative: eps, rng: &rng)
+        let (_, target, mask, weights, _) = t.batch([t.data.training[0]], relative: eps, rng: &rng)
         let per = trained.config.latentChannels * trained.config.latentSide * trained.config.latentSide
         XCTAssertEqual(weights.count, mask.count)
         for f in 0..<mask.count {

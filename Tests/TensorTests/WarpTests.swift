@@ -84,4 +84,18 @@ final class WarpTests: XCTestCase {
         let out = resizeFlow(try golden("resize.small"), width: 6, height: 4, toWidth: 10, height: 9)
         assertClose(out, try golden("resize.big"), 1e-5, "resized flow")
     }
+
+    func testResizeBackwardIsTheAdjoint() {
+        // ⟨resize(x), g⟩ = ⟨x, resizeᵀ(g)⟩ for any x and g: the backward is the exact transpose.
+        var rng = SplitMix64(seed: 5)
+        let x = (0..<(2 * 4 * 6)).map { _ in Float.random(in: -1...1, using: &rng) }
+        let g = (0..<(2 * 9 * 10)).map { _ in Float.random(in: -1...1, using: &rng) }
+        let y = resizeBilinear(x, channels: 2, width: 6, height: 4, toWidth: 10, height: 9)
+        var dx = [Float](repeating: 0, count: x.count)
+        resizeBilinearBackward(dplanes: &dx, dout: g, channels: 2, width: 6, height: 4, fromWidth: 10, height: 9)
+        let left = zip(y, g).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+        let right = zip(x, dx).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+        XCTAssertEqual(left, right, accuracy: 1e-4)
+        XCTAssertGreaterThan(abs(left), 0.1)
+    }
 }

@@ -1,0 +1,122 @@
+import Core
+import Diffusion
+import Foundation
+import XCTest
+@testable import Engine
+@testable import MavinModel
+@testable import Media
+@testable import Metrics
+@testable import Tensor
+
+/// The motion-space latent: synthesis from the boundary frames' own pixels, its photometric
+/// gradient, and the Infiller's output geometry.
+final class MotionSpaceTests: XCTestCase {
+    /// A textured scene with a bright textured square whose left edge is at x0.
+    static func scene(width w: Int, height h: Int, square x0: Float) -> RGBImage {
+        var px = [UInt8](repeating: 0, count: 3 * w * h)
+        for y in 0..<h {
+            for x in 0..<w {
+                var v = 90 + 50 * sin(Float(x) / 5) * cos(Float(y) / 7)
+                let u = Float(x) - x0
+                if u >= 0 && u < Float(w) / 3 && y >= h / 3 && y < 2 * h / 3 { v = 190 + 30 * sin(u / 7) + 20 * cos(Float(y) / 3) }
+                let i = 3 * (y * w + x)
+                px[i] = UInt8(max(0, min(255, v)))
+                px[i + 1] = UInt8(max(0, min(255, v * 0.7)))
+                px[i + 2] = UInt8(max(0, min(255, 255 - v)))
+            }
+        }
+        return RGBImage(width: w, height: h, pixels: px)
+    }
+
+    func testPhotometricGradientMatchesFiniteDifferences() {
+        let (w, h, G) = (32, 32, 8)
+        let synthesis = MotionSynthesis(start: Self.scene(width: w, height: h, square: 4),
+                                        end: Self.scene(width: w, height: h, square: 12))
+        let truth = Self.scene(width: w, height: h, square: 8)
+        var rng = SplitMix64(seed: 21)
+        let delta = (0..<(MotionLatent.channels * G * G)).map { i in
+            // Small flow corrections; m's correction stays well inside 0…1 around the anchor's 0.5.
+            Float.random(in: -0.05...0.05, using: &rng) * (i < 4 * G * G ? 1 : 0.5)
+        }
+        let (loss, gradient) = synthesis.photometric(correction: delta, grid: G, t: 0.5, truth: truth)
+        XCTAssertGreaterThan(loss, 0)
+        var numeric: [Float] = []
+        var analytic: [Float] = []
+        let picks = (0..<24).map { _ in Int.random(in: 0..<delta.count, using: &rng) }
+        for i in picks {
+            var plus = delta
+            var minus = delta
+            plus[i] += 2e-3
+            minus[i] -= 2e-3
+            let lp = synthesis.photometric(correction: plus, grid: G, t: 0.5, truth: truth).loss
+            let lm = synthesis.photometric(correction: minus, grid: G, t: 0.5, truth: truth).loss
+            numeric.append((lp - lm) / 4e-3)
+            analytic.append(gradient[i])
+        }
+        XCTAssertGreaterThan(numeric.map(abs).max() ?? 0, 1e-5, "the picks move the loss")
+        XCTAssertLessThan(relativeError(analytic, numeric), 0.05)
+    }
+
+    func testMotionAnchorMovesTheSquareInsteadOfDissolvingIt() {
+        let (w, h, l) = (96, 64, 5)
+        let start = Self.scene(width: w, height: h, square: 20)
+        let end = Self.scene(width: w, height: h, square: 20 + 2 * Float(l + 1))
+        let truth = (1...l).map { Self.scene(width: w, height: h, square: 20 + 2 * Float($0)) }
+        let synthesis = MotionSynthesis(start: start, end: end)
+        let G = 8
+        let zero = [Float](repeating: 0, count: l * MotionLatent.channels * G * G)
+        let frames = MotionSynthesis.render(synthesis, clean: zero, coarseAnchor: zero, s: 0, e: l + 1, grid: G)
+        XCTAssertEqual(frames.count, l)
+        let motion = Scores.measure(generated: frames, truth: truth)
+        let fade = Scores.measure(generated: try! Baseline.crossfade.generate(start: start, end: end, length: l), truth: truth)
+        XCTAssertGreaterThan(motion.psnr, fade.psnr + 3, "warped pixels follow the square; a crossfade ghosts it")
+    }
+
+    /// A tiny untrained motion model (its output layer is zero, so it returns the anchor).
+    static func tinyMotionModel() -> MavinModel {
+        var c = ModelConfig.preset("motion")!
+        c.name = "motion-test"
+        c.resolution = 32
+        c.frames = 8
+        c.channels = [32, 32]
+        c.heads = 2
+        c.embeddingDim = 32
+        c.contextDim = 32
+        c.boundaryPatch = 8
+        c.ranges = BoundaryRanges(startLow: 1, startHigh: 2, endLow: 5, endHigh: 6)
+        c.residualScale = 4
+        let net = MavinUNet(config: c)
+        net.initialise(seed: 3)
+        return MavinModel(network: net, codec: nil)
+    }
+
+    func testInfillComesOutAtTheClipsOwnSizeAndAspect() throws {
+        let model = Self.tinyMotionModel()
+        XCTAssertNil(model.config.validate())
+        let infiller = Infiller(model: model)
+        for (w, h) in [(176, 144), (72, 128)] {
+            let before = (0..<4).map { Self.scene(width: w, height: h, square: Float(10 + $0)) }
+            let after = (0..<4).map { Self.scene(width: w, height: h, square: Float(20 + $0)) }
+            var request = InfillRequest(before: before, after: after, length: 3)
+            request.record = true
+            let result = try infiller.run(request)
+            XCTAssertEqual(result.frames.count, 3)
+            for f in result.frames + result.steps[0].predicted {
+                XCTAssertEqual(f.width, w)
+                XCTAssertEqual(f.height, h)
+            }
+            XCTAssertTrue(result.notices.contains { $0.contains("pixels warped at \(w)×\(h)") }, "\(result.notices)")
+        }
+    }
+
+    func testCheckpointOfAMotionModelRoundTripsWithoutACodec() throws {
+        let model = Self.tinyMotionModel()
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-motion-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try model.save(to: url, overwrite: false)
+        let back = try MavinModel.load(url)
+        XCTAssertEqual(back.config, model.config)
+        XCTAssertNil(back.codec)
+        XCTAssertEqual(back.config.latentSpace, .motion)
+    }
+}
