@@ -3,24 +3,6 @@ import MavinModel
 import Media
 
 /// Where to find the default model when none is named.
-public enum DefaultModel {
-    public static let relativePath = "Samples/models/mavin-small.safetensors"
-
-    /// --model, then $MAVIN_MODEL, then ./Samples/models/…, then beside `folder` (models/… or ../Samples/models/…).
-    public static func locate(explicit: String?, near folder: String? = nil) throws -> URL {
-        if let explicit { return URL(fileURLWithPath: explicit) }
-        var candidates: [String] = []
-        if let env = ProcessInfo.processInfo.environment["MAVIN_MODEL"] { candidates.append(env) }
-        candidates.append(relativePath)
-        if let folder {
-            candidates.append((folder as NSString).appendingPathComponent("models/mavin-small.safetensors"))
-            candidates.append((folder as NSString).appendingPathComponent("../" + relativePath))
-        }
-        for c in candidates where FileManager.default.fileExists(atPath: c) { return URL(fileURLWithPath: c) }
-        throw EngineError.badInput("no model found (looked for \(candidates.joined(separator: ", "))); pass --model PATH or set MAVIN_MODEL")
-    }
-}
-
 public enum ComposeEvent: Sendable {
     case junction(index: Int, of: Int, InfillProgress)
     case junctionDone(index: Int, seconds: Double, notices: [String])

@@ -129,10 +129,24 @@ public final class Infiller {
             throw InfillError.badSettings(SamplerSettings.strengthRule + String(format: " (got %g)", r.settings.strength))
         }
         let (needBefore, needAfter) = references(for: l)
-        guard r.before.count >= needBefore else { throw InfillError.clipTooShort(which: "preceding", frames: r.before.count, needed: needBefore) }
-        guard r.after.count >= needAfter else { throw InfillError.clipTooShort(which: "following", frames: r.after.count, needed: needAfter) }
+        // Down to the boundary frame alone a side: missing references repeat the outermost frame there
+        // (a still clip, which the model has seen), and the notice says so.
+        guard let first = r.before.first, !r.after.isEmpty else {
+            throw InfillError.clipTooShort(which: r.before.isEmpty ? "preceding" : "following",
+                                           frames: 0, needed: 1)
+        }
         var notices: [String] = []
-        let native = (width: r.before.last?.width ?? R, height: r.before.last?.height ?? R)
+        var before = r.before
+        var after = r.after
+        if before.count < needBefore {
+            notices.append("the preceding clip has \(before.count) of the \(needBefore) reference frames; its first is repeated")
+            before = [RGBImage](repeating: first, count: needBefore - before.count) + before
+        }
+        if after.count < needAfter, let last = after.last {
+            notices.append("the following clip has \(after.count) of the \(needAfter) reference frames; its last is repeated")
+            after += [RGBImage](repeating: last, count: needAfter - after.count)
+        }
+        let native = (width: before[before.count - 1].width, height: before[before.count - 1].height)
         func fit(_ f: RGBImage) -> RGBImage {
             if f.width == R && f.height == R { return f }
             return f.resized(width: R, height: R)
@@ -145,7 +159,7 @@ public final class Infiller {
         }
         let t0 = Date()
         let (s, e) = c.ranges.placement(length: l, window: c.frames)
-        let refsBefore = r.before.suffix(needBefore).map(fit), refsAfter = r.after.prefix(needAfter).map(fit)
+        let refsBefore = before.suffix(needBefore).map(fit), refsAfter = after.prefix(needAfter).map(fit)
         let perFrame = c.latentChannels * c.latentSide * c.latentSide
         var window = [[Float]](repeating: [Float](repeating: 0, count: perFrame), count: c.frames)
         /// Clean infill latents [l × perFrame] → output frames, given the anchor (motion models).
@@ -163,7 +177,8 @@ public final class Infiller {
             for (i, f) in refsAfter.enumerated() { frames[e + i] = f }
             let latents = MotionLatent.encode(window: frames, s: s, e: e, grid: c.latentSide)
             for f in 0..<c.frames { window[f] = Array(latents[(f * perFrame)..<((f + 1) * perFrame)]) }
-            guard let start = r.before.last, let end = r.after.first else { throw InfillError.badSettings("no boundary frames") }
+            let start = before[before.count - 1]
+            let end = after[0]
             let synthesis = MotionSynthesis(start: start, end: end.resized(width: start.width, height: start.height))
             render = { clean, anchor in
                 MotionSynthesis.render(synthesis, clean: clean, coarseAnchor: anchor, s: s, e: e, grid: c.latentSide)

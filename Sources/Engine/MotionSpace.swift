@@ -180,8 +180,9 @@ public struct MotionSynthesis {
         let mFull = resizeBilinear(m, channels: 1, width: w, height: h, toWidth: W, height: H)
         var a = [Float](repeating: 0, count: 3 * W * H)
         var b = a
-        warpForward(out: &a, image: startPlanar, flow: planes[0], channels: 3, height: H, width: W)
-        warpForward(out: &b, image: endPlanar, flow: planes[1], channels: 3, height: H, width: W)
+        // Bicubic: the output keeps the clips' fine detail (training's photometric loss uses bilinear, which has a gradient).
+        warpBicubicForward(out: &a, image: startPlanar, flow: planes[0], channels: 3, height: H, width: W)
+        warpBicubicForward(out: &b, image: endPlanar, flow: planes[1], channels: 3, height: H, width: W)
         let N = W * H
         var px = [UInt8](repeating: 0, count: 3 * N)
         for i in 0..<N {

@@ -10,13 +10,17 @@ struct BenchModel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Seconds per denoising step and per training step of the default model config.")
-    @Option(help: "Config preset.") var config = "small"
-    @Flag(help: "Print JSON (keys: step_seconds, train_step_seconds, infill_seconds, torch_step_seconds, ratio).") var json = false
+    @Option(help: "Config preset (tiny, small, motion).") var config = "motion"
+    @Flag(help: ArgumentHelp("Print JSON (keys: step_seconds, train_step_seconds, infill_seconds, infill_720p_seconds "
+        + "(motion models), torch_step_seconds, ratio)."))
+    var json = false
     @Option(help: "A Python with torch and safetensors: also time the PyTorch twin (Tests/Reference/mavin_twin.py) in the same run.") var torch: String?
 
     struct Report: Encodable {
         var step_seconds: Double; var train_step_seconds: Double; var infill_seconds: Double; var parameters: Int
         var torch_step_seconds: Double?; var ratio: Double?
+        /// Motion models: 12 frames at 1280×720 with the default sampler, end to end (flows, network, warps).
+        var infill_720p_seconds: Double?
     }
 
     func run() throws {
@@ -41,7 +45,7 @@ struct BenchModel: ParsableCommand {
         // A 12-frame infill with 25 DDIM steps (GFM on), end to end.
         let codec = LatentCodec(patch: c.codecPatch, components: c.latentChannels, basis: (0..<(c.latentChannels * 3 * c.codecPatch * c.codecPatch)).map { Float($0 % 5) / 5 },
                                 mean: [Float](repeating: 0.5, count: 3 * c.codecPatch * c.codecPatch), scale: 1)
-        let model = MavinModel(network: net, codec: codec)
+        let model = MavinModel(network: net, codec: c.latentSpace == .motion ? nil : codec)
         let frame = RGBImage(width: c.resolution, height: c.resolution, fill: (90, 140, 60))
         let infiller = Infiller(model: model)
         let l = infiller.allowedLengths.upperBound
@@ -50,6 +54,21 @@ struct BenchModel: ParsableCommand {
         let t0 = Date()
         _ = try infiller.run(request)
         let infill = Date().timeIntervalSince(t0)
+        var infill720: Double?
+        if c.latentSpace == .motion {
+            // Real frames when the samples are there (flow estimation costs more on texture than on flat colour).
+            let clip = try? VideoReader(path: "Samples/bunny.mp4")
+            func picture(_ i: Int) throws -> RGBImage {
+                if let clip { return try clip.frame(at: min(i, clip.frameCount - 1), size: (1280, 720)) }
+                return RGBImage(width: 1280, height: 720, pixels: (0..<(1280 * 720 * 3)).map { UInt8(($0 * 7 + i) % 251) })
+            }
+            let refs = infiller.references(for: 12)
+            let big = InfillRequest(before: try (0..<refs.before).map { try picture($0) },
+                                    after: try (0..<refs.after).map { try picture(30 + $0) }, length: 12)
+            let t1 = Date()
+            _ = try infiller.run(big)
+            infill720 = Date().timeIntervalSince(t1)
+        }
         var torchSeconds: Double?
         if let torch {
             let ckpt = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-bench-\(getpid()).safetensors")
@@ -65,9 +84,10 @@ struct BenchModel: ParsableCommand {
             torchSeconds = obj["torch_step_seconds"]
         }
         let r = Report(step_seconds: step, train_step_seconds: train, infill_seconds: infill, parameters: net.parameterCount,
-                       torch_step_seconds: torchSeconds, ratio: torchSeconds.map { step / $0 })
+                       torch_step_seconds: torchSeconds, ratio: torchSeconds.map { step / $0 }, infill_720p_seconds: infill720)
         if json { try printJSON(r) } else {
             print(String(format: "%@ (%d parameters): denoising step %.3f s (one window), training step %.3f s (batch 2), %d-frame infill with 25 steps %.1f s", c.name, r.parameters, step, train, l, infill)
+                  + (infill720.map { String(format: "; 12 frames at 1280×720 (default sampler) %.2f s", $0) } ?? "")
                   + (torchSeconds.map { String(format: "; PyTorch twin step %.3f s, ratio ours/torch %.2f", $0, step / $0) } ?? ""))
         }
     }

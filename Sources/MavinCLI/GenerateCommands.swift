@@ -42,7 +42,7 @@ struct InfillCommand: ParsableCommand {
     @Option(help: "Frames to generate (the model's trained range, e.g. 8…12).") var length: Int
     @Option(help: "Last frame of BEFORE to keep (default: its last).") var s: Int?
     @Option(help: "First frame of AFTER to keep (default: 0).") var e: Int?
-    @Option(help: "Model checkpoint (default: Samples/models/mavin-small.safetensors).") var model: String?
+    @Option(help: "Model checkpoint (default: Samples/models/mavin-motion.safetensors, else mavin-small).") var model: String?
     @Option(help: "insert (new frames between) or regenerate (replace frames around the junction).") var mode: String = "insert"
     @Option(help: "GFM stop frequency f0.") var f0: Float = SamplerSettings().f0
     @Option(help: "GFM decay λ.") var lambda: Float = SamplerSettings().lambda
@@ -135,7 +135,7 @@ struct ComposeCommand: ParsableCommand {
 
     @Argument(help: "The plan file.") var plan: String
     @Option(name: .shortAndLong, help: "Output video (default: the plan's output).") var output: String?
-    @Option(help: "Model checkpoint (default: the plan's model, then Samples/models/mavin-small.safetensors).") var model: String?
+    @Option(help: "Model checkpoint (default: the plan's model, then Samples/models/mavin-motion.safetensors).") var model: String?
     @Flag(help: "Replace the output if it exists.") var overwrite = false
     @Flag(help: "Print JSON (keys: frames, seconds, output).") var json = false
 

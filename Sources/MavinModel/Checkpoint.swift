@@ -11,7 +11,7 @@ public enum CheckpointError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .notAMavinCheckpoint(let p, let r): return "'\(p)' is not a Mavin model checkpoint (\(r)); train one with `mavin train` or use Samples/models/mavin-small.safetensors"
+        case .notAMavinCheckpoint(let p, let r): return "'\(p)' is not a Mavin model checkpoint (\(r)); train one with `mavin train` or use Samples/models/mavin-motion.safetensors"
         case .badConfig(let p, let r): return "'\(p)': the model config in the file is invalid (\(r))"
         case .unreadable(let p, let u): return "'\(p)' could not be read: \(u)"
         }

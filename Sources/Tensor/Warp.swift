@@ -156,3 +156,44 @@ public func resizeBilinearBackward(dplanes: inout [Float], dout: [Float], channe
         }
     }
 }
+
+/// Cubic convolution weights of the four taps around a sample at fractional offset t (Keys, A = −0.75,
+/// PyTorch's bicubic constant).
+@inline(__always) func cubicWeights(_ t: Float) -> (Float, Float, Float, Float) {
+    let a: Float = -0.75
+    func near(_ x: Float) -> Float { ((a + 2) * x - (a + 3)) * x * x + 1 }
+    func far(_ x: Float) -> Float { ((a * x - 5 * a) * x + 8 * a) * x - 4 * a }
+    return (far(t + 1), near(t), near(1 - t), far(2 - t))
+}
+
+/// Bicubic backward warp, forward only (the output renderer: bilinear halves the finest detail at a
+/// half-pixel offset, bicubic keeps most of it). PyTorch's grid_sample(mode="bicubic",
+/// padding_mode="border", align_corners=True): taps outside the image take the border's value.
+public func warpBicubicForward(out: UnsafeMutablePointer<Float>, image: UnsafePointer<Float>, flow: UnsafePointer<Float>,
+                               channels: Int, height h: Int, width w: Int) {
+    let plane = h * w
+    parallelFor(h, minimumPerThread: max(1, 2048 / max(1, w))) { y in
+        for x in 0..<w {
+            let i = y * w + x
+            let sx = Float(x) + flow[i]
+            let sy = Float(y) + flow[plane + i]
+            let fx = sx.rounded(.down)
+            let fy = sy.rounded(.down)
+            let wx = cubicWeights(sx - fx)
+            let wy = cubicWeights(sy - fy)
+            let ix = Int(max(-4, min(Float(w + 4), fx)))
+            let iy = Int(max(-4, min(Float(h + 4), fy)))
+            let cols = (min(max(ix - 1, 0), w - 1), min(max(ix, 0), w - 1), min(max(ix + 1, 0), w - 1),
+                        min(max(ix + 2, 0), w - 1))
+            let rows = (min(max(iy - 1, 0), h - 1) * w, min(max(iy, 0), h - 1) * w, min(max(iy + 1, 0), h - 1) * w,
+                        min(max(iy + 2, 0), h - 1) * w)
+            for c in 0..<channels {
+                let p = image + c * plane
+                func row(_ r: Int) -> Float {
+                    wx.0 * p[r + cols.0] + wx.1 * p[r + cols.1] + wx.2 * p[r + cols.2] + wx.3 * p[r + cols.3]
+                }
+                out[c * plane + i] = wy.0 * row(rows.0) + wy.1 * row(rows.1) + wy.2 * row(rows.2) + wy.3 * row(rows.3)
+            }
+        }
+    }
+}

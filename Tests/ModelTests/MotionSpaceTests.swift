@@ -109,6 +109,16 @@ final class MotionSpaceTests: XCTestCase {
         }
     }
 
+    func testTheBoundaryFrameAloneEachSideIsEnough() throws {
+        let infiller = Infiller(model: Self.tinyMotionModel())
+        let request = InfillRequest(before: [Self.scene(width: 48, height: 32, square: 4)],
+                                    after: [Self.scene(width: 48, height: 32, square: 10)], length: 4)
+        let result = try infiller.run(request)
+        XCTAssertEqual(result.frames.count, 4)
+        XCTAssertEqual(result.notices.filter { $0.contains("is repeated") }.count, 2, "\(result.notices)")
+        XCTAssertThrowsError(try infiller.run(InfillRequest(before: [], after: request.after, length: 4)))
+    }
+
     func testCheckpointOfAMotionModelRoundTripsWithoutACodec() throws {
         let model = Self.tinyMotionModel()
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-motion-\(UUID().uuidString).safetensors")

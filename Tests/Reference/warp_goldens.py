@@ -19,6 +19,9 @@ out = F.grid_sample(image[None], grid, mode="bilinear", padding_mode="border", a
 dout = torch.randn(C, H, W, dtype=torch.float64)
 out.backward(dout)
 
+# Bicubic warp (forward only): taps outside the image take the border's value.
+bicubic = F.grid_sample(image.detach()[None], grid.detach(), mode="bicubic", padding_mode="border", align_corners=True)[0]
+
 # Flow resizing as interpolate(bilinear, align_corners=False) with the vectors scaled.
 small = torch.randn(1, 2, 4, 6, dtype=torch.float64)
 big = F.interpolate(small, size=(9, 10), mode="bilinear", align_corners=False)[0]
@@ -29,7 +32,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 tensors = {
     "warp.image": image.detach(), "warp.flow": flow.detach(), "warp.dout": dout,
     "warp.out": out.detach(), "warp.dimage": image.grad, "warp.dflow": flow.grad,
-    "resize.small": small[0], "resize.big": big,
+    "bicubic.out": bicubic, "resize.small": small[0], "resize.big": big,
 }
 save_file({k: v.float().contiguous() for k, v in tensors.items()},
           os.path.join(here, "..", "TensorTests", "Goldens", "warp.safetensors"))

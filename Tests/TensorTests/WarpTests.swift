@@ -33,6 +33,13 @@ final class WarpTests: XCTestCase {
         assertClose(dflow, try golden("warp.dflow"), 1e-4, "warp dflow")
     }
 
+    func testBicubicWarpMatchesGridSample() throws {
+        let (c, h, w) = (3, 5, 7)
+        var out = [Float](repeating: 0, count: c * h * w)
+        warpBicubicForward(out: &out, image: try golden("warp.image"), flow: try golden("warp.flow"), channels: c, height: h, width: w)
+        assertClose(out, try golden("bicubic.out"), 1e-5, "bicubic warp")
+    }
+
     func testWarpFiniteDifferences() {
         let (c, h, w) = (2, 6, 5)
         var rng = SplitMix64(seed: 3)
