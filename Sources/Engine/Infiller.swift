@@ -125,6 +125,9 @@ public final class Infiller {
         guard r.settings.f0 >= 0 && r.settings.f0 <= 1, r.settings.lambda >= 0 && r.settings.lambda <= 1 else {
             throw InfillError.badSettings("f0 and λ must be within 0…1")
         }
+        guard r.settings.eta.isFinite, r.settings.eta >= 0, r.settings.eta <= 1 else {
+            throw InfillError.badSettings(String(format: "eta (DDIM's noise share) must be within 0…1 (got %g)", r.settings.eta))
+        }
         guard SamplerSettings.strengthRange.contains(r.settings.strength) else {
             throw InfillError.badSettings(SamplerSettings.strengthRule + String(format: " (got %g)", r.settings.strength))
         }

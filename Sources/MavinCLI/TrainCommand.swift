@@ -68,6 +68,8 @@ struct TrainCommand: ParsableCommand {
         guard steps > 0, batch > 0, lr > 0, sampleRate > 0, evalEvery > 0, saveEvery > 0 else {
             throw ValidationError("--steps, --batch, --lr, --sample-rate, --eval-every and --save-every must be positive")
         }
+        // A window's activations take tens of MB: beyond 64 a step would not fit in memory anyway.
+        guard batch <= 64 else { throw ValidationError("--batch \(batch) is more than 64 windows a step; use 1…64") }
         var o = TrainOptions(data: data, output: URL(fileURLWithPath: out), config: cfg)
         o.photometricWeight = photometric
         o.steps = steps; o.batch = batch; o.learningRate = lr; o.decaySteps = decaySteps; o.sampleRate = sampleRate

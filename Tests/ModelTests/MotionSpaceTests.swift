@@ -119,6 +119,16 @@ final class MotionSpaceTests: XCTestCase {
         XCTAssertThrowsError(try infiller.run(InfillRequest(before: [], after: request.after, length: 4)))
     }
 
+    func testEtaOutsideItsRangeIsRefused() {
+        let infiller = Infiller(model: Self.tinyMotionModel())
+        for eta: Float in [-1, 1e9, .nan] {
+            var request = InfillRequest(before: [Self.scene(width: 32, height: 32, square: 4)],
+                                        after: [Self.scene(width: 32, height: 32, square: 8)], length: 3)
+            request.settings.eta = eta
+            XCTAssertThrowsError(try infiller.run(request)) { XCTAssertTrue("\($0)".contains("eta"), "\($0)") }
+        }
+    }
+
     func testCheckpointOfAMotionModelRoundTripsWithoutACodec() throws {
         let model = Self.tinyMotionModel()
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-motion-\(UUID().uuidString).safetensors")
