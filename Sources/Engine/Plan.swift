@@ -5,7 +5,7 @@ import TOMLKit
 /// The same TOML file is read by `mavin compose` and saved by the Studio.
 ///
 /// ```toml
-/// model = "models/mavin-small.safetensors"  # optional, relative to the plan
+/// model = "models/mavin-motion.safetensors"  # optional, relative to the plan
 /// output = "composed.mp4"                   # optional
 ///
 /// [[clip]]
