@@ -119,48 +119,8 @@ public struct MotionSynthesis {
         }
         visibleStart = FlowInterpolation.visibility(pair[0], pair[1])
         visibleEnd = FlowInterpolation.visibility(pair[1], pair[0])
-        // Motion where the flow explains the other frame, a dissolve where it does not: each flow is
-        // scaled by its confidence, so an unexplained region falls back to the plain crossfade.
-        forward = MotionSynthesis.trusted(pair[0], from: a, to: b)
-        backward = MotionSynthesis.trusted(pair[1], from: b, to: a)
-    }
-
-    /// Photometric error (luma 0…255) at which a flow's confidence falls to 1/e. On the synthetic tuning set
-    /// (seeds 80000+) PSNR rises steadily as σ falls (27.16 dB without, 27.66 at 20, 27.89 at 10): the
-    /// articulated animal defeats any flow there, and at σ → 0 this becomes the crossfade. 20 keeps the
-    /// motion of well-matched footage (see Samples/models/README.md); it was not tuned on real clips.
-    static let confidenceScale: Float = 20
-
-    /// The flow scaled at each pixel by exp(−(e/σ)²), e the 5×5 mean of |b(p + F(p)) − a(p)|.
-    static func trusted(_ f: FlowField, from a: [Float], to b: [Float]) -> FlowField {
-        let w = f.width
-        let h = f.height
-        var err = [Float](repeating: 0, count: w * h)
-        for y in 0..<h {
-            for x in 0..<w {
-                let i = y * w + x
-                err[i] = abs(FlowInterpolation.sampleClamped(b, w, h, Float(x) + f.u[i], Float(y) + f.v[i]) - a[i])
-            }
-        }
-        var out = f
-        let r = 2
-        for y in 0..<h {
-            for x in 0..<w {
-                var sum: Float = 0
-                var count: Float = 0
-                for yy in max(0, y - r)...min(h - 1, y + r) {
-                    for xx in max(0, x - r)...min(w - 1, x + r) {
-                        sum += err[yy * w + xx]
-                        count += 1
-                    }
-                }
-                let e = sum / count / confidenceScale
-                let c = Foundation.exp(-e * e)
-                out.u[y * w + x] *= c
-                out.v[y * w + x] *= c
-            }
-        }
-        return out
+        forward = pair[0]
+        backward = pair[1]
     }
 
     public var workingWidth: Int { forward.width }

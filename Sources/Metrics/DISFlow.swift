@@ -194,13 +194,7 @@ public enum DISFlow {
         guard iterations > 0 else { return }
         let w = field.width
         let h = field.height
-        var warped = [Float](repeating: 0, count: w * h)
-        for y in 0..<h {
-            for x in 0..<w {
-                let i = y * w + x
-                warped[i] = sample(b, w, h, Float(x) + field.u[i], Float(y) + field.v[i])
-            }
-        }
+        let warped = field.warp(b)
         let wx = Pyramid.gradientX(warped, w, h)
         let wy = Pyramid.gradientY(warped, w, h)
         let ax = Pyramid.gradientX(a, w, h)

@@ -35,18 +35,7 @@ public enum KnownFlow {
     }
 
     /// b(p) = a(p + G(p)), bilinear, border-clamped.
-    public static func warped(_ a: [Float], by g: FlowField) -> [Float] {
-        let w = g.width
-        let h = g.height
-        var out = [Float](repeating: 0, count: w * h)
-        for y in 0..<h {
-            for x in 0..<w {
-                let i = y * w + x
-                out[i] = sample(a, w, h, Float(x) + g.u[i], Float(y) + g.v[i])
-            }
-        }
-        return out
-    }
+    public static func warped(_ a: [Float], by g: FlowField) -> [Float] { g.warp(a) }
 
     /// Mean end-point error over the pixels whose true target lies inside the image, `margin` pixels
     /// from the border (outside it the image holds no evidence of the motion).

@@ -12,6 +12,18 @@ public struct FlowField: Sendable {
         v = u
     }
 
+    /// A plane of the same size sampled along this field: out(p) = plane(p + F(p)), bilinear, border-clamped.
+    public func warp(_ plane: [Float]) -> [Float] {
+        var out = [Float](repeating: 0, count: width * height)
+        for y in 0..<height {
+            for x in 0..<width {
+                let i = y * width + x
+                out[i] = sample(plane, width, height, Float(x) + u[i], Float(y) + v[i])
+            }
+        }
+        return out
+    }
+
     public var meanMagnitude: Float {
         var s: Float = 0
         for i in 0..<u.count { s += (u[i] * u[i] + v[i] * v[i]).squareRoot() }

@@ -6,11 +6,51 @@ import Foundation
 // image are clamped to its border, and a clamped coordinate passes no gradient to the flow
 // (as in PyTorch). Images are planar [C, H, W]; a flow is [2, H, W] (u = x, then v = y).
 
-@inline(__always) func clampedCoordinate(_ value: Float, _ size: Int) -> (Float, clamped: Bool) {
-    let hi = Float(size - 1)
-    if value <= 0 { return (0, value < 0) }
-    if value >= hi { return (hi, value > hi) }
-    return (value, false)
+/// The four neighbours of a sample position and its fractional offsets; a coordinate outside
+/// 0…size−1 is clamped to the border, and `clamped` says so (it then passes no gradient).
+struct BilinearTap {
+    var x0: Int, x1: Int, y0: Int, y1: Int
+    var fx: Float, fy: Float
+    var clampedX: Bool, clampedY: Bool
+
+    @inline(__always) init(x: Float, y: Float, width w: Int, height h: Int) {
+        func clamp(_ v: Float, _ size: Int) -> (Float, Bool) {
+            let hi = Float(size - 1)
+            if v <= 0 { return (0, v < 0) }
+            if v >= hi { return (hi, v > hi) }
+            return (v, false)
+        }
+        let (sx, cx) = clamp(x, w)
+        let (sy, cy) = clamp(y, h)
+        x0 = Int(sx)
+        y0 = Int(sy)
+        x1 = min(x0 + 1, w - 1)
+        y1 = min(y0 + 1, h - 1)
+        fx = sx - Float(x0)
+        fy = sy - Float(y0)
+        clampedX = cx
+        clampedY = cy
+    }
+
+    /// The bilinear value of plane p (row length w) at this position.
+    @inline(__always) func sample(_ p: UnsafePointer<Float>, width w: Int) -> Float {
+        let top = p[y0 * w + x0] + (p[y0 * w + x1] - p[y0 * w + x0]) * fx
+        let bottom = p[y1 * w + x0] + (p[y1 * w + x1] - p[y1 * w + x0]) * fx
+        return top + (bottom - top) * fy
+    }
+
+    /// Adds g to plane d's four neighbours with the bilinear weights (the adjoint of `sample`).
+    @inline(__always) func scatter(_ g: Float, into d: UnsafeMutablePointer<Float>, width w: Int) {
+        d[y0 * w + x0] += g * (1 - fx) * (1 - fy)
+        d[y0 * w + x1] += g * fx * (1 - fy)
+        d[y1 * w + x0] += g * (1 - fx) * fy
+        d[y1 * w + x1] += g * fx * fy
+    }
+
+    /// The sample position of a resize's output pixel (pixel centres aligned), never clamped for gradients.
+    @inline(__always) init(resizeX x: Int, y: Int, scaleX sx: Float, scaleY sy: Float, width w: Int, height h: Int) {
+        self.init(x: (Float(x) + 0.5) * sx - 0.5, y: (Float(y) + 0.5) * sy - 0.5, width: w, height: h)
+    }
 }
 
 /// out[c, y, x] = image[c] at (x + u[y, x], y + v[y, x]), bilinear, border-clamped.
@@ -20,20 +60,8 @@ public func warpForward(out: UnsafeMutablePointer<Float>, image: UnsafePointer<F
     parallelFor(h, minimumPerThread: max(1, 4096 / max(1, w))) { y in
         for x in 0..<w {
             let i = y * w + x
-            let (sx, _) = clampedCoordinate(Float(x) + flow[i], w)
-            let (sy, _) = clampedCoordinate(Float(y) + flow[plane + i], h)
-            let x0 = Int(sx)
-            let y0 = Int(sy)
-            let x1 = min(x0 + 1, w - 1)
-            let y1 = min(y0 + 1, h - 1)
-            let fx = sx - Float(x0)
-            let fy = sy - Float(y0)
-            for c in 0..<channels {
-                let p = image + c * plane
-                let top = p[y0 * w + x0] + (p[y0 * w + x1] - p[y0 * w + x0]) * fx
-                let bottom = p[y1 * w + x0] + (p[y1 * w + x1] - p[y1 * w + x0]) * fx
-                out[c * plane + i] = top + (bottom - top) * fy
-            }
+            let t = BilinearTap(x: Float(x) + flow[i], y: Float(y) + flow[plane + i], width: w, height: h)
+            for c in 0..<channels { out[c * plane + i] = t.sample(image + c * plane, width: w) }
         }
     }
 }
@@ -47,26 +75,14 @@ public func warpBackward(dimage: UnsafeMutablePointer<Float>?, dflow: UnsafeMuta
     for y in 0..<h {
         for x in 0..<w {
             let i = y * w + x
-            let (sx, clampedX) = clampedCoordinate(Float(x) + flow[i], w)
-            let (sy, clampedY) = clampedCoordinate(Float(y) + flow[plane + i], h)
-            let x0 = Int(sx)
-            let y0 = Int(sy)
-            let x1 = min(x0 + 1, w - 1)
-            let y1 = min(y0 + 1, h - 1)
-            let fx = sx - Float(x0)
-            let fy = sy - Float(y0)
+            let t = BilinearTap(x: Float(x) + flow[i], y: Float(y) + flow[plane + i], width: w, height: h)
+            let (x0, x1, y0, y1, fx, fy) = (t.x0, t.x1, t.y0, t.y1, t.fx, t.fy)
             var gu: Float = 0
             var gv: Float = 0
             for c in 0..<channels {
                 let g = dout[c * plane + i]
                 let p = image + c * plane
-                if let dimage {
-                    let d = dimage + c * plane
-                    d[y0 * w + x0] += g * (1 - fx) * (1 - fy)
-                    d[y0 * w + x1] += g * fx * (1 - fy)
-                    d[y1 * w + x0] += g * (1 - fx) * fy
-                    d[y1 * w + x1] += g * fx * fy
-                }
+                if let dimage { t.scatter(g, into: dimage + c * plane, width: w) }
                 let p00 = p[y0 * w + x0]
                 let p01 = p[y0 * w + x1]
                 let p10 = p[y1 * w + x0]
@@ -75,8 +91,8 @@ public func warpBackward(dimage: UnsafeMutablePointer<Float>?, dflow: UnsafeMuta
                 gv += g * ((1 - fx) * (p10 - p00) + fx * (p11 - p01))
             }
             if let dflow {
-                if !clampedX { dflow[i] += gu }
-                if !clampedY { dflow[plane + i] += gv }
+                if !t.clampedX { dflow[i] += gu }
+                if !t.clampedY { dflow[plane + i] += gv }
             }
         }
     }
@@ -95,21 +111,9 @@ public func resizeBilinear(_ planes: [Float], channels: Int, width w: Int, heigh
             let src = f.baseAddress!
             let dst = o.baseAddress!
             parallelFor(H, minimumPerThread: max(1, 4096 / W)) { y in
-                let fy = min(max((Float(y) + 0.5) * sy - 0.5, 0), Float(h - 1))
-                let y0 = Int(fy)
-                let y1 = min(y0 + 1, h - 1)
-                let ty = fy - Float(y0)
                 for x in 0..<W {
-                    let fx = min(max((Float(x) + 0.5) * sx - 0.5, 0), Float(w - 1))
-                    let x0 = Int(fx)
-                    let x1 = min(x0 + 1, w - 1)
-                    let tx = fx - Float(x0)
-                    for c in 0..<channels {
-                        let p = src + c * w * h
-                        let top = p[y0 * w + x0] + (p[y0 * w + x1] - p[y0 * w + x0]) * tx
-                        let bottom = p[y1 * w + x0] + (p[y1 * w + x1] - p[y1 * w + x0]) * tx
-                        dst[c * W * H + y * W + x] = top + (bottom - top) * ty
-                    }
+                    let t = BilinearTap(resizeX: x, y: y, scaleX: sx, scaleY: sy, width: w, height: h)
+                    for c in 0..<channels { dst[c * W * H + y * W + x] = t.sample(src + c * w * h, width: w) }
                 }
             }
         }
@@ -135,23 +139,13 @@ public func resizeBilinearBackward(dplanes: inout [Float], dout: [Float], channe
     precondition(dplanes.count == channels * w * h && dout.count == channels * W * H)
     let sx = Float(w) / Float(W)
     let sy = Float(h) / Float(H)
-    for y in 0..<H {
-        let fy = min(max((Float(y) + 0.5) * sy - 0.5, 0), Float(h - 1))
-        let y0 = Int(fy)
-        let y1 = min(y0 + 1, h - 1)
-        let ty = fy - Float(y0)
-        for x in 0..<W {
-            let fx = min(max((Float(x) + 0.5) * sx - 0.5, 0), Float(w - 1))
-            let x0 = Int(fx)
-            let x1 = min(x0 + 1, w - 1)
-            let tx = fx - Float(x0)
-            for c in 0..<channels {
-                let g = dout[c * W * H + y * W + x]
-                let base = c * w * h
-                dplanes[base + y0 * w + x0] += g * (1 - tx) * (1 - ty)
-                dplanes[base + y0 * w + x1] += g * tx * (1 - ty)
-                dplanes[base + y1 * w + x0] += g * (1 - tx) * ty
-                dplanes[base + y1 * w + x1] += g * tx * ty
+    dout.withUnsafeBufferPointer { g in
+        dplanes.withUnsafeMutableBufferPointer { d in
+            for y in 0..<H {
+                for x in 0..<W {
+                    let t = BilinearTap(resizeX: x, y: y, scaleX: sx, scaleY: sy, width: w, height: h)
+                    for c in 0..<channels { t.scatter(g[c * W * H + y * W + x], into: d.baseAddress! + c * w * h, width: w) }
+                }
             }
         }
     }
