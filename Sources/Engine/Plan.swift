@@ -73,6 +73,9 @@ public struct Plan: Equatable, Sendable {
         }
         for (i, c) in (table["clip"]?.array ?? TOMLArray()).enumerated() {
             guard let t = c.table, let path = t["path"]?.string else { throw PlanError.invalid(source, "clip \(i + 1) needs path = \"…\"") }
+            for key in t.keys where key != "path" {
+                throw PlanError.invalid(source, "clip \(i + 1): unknown key '\(key)' (a [[clip]] holds only path)")
+            }
             plan.clips.append(Clip(path: path))
         }
         for (i, j) in (table["junction"]?.array ?? TOMLArray()).enumerated() {
@@ -114,13 +117,17 @@ public struct Plan: Equatable, Sendable {
             plan.junctions.append(junction)
         }
         guard plan.junctions.count <= max(0, plan.clips.count - 1) else {
-            throw PlanError.invalid(source, "\(plan.junctions.count) junctions for \(plan.clips.count) clips (at most one between each pair)")
+            throw PlanError.invalid(source, "\(plan.junctions.count) junctions for \(plan.clips.count) clips: at most one "
+                + "between each pair of clips (fewer is fine: the missing ones take the defaults)")
         }
         plan.normaliseJunctions()
         return plan
     }
 
     public static func read(_ url: URL) throws -> Plan {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else { throw PlanError.missing(url.path) }
+        guard !isFolder.boolValue else { throw PlanError.folder(url.path) }
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw PlanError.unreadable(url.path) }
         return try parse(text, source: url.path)
     }
@@ -149,12 +156,16 @@ public enum PlanError: Error, CustomStringConvertible, Equatable {
     case syntax(String, line: Int, column: Int, message: String)
     case invalid(String, String)
     case unreadable(String)
+    case missing(String)
+    case folder(String)
 
     public var description: String {
         switch self {
         case .syntax(let p, let l, let c, let m): return "\(p):\(l):\(c): TOML syntax error: \(m)"
         case .invalid(let p, let m): return "\(p): \(m)"
         case .unreadable(let p): return "'\(p)' cannot be read as a UTF-8 text file"
+        case .missing(let p): return "no such plan: '\(p)' (check the path; `mavin studio FOLDER` writes one with w)"
+        case .folder(let p): return "'\(p)' is a folder, not a plan: name its .toml file"
         }
     }
 }

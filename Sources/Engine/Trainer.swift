@@ -200,7 +200,14 @@ public final class Trainer {
         if let eps = o.relativeLossEpsilon { model.provenance["mavin.relative_loss"] = String(eps) }
         if let lambda = o.photometricWeight { model.provenance["mavin.photometric"] = String(lambda) }
         log("model: \(model.network.parameterCount) parameters")
-        if o.resume, let old = try? LossCurve.read(o.logURL) { history = old.filter { $0.step <= startStep } }
+        if o.resume, let old = try? LossCurve.read(o.logURL) {
+            // Steps logged after the last checkpoint are run again: drop their lines so none is there twice.
+            history = old.filter { $0.step <= startStep }
+            if history.count != old.count {
+                let lines = try history.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) + "\n" }.joined()
+                try AtomicOutput.write(Data(lines.utf8), to: o.logURL, overwrite: true)
+            }
+        }
         try train(from: startStep, log: log, event: event)
     }
 

@@ -66,6 +66,11 @@ final class EngineTests: XCTestCase {
             try? FileManager.default.removeItem(atPath: copy.path + ext)
             try FileManager.default.copyItem(atPath: tiny.checkpoint.path + ext, toPath: copy.path + ext)
         }
+        // Steps logged after the checkpoint (as when a run is killed between checkpoints) are run again on resume.
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: copy.path + ".log.jsonl"))
+        log.seekToEndOfFile()
+        log.write(Data("{\"step\":151,\"loss\":1,\"lr\":0,\"gradNorm\":0,\"seconds\":0}\n".utf8))
+        try log.close()
         var o = tiny.trainer.options
         o.output = copy; o.steps = 160; o.resume = true
         let t = Trainer(options: o)
@@ -73,6 +78,8 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(try MavinModel.load(copy).step, 160)
         let lines = try String(contentsOf: URL(fileURLWithPath: copy.path + ".log.jsonl"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 160)
+        let steps = lines.filter { $0.contains("\"step\":151,") || $0.contains("\"step\":151}") }
+        XCTAssertEqual(steps.count, 1, "no step logged twice")
     }
 
     func testInfillIsDeterministicAndHasTheRightShape() throws {
