@@ -88,9 +88,14 @@ public final class StudioApp {
         for c in candidates where FileManager.default.fileExists(atPath: c) {
             do {
                 plan = try Plan.read(URL(fileURLWithPath: c))
+                let missing = plan.clips.filter { p in !clips.contains { $0.name == p.path && $0.info != nil } }.map(\.path)
                 plan.clips = plan.clips.filter { p in clips.contains { $0.name == p.path && $0.info != nil } }
                 plan.normaliseJunctions()
                 message = c == autosaveURL.path ? "restored your last session" : "opened \((c as NSString).lastPathComponent)"
+                if !missing.isEmpty {
+                    message += "; left out \(missing.count) clip(s) not found or unreadable in \(folder): "
+                        + missing.joined(separator: ", ")
+                }
                 return
             } catch { message = "could not open \(c): \(error)" }
         }
@@ -111,8 +116,17 @@ public final class StudioApp {
         }
     }
 
-    func autosave() {
-        try? AtomicOutput.write(Data(plan.toml().utf8), to: autosaveURL, overwrite: true)
+    /// Writes the autosave; a failure (a read-only folder, a full disk) is said on the status line and returned.
+    @discardableResult
+    func autosave() -> String? {
+        do {
+            try AtomicOutput.write(Data(plan.toml().utf8), to: autosaveURL, overwrite: true)
+            return nil
+        } catch {
+            let problem = "could not autosave to \(autosaveURL.path) (\(error)); save the plan elsewhere with :w PATH"
+            message = problem
+            return problem
+        }
     }
 
     // MARK: frames

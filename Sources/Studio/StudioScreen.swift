@@ -263,7 +263,10 @@ extension StudioApp {
             if key == KEY_RESIZE { lastImageKey = ""; clear(); continue }
             handle(key)
         }
-        autosave()
+        if let problem = autosave() {
+            endwin()
+            FileHandle.standardError.write(Data("mavin studio: \(problem)\n".utf8))
+        }
     }
 
     func handle(_ key: Int32) {
