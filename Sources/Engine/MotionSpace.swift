@@ -44,11 +44,12 @@ public enum MotionLatent {
                 let flow: FlowField = n == target
                     ? FlowField(width: R, height: R)
                     : DISFlow.flow(from: luma, to: boundaryLuma[k], width: R, height: R, settings: settings)
-                let pooled = pool(flow.u + flow.v, side: R, grid: G)
+                let planes = flow.u + flow.v
+                let pooled = pool(planes, side: R, grid: G)
                 let base = (k == 0 ? toStart : toEnd) * G * G
                 for i in 0..<(2 * G * G) { latent[base + i] = pooled[i] / Float(R) * flowScale }
                 var warped = [Float](repeating: 0, count: 3 * R * R)
-                warpForward(out: &warped, image: planar[k], flow: flow.u + flow.v, channels: 3, height: R, width: R)
+                warpForward(out: &warped, image: planar[k], flow: planes, channels: 3, height: R, width: R)
                 var err = [Float](repeating: 0, count: R * R)
                 for c in 0..<3 {
                     for i in 0..<(R * R) { err[i] += abs(warped[c * R * R + i] - x[c * R * R + i]) }

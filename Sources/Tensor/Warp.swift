@@ -47,7 +47,7 @@ struct BilinearTap {
         d[y1 * w + x1] += g * fx * fy
     }
 
-    /// The sample position of a resize's output pixel (pixel centres aligned), never clamped for gradients.
+    /// The sample position of a resize's output pixel (pixel centres aligned, clamped to the source's border).
     @inline(__always) init(resizeX x: Int, y: Int, scaleX sx: Float, scaleY sy: Float, width w: Int, height h: Int) {
         self.init(x: (Float(x) + 0.5) * sx - 0.5, y: (Float(y) + 0.5) * sy - 0.5, width: w, height: h)
     }
