@@ -39,6 +39,10 @@ public struct TrainOptions: Sendable {
     /// the network's x̂₀ against the true frames, mean squared RGB error in [0, 1]) added to the latent
     /// loss, so the network learns what the output is judged by, not only the flow estimator's targets.
     public var photometricWeight: Float?
+    /// Share of training windows noised at t = T − 1, where one-step sampling starts (the rest uniform in
+    /// 0…T−1). Near T the input carries almost nothing of x₀, so uniform timesteps rarely train the
+    /// prediction that inference uses most. nil: uniform only.
+    public var pureNoiseShare: Float?
 
     public init(data: [String], output: URL, config: ModelConfig) {
         self.data = data
@@ -62,7 +66,14 @@ public struct TrainRecord: Codable, Sendable {
     /// Motion models with a photometric loss: its value (training batch, and validation).
     public var photometric: Float?
     public var valPhotometric: Float?
+    /// The same validation frames built from the anchor alone (no correction): what the network must beat.
+    public var valAnchorPhotometric: Float?
+    /// The network's frames from pure noise (t = T − 1, where one-step sampling starts): what inference sees.
+    public var valInferencePhotometric: Float?
 }
+
+/// A mean squared error of RGB in [0, 1] as PSNR.
+func decibels(_ mse: Float) -> Float { -10 * log10(max(1e-10, mse)) }
 
 /// What the photometric loss needs of one training window: its frames (as the model saw them) and boundaries.
 struct PhotometricCase {
@@ -112,6 +123,9 @@ public final class Trainer {
     public func run(log: (String) -> Void = { print($0) }, event: (TrainRecord) -> Void = { _ in }) throws {
         let o = options
         if let problem = o.config.validate() { throw EngineError.badInput("config: \(problem)") }
+        if let share = o.pureNoiseShare, !(0...1).contains(share) {
+            throw EngineError.badInput("the pure-noise share must be within 0…1 (got \(share))")
+        }
         if let lambda = o.photometricWeight {
             guard lambda > 0, lambda.isFinite else { throw EngineError.badInput("the photometric weight λ must be > 0 (got \(lambda))") }
             guard o.config.latentSpace == .motion, o.config.prediction == .sample else {
@@ -199,6 +213,7 @@ public final class Trainer {
         }
         if let eps = o.relativeLossEpsilon { model.provenance["mavin.relative_loss"] = String(eps) }
         if let lambda = o.photometricWeight { model.provenance["mavin.photometric"] = String(lambda) }
+        if let share = o.pureNoiseShare { model.provenance["mavin.pure_noise"] = String(share) }
         log("model: \(model.network.parameterCount) parameters")
         if o.resume, let old = try? LossCurve.read(o.logURL) {
             // Steps logged after the last checkpoint are run again: drop their lines so none is there twice.
@@ -343,7 +358,7 @@ public final class Trainer {
     }
 
     /// Mean validation loss of the EMA weights on fixed windows, noise and timesteps.
-    func validationLoss() -> (latent: Float, photometric: Float?)? {
+    func validationLoss() -> (latent: Float, photometric: Float?, anchorPhotometric: Float?, inference: Float?)? {
         guard !data.validation.isEmpty else { return nil }
         let net = model.network
         net.store.swapEMA()
@@ -354,6 +369,8 @@ public final class Trainer {
         let ts = [50, 200, 400, 600, 800, 950]
         var total: Float = 0, n = 0
         var photometric: Float = 0
+        var anchorPhotometric: Float = 0
+        var inference: Float = 0
         let perFrame = model.config.latentChannels * model.config.latentSide * model.config.latentSide
         for (i, w) in picks.enumerated() {
             // Unweighted: comparable across runs.
@@ -362,10 +379,16 @@ public final class Trainer {
             total += maskedMSEForwardBackward(dpred: nil, pred: out.ptr, target: target, mask: mask, perFrame: perFrame)
             if options.photometricWeight != nil {
                 photometric += photometricLoss(cases, output: out.ptr, dOut: nil, weight: 0)
+                let zero = [Float](repeating: 0, count: target.count)
+                anchorPhotometric += photometricLoss(cases, output: zero, dOut: nil, weight: 0)
+                let (pure, _, _, _, same) = batch([w], timesteps: [schedule.steps - 1], rng: &vrng)
+                let guess = net.forward(pure)
+                inference += photometricLoss(same, output: guess.ptr, dOut: nil, weight: 0)
             }
             n += 1
         }
-        return (total / Float(n), options.photometricWeight == nil ? nil : photometric / Float(n))
+        guard options.photometricWeight != nil else { return (total / Float(n), nil, nil, nil) }
+        return (total / Float(n), photometric / Float(n), anchorPhotometric / Float(n), inference / Float(n))
     }
 
     private func train(from startStep: Int, log: (String) -> Void, event: (TrainRecord) -> Void) throws {
@@ -382,7 +405,12 @@ public final class Trainer {
                 throw EngineError.cancelled
             }
             let windows = (0..<o.batch).map { _ in data.training[Int.random(in: 0..<data.training.count, using: &rng)] }
-            let (input, target, mask, weights, cases) = batch(windows, relative: o.relativeLossEpsilon, rng: &rng)
+            let timesteps = windows.map { _ in
+                let pure = o.pureNoiseShare.map { Float.random(in: 0..<1, using: &rng) < $0 } ?? false
+                return pure ? schedule.steps - 1 : Int.random(in: 0..<schedule.steps, using: &rng)
+            }
+            let (input, target, mask, weights, cases) = batch(windows, timesteps: timesteps, relative: o.relativeLossEpsilon,
+                                                              rng: &rng)
             net.store.zeroGrad()
             let out = net.forward(input)
             dOut.resize(out.count)
@@ -406,6 +434,8 @@ public final class Trainer {
                 let v = validationLoss()
                 record.valLoss = v?.latent
                 record.valPhotometric = v?.photometric
+                record.valAnchorPhotometric = v?.anchorPhotometric
+                record.valInferencePhotometric = v?.inference
             }
             history.append(record)
             try appendLog(record)
@@ -413,8 +443,12 @@ public final class Trainer {
             if step % 25 == 0 || record.valLoss != nil {
                 let mean = recent.reduce(0, +) / Float(max(1, recent.count))
                 let photo = o.photometricWeight == nil ? ""
-                    : String(format: "  photometric %.2f dB", -10 * log10(max(1e-10, recentPhotometric / Float(max(1, recent.count)))))
-                let valPhoto = record.valPhotometric.map { String(format: " (%.2f dB)", -10 * log10(max(1e-10, $0))) } ?? ""
+                    : String(format: "  photometric %.2f dB", decibels(recentPhotometric / Float(max(1, recent.count))))
+                let valPhoto = record.valPhotometric.map { value in
+                    let anchor = record.valAnchorPhotometric.map { String(format: ", anchor %.2f dB", decibels($0)) } ?? ""
+                    let pure = record.valInferencePhotometric.map { String(format: ", from noise %.2f dB", decibels($0)) } ?? ""
+                    return String(format: " (%.2f dB", decibels(value)) + pure + anchor + ")"
+                } ?? ""
                 recent.removeAll()
                 recentPhotometric = 0
                 let rate = Date().timeIntervalSince(t0) / Double(step - startStep)

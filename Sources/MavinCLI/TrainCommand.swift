@@ -36,6 +36,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Motion models: add λ × a photometric loss (frames warped from x̂₀ against the true frames, "
         + "MSE of RGB in 0…1) to the latent loss.", valueName: "λ"))
     var photometric: Float?
+    @Option(help: ArgumentHelp("Share of windows trained at t = T − 1, where one-step sampling starts (the rest uniform).",
+                               valueName: "p"))
+    var pureNoise: Float?
     @Flag(help: "Continue from OUT and OUT.state.safetensors.") var resume = false
     @Option(help: "Start from the weights of another checkpoint of the same shape.") var initFrom: String?
     @Option(help: ArgumentHelp("Weigh each infill frame's error by (1 + ε) / (ε + the anchor's error there), so frames the anchor nearly gets right count in relative terms, as frame-averaged PSNR counts them (needs --anchor crossfade, --prediction sample).", valueName: "ε"))
@@ -72,6 +75,7 @@ struct TrainCommand: ParsableCommand {
         guard batch <= 64 else { throw ValidationError("--batch \(batch) is more than 64 windows a step; use 1…64") }
         var o = TrainOptions(data: data, output: URL(fileURLWithPath: out), config: cfg)
         o.photometricWeight = photometric
+        o.pureNoiseShare = pureNoise
         o.steps = steps; o.batch = batch; o.learningRate = lr; o.decaySteps = decaySteps; o.sampleRate = sampleRate
         o.evalEvery = evalEvery; o.saveEvery = saveEvery; o.seed = seed; o.resume = resume
         o.initFrom = initFrom.map { URL(fileURLWithPath: $0) }
