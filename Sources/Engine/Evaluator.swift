@@ -57,8 +57,10 @@ public final class Evaluator {
                 let centre = (t.start + t.end) / 2
                 let s = centre - (l + 1) / 2, e = s + l + 1
                 guard s - references + 1 >= 0, e + references - 1 < entry.frames else { continue }
+                let scene = SceneTruth(seed: entry.seed, size: entry.size,
+                                       truth: (folder as NSString).appendingPathComponent(entry.truth))
                 out.append(EvalCase(video: (folder as NSString).appendingPathComponent(entry.file), s: s, e: e,
-                                    label: "\(t.from.rawValue)→\(t.to.rawValue)"))
+                                    label: "\(t.from.rawValue)→\(t.to.rawValue)", scene: scene))
             }
         }
         return out
@@ -79,15 +81,42 @@ public final class Evaluator {
         return (before, truth, after)
     }
 
+    /// A synthetic case's truth silhouettes and backgrounds (exact renders of frames s+1…e−1 with and
+    /// without the animal) at the evaluation size.
+    func silhouettes(_ c: EvalCase, width: Int, height: Int) throws -> (masks: [[Bool]], backgrounds: [RGBImage])? {
+        guard let scene = c.scene else { return nil }
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: scene.truth))
+        } catch {
+            throw MetricsError.badInput("\(scene.truth): cannot read the take's truth (\(error.localizedDescription)); "
+                + "re-create the set with mavin synth-dataset")
+        }
+        let frames = try JSONDecoder().decode([FrameTruth].self, from: data)
+        guard c.e <= frames.count else {
+            throw MetricsError.badInput("\(scene.truth) has \(frames.count) frames, the case needs \(c.e)")
+        }
+        let renderer = Renderer(size: scene.size, appearance: Appearance(seed: scene.seed), seed: scene.seed)
+        let pairs = parallelMap(c.length) { k -> ([Bool], RGBImage) in
+            let truth = frames[c.s + 1 + k]
+            let background = renderer.renderBackground(camera: truth.camera).resized(width: width, height: height)
+            let exact = renderer.render(truth).resized(width: width, height: height)
+            return (Silhouette.mask(exact, background: background), background)
+        }
+        return (pairs.map(\.0), pairs.map(\.1))
+    }
+
     public func run(methods: [EvalMethod], title: String, sheets: URL? = nil, progress: (String) -> Void = { _ in }) throws -> EvalReport {
         var sums: [String: (ms: Double, psnr: Double, rs: Double, ssim: Double, sharp: Double, sec: Double, n: Int)] = [:]
         var positions: [String: [Double]] = [:]  // per-position PSNR sums, while every case has one length
+        var overlapSums: [String: (sum: Double, n: Int)] = [:]  // synthetic cases: mean silhouette IoU per case
         let oneLength = Set(cases.map(\.length)).count == 1
         if let sheets { try FileManager.default.createDirectory(at: sheets, withIntermediateDirectories: true) }
         for (ci, c) in cases.enumerated() {
             let (before, truth, after) = try load(c)
             var rows: [(String, [RGBImage])] = [("truth", truth)]
             let measured = MeasuredTruth(truth)  // once per case, shared by every method
+            let scene = try silhouettes(c, width: truth[0].width, height: truth[0].height)
             for m in methods {
                 let t0 = Date()
                 let frames: [RGBImage]
@@ -106,6 +135,16 @@ public final class Evaluator {
                 acc.ms += s.ms_ssim; acc.psnr += s.psnr; acc.rs += s.clip_rs; acc.ssim += s.ssim; acc.sec += seconds; acc.n += 1
                 acc.sharp += s.sharpness
                 sums[m.name] = acc
+                if let scene {
+                    let overlaps = scored.indices.compactMap { k in
+                        Silhouette.iou(Silhouette.mask(scored[k], background: scene.backgrounds[k]), scene.masks[k])
+                    }
+                    if !overlaps.isEmpty {
+                        let mean = overlaps.reduce(0, +) / Double(overlaps.count)
+                        overlapSums[m.name, default: (0, 0)].sum += mean
+                        overlapSums[m.name, default: (0, 0)].n += 1
+                    }
+                }
                 if oneLength { positions[m.name] = zip(positions[m.name] ?? Array(repeating: 0, count: s.frame_psnr.count), s.frame_psnr).map(+) }
                 rows.append((m.name, scored))
             }
@@ -119,7 +158,8 @@ public final class Evaluator {
         for (k, v) in sums {
             let n = Double(max(1, v.n))
             methodsOut[k] = MethodScores(ms_ssim: v.ms / n, psnr: v.psnr / n, clip_rs: v.rs / n, ssim: v.ssim / n,
-                                         seconds: v.sec / n, sharpness: v.sharp / n, psnr_by_position: positions[k]?.map { $0 / n })
+                                         seconds: v.sec / n, sharpness: v.sharp / n, psnr_by_position: positions[k]?.map { $0 / n },
+                                         silhouette_iou: overlapSums[k].map { $0.sum / Double(max(1, $0.n)) })
         }
         return EvalReport(cases: cases.count, similarity: SSIMSimilarity().name, methods: methodsOut, order: methods.map(\.name), title: title)
     }

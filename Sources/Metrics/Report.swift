@@ -12,12 +12,15 @@ public struct MethodScores: Codable, Equatable, Sendable {
     public var sharpness: Double?
     /// Mean PSNR at each position of the gap (1…l), when every case had the same length.
     public var psnr_by_position: [Double]?
+    /// Synthetic cases: mean IoU of the animal's silhouette against the truth's (`Silhouette`).
+    public var silhouette_iou: Double?
 
     public init(ms_ssim: Double, psnr: Double, clip_rs: Double, ssim: Double, seconds: Double, sharpness: Double? = nil,
-                psnr_by_position: [Double]? = nil) {
+                psnr_by_position: [Double]? = nil, silhouette_iou: Double? = nil) {
         self.ms_ssim = ms_ssim; self.psnr = psnr; self.clip_rs = clip_rs; self.ssim = ssim; self.seconds = seconds
         self.sharpness = sharpness
         self.psnr_by_position = psnr_by_position
+        self.silhouette_iou = silhouette_iou
     }
 }
 
@@ -36,10 +39,13 @@ public struct EvalReport: Codable, Sendable {
 
     public func markdown() -> String {
         var s = "### \(title)\n\n\(cases) cases; CLIP-RS similarity: \(similarity). Best of each column in bold.\n\n"
-        s += "| method | MS-SSIM ↑ | PSNR (dB) ↑ | CLIP-RS ↑ | SSIM ↑ | sharpness (1 = truth) | seconds / case |\n"
-        s += "|---|---|---|---|---|---|---|\n"
+        let silhouettes = order.contains { methods[$0]?.silhouette_iou != nil }
+        s += "| method | MS-SSIM ↑ | PSNR (dB) ↑ | CLIP-RS ↑ | SSIM ↑ | sharpness (1 = truth) | "
+            + (silhouettes ? "silhouette IoU ↑ | " : "") + "seconds / case |\n"
+        s += "|---|---|---|---|---|---|" + (silhouettes ? "---|" : "") + "---|\n"
         let best = (ms: order.compactMap { methods[$0]?.ms_ssim }.max(), psnr: order.compactMap { methods[$0]?.psnr }.max(),
-                    rs: order.compactMap { methods[$0]?.clip_rs }.max(), ssim: order.compactMap { methods[$0]?.ssim }.max())
+                    rs: order.compactMap { methods[$0]?.clip_rs }.max(), ssim: order.compactMap { methods[$0]?.ssim }.max(),
+                    iou: order.compactMap { methods[$0]?.silhouette_iou }.max())
         func cell(_ v: Double, _ b: Double?, _ f: String) -> String {
             let t = String(format: f, v)
             return v == b ? "**\(t)**" : t
@@ -49,7 +55,8 @@ public struct EvalReport: Codable, Sendable {
             let sharp = m.sharpness.map { String(format: "%.2f", $0) } ?? "–"
             s += "| \(name) | \(cell(m.ms_ssim, best.ms, "%.4f")) | \(cell(m.psnr, best.psnr, "%.2f")) | "
                 + "\(cell(m.clip_rs, best.rs, "%.4f")) | \(cell(m.ssim, best.ssim, "%.4f")) | \(sharp) | "
-                + "\(String(format: "%.2f", m.seconds)) |\n"
+            if silhouettes { s += (m.silhouette_iou.map { cell($0, best.iou, "%.3f") } ?? "–") + " | " }
+            s += "\(String(format: "%.2f", m.seconds)) |\n"
         }
         return s + positionTable()
     }

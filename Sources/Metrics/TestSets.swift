@@ -8,8 +8,28 @@ public struct EvalCase: Codable, Equatable, Sendable {
     public var s: Int
     public var e: Int
     public var label: String?
+    /// Synthetic cases: what re-renders the scene exactly (silhouette IoU); nil for real footage.
+    public var scene: SceneTruth?
     public var length: Int { e - s - 1 }
-    public init(video: String, s: Int, e: Int, label: String? = nil) { self.video = video; self.s = s; self.e = e; self.label = label }
+    public init(video: String, s: Int, e: Int, label: String? = nil, scene: SceneTruth? = nil) {
+        self.video = video
+        self.s = s
+        self.e = e
+        self.label = label
+        self.scene = scene
+    }
+}
+
+/// A synthetic take's renderer seed, frame size and per-frame truth file (poses and cameras).
+public struct SceneTruth: Codable, Equatable, Sendable {
+    public var seed: UInt64
+    public var size: Int
+    public var truth: String
+    public init(seed: UInt64, size: Int, truth: String) {
+        self.seed = seed
+        self.size = size
+        self.truth = truth
+    }
 }
 
 public enum TestSets {

@@ -31,6 +31,13 @@ public struct Renderer: Sendable {
         return canvas.image()
     }
 
+    /// The same camera's view without the animal (what its silhouette is measured against).
+    public func renderBackground(camera: Float) -> RGBImage {
+        var canvas = Canvas(size: size)
+        drawBackground(&canvas, camera: camera)
+        return canvas.image()
+    }
+
     private func drawBackground(_ c: inout Canvas, camera: Float) {
         let a = appearance
         let s = Float(size)
