@@ -109,18 +109,37 @@ public final class Infiller {
     let schedule = NoiseSchedule()
     public init(model: MavinModel) { self.model = model }
 
-    public var allowedLengths: ClosedRange<Int> { model.config.ranges.lengths }
+    /// The lengths the network was trained on (variable-length sampling's range).
+    public var trainedLengths: ClosedRange<Int> { model.config.ranges.lengths }
+
+    /// Longest infill of a motion model: beyond its trained lengths the motion is decided at the nearest
+    /// trained length and resampled in time (`MotionSynthesis.render`), as the paper's 2…22 frames ask.
+    public static let longestMotionInfill = 24
+
+    /// The lengths a request may ask for: the trained ones, and for a motion model 1…24.
+    public var allowedLengths: ClosedRange<Int> {
+        guard model.config.latentSpace == .motion else { return trainedLengths }
+        return min(1, trainedLengths.lowerBound)...max(Infiller.longestMotionInfill, trainedLengths.upperBound)
+    }
+
+    /// The length the network samples for a requested one: itself when trained, else the nearest trained length.
+    public func modelLength(for l: Int) -> Int {
+        min(max(l, trainedLengths.lowerBound), trainedLengths.upperBound)
+    }
 
     /// Frames each side needs for an infill of length l.
     public func references(for l: Int) -> (before: Int, after: Int) {
         let c = model.config
-        let (s, e) = c.ranges.placement(length: l, window: c.frames)
+        let (s, e) = c.ranges.placement(length: modelLength(for: l), window: c.frames)
         return (s + 1, c.frames - e)
     }
 
     public func run(_ r: InfillRequest, cancel: CancelFlag = CancelFlag(), progress: (InfillProgress) -> Void = { _ in }) throws -> InfillResult {
-        let c = model.config, R = c.resolution, l = r.length
-        guard allowedLengths.contains(l) else { throw InfillError.lengthOutOfRange(l, allowed: allowedLengths) }
+        let c = model.config
+        let R = c.resolution
+        guard allowedLengths.contains(r.length) else { throw InfillError.lengthOutOfRange(r.length, allowed: allowedLengths) }
+        // l: the frames the network samples; r.length: the frames that come out (motion models resample in time).
+        let l = modelLength(for: r.length)
         guard r.settings.steps >= 1 && r.settings.steps <= 1000 else { throw InfillError.badSettings("steps must be 1…1000 (got \(r.settings.steps))") }
         guard r.settings.f0 >= 0 && r.settings.f0 <= 1, r.settings.lambda >= 0 && r.settings.lambda <= 1 else {
             throw InfillError.badSettings("f0 and λ must be within 0…1")
@@ -139,6 +158,10 @@ public final class Infiller {
                                            frames: 0, needed: 1)
         }
         var notices: [String] = []
+        if l != r.length {
+            notices.append("the model was trained on \(trainedLengths.lowerBound)…\(trainedLengths.upperBound) frames: "
+                + "the motion of the \(r.length) frames is decided at \(l) and resampled in time")
+        }
         var before = r.before
         var after = r.after
         if before.count < needBefore {
@@ -184,7 +207,7 @@ public final class Infiller {
             let end = after[0]
             let synthesis = MotionSynthesis(start: start, end: end.resized(width: start.width, height: start.height))
             render = { clean, anchor in
-                MotionSynthesis.render(synthesis, clean: clean, coarseAnchor: anchor, s: s, e: e, grid: c.latentSide)
+                MotionSynthesis.render(synthesis, clean: clean, coarseAnchor: anchor, grid: c.latentSide, output: r.length)
             }
         }
         let timesteps = schedule.ddimTimesteps(r.settings.steps)

@@ -268,23 +268,39 @@ public struct MotionSynthesis {
     /// Output frames of clean infill latents [l × 5·G·G]: the fine anchor of each frame (flows between
     /// the boundary frames at the working size) plus the network's correction to the coarse anchor it
     /// was given, upsampled (latents are in frame units, so resizing needs no rescaling).
-    /// Without an anchor the latent is the motion itself.
-    public static func render(_ synthesis: MotionSynthesis, clean: [Float], coarseAnchor: [Float]?, s: Int, e: Int,
-                              grid G: Int) -> [RGBImage] {
+    /// `output` frames come out (default l): another count puts frame k at t = k / (output + 1) and
+    /// interpolates the corrections linearly in time between the sampled frames (zero at the boundaries,
+    /// which need none). Without an anchor the latent is the motion itself.
+    public static func render(_ synthesis: MotionSynthesis, clean: [Float], coarseAnchor: [Float]?, grid G: Int,
+                              output: Int? = nil) -> [RGBImage] {
         let perFrame = MotionLatent.channels * G * G
         let l = clean.count / perFrame
+        let count = output ?? l
         let w = synthesis.workingWidth
         let h = synthesis.workingHeight
-        return parallelMap(l) { f in
-            let range = (f * perFrame)..<((f + 1) * perFrame)
-            let own = Array(clean[range])
+        /// Correction of sampled frame j ∈ 0…l+1 (the boundaries' is zero); without an anchor, the motion
+        /// of the nearest sampled frame.
+        func sampled(_ j: Int) -> [Float] {
             guard let coarseAnchor else {
-                let motion = resizeBilinear(own, channels: MotionLatent.channels, width: G, height: G, toWidth: w, height: h)
-                return synthesis.frame(latent: motion)
+                let nearest = min(l, max(1, j))
+                return Array(clean[((nearest - 1) * perFrame)..<(nearest * perFrame)])
             }
-            let correction = (0..<perFrame).map { own[$0] - coarseAnchor[range.lowerBound + $0] }
-            let up = resizeBilinear(correction, channels: MotionLatent.channels, width: G, height: G, toWidth: w, height: h)
-            var motion = synthesis.anchor(t: Float(f + 1) / Float(e - s))
+            guard j >= 1, j <= l else { return [Float](repeating: 0, count: perFrame) }
+            let range = ((j - 1) * perFrame)..<(j * perFrame)
+            return (0..<perFrame).map { clean[range.lowerBound + $0] - coarseAnchor[range.lowerBound + $0] }
+        }
+        return parallelMap(count) { k in
+            let t = Float(k + 1) / Float(count + 1)
+            // Position among the sampled frames, which sit at j / (l + 1).
+            let u = t * Float(l + 1)
+            let j = min(l, Int(u.rounded(.down)))
+            let a = u - Float(j)
+            let low = sampled(j)
+            let high = a > 0 ? sampled(j + 1) : low
+            let coarse = (0..<perFrame).map { low[$0] + a * (high[$0] - low[$0]) }
+            let up = resizeBilinear(coarse, channels: MotionLatent.channels, width: G, height: G, toWidth: w, height: h)
+            guard coarseAnchor != nil else { return synthesis.frame(latent: up) }
+            var motion = synthesis.anchor(t: t)
             for i in motion.indices { motion[i] += up[i] }
             return synthesis.frame(latent: motion)
         }

@@ -65,11 +65,55 @@ final class MotionSpaceTests: XCTestCase {
         let synthesis = MotionSynthesis(start: start, end: end)
         let G = 8
         let zero = [Float](repeating: 0, count: l * MotionLatent.channels * G * G)
-        let frames = MotionSynthesis.render(synthesis, clean: zero, coarseAnchor: zero, s: 0, e: l + 1, grid: G)
+        let frames = MotionSynthesis.render(synthesis, clean: zero, coarseAnchor: zero, grid: G)
         XCTAssertEqual(frames.count, l)
         let motion = Scores.measure(generated: frames, truth: truth)
         let fade = Scores.measure(generated: try! Baseline.crossfade.generate(start: start, end: end, length: l), truth: truth)
         XCTAssertGreaterThan(motion.psnr, fade.psnr + 3, "warped pixels follow the square; a crossfade ghosts it")
+    }
+
+    /// Another output count puts frame k at t = k / (count + 1) and interpolates the corrections in time:
+    /// where an output time is a sampled one the frames are the same; with no correction, the anchor at t.
+    func testRenderResamplesTheCorrectionsInTime() {
+        let (w, h, l, G) = (48, 32, 2, 8)
+        let start = Self.scene(width: w, height: h, square: 6)
+        let end = Self.scene(width: w, height: h, square: 18)
+        let synthesis = MotionSynthesis(start: start, end: end)
+        let perFrame = MotionLatent.channels * G * G
+        let anchor = [Float](repeating: 0, count: l * perFrame)
+        var rng = SplitMix64(seed: 5)
+        let clean = (0..<(l * perFrame)).map { _ in Float.random(in: -0.05...0.05, using: &rng) }
+        let sampled = MotionSynthesis.render(synthesis, clean: clean, coarseAnchor: anchor, grid: G)
+        let resampled = MotionSynthesis.render(synthesis, clean: clean, coarseAnchor: anchor, grid: G, output: 5)
+        XCTAssertEqual(resampled.count, 5)
+        // t = 2/6 and 4/6 are the sampled frames' 1/3 and 2/3.
+        XCTAssertEqual(resampled[1].pixels, sampled[0].pixels)
+        XCTAssertEqual(resampled[3].pixels, sampled[1].pixels)
+        XCTAssertNotEqual(resampled[2].pixels, sampled[0].pixels)
+        XCTAssertNotEqual(resampled[2].pixels, sampled[1].pixels)
+        let plain = MotionSynthesis.render(synthesis, clean: anchor, coarseAnchor: anchor, grid: G, output: 5)
+        for k in 0..<5 {
+            XCTAssertEqual(plain[k].pixels, synthesis.frame(latent: synthesis.anchor(t: Float(k + 1) / 6)).pixels)
+        }
+    }
+
+    /// Lengths beyond the trained ones: the motion is decided at the nearest trained length and resampled.
+    func testAMotionModelMakesLengthsBeyondItsTrainedRange() throws {
+        let infiller = Infiller(model: Self.tinyMotionModel())
+        XCTAssertEqual(infiller.trainedLengths, 2...4)
+        XCTAssertEqual(infiller.allowedLengths, 1...Infiller.longestMotionInfill)
+        let before = (0..<4).map { Self.scene(width: 48, height: 32, square: Float(2 + $0)) }
+        let after = (0..<4).map { Self.scene(width: 48, height: 32, square: Float(30 + $0)) }
+        for length in [1, 9, Infiller.longestMotionInfill] {
+            let result = try infiller.run(InfillRequest(before: before, after: after, length: length))
+            XCTAssertEqual(result.frames.count, length)
+            XCTAssertEqual(result.notices.filter { $0.contains("resampled in time") }.count, 1, "\(result.notices)")
+        }
+        XCTAssertTrue(try infiller.run(InfillRequest(before: before, after: after, length: 4)).notices.allSatisfy {
+            !$0.contains("resampled in time")
+        })
+        XCTAssertThrowsError(try infiller.run(InfillRequest(before: before, after: after,
+                                                             length: Infiller.longestMotionInfill + 1)))
     }
 
     /// A tiny untrained motion model (its output layer is zero, so it returns the anchor).
