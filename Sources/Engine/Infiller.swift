@@ -95,7 +95,9 @@ public enum InfillError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .lengthOutOfRange(let l, let r): return "infill length \(l) is outside what the model was trained for (\(r.lowerBound)…\(r.upperBound) frames)"
+        case .lengthOutOfRange(let l, let r):
+            return "infill length \(l) is outside what this model makes (\(r.lowerBound)…\(r.upperBound) frames); "
+                + "choose a length in that range"
         case .clipTooShort(let w, let n, let k): return "the \(w) clip has \(n) frames; this length needs at least \(k)"
         case .badSettings(let m): return m
         }
@@ -140,16 +142,7 @@ public final class Infiller {
         guard allowedLengths.contains(r.length) else { throw InfillError.lengthOutOfRange(r.length, allowed: allowedLengths) }
         // l: the frames the network samples; r.length: the frames that come out (motion models resample in time).
         let l = modelLength(for: r.length)
-        guard r.settings.steps >= 1 && r.settings.steps <= 1000 else { throw InfillError.badSettings("steps must be 1…1000 (got \(r.settings.steps))") }
-        guard r.settings.f0 >= 0 && r.settings.f0 <= 1, r.settings.lambda >= 0 && r.settings.lambda <= 1 else {
-            throw InfillError.badSettings("f0 and λ must be within 0…1")
-        }
-        guard r.settings.eta.isFinite, r.settings.eta >= 0, r.settings.eta <= 1 else {
-            throw InfillError.badSettings(String(format: "eta (DDIM's noise share) must be within 0…1 (got %g)", r.settings.eta))
-        }
-        guard SamplerSettings.strengthRange.contains(r.settings.strength) else {
-            throw InfillError.badSettings(SamplerSettings.strengthRule + String(format: " (got %g)", r.settings.strength))
-        }
+        if let problem = JunctionSettings.check(r.settings) { throw InfillError.badSettings(problem) }
         let (needBefore, needAfter) = references(for: l)
         // Down to the boundary frame alone a side: missing references repeat the outermost frame there
         // (a still clip, which the model has seen), and the notice says so.

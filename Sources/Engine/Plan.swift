@@ -81,39 +81,20 @@ public struct Plan: Equatable, Sendable {
         for (i, j) in (table["junction"]?.array ?? TOMLArray()).enumerated() {
             guard let t = j.table else { throw PlanError.invalid(source, "junction \(i + 1) is not a table") }
             var junction = Junction()
-            func int(_ k: String) throws -> Int? {
-                guard let v = t[k] else { return nil }
-                guard let x = v.int else { throw PlanError.invalid(source, "junction \(i + 1): \(k) must be an integer") }
-                return x
-            }
-            func double(_ k: String) throws -> Double? {
-                guard let v = t[k] else { return nil }
-                if let x = v.double { return x }
-                if let x = v.int { return Double(x) }
-                throw PlanError.invalid(source, "junction \(i + 1): \(k) must be a number")
-            }
-            for key in t.keys where !["s", "e", "length", "mode", "f0", "lambda", "gfm", "steps", "strength", "seed", "eta"].contains(key) {
-                throw PlanError.invalid(source, "junction \(i + 1): unknown key '\(key)'")
-            }
-            junction.s = try int("s")
-            junction.e = try int("e")
-            if let l = try int("length") { junction.length = l }
-            if let m = t["mode"] {
-                guard let s = m.string, let mode = InfillMode(rawValue: s) else { throw PlanError.invalid(source, "junction \(i + 1): mode must be \"insert\" or \"regenerate\"") }
-                junction.mode = mode
-            }
-            if let v = try double("f0") { junction.settings.f0 = Float(v) }
-            if let v = try double("lambda") { junction.settings.lambda = Float(v) }
-            if let v = try double("eta") { junction.settings.eta = Float(v) }
-            if let v = try double("strength") {
-                guard SamplerSettings.strengthRange.contains(Float(v)) else {
-                    throw PlanError.invalid(source, "junction \(i + 1): " + SamplerSettings.strengthRule)
+            for key in t.keys.sorted() {
+                let line = Plan.line(of: key, inJunction: i, of: text).map { ":\($0)" } ?? ""
+                guard let setting = JunctionSettings.setting(key) else {
+                    throw PlanError.invalid(source + line, "junction \(i + 1): " + JunctionSettings.unknown(key))
                 }
-                junction.settings.strength = Float(v)
+                let value = t[key]!
+                let written = value.int.map(String.init) ?? value.double.map { String($0) } ?? value.bool.map(String.init)
+                    ?? value.string ?? "\(value)"
+                do {
+                    try setting.apply(written, to: &junction)
+                } catch {
+                    throw PlanError.invalid(source + line, "junction \(i + 1): \(error)")
+                }
             }
-            if let v = t["gfm"] { guard let b = v.bool else { throw PlanError.invalid(source, "junction \(i + 1): gfm must be true or false") }; junction.settings.gfm = b }
-            if let v = try int("steps") { junction.settings.steps = v }
-            if let v = try int("seed") { guard v >= 0 else { throw PlanError.invalid(source, "junction \(i + 1): seed must be ≥ 0") }; junction.settings.seed = UInt64(v) }
             plan.junctions.append(junction)
         }
         guard plan.junctions.count <= max(0, plan.clips.count - 1) else {
@@ -122,6 +103,23 @@ public struct Plan: Equatable, Sendable {
         }
         plan.normaliseJunctions()
         return plan
+    }
+
+    /// The 1-based line of `key = …` inside the (i+1)-th `[[junction]]` table of `text`, for messages.
+    static func line(of key: String, inJunction i: Int, of text: String) -> Int? {
+        var seen = -1
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("[") {
+                seen += line.hasPrefix("[[junction]]") ? 1 : 0
+                if seen > i { return nil }
+                continue
+            }
+            guard seen == i, line.hasPrefix(key) else { continue }
+            let rest = line.dropFirst(key.count).trimmingCharacters(in: .whitespaces)
+            if rest.hasPrefix("=") { return n + 1 }
+        }
+        return nil
     }
 
     public static func read(_ url: URL) throws -> Plan {
@@ -141,12 +139,10 @@ public struct Plan: Equatable, Sendable {
         for c in clips { out += "\n[[clip]]\npath = \(q(c.path))\n" }
         for (i, j) in junctions.enumerated() {
             out += "\n[[junction]]  # between clip \(i + 1) and clip \(i + 2)\n"
-            if let s = j.s { out += "s = \(s)\n" }
-            if let e = j.e { out += "e = \(e)\n" }
-            out += "length = \(j.length)\nmode = \(q(j.mode.rawValue))\n"
-            out += "f0 = \(j.settings.f0)\nlambda = \(j.settings.lambda)\ngfm = \(j.settings.gfm)\n"
-            out += "steps = \(j.settings.steps)\nstrength = \(j.settings.strength)\nseed = \(j.settings.seed)\n"
-            if j.settings.eta != 0 { out += "eta = \(j.settings.eta)\n" }
+            for setting in JunctionSettings.all {
+                guard let value = setting.value(of: j) else { continue }
+                out += "\(setting.key) = " + (setting.key == "mode" ? q(value) : value) + "\n"
+            }
         }
         return out
     }

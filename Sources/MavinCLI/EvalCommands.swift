@@ -79,23 +79,11 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Replace existing outputs.") var overwrite = false
 
     func parseSettings(_ text: String, base: SamplerSettings) throws -> SamplerSettings {
-        var s = base
-        for part in text.split(separator: ",") {
-            let kv = part.split(separator: "=").map { String($0).trimmingCharacters(in: .whitespaces) }
-            guard kv.count == 2 else { throw ValidationError("variant '\(text)': use key=value pairs") }
-            switch kv[0] {
-            case "gfm": s.gfm = kv[1] == "on" || kv[1] == "true"
-            case "detail": s.detail = kv[1] == "on" || kv[1] == "true"
-            case "strength": guard let v = Float(kv[1]) else { throw ValidationError("strength '\(kv[1])' is not a number") }; s.strength = v
-            case "f0": guard let v = Float(kv[1]) else { throw ValidationError("f0 '\(kv[1])' is not a number") }; s.f0 = v
-            case "lambda": guard let v = Float(kv[1]) else { throw ValidationError("lambda '\(kv[1])' is not a number") }; s.lambda = v
-            case "steps": guard let v = Int(kv[1]) else { throw ValidationError("steps '\(kv[1])' is not an integer") }; s.steps = v
-            case "seed": guard let v = UInt64(kv[1]) else { throw ValidationError("seed '\(kv[1])' is not an integer") }; s.seed = v
-            case "eta": guard let v = Float(kv[1]) else { throw ValidationError("eta '\(kv[1])' is not a number") }; s.eta = v
-            default: throw ValidationError("variant key '\(kv[0])' (allowed: gfm, detail, strength, f0, lambda, steps, seed, eta)")
-            }
+        do {
+            return try JunctionSettings.sampler(base, applying: text)
+        } catch {
+            throw ValidationError("--variant '\(text)': \(error)")
         }
-        return s
     }
 
     func run() throws {

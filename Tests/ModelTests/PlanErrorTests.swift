@@ -24,4 +24,57 @@ final class PlanErrorTests: XCTestCase {
         let fewer = "[[clip]]\npath = \"a.mp4\"\n[[clip]]\npath = \"b.mp4\"\n[[clip]]\npath = \"c.mp4\"\n"
         XCTAssertEqual(try Plan.parse(fewer).junctions.count, 2)
     }
+
+    /// Every junction setting is checked by the one table, and the message names the plan's line.
+    func testEverySettingIsRangeCheckedWithItsLineNumber() {
+        let head = "[[clip]]\npath = \"a.mp4\"\n[[clip]]\npath = \"b.mp4\"\n[[clip]]\npath = \"c.mp4\"\n"
+            + "[[junction]]\nlength = 10\n[[junction]]\ns = 4\n"
+        // The bad value sits on line 11, in the second junction.
+        let cases: [(String, String)] = [
+            ("steps = 0", "steps must be an integer within 1…1000 (got '0')"),
+            ("steps = 2.5", "steps must be an integer within 1…1000 (got '2.5')"),
+            ("f0 = 1.5", "f0 must be a number within 0…1 (got '1.5')"),
+            ("lambda = -0.1", "lambda must be a number within 0…1 (got '-0.1')"),
+            ("eta = 1e9", "eta must be a number within 0…1"),
+            ("strength = 3", "strength must be a number within 0…2 (got '3')"),
+            ("seed = -1", "seed must be an integer ≥ 0 (got '-1')"),
+            ("gfm = \"maybe\"", "gfm must be on or off"),
+            ("mode = \"blend\"", "mode must be insert or regenerate (got 'blend')"),
+            ("length = 0", "length must be an integer within 1…24 (got '0')"),
+            ("speed = 2", "unknown setting 'speed' (valid: s, e, length, mode, f0, lambda, gfm, steps, strength"),
+        ]
+        for (line, expected) in cases {
+            XCTAssertThrowsError(try Plan.parse(head + line + "\n", source: "p.toml")) {
+                XCTAssertTrue("\($0)".hasPrefix("p.toml:11: junction 2: "), "\($0)")
+                XCTAssertTrue("\($0)".contains(expected), "\($0)")
+            }
+        }
+        XCTAssertEqual(Plan.line(of: "s", inJunction: 1, of: head), 10)
+        XCTAssertNil(Plan.line(of: "length", inJunction: 1, of: head))
+    }
+
+    /// What the table writes, it reads back; --variant uses the same keys and refusals.
+    func testTheTableRoundTripsAPlanAndParsesVariants() throws {
+        var plan = Plan(clips: [.init(path: "a.mp4"), .init(path: "b.mp4")])
+        plan.normaliseJunctions()
+        plan.junctions[0].s = 12
+        plan.junctions[0].mode = .regenerate
+        plan.junctions[0].settings.steps = 7
+        plan.junctions[0].settings.gfm = false
+        plan.junctions[0].settings.eta = 0.25
+        plan.junctions[0].settings.seed = 99
+        XCTAssertEqual(try Plan.parse(plan.toml()), plan)
+        let variant = try JunctionSettings.sampler(SamplerSettings(), applying: "gfm=off, steps=4,strength=0.5")
+        XCTAssertEqual(variant.gfm, false)
+        XCTAssertEqual(variant.steps, 4)
+        XCTAssertEqual(variant.strength, 0.5)
+        XCTAssertThrowsError(try JunctionSettings.sampler(SamplerSettings(), applying: "length=4")) {
+            XCTAssertTrue("\($0)".contains("unknown setting 'length' (valid: f0, lambda"), "\($0)")
+        }
+        XCTAssertThrowsError(try JunctionSettings.sampler(SamplerSettings(), applying: "steps=0"))
+        var bad = SamplerSettings()
+        bad.f0 = .nan
+        XCTAssertEqual(JunctionSettings.check(bad), "f0 must be a number within 0…1 (got 'nan')")
+        XCTAssertNil(JunctionSettings.check(SamplerSettings()))
+    }
 }
