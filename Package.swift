@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Diffusion", dependencies: ["Tensor", "CFFTW"]),
         .target(name: "MavinModel", dependencies: ["Tensor", "Diffusion", "Media", "Core"]),
         .target(name: "Engine", dependencies: ["MavinModel", "Diffusion", "Tensor", "Media", "Metrics", "Synth", "TOMLKit"]),
-        .target(name: "Studio", dependencies: ["CShim", "CNcurses", "Media", "Synth", "Engine", "MavinModel", "Metrics", "TOMLKit"]),
+        .target(name: "Studio", dependencies: ["CShim", "CNcurses", "CPNG", "Media", "Synth", "Engine", "MavinModel", "Metrics", "TOMLKit"]),
         .executableTarget(name: "MavinCLI",
                           dependencies: ["Tensor", "Media", "Synth", "Metrics", "Studio", "Engine", "MavinModel", "Diffusion",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
