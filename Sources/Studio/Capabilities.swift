@@ -53,6 +53,10 @@ public struct TerminalAnswers: Equatable, Sendable {
     public var background: RGB?
     /// DA1 attributes (`CSI ? 63 ; 4 ; … c`); nil when the terminal did not answer at all.
     public var deviceAttributes: [Int]?
+    /// Inside tmux: tmux's own XTVERSION ("tmux 3.3a"), and a second DA1, the outer terminal's answer
+    /// to the DA1 sent through passthrough (tmux answers its own at once, the outer one comes later).
+    public var tmuxVersion: String?
+    public var outerDeviceAttributes: [Int]?
 
     public init() {}
 
@@ -112,8 +116,7 @@ public struct Capabilities: Sendable {
         let program = env["TERM_PROGRAM"] ?? ""
         let colorterm = (env["COLORTERM"] ?? "").lowercased()
         let version = a.version ?? ""
-        let inTmux = env["TMUX"] != nil || term.hasPrefix("tmux") || term.hasPrefix("screen")
-            || version.hasPrefix("tmux")
+        let inTmux = env["TMUX"] != nil || term.hasPrefix("tmux") || term.hasPrefix("screen") || a.tmuxVersion != nil
         let passthrough = inTmux && (tmux?.passthrough ?? false)
         var warning: String?
 
@@ -153,17 +156,26 @@ public struct Capabilities: Sendable {
         if inTmux {
             let outer = tmux?.clientTerm ?? ""
             let features = tmux?.clientFeatures ?? []
-            let outerKitty = outer.contains("kitty") || outer.contains("ghostty") || env["KITTY_WINDOW_ID"] != nil
-            let outerSixel = features.contains("sixel") || outer.hasPrefix("foot") || outer.contains("mlterm")
+            if let tmux {
+                why.append("tmux: allow-passthrough \(tmux.passthrough ? "on" : "off"), outer TERM \(outer.isEmpty ? "?" : outer)")
+            }
+            if let d = a.outerDeviceAttributes {
+                why.append("outer terminal through passthrough: DA1 " + d.map(String.init).joined(separator: ";"))
+            }
+            let outerKitty = a.kittyGraphics || outer.contains("kitty") || outer.contains("ghostty")
+                || env["KITTY_WINDOW_ID"] != nil
+            let outerSixel = a.outerDeviceAttributes?.contains(4) == true || features.contains("sixel")
+                || outer.hasPrefix("foot") || outer.contains("mlterm")
+            if !passthrough {
+                warning = "inside tmux pictures are half-blocks; for sixel or kitty pictures run "
+                    + "`tmux set -g allow-passthrough on` and restart the Studio"
+            }
             if passthrough {
                 if outerKitty { return result(.kitty, "tmux passthrough to \(outer.isEmpty ? "kitty" : outer)") }
                 if outer.contains("wezterm") || env["WEZTERM_PANE"] != nil {
                     return result(.iterm2, "tmux passthrough to WezTerm")
                 }
                 if outerSixel { return result(.sixel, "tmux passthrough, outer terminal has sixel") }
-            } else if outerKitty || outerSixel {
-                warning = "tmux hides pictures from \(outer.isEmpty ? "this terminal" : outer): "
-                    + "turn on passthrough with `tmux set -g allow-passthrough on` and restart the Studio"
             }
             if a.deviceAttributes?.contains(4) == true {
                 return result(.sixel, "tmux with sixel support (DA1 has 4)")
@@ -174,7 +186,7 @@ public struct Capabilities: Sendable {
         if version.hasPrefix("iTerm2") || program == "iTerm.app" || env["LC_TERMINAL"] == "iTerm2" {
             return result(.iterm2, version.hasPrefix("iTerm2") ? "XTVERSION \(version)" : "TERM_PROGRAM=iTerm.app")
         }
-        if version.hasPrefix("WezTerm") && answers?.deviceAttributes?.contains(4) != true {
+        if version.hasPrefix("WezTerm") {
             return result(.iterm2, "XTVERSION \(version)")
         }
         if a.deviceAttributes?.contains(4) == true { return result(.sixel, "DA1 reports sixel (4)") }
@@ -217,6 +229,7 @@ public struct Capabilities: Sendable {
 
     static func describe(_ a: TerminalAnswers) -> String {
         var parts: [String] = []
+        if let v = a.tmuxVersion { parts.append("XTVERSION \(v)") }
         if let v = a.version { parts.append("XTVERSION \(v)") }
         if a.kittyGraphics { parts.append("kitty graphics OK") }
         if let n = a.sixelColours { parts.append("\(n) sixel colours") }
@@ -239,6 +252,12 @@ public struct Capabilities: Sendable {
         + "\u{1B}[16t"
         + "\u{1B}]11;?\u{1B}\\"
         + "\u{1B}[c"
+
+    /// Inside tmux with passthrough on: XTVERSION, the kitty query and DA1 also go to the outer terminal.
+    public static let tmuxQuery = TmuxPassthrough.wrap("\u{1B}[>0q")
+        + TmuxPassthrough.wrap("\u{1B}_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\u{1B}\\")
+        + TmuxPassthrough.wrap("\u{1B}]11;?\u{1B}\\")
+        + TmuxPassthrough.wrap("\u{1B}[c") + query
 
     /// Parses the answer bytes: DCS (XTVERSION), APC (kitty), OSC 11, and CSI replies
     /// (`? … S` XTSMGRAPHICS, `4;h;w t`, `6;h;w t`, `? … c` DA1). Anything else is skipped.
@@ -265,7 +284,11 @@ public struct Capabilities: Sendable {
             case UInt8(ascii: "P"):
                 let (body, next) = stringBody(from: i + 2)
                 let text = String(decoding: body, as: UTF8.self)
-                if text.hasPrefix(">|") { a.version = String(text.dropFirst(2)) }
+                if text.hasPrefix(">|tmux") {
+                    a.tmuxVersion = String(text.dropFirst(2))
+                } else if text.hasPrefix(">|") {
+                    a.version = String(text.dropFirst(2))
+                }
                 i = next
             case UInt8(ascii: "_"):
                 let (body, next) = stringBody(from: i + 2)
@@ -305,7 +328,11 @@ public struct Capabilities: Sendable {
     static func applyCSI(_ a: inout TerminalAnswers, isPrivate: Bool, params: [Int], final: UInt8) {
         switch final {
         case UInt8(ascii: "c") where isPrivate:
-            a.deviceAttributes = params
+            if a.deviceAttributes == nil {
+                a.deviceAttributes = params
+            } else {
+                a.outerDeviceAttributes = params
+            }
         case UInt8(ascii: "S") where isPrivate && params.count >= 3 && params[1] == 0:
             if params[0] == 1 { a.sixelColours = params[2] }
             if params[0] == 2 && params.count >= 4 { a.sixelGeometry = PixelSize(width: params[2], height: params[3]) }
@@ -350,23 +377,34 @@ public struct Capabilities: Sendable {
     /// reads TIOCGWINSZ, and decides.
     public static func detect(environment env: [String: String] = ProcessInfo.processInfo.environment,
                               deadline: Double = 0.5) -> Capabilities {
-        let raw = env["TERM"] == "dumb" ? nil : ask(deadline: deadline)
-        let answers = raw.map(parse)
-        let (cell, cols, rows) = winsize()
-        return decide(answers: answers, environment: env, tmux: askTmux(env), winsizeCell: cell,
-                      columns: cols, rows: rows, unicode: localeIsUTF8(env))
+        detectRecording(environment: env, deadline: deadline).capabilities
+    }
+
+    /// `detect`, also returning the terminal's raw answer bytes (nil when nothing was asked).
+    public static func detectRecording(environment env: [String: String] = ProcessInfo.processInfo.environment,
+                                       deadline: Double = 0.5) -> (capabilities: Capabilities, answer: [UInt8]?) {
+        let tmux = askTmux(env)
+        let throughTmux = tmux?.passthrough == true
+        let raw = env["TERM"] == "dumb" ? nil
+            : ask(throughTmux ? tmuxQuery : query, deadline: deadline, answersOfDA1: throughTmux ? 2 : 1)
+        let (cell, cols, rows) = terminalSize()
+        let caps = decide(answers: raw.map(parse), environment: env, tmux: tmux, winsizeCell: cell,
+                          columns: cols, rows: rows, unicode: localeIsUTF8(env))
+        return (caps, raw)
     }
 
     /// TIOCGWINSZ: pixels per cell (nil when the terminal leaves the pixel fields 0), columns, rows.
-    static func winsize() -> (PixelSize?, Int, Int) {
+    public static func terminalSize() -> (PixelSize?, Int, Int) {
         var ws = Glibc.winsize()
-        guard ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0, ws.ws_row > 0 else { return (nil, 0, 0) }
+        let fd = open("/dev/tty", O_RDWR | O_NOCTTY)
+        defer { if fd >= 0 { close(fd) } }
+        guard fd >= 0, ioctl(fd, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0, ws.ws_row > 0 else { return (nil, 0, 0) }
         let cell = PixelSize(width: Int(ws.ws_xpixel) / Int(ws.ws_col), height: Int(ws.ws_ypixel) / Int(ws.ws_row))
         return (cell.width > 0 && cell.height > 0 ? cell : nil, Int(ws.ws_col), Int(ws.ws_row))
     }
 
     /// tmux's allow-passthrough and the outer terminal, when $TMUX is set.
-    static func askTmux(_ env: [String: String]) -> TmuxInfo? {
+    public static func askTmux(_ env: [String: String]) -> TmuxInfo? {
         guard env["TMUX"] != nil else { return nil }
         func tmux(_ args: [String]) -> String {
             let p = Process()
@@ -387,26 +425,31 @@ public struct Capabilities: Sendable {
                         clientFeatures: parts.count > 1 ? parts[1].split(separator: ",").map(String.init) : [])
     }
 
-    /// Writes the batched query and reads the answers until DA1 (`ESC [ ? … c`) or the deadline.
-    public static func ask(deadline seconds: Double) -> [UInt8]? {
-        guard isatty(0) != 0, isatty(1) != 0 else { return nil }
+    /// Writes the batched query to the controlling terminal (/dev/tty, so a redirected stdout does
+    /// not matter) and reads the answers until DA1 (`ESC [ ? … c`) or the deadline.
+    public static func ask(_ question: String = query, deadline seconds: Double, answersOfDA1: Int = 1) -> [UInt8]? {
+        let fd = open("/dev/tty", O_RDWR | O_NOCTTY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
         var old = termios()
-        guard tcgetattr(0, &old) == 0 else { return nil }
+        guard tcgetattr(fd, &old) == 0 else { return nil }
         var raw = old
         raw.c_lflag &= ~tcflag_t(ICANON | ECHO)
-        tcsetattr(0, TCSANOW, &raw)
-        defer { tcsetattr(0, TCSANOW, &old) }
-        _ = query.withCString { write(1, $0, strlen($0)) }
+        tcsetattr(fd, TCSANOW, &raw)
+        defer { tcsetattr(fd, TCSANOW, &old) }
+        _ = question.withCString { write(fd, $0, strlen($0)) }
         var reply = [UInt8]()
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            var fds = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+            var fds = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&fds, 1, 20) > 0 else { continue }
             var buffer = [UInt8](repeating: 0, count: 4096)
-            let n = read(0, &buffer, buffer.count)
+            let n = read(fd, &buffer, buffer.count)
             guard n > 0 else { break }
             reply += buffer[0..<n]
-            if endsWithDA1(reply) { break }
+            if endsWithDA1(reply) && parse(reply).outerDeviceAttributes != nil || answersOfDA1 == 1 && endsWithDA1(reply) {
+                break
+            }
         }
         return reply
     }

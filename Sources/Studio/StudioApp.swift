@@ -73,6 +73,7 @@ public final class StudioApp {
         clips = Self.library(folder: folder)
         loadPlan(explicit: planPath)
         loadModel()
+        if let warning = caps.warning { message = message.isEmpty ? warning : warning + "; " + message }
     }
 
     /// The clips of a folder, sorted by name; unreadable files are listed with their error.
