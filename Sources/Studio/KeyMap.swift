@@ -64,7 +64,7 @@ public enum KeyMap {
     public static func helpLines() -> [String] {
         var out: [String] = []
         for ctx in [KeyContext.global, .library, .sequence, .junction, .stepThrough] {
-            out.append("— \(ctx.rawValue) —")
+            out.append("— \(ctx == .stepThrough ? "step-through" : ctx.rawValue) —")
             for b in bindings where b.context == ctx {
                 out.append("  " + b.label.padding(toLength: 9, withPad: " ", startingAt: 0) + b.help)
             }
