@@ -11,10 +11,24 @@ struct Mavin: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mavin",
         abstract: "Splice single-action clips and generate the transition between them (MAVIN, on the CPU).",
+        version: versionLine(),
         subcommands: [StudioCommand.self, InfoCommand.self, FramesCommand.self, SamplesCommand.self, SynthDatasetCommand.self, TrainCommand.self, LossChartCommand.self, InfillCommand.self, ComposeCommand.self, MetricsCommand.self, EvalCommand.self,
                       BenchCommand.self],
         defaultSubcommand: StudioCommand.self
     )
+
+    static let version = "0.17.0"
+
+    /// `mavin --version`: the version and the model a command run here would use, and why.
+    static func versionLine() -> String {
+        let model: String
+        if let found = try? DefaultModel.locateWithReason(explicit: nil) {
+            model = "\(found.url.standardizedFileURL.path) (\(found.why))"
+        } else {
+            model = "none found (pass --model, set MAVIN_MODEL, or run scripts/install.sh)"
+        }
+        return "mavin \(version)\nmodel: \(model)"
+    }
 }
 
 /// Prints an error the way every subcommand does, and exits non-zero.

@@ -111,8 +111,7 @@ public final class StudioApp {
         do {
             // $MAVIN_MODEL, then the plan's model when it exists, then the default locations.
             let fromPlan = plan.model.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
-            let explicit = ProcessInfo.processInfo.environment["MAVIN_MODEL"] ?? fromPlan.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
-            let url = try DefaultModel.locate(explicit: explicit, near: folder)
+            let url = try DefaultModel.locate(explicit: nil, plan: fromPlan, near: folder)
             let m = try MavinModel.load(url)
             model = m
             let c = m.config
