@@ -60,6 +60,7 @@ public final class StudioApp {
     private let events = EventQueue()
     var pendingImages: [(row: Int, col: Int, cols: Int, rows: Int, image: RGBImage)] = []
     var lastImageKey = ""
+    var lastImageRects: [(row: Int, col: Int, cols: Int, rows: Int)] = []
     var helpScroll = 0
     /// kitty: content key → image id already stored in the terminal, oldest first.
     var kittyIDs: [Int: Int] = [:]

@@ -134,7 +134,10 @@ extension StudioApp {
         let (s, e) = boundaries(j)
         put(y, x, " Junction \(j + 1): \(a) [s=\(s)] → \(b) [e=\(e)]", width: w, focus == .junction ? .focus : .title, bold: true)
         // Filmstrips: s−2 … s and e … e+2.
-        let thumbH = max(2, min(5, h - 7, ((w - 4) / 6) / 2)), thumbW = thumbH * 2 + 1
+        // Thumbnails at the clip's true aspect on the measured cell (was a fixed two columns per row).
+        var thumbH = max(2, min(5, h - 7, ((w - 4) / 6) / 2))
+        while thumbH > 2 && 6 * (columns(for: frame(a, s), rows: thumbH) + 1) + 4 > w { thumbH -= 1 }
+        let thumbW = columns(for: frame(a, s), rows: thumbH) + 1
         for k in 0..<3 {
             picture(frame(a, s - 2 + k), row: y + 1, col: x + 1 + k * thumbW, cols: thumbW - 1, rows: thumbH)
             picture(frame(b, e + k), row: y + 1, col: x + 3 + (3 + k) * thumbW, cols: thumbW - 1, rows: thumbH)
@@ -266,6 +269,14 @@ extension StudioApp {
         lastImageKey = key
         var out = "\u{1B}[?2026h\u{1B}7"
         if caps.pictures == .kitty { out += outer(KittyGraphics.deletePlacements) }
+        // Sixel and iTerm2 pictures are pixels on the screen: erase the cells of the last ones (ECH),
+        // or a smaller picture leaves the old one showing around it.
+        if caps.pictures == .sixel || caps.pictures == .iterm2 {
+            for r in lastImageRects {
+                for row in r.row..<(r.row + r.rows) { out += "\u{1B}[\(row + 1);\(r.col + 1)H\u{1B}[\(r.cols)X" }
+            }
+        }
+        lastImageRects = pendingImages.map { (row: $0.row, col: $0.col, cols: $0.cols, rows: $0.rows) }
         for (p, contentKey) in zip(pendingImages, keys) {
             let cup = "\u{1B}[\(p.row + 1);\(p.col + 1)H"
             switch caps.pictures {
