@@ -36,7 +36,8 @@ public enum DefaultModel {
         if let folder {
             for name in names {
                 out.append(((folder as NSString).appendingPathComponent("models/" + name), "beside the folder"))
-                out.append(((folder as NSString).appendingPathComponent("../Samples/models/" + name), "beside the folder"))
+                let samples = (folder as NSString).appendingPathComponent("../Samples/models/" + name)
+                out.append((samples, "beside the folder"))
             }
         }
         return out
@@ -59,7 +60,9 @@ public enum DefaultModel {
         for c in all where c.why == "--model" || c.why == "$MAVIN_MODEL" {
             return (URL(fileURLWithPath: c.path), c.why)
         }
-        for c in all where FileManager.default.fileExists(atPath: c.path) { return (URL(fileURLWithPath: c.path), c.why) }
+        for c in all where FileManager.default.fileExists(atPath: c.path) {
+            return (URL(fileURLWithPath: c.path), c.why)
+        }
         throw EngineError.badInput("no model found (looked for \(all.map(\.path).joined(separator: ", "))); "
             + "pass --model PATH, set MAVIN_MODEL, or install with scripts/install.sh")
     }

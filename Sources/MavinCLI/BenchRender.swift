@@ -4,8 +4,10 @@ import Media
 import Studio
 
 struct BenchRender: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "render", abstract: "Milliseconds to turn a 256² frame into kitty, iTerm2, sixel and half-block bytes "
-                                                        + "(and chafa's sixel time, if installed).")
+    static let configuration = CommandConfiguration(
+        commandName: "render",
+        abstract: "Milliseconds to turn a 256² frame into kitty, iTerm2, sixel and half-block bytes "
+            + "(and chafa's sixel time, if installed).")
     @Flag(help: "Print JSON (keys: kitty_ms, iterm2_ms, sixel_ms, halfblock_ms, halfblock256_ms, chafa_ms).")
     var json = false
 
@@ -40,10 +42,13 @@ struct BenchRender: ParsableCommand {
             defer { try? FileManager.default.removeItem(at: png) }
             chafa = try timeIt(minSeconds: 1) { _ = try Subprocess.run(["chafa", "-f", "sixel", "-s", "128x64", png.path]) }
         }
-        let r = Report(kitty_ms: kitty * 1000, iterm2_ms: iterm2 * 1000, sixel_ms: sixel * 1000, halfblock_ms: half * 1000, halfblock256_ms: half256 * 1000, chafa_ms: chafa.map { $0 * 1000 })
+        let r = Report(kitty_ms: kitty * 1000, iterm2_ms: iterm2 * 1000, sixel_ms: sixel * 1000,
+                       halfblock_ms: half * 1000,
+                       halfblock256_ms: half256 * 1000, chafa_ms: chafa.map { $0 * 1000 })
         if json { try printJSON(r) } else {
             print(String(format: "256² frame: kitty %.2f ms, iTerm2 %.2f ms, ", r.kitty_ms, r.iterm2_ms)
-                  + String(format: "sixel %.2f ms, half-block %.2f ms (24-bit) / %.2f ms (256)", r.sixel_ms, r.halfblock_ms, r.halfblock256_ms)
+                  + String(format: "sixel %.2f ms, half-block %.2f ms (24-bit) / %.2f ms (256)",
+                           r.sixel_ms, r.halfblock_ms, r.halfblock256_ms)
                   + (r.chafa_ms.map { String(format: ", chafa %.1f ms", $0) } ?? " (chafa not installed)"))
         }
     }

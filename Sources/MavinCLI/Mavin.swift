@@ -55,7 +55,8 @@ struct StudioCommand: ParsableCommand {
     var theme: String?
     @Flag(help: "Print what the terminal answered, the pictures and theme chosen and why, then exit.")
     var detect = false
-    @Flag(help: ArgumentHelp("With --detect: also print the terminal's raw answer bytes (escaped).", visibility: .hidden))
+    @Flag(help: ArgumentHelp("With --detect: also print the terminal's raw answer bytes (escaped).",
+                             visibility: .hidden))
     var raw = false
 
     func run() throws {
@@ -64,8 +65,9 @@ struct StudioCommand: ParsableCommand {
             let (caps, bytes) = Capabilities.detectRecording()
             print("pictures: \(caps.pictures.rawValue)")
             print("cell: \(caps.cellWidth)×\(caps.cellHeight) px\(caps.cellMeasured ? "" : " (guessed)")")
-            print("theme: \(theme ?? (caps.lightBackground ? "light" : "dark"))"
-                  + (theme == nil ? (caps.background == nil ? " (background not reported)" : " (from the background)") : " (--theme)"))
+            let themeWhy = theme != nil ? " (--theme)"
+                : (caps.background == nil ? " (background not reported)" : " (from the background)")
+            print("theme: \(theme ?? (caps.lightBackground ? "light" : "dark"))" + themeWhy)
             print("tmux passthrough: \(caps.tmuxPassthrough ? "on" : "off")")
             for r in caps.reasons { print("  because: \(r)") }
             if let w = caps.warning { print("warning: \(w)") }

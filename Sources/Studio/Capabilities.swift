@@ -157,7 +157,8 @@ public struct Capabilities: Sendable {
             let outer = tmux?.clientTerm ?? ""
             let features = tmux?.clientFeatures ?? []
             if let tmux {
-                why.append("tmux: allow-passthrough \(tmux.passthrough ? "on" : "off"), outer TERM \(outer.isEmpty ? "?" : outer)")
+                let state = tmux.passthrough ? "on" : "off"
+                why.append("tmux: allow-passthrough \(state), outer TERM \(outer.isEmpty ? "?" : outer)")
             }
             if let d = a.outerDeviceAttributes {
                 why.append("outer terminal through passthrough: DA1 " + d.map(String.init).joined(separator: ";"))
@@ -219,7 +220,9 @@ public struct Capabilities: Sendable {
         }
         if let w = a.windowPixels, w.width > 0, w.height > 0, columns > 0, rows > 0 {
             let c = PixelSize(width: w.width / columns, height: w.height / rows)
-            if c.width > 0 && c.height > 0 { return (c, true, "cell \(c.width)×\(c.height) px (CSI 14 t over the grid)") }
+            if c.width > 0 && c.height > 0 {
+                return (c, true, "cell \(c.width)×\(c.height) px (CSI 14 t over the grid)")
+            }
         }
         if let c = winsizeCell, c.width > 0, c.height > 0 {
             return (c, true, "cell \(c.width)×\(c.height) px (TIOCGWINSZ)")
@@ -447,9 +450,8 @@ public struct Capabilities: Sendable {
             let n = read(fd, &buffer, buffer.count)
             guard n > 0 else { break }
             reply += buffer[0..<n]
-            if endsWithDA1(reply) && parse(reply).outerDeviceAttributes != nil || answersOfDA1 == 1 && endsWithDA1(reply) {
-                break
-            }
+            // DA1 ends the wait; through tmux, the outer terminal's DA1 (the second) does.
+            if endsWithDA1(reply) && (answersOfDA1 == 1 || parse(reply).outerDeviceAttributes != nil) { break }
         }
         return reply
     }

@@ -298,7 +298,9 @@ public final class StudioApp {
         switch field {
         case .s: return "s is at its limit: 0…\(framesBefore - 1) (the first clip's frames)"
         case .e: return "e is at its limit: 0…\(framesAfter - 1) (the second clip's frames)"
-        case .length: return "length is at its limit: \(lengths.lowerBound)…\(lengths.upperBound) (what the model was trained for)"
+        case .length:
+            let range = "\(lengths.lowerBound)…\(lengths.upperBound)"
+            return "length is at its limit: \(range) (what the model was trained for)"
         case .f0: return "f0 is at its limit: 0…1"
         case .lambda: return "λ is at its limit: 0…1"
         case .steps: return "steps is at its limit: 1…200"

@@ -7,7 +7,8 @@ import XCTest
 func kittyEscapes(_ s: String) -> [(keys: [String: String], payload: String)] {
     var out: [(keys: [String: String], payload: String)] = []
     var rest = Substring(s)
-    while let start = rest.range(of: "\u{1B}_G"), let end = rest.range(of: "\u{1B}\\", range: start.upperBound..<rest.endIndex) {
+    while let start = rest.range(of: "\u{1B}_G"),
+          let end = rest.range(of: "\u{1B}\\", range: start.upperBound..<rest.endIndex) {
         let body = rest[start.upperBound..<end.lowerBound]
         let parts = body.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)
         var keys: [String: String] = [:]
@@ -73,11 +74,14 @@ final class CapabilityTests: XCTestCase {
     }
 
     func testTmuxPassthroughDoublesEveryEscape() {
-        XCTAssertEqual(TmuxPassthrough.wrap("\u{1B}_Ga=p,i=1\u{1B}\\"), "\u{1B}Ptmux;\u{1B}\u{1B}_Ga=p,i=1\u{1B}\u{1B}\\\u{1B}\\")
+        XCTAssertEqual(TmuxPassthrough.wrap("\u{1B}_Ga=p,i=1\u{1B}\\"),
+                       "\u{1B}Ptmux;\u{1B}\u{1B}_Ga=p,i=1\u{1B}\u{1B}\\\u{1B}\\")
         let sixel = Sixel.encode(knownImage())
         let wrapped = TmuxPassthrough.wrap(sixel)
-        XCTAssertEqual(Array(wrapped.utf8).filter { $0 == 0x1B }.count, 2 * 2 + 2, "two ESCs in the sixel, doubled, plus ours")
-        XCTAssertEqual(String(wrapped.dropFirst(7).dropLast(2)).replacingOccurrences(of: "\u{1B}\u{1B}", with: "\u{1B}"), sixel)
+        let escapes = Array(wrapped.utf8).filter { $0 == 0x1B }.count
+        XCTAssertEqual(escapes, 2 * 2 + 2, "two ESCs in the sixel, doubled, plus ours")
+        let inner = String(wrapped.dropFirst(7).dropLast(2))
+        XCTAssertEqual(inner.replacingOccurrences(of: "\u{1B}\u{1B}", with: "\u{1B}"), sixel)
     }
 
     func testHalfBlockWithoutUnicodeIsSpacesOnColour() {
@@ -133,10 +137,12 @@ final class CapabilityTests: XCTestCase {
     }
 
     func testGlyphsAreASCIIWithoutUnicode() {
-        let ui = " Mavin Studio — Samples — model small L=32 l 2…22 · 256×144 ✗ ╰─ s=59 ✓ ▶ λ 0.10 x̂0 s−2 █░▁▂▃▄▅▆▇ ↑/k"
+        let ui = " Mavin Studio — Samples — model small L=32 l 2…22 · 256×144 ✗ ╰─ s=59 ✓ ▶ λ 0.10 x̂0 s−2 "
+            + "█░▁▂▃▄▅▆▇ ↑/k"
         let plain = Glyphs.text(ui, unicode: false)
         XCTAssertTrue(plain.utf8.allSatisfy { $0 < 0x80 }, plain)
-        XCTAssertEqual(plain, " Mavin Studio - Samples - model small L=32 l 2...22 . 256x144 x `- s=59 * > lambda 0.10 x^0 s-2 #._.-=+*% ^/k")
+        XCTAssertEqual(plain, " Mavin Studio - Samples - model small L=32 l 2...22 . 256x144 x `- s=59 * > lambda 0.10 "
+                       + "x^0 s-2 #._.-=+*% ^/k")
         XCTAssertEqual(Glyphs.text(ui, unicode: true), ui)
         XCTAssertTrue(Capabilities.localeIsUTF8(["LANG": "en_US.UTF-8"]))
         XCTAssertFalse(Capabilities.localeIsUTF8(["LANG": "C"]))

@@ -65,7 +65,8 @@ final class TmuxStudioTests: XCTestCase {
     func mavinBinary() throws -> String {
         let dirs = [Bundle.main.executableURL?.deletingLastPathComponent(), Bundle(for: TmuxStudioTests.self).bundleURL,
                     Bundle(for: TmuxStudioTests.self).bundleURL.deletingLastPathComponent()].compactMap { $0 }
-        let found = dirs.map { $0.appendingPathComponent("mavin").path }.first { FileManager.default.fileExists(atPath: $0) }
+        let paths = dirs.map { $0.appendingPathComponent("mavin").path }
+        let found = paths.first { FileManager.default.fileExists(atPath: $0) }
         guard let bin = found else {
             XCTFail("no mavin executable beside the tests in \(dirs.map(\.path)); run swift build first")
             throw XCTSkip("no mavin")
@@ -78,7 +79,8 @@ final class TmuxStudioTests: XCTestCase {
     func testPlainLocaleSmallHelpAndDumbTerminal() throws {
         let bin = try mavinBinary()
         let model = samples.appendingPathComponent("models/mavin-small.safetensors").path
-        let cmd = "cd '\(folder.path)' && LANG=C LC_ALL=C MAVIN_PICTURES=truecolor MAVIN_MODEL='\(model)' '\(bin)' studio . ;"
+        let cmd = "cd '\(folder.path)' && LANG=C LC_ALL=C MAVIN_PICTURES=truecolor MAVIN_MODEL='\(model)' '\(bin)'"
+            + " studio . ;"
             + " echo EXITED $? ; sleep 60"
         _ = try tmux(["new-session", "-d", "-s", "studio", "-x", "60", "-y", "18", cmd])
         var s = try waitFor("Library (4)")
@@ -96,7 +98,8 @@ final class TmuxStudioTests: XCTestCase {
         // Help at 60×18: it cannot show every entry, so it scrolls down to the last one.
         try keys("?")
         s = try waitFor("keys (Esc or ? closes)")
-        let last = Glyphs.text(try XCTUnwrap(KeyMap.helpLines().last), unicode: false).trimmingCharacters(in: .whitespaces)
+        let lastLine = try XCTUnwrap(KeyMap.helpLines().last)
+        let last = Glyphs.text(lastLine, unicode: false).trimmingCharacters(in: .whitespaces)
         XCTAssertEqual(last, "o        show x^0 or x_t")
         XCTAssertFalse(s.contains(last), "the last entry is below the fold at first")
         for _ in 0..<5 { _ = try tmux(["send-keys", "-t", "studio", "j", "j", "j", "j", "j", "j", "j", "j"]) }
