@@ -60,6 +60,8 @@ public enum PNGMemory {
         image.width = UInt32(img.width)
         image.height = UInt32(img.height)
         image.format = UInt32(PNG_FORMAT_FLAG_COLOR)
+        // Speed over size: this PNG lives for one frame on the way to the terminal.
+        image.flags = UInt32(PNG_IMAGE_FLAG_FAST)
         // Room for the worst case: stored deflate blocks, one filter byte per row, headers.
         var size = img.pixels.count + img.pixels.count / 16 + img.height + 4096
         var out = [UInt8](repeating: 0, count: size)

@@ -95,6 +95,14 @@ final class TmuxStudioTests: XCTestCase {
         let high = s.utf8.filter { $0 >= 0x80 }
         XCTAssertTrue(high.isEmpty, "bytes ≥ 0x80 on a C-locale screen: \(high.prefix(8)) in\n\(s)")
         XCTAssertTrue(s.contains("<-/h -1  ->/l +1"), "human key labels, in ASCII: \(s)")
+        // s is already the first clip's last frame: one more says so instead of doing nothing.
+        try keys("l")
+        try waitFor("s is at its limit: 0...59")
+        // Leave the inspector on e and come back: the field cursor starts on s again, so h moves s.
+        try keys("j")
+        for _ in 0..<4 { try keys("Tab") }
+        try keys("h")
+        try waitFor("[s=58]")
         // Help at 60×18: it cannot show every entry, so it scrolls down to the last one.
         try keys("?")
         s = try waitFor("keys (Esc or ? closes)")
