@@ -247,20 +247,21 @@ public struct Capabilities: Sendable {
     /// Every question in one write, DA1 last: every terminal answers DA1, so its reply ends the wait.
     /// XTVERSION, the kitty graphics query (a 1×1 RGB image, id 31), XTSMGRAPHICS colour registers
     /// and sixel geometry, text-area and cell pixels, the background colour.
-    public static let query = "\u{1B}[>0q"
-        + "\u{1B}_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\u{1B}\\"
-        + "\u{1B}[?1;1;0S"
-        + "\u{1B}[?2;1;0S"
-        + "\u{1B}[14t"
-        + "\u{1B}[16t"
-        + "\u{1B}]11;?\u{1B}\\"
-        + "\u{1B}[c"
+    public static let query = "\u{1B}[>0q" + kittyQuery + plainQuestions
 
-    /// Inside tmux with passthrough on: XTVERSION, the kitty query and DA1 also go to the outer terminal.
-    public static let tmuxQuery = TmuxPassthrough.wrap("\u{1B}[>0q")
-        + TmuxPassthrough.wrap("\u{1B}_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\u{1B}\\")
-        + TmuxPassthrough.wrap("\u{1B}]11;?\u{1B}\\")
-        + TmuxPassthrough.wrap("\u{1B}[c") + query
+    /// The kitty graphics query: a 1×1 RGB image, id 31, answered `ESC _ G i=31;OK ESC \` by kitty.
+    static let kittyQuery = "\u{1B}_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\u{1B}\\"
+    /// XTSMGRAPHICS (colour registers, sixel geometry), CSI 14 t, CSI 16 t, OSC 11, then DA1.
+    static let plainQuestions = "\u{1B}[?1;1;0S" + "\u{1B}[?2;1;0S" + "\u{1B}[14t" + "\u{1B}[16t"
+        + "\u{1B}]11;?\u{1B}\\" + "\u{1B}[c"
+
+    /// Inside tmux (or screen) a bare APC would rename the window, so the kitty query only goes
+    /// through passthrough; with passthrough on, XTVERSION, OSC 11 and DA1 go to the outer terminal too.
+    public static func tmuxQuery(passthrough: Bool) -> String {
+        let outer = passthrough ? TmuxPassthrough.wrap("\u{1B}[>0q") + TmuxPassthrough.wrap(kittyQuery)
+            + TmuxPassthrough.wrap("\u{1B}]11;?\u{1B}\\") + TmuxPassthrough.wrap("\u{1B}[c") : ""
+        return outer + "\u{1B}[>0q" + plainQuestions
+    }
 
     /// Parses the answer bytes: DCS (XTVERSION), APC (kitty), OSC 11, and CSI replies
     /// (`? … S` XTSMGRAPHICS, `4;h;w t`, `6;h;w t`, `? … c` DA1). Anything else is skipped.
@@ -388,8 +389,10 @@ public struct Capabilities: Sendable {
                                        deadline: Double = 0.5) -> (capabilities: Capabilities, answer: [UInt8]?) {
         let tmux = askTmux(env)
         let throughTmux = tmux?.passthrough == true
-        let raw = env["TERM"] == "dumb" ? nil
-            : ask(throughTmux ? tmuxQuery : query, deadline: deadline, answersOfDA1: throughTmux ? 2 : 1)
+        let term = env["TERM"] ?? ""
+        let multiplexed = env["TMUX"] != nil || term.hasPrefix("tmux") || term.hasPrefix("screen")
+        let question = multiplexed ? tmuxQuery(passthrough: throughTmux) : query
+        let raw = term == "dumb" ? nil : ask(question, deadline: deadline, answersOfDA1: throughTmux ? 2 : 1)
         let (cell, cols, rows) = terminalSize()
         let caps = decide(answers: raw.map(parse), environment: env, tmux: tmux, winsizeCell: cell,
                           columns: cols, rows: rows, unicode: localeIsUTF8(env))

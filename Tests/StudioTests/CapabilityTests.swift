@@ -273,7 +273,13 @@ final class CapabilityTests: XCTestCase {
                      "\u{1B}[16t", "\u{1B}]11;?\u{1B}\\"] {
             XCTAssertTrue(q.contains(part), part)
         }
-        XCTAssertTrue(Capabilities.tmuxQuery.hasPrefix("\u{1B}Ptmux;\u{1B}\u{1B}[>0q\u{1B}\\"))
-        XCTAssertTrue(Capabilities.tmuxQuery.hasSuffix(q))
+        let through = Capabilities.tmuxQuery(passthrough: true)
+        XCTAssertTrue(through.hasPrefix("\u{1B}Ptmux;\u{1B}\u{1B}[>0q\u{1B}\\"))
+        XCTAssertTrue(through.hasSuffix("\u{1B}[c"))
+        // tmux takes a bare APC (ESC _ … ESC \) as a window name: the kitty query goes only through passthrough.
+        XCTAssertFalse(through.replacingOccurrences(of: "\u{1B}\u{1B}_G", with: "").contains("\u{1B}_G"))
+        XCTAssertFalse(Capabilities.tmuxQuery(passthrough: false).contains("\u{1B}_G"))
+        let withoutKitty = q.replacingOccurrences(of: Capabilities.kittyQuery, with: "")
+        XCTAssertEqual(Capabilities.tmuxQuery(passthrough: false), withoutKitty)
     }
 }
