@@ -337,7 +337,17 @@ extension StudioApp {
         var lastPlay = Date()
         while !quitRequested {
             drainEvents()
-            if playing && Date().timeIntervalSince(lastPlay) > 0.08 { frameIndex += 1; lastPlay = Date(); lastImageKey = "" }
+            if playing {
+                let step = Self.playbackStep(elapsed: Date().timeIntervalSince(lastPlay), fps: previewFPS)
+                if step.frames > 0 {
+                    frameIndex += step.frames
+                    lastPlay = lastPlay.addingTimeInterval(step.seconds)
+                    lastImageKey = ""
+                }
+            } else {
+                lastPlay = Date()
+            }
+            timeout(playing ? 10 : 50)
             draw()
             refresh()
             flushImages()
@@ -390,5 +400,22 @@ extension StudioApp {
         case KEY_PPAGE: return -10
         default: return nil
         }
+    }
+}
+
+extension StudioApp {
+    /// Frames due after `elapsed` seconds at `fps`, and the seconds they account for: playback keeps the
+    /// clip's rate and skips frames when drawing cannot keep up (like timg), never runs slow.
+    static func playbackStep(elapsed: Double, fps: Double) -> (frames: Int, seconds: Double) {
+        let rate = fps.isFinite && fps > 0 ? fps : 25
+        let frames = Int((elapsed * rate).rounded(.down))
+        return (frames, Double(frames) / rate)
+    }
+
+    /// The frame rate of what the preview shows: the library clip, else the selected sequence clip.
+    var previewFPS: Double {
+        if focus == .library, librarySel < clips.count, let fps = clips[librarySel].info?.fps { return fps }
+        if sequenceSel < plan.clips.count, let r = reader(plan.clips[sequenceSel].path) { return r.info.fps }
+        return 25
     }
 }

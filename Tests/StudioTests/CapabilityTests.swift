@@ -157,6 +157,16 @@ final class CapabilityTests: XCTestCase {
         XCTAssertEqual(StudioApp.columns(width: 256, height: 144, rows: 10, cellAspect: 2), 36)
     }
 
+    func testPlaybackKeepsTheClipsRate() {
+        // 25 fps: 39 ms is not yet a frame, 41 ms is one, a 130 ms draw skips to the third frame.
+        XCTAssertEqual(StudioApp.playbackStep(elapsed: 0.039, fps: 25).frames, 0)
+        XCTAssertEqual(StudioApp.playbackStep(elapsed: 0.041, fps: 25).frames, 1)
+        let slow = StudioApp.playbackStep(elapsed: 0.130, fps: 25)
+        XCTAssertEqual(slow.frames, 3)
+        XCTAssertEqual(slow.seconds, 0.12, accuracy: 1e-9)
+        XCTAssertEqual(StudioApp.playbackStep(elapsed: 1, fps: 0).frames, 25, "an unknown rate plays at 25")
+    }
+
     // MARK: detection from recorded answers
 
     /// Recorded with `mavin studio --detect --raw` under Xvfb: XTerm(379) -ti vt340 -bg white.
