@@ -124,6 +124,8 @@ public struct Capabilities: Sendable {
             why.append("terminal answered: " + describe(answers))
         } else if answers != nil {
             why.append("terminal did not answer the query")
+        } else {
+            why.append("no terminal to ask (/dev/tty cannot be opened): environment hints only")
         }
         let (cell, measured, cellWhy) = measureCell(a, winsizeCell: winsizeCell, columns: columns, rows: rows)
         why.append(cellWhy)
