@@ -147,8 +147,8 @@ struct ComposeCommand: ParsableCommand {
         let folder = url.deletingLastPathComponent().path
         let out = output ?? p.output.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
         guard let out else { throw ValidationError("no output: pass -o OUT.mp4 or set output = \"…\" in the plan") }
-        let modelPath = model ?? p.model.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
-        let modelURL = try DefaultModel.locate(explicit: modelPath, near: folder)
+        let fromPlan = p.model.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
+        let modelURL = try DefaultModel.locate(explicit: model, plan: fromPlan, near: folder)
         let composer = Composer(plan: p, folder: folder)
         try checkOutput(out, overwrite: overwrite, inputs: [plan, modelURL.path] + composer.clipPaths)
         let mavin = try MavinModel.load(modelURL)

@@ -11,10 +11,24 @@ struct Mavin: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mavin",
         abstract: "Splice single-action clips and generate the transition between them (MAVIN, on the CPU).",
+        version: versionLine(),
         subcommands: [StudioCommand.self, InfoCommand.self, FramesCommand.self, SamplesCommand.self, SynthDatasetCommand.self, TrainCommand.self, LossChartCommand.self, InfillCommand.self, ComposeCommand.self, MetricsCommand.self, EvalCommand.self,
                       BenchCommand.self],
         defaultSubcommand: StudioCommand.self
     )
+
+    static let version = "0.17.0"
+
+    /// `mavin --version`: the version and the model a command run here would use, and why.
+    static func versionLine() -> String {
+        let model: String
+        if let found = try? DefaultModel.locateWithReason(explicit: nil) {
+            model = "\(found.url.standardizedFileURL.path) (\(found.why))"
+        } else {
+            model = "none found (pass --model, set MAVIN_MODEL, or run scripts/install.sh)"
+        }
+        return "mavin \(version)\nmodel: \(model)"
+    }
 }
 
 /// Prints an error the way every subcommand does, and exits non-zero.
@@ -36,9 +50,36 @@ struct StudioCommand: ParsableCommand {
         discussion: "With no path it opens ./Samples when that folder exists, else the current folder. PATH may be a folder of clips or a plan (.toml).")
 
     @Argument(help: "A folder of clips or a plan file.") var paths: [String] = []
-    @Option(help: "Theme: dark, light, high-contrast or a path to a .toml file.") var theme: String = "dark"
+    @Option(help: ArgumentHelp("Theme: dark, light, high-contrast or a path to a .toml file (default: light on a "
+                               + "light terminal background, as the terminal reports it, else dark)."))
+    var theme: String?
+    @Flag(help: "Print what the terminal answered, the pictures and theme chosen and why, then exit.")
+    var detect = false
+    @Flag(help: ArgumentHelp("With --detect: also print the terminal's raw answer bytes (escaped).",
+                             visibility: .hidden))
+    var raw = false
 
     func run() throws {
+        setlocale(LC_ALL, "")
+        if detect {
+            let (caps, bytes) = Capabilities.detectRecording()
+            print("pictures: \(caps.pictures.rawValue)")
+            print("cell: \(caps.cellWidth)×\(caps.cellHeight) px\(caps.cellMeasured ? "" : " (guessed)")")
+            let themeWhy = theme != nil ? " (--theme)"
+                : (caps.background == nil ? " (background not reported)" : " (from the background)")
+            print("theme: \(theme ?? (caps.lightBackground ? "light" : "dark"))" + themeWhy)
+            print("tmux passthrough: \(caps.tmuxPassthrough ? "on" : "off")")
+            for r in caps.reasons { print("  because: \(r)") }
+            if let w = caps.warning { print("warning: \(w)") }
+            if raw, let bytes {
+                let shown = bytes.map { b -> String in
+                    if b == 0x1B { return "\\e" }
+                    return b < 0x20 || b >= 0x7F ? String(format: "\\x%02x", b) : String(UnicodeScalar(b))
+                }
+                print("answer: " + shown.joined())
+            }
+            return
+        }
         var folder = paths.first ?? (FileManager.default.fileExists(atPath: "Samples") ? "Samples" : ".")
         var planPath: String?
         if folder.hasSuffix(".toml") {
@@ -50,8 +91,12 @@ struct StudioCommand: ParsableCommand {
             throw UserError("'\(folder)' is not a folder of clips or a plan file")
         }
         guard isatty(0) != 0 && isatty(1) != 0 else { throw UserError("the Studio needs a terminal; use `mavin compose` or `mavin infill` in scripts") }
-        let t = try Theme.load(theme, near: folder)
-        try StudioApp(folder: folder, plan: planPath, theme: t).run()
+        let caps = Capabilities.detect()
+        if ProcessInfo.processInfo.environment["TERM"] == "dumb", let warning = caps.warning {
+            throw UserError("warning: \(warning)")
+        }
+        let t = try Theme.load(theme ?? (caps.lightBackground ? "light" : "dark"), near: folder)
+        try StudioApp(folder: folder, plan: planPath, theme: t, capabilities: caps).run()
     }
 }
 

@@ -64,7 +64,7 @@ public enum KeyMap {
     public static func helpLines() -> [String] {
         var out: [String] = []
         for ctx in [KeyContext.global, .library, .sequence, .junction, .stepThrough] {
-            out.append("— \(ctx.rawValue) —")
+            out.append("— \(ctx == .stepThrough ? "step-through" : ctx.rawValue) —")
             for b in bindings where b.context == ctx {
                 out.append("  " + b.label.padding(toLength: 9, withPad: " ", startingAt: 0) + b.help)
             }
@@ -72,13 +72,44 @@ public enum KeyMap {
         return out
     }
 
+    /// What an action is called in the hint bar: a person's words, never the case name.
+    public static func hintName(_ action: StudioAction) -> String {
+        switch action {
+        case .quit: return "quit"
+        case .help: return "help"
+        case .nextPane: return "next pane"
+        case .previousPane: return "previous pane"
+        case .command: return "command"
+        case .up: return "up"
+        case .down: return "down"
+        case .left: return "−1"
+        case .right: return "+1"
+        case .bigLeft: return "−10"
+        case .bigRight: return "+10"
+        case .add: return "add"
+        case .remove: return "remove"
+        case .moveUp: return "move earlier"
+        case .moveDown: return "move later"
+        case .generate: return "generate"
+        case .cancel: return "cancel"
+        case .export: return "export"
+        case .stepThrough: return "step through"
+        case .compare: return "compare"
+        case .previousStep: return "step back"
+        case .nextStep: return "step on"
+        case .toggleNoisy: return "x̂0/x_t"
+        case .previousFrame: return "frame back"
+        case .nextFrame: return "frame on"
+        case .play: return "play"
+        case .save: return "save"
+        case .escape: return "close"
+        }
+    }
+
     /// Short key hints for the status bar.
     public static func hints(for context: KeyContext, stepping: Bool) -> String {
         let chosen = bindings.filter { $0.context == context || (stepping && $0.context == .stepThrough) }
-        let globals = ["g", "e", "t", "v", "?", "q"]
-        return (chosen.map { "\($0.label) \($0.action.rawValue)" } + globals.map { g in
-            let b = bindings.first { $0.label == g }!
-            return "\(g) \(b.action.rawValue)"
-        }).joined(separator: "  ")
+        let globals = ["g", "e", "t", "v", "?", "q"].compactMap { g in bindings.first { $0.label == g } }
+        return (chosen + globals).map { "\($0.label) \(hintName($0.action))" }.joined(separator: "  ")
     }
 }

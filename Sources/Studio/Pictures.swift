@@ -1,14 +1,6 @@
 import Foundation
 import Media
 
-/// How the Studio shows frames, best first (notcurses' capability ladder).
-public enum PictureMode: String, CaseIterable, Sendable {
-    case sixel
-    case truecolor   // half-block ▀ with 24-bit colour
-    case ansi256     // half-block with the 256-colour palette
-    case ascii       // shades of characters
-}
-
 /// Pure renderers: image → terminal bytes, no terminal needed (unit-tested).
 public enum Pictures {
     /// Nearest-neighbour-free box resize to exactly w×h (area average), for thumbnails.
@@ -19,8 +11,12 @@ public enum Pictures {
 
     /// Half-block rendering for a region of `cols`×`rows` cells at (row, col) (1-based CUP
     /// coordinates): each cell shows two pixels, the upper as foreground of ▀, the lower as background.
-    public static func halfBlock(_ img: RGBImage, cols: Int, rows: Int, at origin: (row: Int, col: Int), mode: PictureMode) -> String {
-        let pic = fit(img, width: cols, height: rows * 2)
+    /// With `unicode` false (a locale that is not UTF-8) each cell is a space on one pixel's colour.
+    /// 256 colours: the OKLab-nearest palette entry after a 4×4 ordered dither (Palette256).
+    public static func halfBlock(_ img: RGBImage, cols: Int, rows: Int, at origin: (row: Int, col: Int),
+                                 mode: PictureMode, unicode: Bool = true) -> String {
+        let perCell = unicode ? 2 : 1
+        let pic = fit(img, width: cols, height: rows * perCell)
         var out = [UInt8]()
         out.reserveCapacity(cols * rows * 40)
         func number(_ n: Int) {
@@ -28,26 +24,53 @@ public enum Pictures {
             if n >= 10 { out.append(UInt8(48 + (n / 10) % 10)) }
             out.append(UInt8(48 + n % 10))
         }
+        func rgb(_ px: UnsafeBufferPointer<UInt8>, _ k: Int) {
+            number(Int(px[k]))
+            out.append(UInt8(ascii: ";"))
+            number(Int(px[k + 1]))
+            out.append(UInt8(ascii: ";"))
+            number(Int(px[k + 2]))
+        }
         let esc: UInt8 = 0x1B, lb = UInt8(ascii: "["), semi = UInt8(ascii: ";")
-        let block: [UInt8] = [0xE2, 0x96, 0x80]  // ▀
+        let block: [UInt8] = unicode ? [0xE2, 0x96, 0x80] : [UInt8(ascii: " ")]  // ▀ or a space
         pic.pixels.withUnsafeBufferPointer { px in
             for r in 0..<rows {
-                out += [esc, lb]; number(origin.row + r); out.append(semi); number(origin.col); out.append(UInt8(ascii: "H"))
+                out += [esc, lb]
+                number(origin.row + r)
+                out.append(semi)
+                number(origin.col)
+                out.append(UInt8(ascii: "H"))
                 var last: (Int, Int) = (-1, -1)
                 for c in 0..<cols {
-                    let t = 3 * ((2 * r) * pic.width + c), b = 3 * ((2 * r + 1) * pic.width + c)
+                    let t = 3 * ((perCell * r) * pic.width + c)
+                    let b = 3 * ((perCell * r + perCell - 1) * pic.width + c)
                     if mode == .ansi256 {
-                        let fg = ansi256((px[t], px[t + 1], px[t + 2])), bg = ansi256((px[b], px[b + 1], px[b + 2]))
+                        let fg = Palette256.dithered((px[t], px[t + 1], px[t + 2]), x: c, y: perCell * r)
+                        let bg = Palette256.dithered((px[b], px[b + 1], px[b + 2]), x: c, y: perCell * r + perCell - 1)
                         if fg != last.0 || bg != last.1 {
-                            out += [esc, lb, 51, 56, semi, 53, semi]; number(fg)
-                            out += [semi, 52, 56, semi, 53, semi]; number(bg); out.append(UInt8(ascii: "m"))
+                            out += [esc, lb]
+                            if unicode {
+                                out += [51, 56, semi, 53, semi]
+                                number(fg)
+                                out.append(semi)
+                            }
+                            out += [52, 56, semi, 53, semi]
+                            number(bg)
+                            out.append(UInt8(ascii: "m"))
                             last = (fg, bg)
                         }
                     } else {
-                        let fg = Int(px[t]) << 16 | Int(px[t + 1]) << 8 | Int(px[t + 2]), bg = Int(px[b]) << 16 | Int(px[b + 1]) << 8 | Int(px[b + 2])
+                        let fg = Int(px[t]) << 16 | Int(px[t + 1]) << 8 | Int(px[t + 2])
+                        let bg = Int(px[b]) << 16 | Int(px[b + 1]) << 8 | Int(px[b + 2])
                         if fg != last.0 || bg != last.1 {
-                            out += [esc, lb, 51, 56, semi, 50, semi]; number(Int(px[t])); out.append(semi); number(Int(px[t + 1])); out.append(semi); number(Int(px[t + 2]))
-                            out += [semi, 52, 56, semi, 50, semi]; number(Int(px[b])); out.append(semi); number(Int(px[b + 1])); out.append(semi); number(Int(px[b + 2]))
+                            out += [esc, lb]
+                            if unicode {
+                                out += [51, 56, semi, 50, semi]
+                                rgb(px, t)
+                                out.append(semi)
+                            }
+                            out += [52, 56, semi, 50, semi]
+                            rgb(px, b)
                             out.append(UInt8(ascii: "m"))
                             last = (fg, bg)
                         }
@@ -60,8 +83,8 @@ public enum Pictures {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// The xterm 256-colour index nearest to an RGB colour (6×6×6 cube or the grey ramp).
-    public static func ansi256(_ c: (UInt8, UInt8, UInt8)) -> Int {
+    /// The xterm 256-colour index nearest to an RGB colour in RGB distance (the old mapping, kept for comparison).
+    public static func ansi256RGB(_ c: (UInt8, UInt8, UInt8)) -> Int {
         func level(_ v: UInt8) -> Int { v < 48 ? 0 : (v < 115 ? 1 : (Int(v) - 35) / 40) }
         let steps = [0, 95, 135, 175, 215, 255]
         let r = level(c.0), g = level(c.1), b = level(c.2)
@@ -150,5 +173,80 @@ public enum Sixel {
         }
         out += [0x1B, UInt8(ascii: "\\")]
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// The xterm 256-colour palette's fixed part (16…255: the 6×6×6 cube and the 24 greys), matched in
+/// OKLab (Björn Ottosson's perceptual space), so a grass green stays green rather than becoming
+/// the nearest grey by RGB distance; a 4×4 Bayer offset before matching breaks gradients' bands.
+public enum Palette256 {
+    /// sRGB of index i (16…255).
+    public static func colour(_ index: Int) -> (UInt8, UInt8, UInt8) {
+        if index >= 232 {
+            let v = UInt8(8 + 10 * (index - 232))
+            return (v, v, v)
+        }
+        let steps: [UInt8] = [0, 95, 135, 175, 215, 255]
+        let i = index - 16
+        return (steps[i / 36], steps[(i / 6) % 6], steps[i % 6])
+    }
+
+    /// sRGB (0…255) → OKLab (L, a, b).
+    public static func oklab(_ c: (UInt8, UInt8, UInt8)) -> (Float, Float, Float) {
+        func linear(_ v: UInt8) -> Float {
+            let x = Float(v) / 255
+            return x <= 0.04045 ? x / 12.92 : powf((x + 0.055) / 1.055, 2.4)
+        }
+        let r = linear(c.0), g = linear(c.1), b = linear(c.2)
+        let l = cbrtf(0.4122214708 * r + 0.5363325363 * g + 0.0514459929 * b)
+        let m = cbrtf(0.2119034982 * r + 0.6806995451 * g + 0.1073969566 * b)
+        let s = cbrtf(0.0883024619 * r + 0.2817188376 * g + 0.6299787005 * b)
+        return (0.2104542553 * l + 0.7936177850 * m - 0.0040720468 * s,
+                1.9779984951 * l - 2.4285922050 * m + 0.4505937099 * s,
+                0.0259040371 * l + 0.7827717662 * m - 0.8086757660 * s)
+    }
+
+    static let labs: [(Float, Float, Float)] = (16..<256).map { oklab(colour($0)) }
+
+    /// The index (16…255) nearest in OKLab, by search over all 240 entries.
+    public static func nearest(_ c: (UInt8, UInt8, UInt8)) -> Int {
+        let p = oklab(c)
+        var best = 16
+        var bestD = Float.infinity
+        for (k, q) in labs.enumerated() {
+            let d = (p.0 - q.0) * (p.0 - q.0) + (p.1 - q.1) * (p.1 - q.1) + (p.2 - q.2) * (p.2 - q.2)
+            if d < bestD {
+                bestD = d
+                best = 16 + k
+            }
+        }
+        return best
+    }
+
+    /// `nearest` of every colour on a 32-level grid per channel (bin centres), built once.
+    static let table: [UInt8] = {
+        var t = [UInt8](repeating: 0, count: 32 * 32 * 32)
+        for r in 0..<32 {
+            for g in 0..<32 {
+                for b in 0..<32 {
+                    let c = (UInt8(r * 8 + 4), UInt8(g * 8 + 4), UInt8(b * 8 + 4))
+                    t[(r << 10) | (g << 5) | b] = UInt8(nearest(c))
+                }
+            }
+        }
+        return t
+    }()
+
+    /// The 4×4 Bayer matrix, thresholds 0…15.
+    static let bayer: [Int] = [0, 8, 2, 10, 12, 4, 14, 6, 3, 11, 1, 9, 15, 7, 13, 5]
+    /// Offset amplitude in sRGB steps: about half the cube's 40-level spacing.
+    public static let ditherSpread = 24
+
+    /// The palette index for pixel (x, y): the colour moved by the Bayer threshold, then the table.
+    @inline(__always)
+    public static func dithered(_ c: (UInt8, UInt8, UInt8), x: Int, y: Int) -> Int {
+        let offset = (2 * bayer[(y & 3) << 2 | (x & 3)] - 15) * ditherSpread / 32
+        func q(_ v: UInt8) -> Int { max(0, min(255, Int(v) + offset)) >> 3 }
+        return Int(table[(q(c.0) << 10) | (q(c.1) << 5) | q(c.2)])
     }
 }

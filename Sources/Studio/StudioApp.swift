@@ -60,6 +60,12 @@ public final class StudioApp {
     private let events = EventQueue()
     var pendingImages: [(row: Int, col: Int, cols: Int, rows: Int, image: RGBImage)] = []
     var lastImageKey = ""
+    var lastImageRects: [(row: Int, col: Int, cols: Int, rows: Int)] = []
+    var helpScroll = 0
+    /// kitty: content key → image id already stored in the terminal, oldest first.
+    var kittyIDs: [Int: Int] = [:]
+    var kittyOrder: [Int] = []
+    var nextKittyID = 1
 
     public init(folder: String, plan planPath: String? = nil, theme: Theme = .builtIn, capabilities: Capabilities? = nil) {
         self.folder = folder
@@ -68,6 +74,7 @@ public final class StudioApp {
         clips = Self.library(folder: folder)
         loadPlan(explicit: planPath)
         loadModel()
+        if let warning = caps.warning { message = message.isEmpty ? warning : warning + "; " + message }
     }
 
     /// The clips of a folder, sorted by name; unreadable files are listed with their error.
@@ -105,8 +112,7 @@ public final class StudioApp {
         do {
             // $MAVIN_MODEL, then the plan's model when it exists, then the default locations.
             let fromPlan = plan.model.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
-            let explicit = ProcessInfo.processInfo.environment["MAVIN_MODEL"] ?? fromPlan.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
-            let url = try DefaultModel.locate(explicit: explicit, near: folder)
+            let url = try DefaultModel.locate(explicit: nil, plan: fromPlan, near: folder)
             let m = try MavinModel.load(url)
             model = m
             let c = m.config
@@ -175,8 +181,11 @@ public final class StudioApp {
         case .quit: quitRequested = true
         case .help: showHelp.toggle()
         case .escape: showHelp = false; stepping = false; comparing = false; confirm = nil
-        case .nextPane: focus = Pane(rawValue: (focus.rawValue + 1) % Pane.allCases.count)!
-        case .previousPane: focus = Pane(rawValue: (focus.rawValue + Pane.allCases.count - 1) % Pane.allCases.count)!
+        case .nextPane, .previousPane:
+            let step = action == .nextPane ? 1 : Pane.allCases.count - 1
+            focus = Pane(rawValue: (focus.rawValue + step) % Pane.allCases.count)!
+            // Entering the inspector starts on its first field, so H/L never change a field left from last time.
+            if focus == .junction { field = .s }
         case .command: commandLine = ""
         case .up, .down:
             let d = action == .up ? -1 : 1
@@ -259,8 +268,48 @@ public final class StudioApp {
             jn.settings.strength = max(r.lowerBound, min(r.upperBound, ((jn.settings.strength + Float(d.signum()) * 0.05) * 100).rounded() / 100))
         case .seed: jn.settings.seed = UInt64(max(0, Int(jn.settings.seed) + d))
         }
+        if Self.fieldValue(jn, field) == Self.fieldValue(plan.junctions[j], field) && field != .mode && field != .gfm {
+            message = Self.limitMessage(field, jn: jn, framesBefore: na, framesAfter: nb, lengths: allowed)
+            return
+        }
         plan.junctions[j] = jn
         planChanged()
+    }
+
+    /// A field's value as text, to tell whether a step changed it.
+    static func fieldValue(_ jn: Plan.Junction, _ field: Field) -> String {
+        switch field {
+        case .s: return "\(jn.s ?? -1)"
+        case .e: return "\(jn.e ?? -1)"
+        case .length: return "\(jn.length)"
+        case .mode: return jn.mode.rawValue
+        case .f0: return "\(jn.settings.f0)"
+        case .lambda: return "\(jn.settings.lambda)"
+        case .gfm: return "\(jn.settings.gfm)"
+        case .steps: return "\(jn.settings.steps)"
+        case .strength: return "\(jn.settings.strength)"
+        case .seed: return "\(jn.settings.seed)"
+        }
+    }
+
+    /// Said when a step would go past a field's range.
+    static func limitMessage(_ field: Field, jn: Plan.Junction, framesBefore: Int, framesAfter: Int,
+                             lengths: ClosedRange<Int>) -> String {
+        switch field {
+        case .s: return "s is at its limit: 0…\(framesBefore - 1) (the first clip's frames)"
+        case .e: return "e is at its limit: 0…\(framesAfter - 1) (the second clip's frames)"
+        case .length:
+            let range = "\(lengths.lowerBound)…\(lengths.upperBound)"
+            return "length is at its limit: \(range) (what the model was trained for)"
+        case .f0: return "f0 is at its limit: 0…1"
+        case .lambda: return "λ is at its limit: 0…1"
+        case .steps: return "steps is at its limit: 1…200"
+        case .strength:
+            let r = SamplerSettings.strengthRange
+            return "strength is at its limit: \(r.lowerBound)…\(r.upperBound)"
+        case .seed: return "seed is at its limit: 0 is the smallest"
+        case .mode, .gfm: return ""
+        }
     }
 
     // MARK: jobs

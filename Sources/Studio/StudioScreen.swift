@@ -24,7 +24,7 @@ extension StudioApp {
 
     func put(_ y: Int, _ x: Int, _ text: String, width: Int, _ pair: ColourPair? = nil, bold: Bool = false, reverse: Bool = false) {
         guard width > 0, y >= 0, y < Int(mavin_lines()) else { return }
-        var t = String(text.prefix(width))
+        var t = String(Glyphs.text(text, unicode: caps.unicode).prefix(width))
         if t.count < width && reverse { t += String(repeating: " ", count: width - t.count) }
         var attr: Int32 = 0
         if let pair { attr |= mavin_color_pair(Int32(pair.rawValue)) }
@@ -35,13 +35,23 @@ extension StudioApp {
         attroff(attr)
     }
 
-    /// Queues an image for a cell rectangle (drawn after ncurses' refresh), or draws ASCII shades now.
-    /// Cells for an image `rows` high at its aspect ratio (a cell is about twice as tall as wide).
+    /// Cells for an image `rows` high at its true aspect ratio, from the measured cell size.
     func columns(for img: RGBImage?, rows: Int) -> Int {
-        guard let img else { return rows * 2 }
-        return max(2, Int((Double(rows) * 2 * Double(img.width) / Double(max(1, img.height))).rounded()))
+        Self.columns(width: img?.width ?? 1, height: img?.height ?? 1, rows: rows, cellAspect: caps.cellAspect)
     }
 
+    /// Columns that show a width×height picture `rows` cells high without stretching it.
+    static func columns(width: Int, height: Int, rows: Int, cellAspect: Double) -> Int {
+        max(2, Int((Double(rows) * cellAspect * Double(width) / Double(max(1, height))).rounded()))
+    }
+
+    /// Rows that fit a width×height picture into `cols` columns without stretching it.
+    func rows(for img: RGBImage?, cols: Int) -> Int {
+        let w = Double(img?.width ?? 1), h = Double(img?.height ?? 1)
+        return Int(Double(cols) * h / (w * caps.cellAspect))
+    }
+
+    /// Queues an image for a cell rectangle (drawn after ncurses' refresh), or draws ASCII shades now.
     func picture(_ img: RGBImage?, row: Int, col: Int, cols: Int, rows: Int) {
         guard let img, cols > 1, rows > 0 else { return }
         if caps.pictures == .ascii {
@@ -124,7 +134,10 @@ extension StudioApp {
         let (s, e) = boundaries(j)
         put(y, x, " Junction \(j + 1): \(a) [s=\(s)] → \(b) [e=\(e)]", width: w, focus == .junction ? .focus : .title, bold: true)
         // Filmstrips: s−2 … s and e … e+2.
-        let thumbH = max(2, min(5, h - 7, ((w - 4) / 6) / 2)), thumbW = thumbH * 2 + 1
+        // Thumbnails at the clip's true aspect on the measured cell (was a fixed two columns per row).
+        var thumbH = max(2, min(5, h - 7, ((w - 4) / 6) / 2))
+        while thumbH > 2 && 6 * (columns(for: frame(a, s), rows: thumbH) + 1) + 4 > w { thumbH -= 1 }
+        let thumbW = columns(for: frame(a, s), rows: thumbH) + 1
         for k in 0..<3 {
             picture(frame(a, s - 2 + k), row: y + 1, col: x + 1 + k * thumbW, cols: thumbW - 1, rows: thumbH)
             picture(frame(b, e + k), row: y + 1, col: x + 3 + (3 + k) * thumbW, cols: thumbW - 1, rows: thumbH)
@@ -184,12 +197,12 @@ extension StudioApp {
         put(y, x, title + (playing ? " ▶" : ""), width: w, focus == .preview ? .focus : .title, bold: true)
         let ph = max(2, h - 2)
         if let right {
-            let rowsFit = min(ph, max(2, ((w - 3) / 2) * (left?.height ?? 1) / max(1, 2 * (left?.width ?? 1))))
+            let rowsFit = min(ph, max(2, rows(for: left, cols: (w - 3) / 2)))
             let pw = columns(for: left, rows: rowsFit)
             picture(left, row: y + 1, col: x + 1, cols: pw, rows: rowsFit)
             picture(right, row: y + 1, col: x + 2 + pw, cols: pw, rows: rowsFit)
         } else {
-            let rowsFit = min(ph, max(2, (w - 2) * (left?.height ?? 1) / max(1, 2 * (left?.width ?? 1))))
+            let rowsFit = min(ph, max(2, rows(for: left, cols: w - 2)))
             picture(left, row: y + 1, col: x + 1, cols: min(w - 2, columns(for: left, rows: rowsFit)), rows: rowsFit)
         }
         put(y + h - 1, x + 1, caption, width: w - 2, .dim)
@@ -211,33 +224,102 @@ extension StudioApp {
         }
     }
 
+    /// The help overlay: the title stays, the key list scrolls (↑↓ / j k, PgUp PgDn) when it does not fit.
     func drawHelp(W: Int, H: Int) {
-        let lines = ["Mavin Studio — keys (Esc or ? closes)"] + KeyMap.helpLines()
-        let bw = min(W - 4, (lines.map(\.count).max() ?? 40) + 4), bh = min(H - 2, lines.count + 2)
+        let entries = KeyMap.helpLines()
+        let title = "Mavin Studio — keys (Esc or ? closes)"
+        let bw = min(W - 4, max(title.count, entries.map(\.count).max() ?? 40) + 4)
+        let bh = min(H - 2, entries.count + 3)
         let x0 = (W - bw) / 2, y0 = (H - bh) / 2
+        let visible = bh - 3
+        helpScroll = max(0, min(helpScroll, entries.count - visible))
         for r in 0..<bh { put(y0 + r, x0, "", width: bw, .header, reverse: true) }
-        for (i, l) in lines.prefix(bh - 2).enumerated() { put(y0 + 1 + i, x0 + 2, l, width: bw - 4, .header) }
+        put(y0 + 1, x0 + 2, title, width: bw - 4, .header, bold: true)
+        for (i, l) in entries.dropFirst(helpScroll).prefix(visible).enumerated() {
+            put(y0 + 2 + i, x0 + 2, l, width: bw - 4, .header)
+        }
+        if entries.count > visible {
+            let more = helpScroll + visible < entries.count ? "↓ more (j/↓)" : "end of list (k/↑ back)"
+            let where_ = "\(helpScroll + 1)–\(helpScroll + visible) of \(entries.count)"
+            put(y0 + bh - 1, x0 + 2, "\(where_)  \(more)", width: bw - 4, .header)
+        }
         pendingImages.removeAll()
     }
 
+    /// A key for an image's content (size and every pixel).
+    static func contentKey(_ img: RGBImage) -> Int {
+        var h = Hasher()
+        h.combine(img.width)
+        h.combine(img.height)
+        img.pixels.withUnsafeBytes { h.combine(bytes: $0) }
+        return h.finalize()
+    }
+
+    /// Pixel escapes go through tmux wrapped in its passthrough DCS when that is on.
+    func outer(_ escape: String) -> String { caps.tmuxPassthrough ? TmuxPassthrough.wrap(escape) : escape }
+
     /// Writes the queued images as raw escape sequences after ncurses has drawn the text.
+    /// kitty: each picture is transmitted once under an id, then placed by id; on any change
+    /// the old placements are deleted first.
     func flushImages() {
-        let key = pendingImages.map { "\($0.row),\($0.col),\($0.cols),\($0.rows),\($0.image.pixels.count),\($0.image.pixels.prefix(64).reduce(0) { $0 &* 31 &+ Int($1) })" }.joined(separator: ";")
+        let keys = pendingImages.map { Self.contentKey($0.image) }
+        let key = zip(pendingImages, keys).map { "\($0.0.row),\($0.0.col),\($0.0.cols),\($0.0.rows),\($0.1)" }
+            .joined(separator: ";")
         guard key != lastImageKey else { return }
         lastImageKey = key
         var out = "\u{1B}[?2026h\u{1B}7"
-        for p in pendingImages {
+        if caps.pictures == .kitty { out += outer(KittyGraphics.deletePlacements) }
+        // Sixel and iTerm2 pictures are pixels on the screen: erase the cells of the last ones (ECH),
+        // or a smaller picture leaves the old one showing around it.
+        if caps.pictures == .sixel || caps.pictures == .iterm2 {
+            for r in lastImageRects {
+                for row in r.row..<(r.row + r.rows) { out += "\u{1B}[\(row + 1);\(r.col + 1)H\u{1B}[\(r.cols)X" }
+            }
+        }
+        lastImageRects = pendingImages.map { (row: $0.row, col: $0.col, cols: $0.cols, rows: $0.rows) }
+        for (p, contentKey) in zip(pendingImages, keys) {
+            let cup = "\u{1B}[\(p.row + 1);\(p.col + 1)H"
             switch caps.pictures {
+            case .kitty:
+                let id: Int
+                if let known = kittyIDs[contentKey] {
+                    id = known
+                } else {
+                    id = nextKittyID
+                    nextKittyID = nextKittyID % 4_000_000 + 1
+                    kittyIDs[contentKey] = id
+                    kittyOrder.append(contentKey)
+                    for escape in KittyGraphics.transmit(p.image, id: id) { out += outer(escape) }
+                    if kittyOrder.count > 96, let oldest = kittyOrder.first, let old = kittyIDs[oldest] {
+                        kittyOrder.removeFirst()
+                        kittyIDs[oldest] = nil
+                        out += outer(KittyGraphics.free(id: old))
+                    }
+                }
+                out += cup + outer(KittyGraphics.place(id: id, cols: p.cols, rows: p.rows))
+            case .iterm2:
+                out += cup + outer(ITerm2Images.inline(p.image, cols: p.cols, rows: p.rows))
             case .sixel:
                 let img = Pictures.fit(p.image, width: p.cols * max(1, caps.cellWidth), height: p.rows * max(1, caps.cellHeight))
-                out += "\u{1B}[\(p.row + 1);\(p.col + 1)H" + Sixel.encode(img)
+                out += cup + outer(Sixel.encode(img))
             case .truecolor, .ansi256:
-                out += Pictures.halfBlock(p.image, cols: p.cols, rows: p.rows, at: (p.row + 1, p.col + 1), mode: caps.pictures)
+                out += Pictures.halfBlock(p.image, cols: p.cols, rows: p.rows, at: (p.row + 1, p.col + 1),
+                                          mode: caps.pictures, unicode: caps.unicode)
             case .ascii: break
             }
         }
         out += "\u{1B}8\u{1B}[?2026l"
-        out.withCString { _ = write(1, $0, strlen($0)) }
+        writeOut(out)
+    }
+
+    func writeOut(_ text: String) {
+        var bytes = Array(text.utf8)
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { write(1, $0.baseAddress! + done, $0.count - done) }
+            if n <= 0 { break }
+            done += n
+        }
     }
 
     /// Runs until q. Keys are polled every 50 ms, so a running job never blocks them.
@@ -251,10 +333,21 @@ extension StudioApp {
         timeout(50)
         curs_set(0)
         setUpColours()
+        defer { if caps.pictures == .kitty { writeOut(outer(KittyGraphics.freeAll)) } }
         var lastPlay = Date()
         while !quitRequested {
             drainEvents()
-            if playing && Date().timeIntervalSince(lastPlay) > 0.08 { frameIndex += 1; lastPlay = Date(); lastImageKey = "" }
+            if playing {
+                let step = Self.playbackStep(elapsed: Date().timeIntervalSince(lastPlay), fps: previewFPS)
+                if step.frames > 0 {
+                    frameIndex += step.frames
+                    lastPlay = lastPlay.addingTimeInterval(step.seconds)
+                    lastImageKey = ""
+                }
+            } else {
+                lastPlay = Date()
+            }
+            timeout(playing ? 10 : 50)
             draw()
             refresh()
             flushImages()
@@ -285,10 +378,44 @@ extension StudioApp {
             return
         }
         let context: KeyContext = focus == .library ? .library : focus == .sequence ? .sequence : focus == .junction ? .junction : .global
+        if showHelp, let step = Self.helpScrollStep(key) {
+            helpScroll = max(0, helpScroll + step)
+            return
+        }
         if let action = KeyMap.action(for: key, in: context, stepping: stepping) {
             if showHelp && action != .help && action != .escape && action != .quit { showHelp = false; return }
             perform(action)
             lastImageKey = ""
         }
+    }
+}
+
+extension StudioApp {
+    /// Lines the help overlay scrolls for a key, nil for keys that do not scroll it.
+    static func helpScrollStep(_ key: Int32) -> Int? {
+        switch key {
+        case KEY_DOWN, Int32(UInt8(ascii: "j")): return 1
+        case KEY_UP, Int32(UInt8(ascii: "k")): return -1
+        case KEY_NPAGE: return 10
+        case KEY_PPAGE: return -10
+        default: return nil
+        }
+    }
+}
+
+extension StudioApp {
+    /// Frames due after `elapsed` seconds at `fps`, and the seconds they account for: playback keeps the
+    /// clip's rate and skips frames when drawing cannot keep up (like timg), never runs slow.
+    static func playbackStep(elapsed: Double, fps: Double) -> (frames: Int, seconds: Double) {
+        let rate = fps.isFinite && fps > 0 ? fps : 25
+        let frames = Int((elapsed * rate).rounded(.down))
+        return (frames, Double(frames) / rate)
+    }
+
+    /// The frame rate of what the preview shows: the library clip, else the selected sequence clip.
+    var previewFPS: Double {
+        if focus == .library, librarySel < clips.count, let fps = clips[librarySel].info?.fps { return fps }
+        if sequenceSel < plan.clips.count, let r = reader(plan.clips[sequenceSel].path) { return r.info.fps }
+        return 25
     }
 }

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import TOMLKit
 
@@ -46,12 +47,15 @@ public struct Theme: Equatable, Sendable {
             candidates = ["Themes/\(nameOrPath).toml", (folder as NSString).appendingPathComponent("../Themes/\(nameOrPath).toml")]
             let exe = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             candidates.append(exe.appendingPathComponent("../../Themes/\(nameOrPath).toml").path)
+            // Installed: <prefix>/share/mavin/themes/NAME.toml beside <prefix>/bin/mavin.
+            candidates.append(DefaultModel.shareFolder().appendingPathComponent("themes/\(nameOrPath).toml").path)
         }
         for c in candidates where FileManager.default.fileExists(atPath: c) {
             guard let text = try? String(contentsOfFile: c, encoding: .utf8) else { throw ThemeError.invalid(c, "not UTF-8 text") }
             return try parse(text, source: c)
         }
         if nameOrPath == "dark" { return .builtIn }
+        if nameOrPath == "light" { return .builtInLight }
         throw ThemeError.notFound(nameOrPath)
     }
 
@@ -59,6 +63,14 @@ public struct Theme: Equatable, Sendable {
     public static let builtIn = Theme(name: "dark", colours: ["header_fg": 0, "header_bg": 6, "title": 6, "selected_fg": 0, "selected_bg": 3,
                                                             "focus": 3, "dim": 7, "accent": 2, "error": 1, "progress": 2],
                                       barFull: "█", barEmpty: "░", spark: Array("▁▂▃▄▅▆▇█"))
+}
+
+extension Theme {
+    /// Themes/light.toml compiled in, so a light background always finds its theme.
+    public static let builtInLight = Theme(name: "light", colours: ["header_fg": 7, "header_bg": 4, "title": 4,
+                                                                   "selected_fg": 7, "selected_bg": 4, "focus": 5,
+                                                                   "dim": 0, "accent": 2, "error": 1, "progress": 4],
+                                           barFull: "█", barEmpty: "·", spark: Array("▁▂▃▄▅▆▇█"))
 }
 
 public enum ThemeError: Error, CustomStringConvertible {

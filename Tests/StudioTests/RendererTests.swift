@@ -65,7 +65,7 @@ final class RendererTests: XCTestCase {
         XCTAssertEqual(s, "\u{1B}[3;5H\u{1B}[38;2;255;0;0;48;2;0;0;255m▀\u{1B}[38;2;0;255;0;48;2;255;255;255m▀\u{1B}[0m")
         let s256 = Pictures.halfBlock(img, cols: 2, rows: 1, at: (row: 1, col: 1), mode: .ansi256)
         XCTAssertEqual(s256, "\u{1B}[1;1H\u{1B}[38;5;196;48;5;21m▀\u{1B}[38;5;46;48;5;231m▀\u{1B}[0m")
-        XCTAssertEqual(Pictures.ansi256((128, 128, 128)), 244)
+        XCTAssertEqual(Palette256.nearest((128, 128, 128)), 244)
         XCTAssertEqual(Pictures.ascii(RGBImage(width: 2, height: 1, pixels: [0, 0, 0, 255, 255, 255]), cols: 2, rows: 1), [" @"])
     }
 
@@ -82,16 +82,6 @@ final class RendererTests: XCTestCase {
             let psnr = 10 * log10(255 * 255 / (se / Double(frame.pixels.count)))
             XCTAssertGreaterThanOrEqual(psnr, 30, "\(name): \(psnr) dB")
         }
-    }
-
-    func testCapabilityLadder() {
-        func detect(_ env: [String: String], da1: String? = nil) -> PictureMode { Capabilities.detect(environment: env, queryDA1: { da1 }).pictures }
-        XCTAssertEqual(detect(["TERM": "xterm"], da1: "\u{1B}[?63;1;2;4;6;9;15;22c"), .sixel)
-        XCTAssertEqual(detect(["TERM": "xterm", "TMUX": "/tmp/x"], da1: "\u{1B}[?63;4c"), .truecolor, "tmux drops sixel")
-        XCTAssertEqual(detect(["TERM": "xterm-256color", "COLORTERM": "truecolor"], da1: "\u{1B}[?62;22c"), .truecolor)
-        XCTAssertEqual(detect(["TERM": "xterm-256color"], da1: "\u{1B}[?62;22c"), .ansi256)
-        XCTAssertEqual(detect(["TERM": "dumb"]), .ascii)
-        XCTAssertEqual(detect(["TERM": "xterm", "MAVIN_PICTURES": "ascii"], da1: "\u{1B}[?63;4c"), .ascii)
     }
 
     func testThemesAndKeyMap() throws {
@@ -112,5 +102,18 @@ final class RendererTests: XCTestCase {
         for b in KeyMap.bindings { XCTAssertTrue(help.contains(b.help), b.help) }
         XCTAssertEqual(KeyMap.action(for: Int32(UInt8(ascii: "q")), in: .library, stepping: false), .quit)
         XCTAssertEqual(KeyMap.action(for: Int32(UInt8(ascii: "]")), in: .library, stepping: true), .nextStep)
+        // The hint bar speaks a person's words, never the case names.
+        let junction = KeyMap.hints(for: .junction, stepping: true)
+        XCTAssertTrue(junction.hasPrefix("←/h −1  →/l +1  H −10  L +10  [ step back  ] step on"), junction)
+        XCTAssertTrue(junction.hasSuffix("t step through  v compare  ? help  q quit"), junction)
+        for ctx in [KeyContext.global, .library, .sequence, .junction] {
+            let h = KeyMap.hints(for: ctx, stepping: true)
+            for a in StudioAction.allCases where a.rawValue.contains(where: \.isUppercase) {
+                XCTAssertFalse(h.contains(a.rawValue), "\(a.rawValue) in \(h)")
+            }
+        }
+        XCTAssertEqual(StudioApp.helpScrollStep(Int32(UInt8(ascii: "j"))), 1)
+        XCTAssertEqual(StudioApp.helpScrollStep(Int32(UInt8(ascii: "k"))), -1)
+        XCTAssertNil(StudioApp.helpScrollStep(Int32(UInt8(ascii: "q"))))
     }
 }

@@ -2,6 +2,7 @@ import Core
 import Foundation
 import XCTest
 @testable import Media
+import Studio
 
 /// Drives the real `mavin studio` in tmux as a person would: keys in, screen text out.
 final class TmuxStudioTests: XCTestCase {
@@ -60,13 +61,73 @@ final class TmuxStudioTests: XCTestCase {
         if let folder { try? FileManager.default.removeItem(at: folder) }
     }
 
-    func testStudioAsAPersonWouldUseIt() throws {
-        // The mavin executable sits beside the test binary in the build folder.
+    /// The mavin executable beside the test binary in the build folder.
+    func mavinBinary() throws -> String {
         let dirs = [Bundle.main.executableURL?.deletingLastPathComponent(), Bundle(for: TmuxStudioTests.self).bundleURL,
                     Bundle(for: TmuxStudioTests.self).bundleURL.deletingLastPathComponent()].compactMap { $0 }
-        guard let bin = dirs.map({ $0.appendingPathComponent("mavin").path }).first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-            return XCTFail("no mavin executable beside the tests in \(dirs.map(\.path)); run swift build first")
+        let paths = dirs.map { $0.appendingPathComponent("mavin").path }
+        let found = paths.first { FileManager.default.fileExists(atPath: $0) }
+        guard let bin = found else {
+            XCTFail("no mavin executable beside the tests in \(dirs.map(\.path)); run swift build first")
+            throw XCTSkip("no mavin")
         }
+        return bin
+    }
+
+    /// LANG=C: every label in ASCII and no byte ≥ 0x80 on screen; a 60×18 help overlay scrolls to its last
+    /// entry; TERM=dumb is refused with a warning.
+    func testPlainLocaleSmallHelpAndDumbTerminal() throws {
+        let bin = try mavinBinary()
+        let model = samples.appendingPathComponent("models/mavin-small.safetensors").path
+        let cmd = "cd '\(folder.path)' && LANG=C LC_ALL=C MAVIN_PICTURES=truecolor MAVIN_MODEL='\(model)' '\(bin)'"
+            + " studio . ;"
+            + " echo EXITED $? ; sleep 60"
+        _ = try tmux(["new-session", "-d", "-s", "studio", "-x", "60", "-y", "18", cmd])
+        var s = try waitFor("Library (4)")
+        try waitFor("model small")
+        try keys("Tab")
+        try keys("Tab")
+        s = try waitFor("Junction 1")
+        try waitFor("lambda")
+        s = try screen()
+        XCTAssertTrue(s.contains("Mavin Studio - "), s)
+        XCTAssertFalse(s.contains("~@") || s.contains("M-"), "no ncurses stand-ins for UTF-8 bytes: \(s)")
+        let high = s.utf8.filter { $0 >= 0x80 }
+        XCTAssertTrue(high.isEmpty, "bytes ≥ 0x80 on a C-locale screen: \(high.prefix(8)) in\n\(s)")
+        XCTAssertTrue(s.contains("<-/h -1  ->/l +1"), "human key labels, in ASCII: \(s)")
+        // s is already the first clip's last frame: one more says so instead of doing nothing.
+        try keys("l")
+        try waitFor("s is at its limit: 0...59")
+        // Leave the inspector on e and come back: the field cursor starts on s again, so h moves s.
+        try keys("j")
+        for _ in 0..<4 { try keys("Tab") }
+        try keys("h")
+        try waitFor("[s=58]")
+        // Help at 60×18: it cannot show every entry, so it scrolls down to the last one.
+        try keys("?")
+        s = try waitFor("keys (Esc or ? closes)")
+        let lastLine = try XCTUnwrap(KeyMap.helpLines().last)
+        let last = Glyphs.text(lastLine, unicode: false).trimmingCharacters(in: .whitespaces)
+        XCTAssertEqual(last, "o        show x^0 or x_t")
+        XCTAssertFalse(s.contains(last), "the last entry is below the fold at first")
+        for _ in 0..<5 { _ = try tmux(["send-keys", "-t", "studio", "j", "j", "j", "j", "j", "j", "j", "j"]) }
+        s = try waitFor("end of list")
+        XCTAssertTrue(s.contains(last), s)
+        XCTAssertTrue(s.contains("- step-through -"), s)
+        XCTAssertTrue(s.contains("keys (Esc or ? closes)"), "the title stays")
+        try keys("Escape")
+        try keys("q")
+        try waitFor("EXITED 0")
+        // TERM=dumb: a warning that says what to do, not a blank screen.
+        let dumb = "cd '\(folder.path)' && TERM=dumb '\(bin)' studio . ; echo EXITED $? ; sleep 60"
+        _ = try tmux(["new-window", "-t", "studio", dumb])
+        s = try waitFor("EXITED 1").replacingOccurrences(of: "\n", with: "")
+        XCTAssertTrue(s.contains("TERM=dumb cannot move the cursor"), s)
+        XCTAssertTrue(s.contains("TERM=xterm-256color"), s)
+    }
+
+    func testStudioAsAPersonWouldUseIt() throws {
+        let bin = try mavinBinary()
         let model = samples.appendingPathComponent("models/mavin-small.safetensors").path
         let cmd = "cd '\(folder.path)' && MAVIN_MODEL='\(model)' '\(bin)' studio . ; echo EXITED $? ; sleep 60"
         _ = try tmux(["new-session", "-d", "-s", "studio", "-x", "120", "-y", "40", cmd])
