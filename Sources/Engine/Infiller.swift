@@ -198,7 +198,8 @@ public final class Infiller {
             for f in 0..<c.frames { window[f] = Array(latents[(f * perFrame)..<((f + 1) * perFrame)]) }
             let start = before[before.count - 1]
             let end = after[0]
-            let synthesis = MotionSynthesis(start: start, end: end.resized(width: start.width, height: start.height))
+            let synthesis = MotionSynthesis(start: start, end: end.resized(width: start.width, height: start.height),
+                                            timed: c.timesBlend)
             render = { clean, anchor in
                 MotionSynthesis.render(synthesis, clean: clean, coarseAnchor: anchor, grid: c.latentSide, output: r.length)
             }

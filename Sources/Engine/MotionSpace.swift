@@ -104,10 +104,14 @@ public struct MotionSynthesis {
         return (max(8, Int((Float(width) * scale).rounded())), max(8, Int((Float(height) * scale).rounded())))
     }
 
-    public init(start: RGBImage, end: RGBImage) {
+    /// m is also the time (`ModelConfig.timesBlend`): τ = 1 − m at each point, the flows follow it.
+    public let timed: Bool
+
+    public init(start: RGBImage, end: RGBImage, timed: Bool = false) {
         precondition(start.width == end.width && start.height == end.height)
         self.start = start
         self.end = end
+        self.timed = timed
         startPlanar = start.planarFloats()
         endPlanar = end.planarFloats()
         let (w, h) = MotionSynthesis.workingSize(width: start.width, height: start.height)
@@ -118,8 +122,9 @@ public struct MotionSynthesis {
                 ? DISFlow.flow(from: a, to: b, width: w, height: h)
                 : DISFlow.flow(from: b, to: a, width: w, height: h)
         }
-        visibleStart = FlowInterpolation.visibility(pair[0], pair[1])
-        visibleEnd = FlowInterpolation.visibility(pair[1], pair[0])
+        // Timed models blend by time alone, (1 − τ)·W(xˢ) + τ·W(xᵉ): no visibility needed.
+        visibleStart = timed ? [] : FlowInterpolation.visibility(pair[0], pair[1])
+        visibleEnd = timed ? [] : FlowInterpolation.visibility(pair[1], pair[0])
         forward = pair[0]
         backward = pair[1]
     }
@@ -127,10 +132,53 @@ public struct MotionSynthesis {
     public var workingWidth: Int { forward.width }
     public var workingHeight: Int { forward.height }
 
+    /// Coefficients of F_{s→e} and F_{e→s} in the flows to xˢ and xᵉ at time τ under linear motion,
+    /// and their derivatives with respect to τ.
+    @inline(__always) static func coefficients(_ t: Float)
+        -> (toStart: (Float, Float), toEnd: (Float, Float), dStart: (Float, Float), dEnd: (Float, Float)) {
+        ((-(1 - t) * t, t * t), ((1 - t) * (1 - t), -t * (1 - t)), (2 * t - 1, 2 * t), (-2 * (1 - t), 2 * t - 1))
+    }
+
+    /// The motion of the frame at position t with a correction on the working grid (latent units):
+    /// the anchor plus the correction, or, when `timed`, the flows of linear motion taken at each
+    /// point's own time τ = t − δm (clamped to 0…1) plus the flow correction, and m = 1 − τ. τ is
+    /// returned for the gradient (nil when not timed).
+    public func motion(correction up: [Float], t: Float) -> (motion: [Float], tau: [Float]?) {
+        guard timed else {
+            var motion = anchor(t: t)
+            for i in motion.indices { motion[i] += up[i] }
+            return (motion, nil)
+        }
+        let w = workingWidth
+        let h = workingHeight
+        let n = w * h
+        var out = up
+        var tau = [Float](repeating: 0, count: n)
+        let su = MotionLatent.flowScale / Float(w)
+        let sv = MotionLatent.flowScale / Float(h)
+        let toS = MotionLatent.toStart * n
+        let toE = MotionLatent.toEnd * n
+        let mBase = MotionLatent.blend * n
+        for i in 0..<n {
+            let time = min(1, max(0, t - up[mBase + i]))
+            tau[i] = time
+            let k = MotionSynthesis.coefficients(time)
+            out[toS + i] += (k.toStart.0 * forward.u[i] + k.toStart.1 * backward.u[i]) * su
+            out[toS + n + i] += (k.toStart.0 * forward.v[i] + k.toStart.1 * backward.v[i]) * sv
+            out[toE + i] += (k.toEnd.0 * forward.u[i] + k.toEnd.1 * backward.u[i]) * su
+            out[toE + n + i] += (k.toEnd.0 * forward.v[i] + k.toEnd.1 * backward.v[i]) * sv
+            out[mBase + i] = 1 - time
+        }
+        return (out, tau)
+    }
+
     /// The anchor of infill frame at position t ∈ (0, 1) on the working grid, in latent units:
     /// intermediate flows under linear motion, F_{t→s} = −(1−t)t·F_{s→e} + t²·F_{e→s} and
-    /// F_{t→e} = (1−t)²·F_{s→e} − t(1−t)·F_{e→s}, and m = (1−t)·vis_s / ((1−t)·vis_s + t·vis_e).
+    /// F_{t→e} = (1−t)²·F_{s→e} − t(1−t)·F_{e→s}, and m = (1−t)·vis_s / ((1−t)·vis_s + t·vis_e)
+    /// (timed: m = 1 − t).
     public func anchor(t: Float) -> [Float] {
+        if timed { return motion(correction: [Float](repeating: 0, count: MotionLatent.channels * workingWidth
+            * workingHeight), t: t).motion }
         let w = workingWidth
         let h = workingHeight
         let n = w * h
@@ -208,9 +256,8 @@ public struct MotionSynthesis {
         precondition(start.width == w && start.height == h && truth.width == w && truth.height == h)
         let n = w * h
         let planes = MotionLatent.channels
-        var motion = anchor(t: t)
         let up = resizeBilinear(delta, channels: planes, width: G, height: G, toWidth: w, height: h)
-        for i in motion.indices { motion[i] += up[i] }
+        let (motion, tau) = self.motion(correction: up, t: t)
         let su = Float(w) / MotionLatent.flowScale
         let sv = Float(h) / MotionLatent.flowScale
         func pixels(_ k: Int) -> [Float] {
@@ -233,6 +280,7 @@ public struct MotionSynthesis {
         var ga = [Float](repeating: 0, count: 3 * n)
         var gb = ga
         var dmotion = [Float](repeating: 0, count: planes * n)
+        var mGradient = [Float](repeating: 0, count: n)
         let norm = 1 / Float(3 * n)
         for i in 0..<n {
             let raw = motion[mBase + i]
@@ -247,6 +295,7 @@ public struct MotionSynthesis {
                 gb[j] = g * (1 - m)
                 gm += g * (a[j] - b[j])
             }
+            mGradient[i] = gm
             if raw > 0 && raw < 1 { dmotion[mBase + i] = gm }
         }
         var dS = [Float](repeating: 0, count: 2 * n)
@@ -258,6 +307,19 @@ public struct MotionSynthesis {
             dmotion[(MotionLatent.toStart + 1) * n + i] = dS[n + i] * sv
             dmotion[MotionLatent.toEnd * n + i] = dE[i] * su
             dmotion[(MotionLatent.toEnd + 1) * n + i] = dE[n + i] * sv
+        }
+        if let tau {
+            // Through τ = t − δm: the flows move with τ and m = 1 − τ.
+            for i in 0..<n where tau[i] > 0 && tau[i] < 1 {
+                let k = MotionSynthesis.coefficients(tau[i])
+                let gs = (dS[i] * (k.dStart.0 * forward.u[i] + k.dStart.1 * backward.u[i])
+                    + dS[n + i] * (k.dStart.0 * forward.v[i] + k.dStart.1 * backward.v[i]))
+                let ge = (dE[i] * (k.dEnd.0 * forward.u[i] + k.dEnd.1 * backward.u[i])
+                    + dE[n + i] * (k.dEnd.0 * forward.v[i] + k.dEnd.1 * backward.v[i]))
+                // dS, dE are gradients per working pixel of flow, as are the flows' derivatives here.
+                let dTau = gs + ge - mGradient[i]
+                dmotion[mBase + i] = -dTau
+            }
         }
         var gradient = [Float](repeating: 0, count: planes * G * G)
         resizeBilinearBackward(dplanes: &gradient, dout: dmotion, channels: planes, width: G, height: G,
@@ -300,9 +362,7 @@ public struct MotionSynthesis {
             let coarse = (0..<perFrame).map { low[$0] + a * (high[$0] - low[$0]) }
             let up = resizeBilinear(coarse, channels: MotionLatent.channels, width: G, height: G, toWidth: w, height: h)
             guard coarseAnchor != nil else { return synthesis.frame(latent: up) }
-            var motion = synthesis.anchor(t: t)
-            for i in motion.indices { motion[i] += up[i] }
-            return synthesis.frame(latent: motion)
+            return synthesis.frame(latent: synthesis.motion(correction: up, t: t).motion)
         }
     }
 }

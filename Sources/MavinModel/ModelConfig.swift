@@ -38,6 +38,11 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// flows to both boundary frames and a blend weight, on a latentSide² grid (the output is built
     /// by warping the clips' own pixels, at their own size).
     public var space: LatentSpace?
+    /// Motion models: m is also the frame's time, τ = 1 − m at each point. The fine anchor's flows are
+    /// taken at τ, so a correction of m retimes the motion with the flows' full detail (a pose change
+    /// that happens late, a hold near a boundary) as well as reweighing the blend (1 − τ)·W(xˢ) + τ·W(xᵉ).
+    /// nil or false: m only blends, around a visibility-weighted anchor (the first motion model).
+    public var timedBlend: Bool?
 
     public var latentSpace: LatentSpace { space ?? .pixels }
 
@@ -45,6 +50,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var blendSharpness: Float { anchorSharpness ?? 0 }
 
     public var latentSide: Int { resolution / codecPatch }
+    public var timesBlend: Bool { timedBlend ?? false }
     public var bfg: Bool { contextDim != nil }
 
     public static func preset(_ name: String) -> ModelConfig? {
@@ -57,6 +63,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
                                 masking: .consecutive)
             c.anchor = .motion
             c.space = .motion
+            c.timedBlend = true
             return c
         }
         switch name {

@@ -29,32 +29,55 @@ final class MotionSpaceTests: XCTestCase {
     }
 
     func testPhotometricGradientMatchesFiniteDifferences() {
-        let (w, h, G) = (32, 32, 8)
-        let synthesis = MotionSynthesis(start: Self.scene(width: w, height: h, square: 4),
-                                        end: Self.scene(width: w, height: h, square: 12))
-        let truth = Self.scene(width: w, height: h, square: 8)
-        var rng = SplitMix64(seed: 21)
-        let delta = (0..<(MotionLatent.channels * G * G)).map { i in
-            // Small flow corrections; m's correction stays well inside 0…1 around the anchor's 0.5.
-            Float.random(in: -0.05...0.05, using: &rng) * (i < 4 * G * G ? 1 : 0.5)
+        // Timed: m's correction also moves the flows (through τ = t − δm), so m's picks test that chain.
+        for timed in [false, true] {
+            let (w, h, G) = (32, 32, 8)
+            let synthesis = MotionSynthesis(start: Self.scene(width: w, height: h, square: 4),
+                                            end: Self.scene(width: w, height: h, square: 12), timed: timed)
+            let truth = Self.scene(width: w, height: h, square: 8)
+            var rng = SplitMix64(seed: 21)
+            let delta = (0..<(MotionLatent.channels * G * G)).map { i in
+                // Small flow corrections; m's correction stays well inside 0…1 around the anchor's 0.5.
+                Float.random(in: -0.05...0.05, using: &rng) * (i < 4 * G * G ? 1 : 0.5)
+            }
+            let (loss, gradient) = synthesis.photometric(correction: delta, grid: G, t: 0.5, truth: truth)
+            XCTAssertGreaterThan(loss, 0)
+            var numeric: [Float] = []
+            var analytic: [Float] = []
+            let mPlane = MotionLatent.blend * G * G
+            let picks = (0..<16).map { _ in Int.random(in: 0..<delta.count, using: &rng) }
+                + (0..<8).map { _ in mPlane + Int.random(in: 0..<(G * G), using: &rng) }
+            for i in picks {
+                var plus = delta
+                var minus = delta
+                plus[i] += 2e-3
+                minus[i] -= 2e-3
+                let lp = synthesis.photometric(correction: plus, grid: G, t: 0.5, truth: truth).loss
+                let lm = synthesis.photometric(correction: minus, grid: G, t: 0.5, truth: truth).loss
+                numeric.append((lp - lm) / 4e-3)
+                analytic.append(gradient[i])
+            }
+            XCTAssertGreaterThan(numeric.map(abs).max() ?? 0, 1e-5, "the picks move the loss")
+            XCTAssertLessThan(relativeError(analytic, numeric), 0.05, "timed \(timed)")
         }
-        let (loss, gradient) = synthesis.photometric(correction: delta, grid: G, t: 0.5, truth: truth)
-        XCTAssertGreaterThan(loss, 0)
-        var numeric: [Float] = []
-        var analytic: [Float] = []
-        let picks = (0..<24).map { _ in Int.random(in: 0..<delta.count, using: &rng) }
-        for i in picks {
-            var plus = delta
-            var minus = delta
-            plus[i] += 2e-3
-            minus[i] -= 2e-3
-            let lp = synthesis.photometric(correction: plus, grid: G, t: 0.5, truth: truth).loss
-            let lm = synthesis.photometric(correction: minus, grid: G, t: 0.5, truth: truth).loss
-            numeric.append((lp - lm) / 4e-3)
-            analytic.append(gradient[i])
-        }
-        XCTAssertGreaterThan(numeric.map(abs).max() ?? 0, 1e-5, "the picks move the loss")
-        XCTAssertLessThan(relativeError(analytic, numeric), 0.05)
+    }
+
+    /// Timed: a correction of m by −(τ − t) everywhere is the linear-motion frame at τ; zero is plain blending.
+    func testTimedBlendRetimesTheMotion() {
+        let (w, h) = (48, 32)
+        let start = Self.scene(width: w, height: h, square: 6)
+        let end = Self.scene(width: w, height: h, square: 30)
+        let synthesis = MotionSynthesis(start: start, end: end, timed: true)
+        let n = w * h
+        let zero = [Float](repeating: 0, count: MotionLatent.channels * n)
+        let plain = synthesis.anchor(t: 0.25)
+        XCTAssertEqual(Array(plain[(MotionLatent.blend * n)...]), [Float](repeating: 0.75, count: n))
+        var late = zero
+        for i in 0..<n { late[MotionLatent.blend * n + i] = 0.25 - 0.75 }
+        let retimed = synthesis.motion(correction: late, t: 0.25).motion
+        let target = synthesis.anchor(t: 0.75)
+        XCTAssertLessThan(zip(retimed, target).map { abs($0 - $1) }.max()!, 1e-5)
+        XCTAssertGreaterThan(zip(plain, target).map { abs($0 - $1) }.max()!, 0.1)
     }
 
     func testMotionAnchorMovesTheSquareInsteadOfDissolvingIt() {
