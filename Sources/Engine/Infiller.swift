@@ -26,10 +26,7 @@ public struct SamplerSettings: Codable, Equatable, Sendable {
     /// How much of the network's correction to the anchor each step keeps (models with an anchor):
     /// 0 returns the anchor, 1 the network's full estimate.
     public var strength: Float = 1
-    /// Every strength a request, plan or Studio field may hold.
-    public static let strengthRange: ClosedRange<Float> = 0...2
-    /// The rule, as every refusal of a strength states it.
-    public static var strengthRule: String { String(format: "strength must be within %g…%g", strengthRange.lowerBound, strengthRange.upperBound) }
+    /// Every setting's range and parser: `JunctionSettings`.
     public init() {}
 }
 

@@ -8,7 +8,7 @@ public enum SettingKind: Sendable {
     case choice([String])
 
     /// The rule, as every refusal states it.
-    var rule: String {
+    public var rule: String {
         switch self {
         case .integer(let r) where r.upperBound == Int.max: return "an integer ≥ \(r.lowerBound)"
         case .integer(let r): return "an integer within \(r.lowerBound)…\(r.upperBound)"
@@ -30,6 +30,8 @@ public struct SettingError: Error, CustomStringConvertible, Equatable {
 /// One setting of a junction: key, kind and range, help, and where it lives in `Plan.Junction`.
 public struct JunctionSetting: Sendable {
     public let key: String
+    /// The inspector's increment for one press (h/l).
+    public let step: Double
     public let kind: SettingKind
     public let help: String
     /// A sampler setting (`SamplerSettings`): also an `eval --variant` key.
@@ -92,32 +94,32 @@ public struct JunctionSetting: Sendable {
 /// `eval --variant`, the CLI's options and the infiller's checks all go through it.
 public enum JunctionSettings {
     public static let all: [JunctionSetting] = [
-        JunctionSetting(key: "s", kind: .integer(0...Int.max), help: "last frame of the preceding clip kept (xˢ)",
+        JunctionSetting(key: "s", step: 1, kind: .integer(0...Int.max), help: "last frame of the preceding clip kept (xˢ)",
                         sampler: false, get: { $0.s.map(String.init) }, set: { $0.s = Int($1) }),
-        JunctionSetting(key: "e", kind: .integer(0...Int.max), help: "first frame of the following clip kept (xᵉ)",
+        JunctionSetting(key: "e", step: 1, kind: .integer(0...Int.max), help: "first frame of the following clip kept (xᵉ)",
                         sampler: false, get: { $0.e.map(String.init) }, set: { $0.e = Int($1) }),
-        JunctionSetting(key: "length", kind: .integer(1...Infiller.longestMotionInfill),
+        JunctionSetting(key: "length", step: 1, kind: .integer(1...Infiller.longestMotionInfill),
                         help: "frames to generate (the model's own range applies)", sampler: false,
                         get: { String($0.length) }, set: { $0.length = Int($1)! }),
-        JunctionSetting(key: "mode", kind: .choice(InfillMode.allCases.map(\.rawValue)),
+        JunctionSetting(key: "mode", step: 0, kind: .choice(InfillMode.allCases.map(\.rawValue)),
                         help: "insert new frames, or regenerate those around the cut", sampler: false,
                         get: { $0.mode.rawValue }, set: { $0.mode = InfillMode(rawValue: $1)! }),
-        JunctionSetting(key: "f0", kind: .number(0...1), help: "GFM stop frequency", sampler: true,
+        JunctionSetting(key: "f0", step: 0.05, kind: .number(0...1), help: "GFM stop frequency", sampler: true,
                         get: { String($0.settings.f0) }, set: { $0.settings.f0 = Float($1)! }),
-        JunctionSetting(key: "lambda", kind: .number(0...1), help: "GFM decay λ", sampler: true,
+        JunctionSetting(key: "lambda", step: 0.01, kind: .number(0...1), help: "GFM decay λ", sampler: true,
                         get: { String($0.settings.lambda) }, set: { $0.settings.lambda = Float($1)! }),
-        JunctionSetting(key: "gfm", kind: .flag, help: "Gaussian filter mixer initial noise", sampler: true,
+        JunctionSetting(key: "gfm", step: 0, kind: .flag, help: "Gaussian filter mixer initial noise", sampler: true,
                         get: { String($0.settings.gfm) }, set: { $0.settings.gfm = $1 == "true" }),
-        JunctionSetting(key: "steps", kind: .integer(1...1000), help: "DDIM steps", sampler: true,
+        JunctionSetting(key: "steps", step: 1, kind: .integer(1...1000), help: "DDIM steps", sampler: true,
                         get: { String($0.settings.steps) }, set: { $0.settings.steps = Int($1)! }),
-        JunctionSetting(key: "strength", kind: .number(0...2),
+        JunctionSetting(key: "strength", step: 0.05, kind: .number(0...2),
                         help: "share of the model's correction to its anchor (0: the anchor alone)", sampler: true,
                         get: { String($0.settings.strength) }, set: { $0.settings.strength = Float($1)! }),
-        JunctionSetting(key: "eta", kind: .number(0...1), help: "DDIM η (0: deterministic)", sampler: true,
+        JunctionSetting(key: "eta", step: 0.05, kind: .number(0...1), help: "DDIM η (0: deterministic)", sampler: true,
                         get: { String($0.settings.eta) }, set: { $0.settings.eta = Float($1)! }),
-        JunctionSetting(key: "seed", kind: .integer(0...Int.max), help: "noise seed", sampler: true,
+        JunctionSetting(key: "seed", step: 1, kind: .integer(0...Int.max), help: "noise seed", sampler: true,
                         get: { String($0.settings.seed) }, set: { $0.settings.seed = UInt64($1)! }),
-        JunctionSetting(key: "detail", kind: .flag, help: "pixel models: add back the detail the codec drops",
+        JunctionSetting(key: "detail", step: 0, kind: .flag, help: "pixel models: add back the detail the codec drops",
                         sampler: true, get: { String($0.settings.detail) }, set: { $0.settings.detail = $1 == "true" }),
     ]
 

@@ -17,7 +17,12 @@ public final class StudioApp {
     }
 
     enum Pane: Int, CaseIterable { case library, sequence, junction, preview }
-    enum Field: Int, CaseIterable { case s, e, length, mode, f0, lambda, gfm, steps, strength, seed }
+    /// The inspector's fields, in order: each is a row of `JunctionSettings`.
+    enum Field: String, CaseIterable {
+        case s, e, length, mode, f0, lambda, gfm, steps, strength, seed
+        var setting: JunctionSetting { JunctionSettings.setting(rawValue)! }
+        var index: Int { Field.allCases.firstIndex(of: self)! }
+    }
 
     /// A job running in the background and what it last reported.
     final class Job {
@@ -192,7 +197,7 @@ public final class StudioApp {
             switch focus {
             case .library: librarySel = max(0, min(clips.count - 1, librarySel + d)); frameIndex = 0
             case .sequence: sequenceSel = max(0, min(plan.clips.count - 1, sequenceSel + d)); frameIndex = 0
-            case .junction: field = Field(rawValue: max(0, min(Field.allCases.count - 1, field.rawValue + d)))!
+            case .junction: field = Field.allCases[max(0, min(Field.allCases.count - 1, field.index + d))]
             case .preview: frameIndex = max(0, frameIndex + d)
             }
         case .left, .right, .bigLeft, .bigRight:
@@ -250,66 +255,50 @@ public final class StudioApp {
 
     func adjust(by d: Int) {
         guard focus == .junction, let j = selectedJunction else { return }
+        let setting = field.setting
         var jn = plan.junctions[j]
         let (s, e) = boundaries(j)
-        let na = frames(of: plan.clips[j].path), nb = frames(of: plan.clips[j + 1].path)
-        let allowed = model.map { Infiller(model: $0).allowedLengths } ?? 1...64
-        switch field {
-        case .s: jn.s = max(0, min(na - 1, s + d))
-        case .e: jn.e = max(0, min(nb - 1, e + d))
-        case .length: jn.length = max(allowed.lowerBound, min(allowed.upperBound, jn.length + d.signum()))
-        case .mode: jn.mode = jn.mode == .insert ? .regenerate : .insert
-        case .f0: jn.settings.f0 = max(0, min(1, ((jn.settings.f0 + Float(d.signum()) * 0.05) * 100).rounded() / 100))
-        case .lambda: jn.settings.lambda = max(0, min(1, ((jn.settings.lambda + Float(d.signum()) * 0.01) * 100).rounded() / 100))
-        case .gfm: jn.settings.gfm.toggle()
-        case .steps: jn.settings.steps = max(1, min(200, jn.settings.steps + d))
-        case .strength:
-            let r = SamplerSettings.strengthRange
-            jn.settings.strength = max(r.lowerBound, min(r.upperBound, ((jn.settings.strength + Float(d.signum()) * 0.05) * 100).rounded() / 100))
-        case .seed: jn.settings.seed = UInt64(max(0, Int(jn.settings.seed) + d))
-        }
-        if Self.fieldValue(jn, field) == Self.fieldValue(plan.junctions[j], field) && field != .mode && field != .gfm {
-            message = Self.limitMessage(field, jn: jn, framesBefore: na, framesAfter: nb, lengths: allowed)
-            return
+        if field == .s { jn.s = s }
+        if field == .e { jn.e = e }
+        let before = setting.value(of: jn)
+        switch setting.kind {
+        case .flag:
+            try? setting.apply(before == "true" ? "off" : "on", to: &jn)
+        case .choice(let values):
+            let next = values[((values.firstIndex(of: before ?? "") ?? -1) + 1) % values.count]
+            try? setting.apply(next, to: &jn)
+        case .integer, .number:
+            // s, e, steps and seed move by the press (±1, ±10 with H/L); the others by one increment.
+            let presses = [.s, .e, .steps, .seed].contains(field) ? d : d.signum()
+            jn = setting.nudged(jn, by: setting.step, steps: presses)!.junction
+            if let range = contextRange(field, junction: j), let v = Int(setting.value(of: jn) ?? "") {
+                try? setting.apply(String(min(range.upperBound, max(range.lowerBound, v))), to: &jn)
+            }
+            if setting.value(of: jn) == before {
+                message = limitMessage(field, junction: j)
+                return
+            }
         }
         plan.junctions[j] = jn
         planChanged()
     }
 
-    /// A field's value as text, to tell whether a step changed it.
-    static func fieldValue(_ jn: Plan.Junction, _ field: Field) -> String {
+    /// A field's range where the table cannot know it: the clips' frames (s, e) and the model's lengths.
+    func contextRange(_ field: Field, junction j: Int) -> ClosedRange<Int>? {
         switch field {
-        case .s: return "\(jn.s ?? -1)"
-        case .e: return "\(jn.e ?? -1)"
-        case .length: return "\(jn.length)"
-        case .mode: return jn.mode.rawValue
-        case .f0: return "\(jn.settings.f0)"
-        case .lambda: return "\(jn.settings.lambda)"
-        case .gfm: return "\(jn.settings.gfm)"
-        case .steps: return "\(jn.settings.steps)"
-        case .strength: return "\(jn.settings.strength)"
-        case .seed: return "\(jn.settings.seed)"
+        case .s: return 0...max(0, frames(of: plan.clips[j].path) - 1)
+        case .e: return 0...max(0, frames(of: plan.clips[j + 1].path) - 1)
+        case .length: return model.map { Infiller(model: $0).allowedLengths } ?? 1...Infiller.longestMotionInfill
+        default: return nil
         }
     }
 
     /// Said when a step would go past a field's range.
-    static func limitMessage(_ field: Field, jn: Plan.Junction, framesBefore: Int, framesAfter: Int,
-                             lengths: ClosedRange<Int>) -> String {
-        switch field {
-        case .s: return "s is at its limit: 0…\(framesBefore - 1) (the first clip's frames)"
-        case .e: return "e is at its limit: 0…\(framesAfter - 1) (the second clip's frames)"
-        case .length:
-            let range = "\(lengths.lowerBound)…\(lengths.upperBound)"
-            return "length is at its limit: \(range) (what the model was trained for)"
-        case .f0: return "f0 is at its limit: 0…1"
-        case .lambda: return "λ is at its limit: 0…1"
-        case .steps: return "steps is at its limit: 1…200"
-        case .strength:
-            let r = SamplerSettings.strengthRange
-            return "strength is at its limit: \(r.lowerBound)…\(r.upperBound)"
-        case .seed: return "seed is at its limit: 0 is the smallest"
-        case .mode, .gfm: return ""
-        }
+    func limitMessage(_ field: Field, junction j: Int) -> String {
+        let why: [Field: String] = [.s: " (the first clip's frames)", .e: " (the second clip's frames)",
+                                    .length: " (what the model makes)"]
+        let range = contextRange(field, junction: j).map { "\($0.lowerBound)…\($0.upperBound)" } ?? field.setting.kind.rule
+        return "\(field.setting.key) is at its limit: \(range)\(why[field] ?? "")"
     }
 
     // MARK: jobs
@@ -411,30 +400,29 @@ public final class StudioApp {
             let p = parts[1].hasPrefix("/") ? parts[1] : (folder as NSString).appendingPathComponent(parts[1])
             do { plan = try Plan.read(URL(fileURLWithPath: p)); plan.normaliseJunctions(); results.removeAll(); planChanged(); message = "opened \(p)" } catch { message = "\(error)" }
         case "set":
-            guard parts.count == 3, let j = selectedJunction else { message = "usage: :set f0|lambda|steps|strength|seed|length|s|e|mode|gfm VALUE (with a junction selected)"; return }
+            guard parts.count == 3, let j = selectedJunction else {
+                message = "usage: :set KEY VALUE with a junction selected; keys: " + JunctionSettings.keys.joined(separator: ", ")
+                return
+            }
+            guard let setting = JunctionSettings.setting(parts[1]) else {
+                message = JunctionSettings.unknown(parts[1])
+                return
+            }
             var jn = plan.junctions[j]
-            let v = parts[2]
-            switch parts[1] {
-            case "f0": guard let x = Float(v), (0...1).contains(x) else { message = "f0 must be 0…1"; return }; jn.settings.f0 = x
-            case "lambda": guard let x = Float(v), (0...1).contains(x) else { message = "lambda must be 0…1"; return }; jn.settings.lambda = x
-            case "steps": guard let x = Int(v), (1...1000).contains(x) else { message = "steps must be 1…1000"; return }; jn.settings.steps = x
-            case "strength":
-                guard let x = Float(v), SamplerSettings.strengthRange.contains(x) else { message = SamplerSettings.strengthRule; return }
-                jn.settings.strength = x
-            case "seed": guard let x = UInt64(v) else { message = "seed must be a non-negative integer"; return }; jn.settings.seed = x
-            case "length":
-                let allowed = model.map { Infiller(model: $0).allowedLengths } ?? 1...64
-                guard let x = Int(v), allowed.contains(x) else { message = "length must be \(allowed.lowerBound)…\(allowed.upperBound)"; return }
-                jn.length = x
-            case "s": guard let x = Int(v), x >= 0, x < frames(of: plan.clips[j].path) else { message = "s must be 0…\(frames(of: plan.clips[j].path) - 1)"; return }; jn.s = x
-            case "e": guard let x = Int(v), x >= 0, x < frames(of: plan.clips[j + 1].path) else { message = "e must be 0…\(frames(of: plan.clips[j + 1].path) - 1)"; return }; jn.e = x
-            case "mode": guard let m = InfillMode(rawValue: v) else { message = "mode is insert or regenerate"; return }; jn.mode = m
-            case "gfm": jn.settings.gfm = ["on", "true", "1"].contains(v)
-            default: message = "unknown setting '\(parts[1])'"; return
+            do {
+                try setting.apply(parts[2], to: &jn)
+            } catch {
+                message = "\(error)"
+                return
+            }
+            if let field = Field(rawValue: setting.key), let range = contextRange(field, junction: j),
+               let v = Int(setting.value(of: jn) ?? ""), !range.contains(v) {
+                message = "\(setting.key) must be within \(range.lowerBound)…\(range.upperBound) here (got \(v))"
+                return
             }
             plan.junctions[j] = jn
             planChanged()
-            message = "\(parts[1]) = \(v)"
+            message = "\(parts[1]) = \(setting.value(of: jn) ?? parts[2])"
         default: message = "unknown command :\(cmd) (export PATH, set KEY VALUE, open PATH, w [PATH], q)"
         }
     }
