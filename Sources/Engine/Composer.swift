@@ -73,7 +73,8 @@ public final class Composer {
             let change = frames.count - max(0, to - from + 1)
             let how = change > 0 ? "\(change) frames repeated" : "\(-change) frames dropped"
             if r.variableRate {
-                notices.append("clip '\(name)' has a variable frame rate; conformed to \(out) by its timestamps (\(how))")
+                let what = "clip '\(name)' has a variable frame rate"
+                notices.append("\(what); conformed to \(out) by its timestamps (\(how))")
             } else if abs(own - fps) > 1e-3 * fps {
                 notices.append("clip '\(name)' is \(rate) fps; conformed to \(out) by its timestamps (\(how)), "
                                + "so it plays at its own speed")
@@ -149,8 +150,9 @@ public final class Composer {
                     var frame = try reader.frame(at: f)
                     if frame.width != resolved.width || frame.height != resolved.height {
                         if previous == nil {
-                            let size = "\(frame.width)×\(frame.height); resized to \(resolved.width)×\(resolved.height)"
-                            notices.append("clip '\(plan.clips[i].path)' is \(size)")
+                            let size = "\(frame.width)×\(frame.height)"
+                            let to = "\(resolved.width)×\(resolved.height)"
+                            notices.append("clip '\(plan.clips[i].path)' is \(size); resized to \(to)")
                         }
                         frame = try reader.frame(at: f, size: (resolved.width, resolved.height), fit: .crop)
                     }

@@ -73,7 +73,8 @@ public struct Plan: Equatable, Sendable {
         plan.model = table["model"]?.string
         plan.output = table["output"]?.string
         for key in table.keys where !["model", "output", "fps", "clip", "junction"].contains(key) {
-            throw PlanError.invalid(source, "unknown key '\(key)' (allowed: model, output, fps, [[clip]], [[junction]])")
+            let allowed = "model, output, fps, [[clip]], [[junction]]"
+            throw PlanError.invalid(source, "unknown key '\(key)' (allowed: \(allowed))")
         }
         if let v = table["fps"] {
             guard let rate = v.double ?? v.int.map(Double.init), rate.isFinite, rate >= 1, rate <= 240 else {

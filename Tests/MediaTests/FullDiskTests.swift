@@ -29,7 +29,8 @@ final class FullDiskTests: XCTestCase {
     /// Noise does not compress: a PNG of it is about as large as its pixels.
     func noise(width: Int, height: Int) -> RGBImage {
         var g = SplitMix64(seed: 5)
-        return RGBImage(width: width, height: height, pixels: (0..<(width * height * 3)).map { _ in UInt8(g.next() & 0xFF) })
+        let pixels = (0..<(width * height * 3)).map { _ in UInt8(g.next() & 0xFF) }
+        return RGBImage(width: width, height: height, pixels: pixels)
     }
 
     func left() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: mountPoint.path) }
