@@ -211,6 +211,21 @@ final class CLITests: XCTestCase {
         }
     }
 
+    func testSamplesOnAFullDiskLeaveNoHalfSet() throws {
+        guard geteuid() == 0 else { throw XCTSkip("a tmpfs needs root") }
+        let full = dir.appendingPathComponent("full")
+        try FileManager.default.createDirectory(at: full, withIntermediateDirectories: true)
+        let m = try Subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", full.path])
+        guard m.status == 0 else { throw XCTSkip("cannot mount a tmpfs here: \(m.output)") }
+        defer { _ = try? Subprocess.run(["umount", full.path]) }
+        let set = full.appendingPathComponent("samples")
+        let r = try run(["samples", "--out", set.path], timeout: 300)
+        XCTAssertNotEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("the disk is full"), r.output)
+        XCTAssertFalse(r.output.contains("Error Domain"), r.output)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: full.path), [], "a half set was left")
+    }
+
     // MARK: damage
 
     func testInfoSaysATruncatedFileIsDamaged() throws {
