@@ -66,6 +66,32 @@ final class ComposeRateTests: XCTestCase {
         }
     }
 
+    func testAVariableRateClipIsConformedByItsTimestamps() throws {
+        guard Subprocess.which("ffmpeg") != nil else { throw XCTSkip("needs the ffmpeg command line") }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-vfr-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // One second at 25 fps (every other frame of a 50 fps source), then one second at 50 fps.
+        let r = try Subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i",
+                                    "testsrc2=size=64x48:rate=50", "-t", "2", "-vf",
+                                    "select='if(lt(t,1),not(mod(n,2)),1)',setpts=PTS", "-fps_mode", "vfr",
+                                    "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                                    dir.appendingPathComponent("vfr.mp4").path], timeout: 120)
+        XCTAssertEqual(r.status, 0, r.output)
+        try greyClip(dir.appendingPathComponent("b25.mp4"), frames: 25, fps: 25, folder: dir)
+        let reader = try VideoReader(path: dir.appendingPathComponent("vfr.mp4").path)
+        XCTAssertEqual(reader.frameCount, 75)
+        XCTAssertTrue(reader.variableRate)
+        let plan = try Plan.parse("fps = 25\n[[clip]]\npath = \"vfr.mp4\"\n[[clip]]\npath = \"b25.mp4\"\n")
+        let resolved = try Composer(plan: plan, folder: dir.path).resolve()
+        // Two seconds stay two seconds: the 25 fps second frame for frame, the 50 fps second every other frame.
+        let expected = Array(0..<25) + (0..<25).map { 25 + 2 * $0 }
+        XCTAssertEqual(resolved.shown[0], expected)
+        XCTAssertTrue(resolved.notices.contains { $0.contains("'vfr.mp4' has a variable frame rate; conformed") },
+                      "\(resolved.notices)")
+        XCTAssertFalse(resolved.notices.contains { $0.contains("b25.mp4") }, "a clip at the output's rate is not named")
+    }
+
     func testPlanFpsIsRangeChecked() {
         for bad in ["0", "-5", "1000", "\"fast\"", "nan"] {
             XCTAssertThrowsError(try Plan.parse("fps = \(bad)\n")) { e in
