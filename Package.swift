@@ -40,6 +40,7 @@ let package = Package(
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Media"]),
         .testTarget(name: "StudioTests", dependencies: ["Studio", "Media", "Engine", "Core"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Media", "Tensor"], exclude: ["Goldens"]),
+        .testTarget(name: "CLITests", dependencies: ["Core"]),
         .testTarget(name: "ModelTests", dependencies: ["MavinModel", "Diffusion", "Tensor", "Engine", "Media", "Synth", "Metrics"], exclude: ["Goldens"]),
     ],
     swiftLanguageModes: [.v5]

@@ -204,3 +204,10 @@ int mavin_ssim_valid(const float *x, const float *y, int w, int h, const float *
     return 1;
 }
 
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+int mavin_release_freed_memory(void) { return malloc_trim(0); }
+#else
+int mavin_release_freed_memory(void) { return 0; }
+#endif

@@ -36,7 +36,9 @@ public struct AtomicOutput {
         self.target = target
         self.overwrite = overwrite
         let ext = target.pathExtension.isEmpty ? "" : ".\(target.pathExtension)"
-        self.temporary = dir.appendingPathComponent(".\(target.lastPathComponent).partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))\(ext)")
+        let name = ".\(target.lastPathComponent).partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))\(ext)"
+        self.temporary = dir.appendingPathComponent(name)
+        PartialFiles.register(temporary.path)
     }
 
     /// Moves the finished temporary file into place. Without `overwrite`, an
@@ -63,18 +65,20 @@ public struct AtomicOutput {
             }
             unlink(temporary.path)
         }
+        PartialFiles.done(temporary.path)
     }
 
     public func discard() {
         try? FileManager.default.removeItem(at: temporary)
+        PartialFiles.done(temporary.path)
     }
 
     /// Writes `data` atomically in one call.
     public static func write(_ data: Data, to url: URL, overwrite: Bool) throws {
         let out = try AtomicOutput(target: url, overwrite: overwrite)
-        do { try data.write(to: out.temporary) } catch {
+        do { try FileProblem.write(data, toNewFile: out.temporary.path) } catch {
             out.discard()
-            throw FileError.writeFailed(url.path, reason: error.localizedDescription)
+            throw FileError.writeFailed(url.path, reason: FileProblem.reason(error))
         }
         try out.commit()
     }
@@ -99,6 +103,10 @@ public enum OutputTarget {
             throw FileError.writeFailed(path, reason: "folder '\(dir)' does not exist; create it first")
         }
         guard isDir.boolValue else { throw FileError.writeFailed(path, reason: "'\(dir)' is not a folder") }
+        // A read-only folder (or file system) is named now, not after the work.
+        guard access(dir, W_OK) == 0 else {
+            throw FileError.writeFailed(path, reason: "'\(dir)': " + FileProblem.reason(errno: errno))
+        }
         let here = canonical(path)
         for input in inputs {
             let other = canonical(input)

@@ -17,6 +17,11 @@ public struct ResolvedPlan {
     public var width: Int, height: Int
     public var fps: Double
     public var expectedFrames: Int
+    /// Per segment, the clip's frames in output order: what regenerate leaves of it, conformed by the frames'
+    /// timestamps to the output rate (a frame repeated or dropped where the clip's rate differs).
+    public var shown: [[Int]] = []
+    /// What conforming did, in words (a clip at another rate, a variable rate).
+    public var notices: [String] = []
 }
 
 public final class Composer {
@@ -42,15 +47,65 @@ public final class Composer {
             let name = plan.clips[i].path, n = r.frameCount
             let first = i == 0 ? 0 : (plan.junctions[i - 1].e ?? 0)
             let last = i == readers.count - 1 ? n - 1 : (plan.junctions[i].s ?? n - 1)
-            if first < 0 || first >= n { throw EngineError.badInput("clip '\(name)' has \(n) frames (0…\(n - 1)); e=\(first) is past its end") }
-            if last < 0 || last >= n { throw EngineError.badInput("clip '\(name)' has \(n) frames (0…\(n - 1)); s=\(last) is past its end") }
+            let frames = "clip '\(name)' has \(n) frames (0…\(n - 1))"
+            for (key, value) in [("e", first), ("s", last)] where value < 0 || value >= n {
+                let place = value < 0 ? "is before its first frame" : "is past its end"
+                throw EngineError.badInput("\(frames); \(key)=\(value) \(place); use 0…\(n - 1)")
+            }
             if last < first { throw EngineError.badInput("clip '\(name)': s=\(last) comes before e=\(first); nothing of the clip would remain") }
             segments.append(.init(clip: i, first: first, last: last))
         }
-        var total = segments.reduce(0) { $0 + $1.last - $1.first + 1 }
-        for j in plan.junctions where j.mode == .insert { total += j.length }
+        let fps = plan.fps ?? readers[0].info.fps
+        var shown: [[Int]] = []
+        var notices: [String] = []
+        for (i, seg) in segments.enumerated() {
+            // Regenerate replaces frames each side of its junction.
+            let dropStart = i > 0 && plan.junctions[i - 1].mode == .regenerate
+                ? plan.junctions[i - 1].mode.replaced(length: plan.junctions[i - 1].length).after : 0
+            let dropEnd = i < plan.junctions.count && plan.junctions[i].mode == .regenerate
+                ? plan.junctions[i].mode.replaced(length: plan.junctions[i].length).before : 0
+            let r = readers[seg.clip]
+            let from = seg.first + dropStart, to = seg.last - dropEnd
+            let frames = to >= from ? Self.conform(r, from...to, fps: fps) : []
+            shown.append(frames)
+            let name = plan.clips[i].path, own = r.info.fps
+            let rate = String(format: "%.3g", own), out = String(format: "%.3g fps", fps)
+            let change = frames.count - max(0, to - from + 1)
+            let how = change > 0 ? "\(change) frames repeated" : "\(-change) frames dropped"
+            if r.variableRate {
+                let what = "clip '\(name)' has a variable frame rate"
+                notices.append("\(what); conformed to \(out) by its timestamps (\(how))")
+            } else if abs(own - fps) > 1e-3 * fps {
+                notices.append("clip '\(name)' is \(rate) fps; conformed to \(out) by its timestamps (\(how)), "
+                               + "so it plays at its own speed")
+            }
+        }
+        var total = shown.reduce(0) { $0 + $1.count }
+        // Insert adds its frames; regenerate's replace the frames dropped above.
+        for j in plan.junctions { total += j.length }
         return ResolvedPlan(readers: readers, segments: segments, width: readers[0].info.width, height: readers[0].info.height,
-                            fps: readers[0].info.fps, expectedFrames: total)
+                            fps: fps, expectedFrames: total, shown: shown, notices: notices)
+    }
+
+    /// The frames of `range` shown at each tick of an output at `fps`: at output time t, the last frame whose
+    /// timestamp is not after t, so a clip at another rate, or a variable one, plays at its own speed.
+    public static func conform(_ reader: VideoReader, _ range: ClosedRange<Int>, fps: Double) -> [Int] {
+        let start = reader.seconds(at: range.lowerBound)
+        let last = reader.seconds(at: range.upperBound) - start
+        // The last frame lasts one nominal frame of its clip.
+        let own = reader.info.fps > 0 ? reader.info.fps : fps
+        let count = max(1, Int(((last + 1 / own) * fps).rounded()))
+        var out: [Int] = []
+        out.reserveCapacity(count)
+        var i = range.lowerBound
+        // A tolerance of a hundredth of a frame: timestamps in ticks rarely land exactly on k / fps.
+        let slack = 0.01 / max(fps, own)
+        for k in 0..<count {
+            let t = Double(k) / fps
+            while i < range.upperBound && reader.seconds(at: i + 1) - start <= t + slack { i += 1 }
+            out.append(i)
+        }
+        return out
     }
 
     /// Generates every junction, then streams the composition to `output`.
@@ -62,10 +117,9 @@ public final class Composer {
         let infiller = Infiller(model: model)
         var notices: [String] = []
         var generated: [[RGBImage]] = []
-        var keep: [(dropEnd: Int, dropStart: Int)] = Array(repeating: (0, 0), count: resolved.segments.count)
+        notices += resolved.notices
         for (k, j) in plan.junctions.enumerated() {
             let a = resolved.segments[k], b = resolved.segments[k + 1]
-            let (extraA, extraB) = j.mode.replaced(length: j.length)
             let (tb, ta) = try infiller.referenceFrames(before: resolved.readers[a.clip], s: a.last,
                                                         firstBefore: a.first,
                                                         after: resolved.readers[b.clip], e: b.first,
@@ -76,7 +130,6 @@ public final class Composer {
             let result = try infiller.run(request, cancel: cancel) { event(.junction(index: k, of: plan.junctions.count, $0)) }
             notices += result.notices
             generated.append(result.frames.map { $0.resized(width: resolved.width, height: resolved.height) })
-            if j.mode == .regenerate { keep[k].dropEnd = extraA; keep[k + 1].dropStart = extraB }
             event(.junctionDone(index: k, seconds: result.seconds, notices: result.notices))
         }
         let writer = try VideoWriter(url: output, width: resolved.width, height: resolved.height, fps: resolved.fps, overwrite: overwrite)
@@ -85,13 +138,25 @@ public final class Composer {
         do {
             for (i, seg) in resolved.segments.enumerated() {
                 let reader = resolved.readers[seg.clip]
-                for f in (seg.first + keep[i].dropStart)...(seg.last - keep[i].dropEnd) {
+                var previous: (index: Int, frame: RGBImage)?
+                for f in resolved.shown[i] {
                     if cancel.isCancelled { throw EngineError.cancelled }
+                    // A frame repeated to conform the rate is decoded once.
+                    if let p = previous, p.index == f {
+                        try writer.append(p.frame)
+                        written += 1
+                        continue
+                    }
                     var frame = try reader.frame(at: f)
                     if frame.width != resolved.width || frame.height != resolved.height {
-                        if f == seg.first { notices.append("clip '\(plan.clips[i].path)' is \(frame.width)×\(frame.height); resized to \(resolved.width)×\(resolved.height)") }
+                        if previous == nil {
+                            let size = "\(frame.width)×\(frame.height)"
+                            let to = "\(resolved.width)×\(resolved.height)"
+                            notices.append("clip '\(plan.clips[i].path)' is \(size); resized to \(to)")
+                        }
                         frame = try reader.frame(at: f, size: (resolved.width, resolved.height), fit: .crop)
                     }
+                    previous = (f, frame)
                     try writer.append(frame)
                     written += 1
                     if written % 10 == 0 { event(.writing(frame: written, of: total)) }

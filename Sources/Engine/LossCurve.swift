@@ -61,7 +61,12 @@ public enum LossCurve {
 
     /// The records of a training log (`CKPT.log.jsonl`, one JSON object a line); lines that are not records are skipped.
     public static func read(_ url: URL) throws -> [TrainRecord] {
-        let text = String(decoding: try Data(contentsOf: url), as: UTF8.self)
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            let what = "training log '\(url.path)' cannot be read: \(FileProblem.reason(error))"
+            throw EngineError.badInput(what + " (train writes it as CHECKPOINT.log.jsonl)")
+        }
+        let text = String(decoding: data, as: UTF8.self)
         return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(TrainRecord.self, from: Data($0.utf8)) }
     }
 

@@ -7,6 +7,8 @@ import TOMLKit
 /// ```toml
 /// model = "models/mavin-motion.safetensors"  # optional, relative to the plan
 /// output = "composed.mp4"                   # optional
+/// fps = 25                                  # optional: the output's rate (default: the first clip's);
+///                                           # clips at other rates are conformed by their timestamps
 ///
 /// [[clip]]
 /// path = "graze.mp4"
@@ -47,6 +49,8 @@ public struct Plan: Equatable, Sendable {
     public var junctions: [Junction] = []
     public var model: String?
     public var output: String?
+    /// Frames per second of the output; nil: the first clip's.
+    public var fps: Double?
 
     public init(clips: [Clip] = [], junctions: [Junction] = []) {
         self.clips = clips
@@ -68,8 +72,15 @@ public struct Plan: Equatable, Sendable {
         var plan = Plan()
         plan.model = table["model"]?.string
         plan.output = table["output"]?.string
-        for key in table.keys where !["model", "output", "clip", "junction"].contains(key) {
-            throw PlanError.invalid(source, "unknown key '\(key)' (allowed: model, output, [[clip]], [[junction]])")
+        for key in table.keys where !["model", "output", "fps", "clip", "junction"].contains(key) {
+            let allowed = "model, output, fps, [[clip]], [[junction]]"
+            throw PlanError.invalid(source, "unknown key '\(key)' (allowed: \(allowed))")
+        }
+        if let v = table["fps"] {
+            guard let rate = v.double ?? v.int.map(Double.init), rate.isFinite, rate >= 1, rate <= 240 else {
+                throw PlanError.invalid(source, "fps must be a number from 1 to 240 (frames per second of the output)")
+            }
+            plan.fps = rate
         }
         for (i, c) in (table["clip"]?.array ?? TOMLArray()).enumerated() {
             guard let t = c.table, let path = t["path"]?.string else { throw PlanError.invalid(source, "clip \(i + 1) needs path = \"…\"") }
@@ -136,6 +147,7 @@ public struct Plan: Equatable, Sendable {
         var out = "# Mavin composition plan: ordered clips and the transitions between them.\n"
         if let model { out += "model = \(q(model))\n" }
         if let output { out += "output = \(q(output))\n" }
+        if let fps { out += "fps = \(fps)\n" }
         for c in clips { out += "\n[[clip]]\npath = \(q(c.path))\n" }
         for (i, j) in junctions.enumerated() {
             out += "\n[[junction]]  # between clip \(i + 1) and clip \(i + 2)\n"

@@ -92,6 +92,8 @@ public final class Trainer {
     private var rng: SplitMix64
     private var history: [TrainRecord] = []
     private let cancelFlag: CancelFlag
+    /// Checkpoints this run wrote: a run that wrote none and fails takes its new log with it.
+    private var checkpointsWritten = 0
 
     public init(options: TrainOptions, cancel: CancelFlag = CancelFlag()) {
         self.options = options
@@ -223,7 +225,12 @@ public final class Trainer {
                 try AtomicOutput.write(Data(lines.utf8), to: o.logURL, overwrite: true)
             }
         }
-        try train(from: startStep, log: log, event: event)
+        let logExisted = FileManager.default.fileExists(atPath: o.logURL.path)
+        do { try train(from: startStep, log: log, event: event) } catch {
+            // A failed run (a full disk, say) that saved nothing leaves no log of steps no checkpoint holds.
+            if !logExisted && checkpointsWritten == 0 { unlink(o.logURL.path) }
+            throw error
+        }
     }
 
     /// Root-mean-square of z₀ − A over the infill frames of up to 256 training windows.
@@ -462,17 +469,13 @@ public final class Trainer {
 
     private func appendLog(_ r: TrainRecord) throws {
         let line = String(decoding: try JSONEncoder().encode(r), as: UTF8.self) + "\n"
-        if let h = FileHandle(forWritingAtPath: options.logURL.path) {
-            h.seekToEndOfFile()
-            h.write(Data(line.utf8))
-            try h.close()
-        } else {
-            try Data(line.utf8).write(to: options.logURL)
-        }
+        // Whole lines or none: a full disk cuts no line in half (FileHandle.write would trap there).
+        try FileProblem.append(Data(line.utf8), to: options.logURL.path)
     }
 
     /// Model (EMA weights) and full optimiser state, each written atomically.
     public func checkpoint(step: Int, log: (String) -> Void) throws {
+        defer { checkpointsWritten += 1 }
         let net = model.network
         try model.save(to: options.output, buffer: .ema, overwrite: true)
         var views: [(String, [Int], UnsafePointer<Float>)] = []

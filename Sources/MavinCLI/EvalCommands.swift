@@ -87,6 +87,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
+        PartialFiles.removeOnSignal()
         let compared = compare.map { String($0.drop { $0 != "=" }.dropFirst()) }
         let inputs = [cases, synthetic, model].compactMap { $0 } + auto + compared
         for p in [report] + [json, chart].compactMap({ $0 }) {

@@ -24,6 +24,12 @@ func checkOutput(_ path: String, overwrite: Bool, inputs: [String]) throws {
     try OutputTarget.check(path, kind: kind == .png ? .frameFolder : .file, overwrite: overwrite, inputs: inputs)
 }
 
+/// Hands memory the allocator keeps after a large job back to the system (glibc keeps freed heap otherwise),
+/// so a long write that follows stays within what it needs itself.
+func releaseFreedMemory() {
+    _ = FrameMemory.releaseFreed()
+}
+
 /// A boundary frame index inside its clip, or an error that says which end it missed.
 func checkBoundary(_ option: String, _ index: Int, clip: String, frames: Int) throws {
     let range = "'\(clip)' has \(frames) frames (0…\(frames - 1))"
@@ -65,6 +71,7 @@ struct InfillCommand: ParsableCommand {
     }
 
     func run() throws {
+        PartialFiles.removeOnSignal()
         guard let m = InfillMode(rawValue: mode) else { throw ValidationError("--mode must be insert or regenerate") }
         let modelURL = try DefaultModel.locate(explicit: model)
         // Fail before the work if the output cannot be written.
@@ -80,24 +87,9 @@ struct InfillCommand: ParsableCommand {
         try checkBoundary("--s", sFrame, clip: before, frames: a.frameCount)
         try checkBoundary("--e", eFrame, clip: after, frames: b.frameCount)
         // Only the frames the model needs are read here; the rest stream into the output at the end.
-        let (tb, ta) = try infiller.referenceFrames(before: a, s: sFrame, after: b, e: eFrame, mode: m, length: length)
-        var request = InfillRequest(before: tb, after: ta, length: length)
-        request.mode = m
-        request.settings.f0 = f0; request.settings.lambda = lambda; request.settings.gfm = !noGfm; request.settings.detail = !noDetail
-        request.settings.steps = steps; request.settings.strength = strength; request.settings.eta = eta; request.settings.seed = seed
-        if let truth {
-            let t = try FrameSequence(path: truth)
-            guard t.count == length else {
-                let rule = "it must have exactly --length \(length)"
-                throw ValidationError("--truth '\(truth)' has \(t.count) frames; \(rule)")
-            }
-            request.truth = try (0..<t.count).map { try t.frame(at: $0) }
-        }
-        let bar = ProgressLine()
-        let result = try infiller.run(request) { p in
-            bar.show("denoising", p.step, p.total, "t=\(p.timestep) eta \(formatDuration(p.eta))" + (p.clipRS.map { String(format: " CLIP-RS %.3f", $0) } ?? ""))
-        }
-        bar.end()
+        let result = try generate(infiller, a, sFrame, b, eFrame, mode: m)
+        // What the generation held at the clips' own size is given back before the long write.
+        releaseFreedMemory()
         let writer = try VideoWriter(url: URL(fileURLWithPath: output), width: a.info.width, height: a.info.height,
                                      fps: a.info.fps, overwrite: overwrite)
         let written: Int
@@ -125,6 +117,37 @@ struct InfillCommand: ParsableCommand {
             if let sc { print(String(format: "vs truth: PSNR %.2f dB, SSIM %.4f, MS-SSIM %.4f, CLIP-RS %.4f (%@)", sc.psnr, sc.ssim, sc.ms_ssim, sc.clip_rs, sc.similarity)) }
         }
     }
+
+    /// The transition: reference frames read, the model run, with a progress line.
+    private func generate(_ infiller: Infiller, _ a: VideoReader, _ sFrame: Int, _ b: VideoReader, _ eFrame: Int,
+                          mode m: InfillMode) throws -> InfillResult {
+        let (tb, ta) = try infiller.referenceFrames(before: a, s: sFrame, after: b, e: eFrame, mode: m, length: length)
+        var request = InfillRequest(before: tb, after: ta, length: length)
+        request.mode = m
+        request.settings.f0 = f0
+        request.settings.lambda = lambda
+        request.settings.gfm = !noGfm
+        request.settings.detail = !noDetail
+        request.settings.steps = steps
+        request.settings.strength = strength
+        request.settings.eta = eta
+        request.settings.seed = seed
+        if let truth {
+            let t = try FrameSequence(path: truth)
+            guard t.count == length else {
+                let rule = "it must have exactly --length \(length)"
+                throw ValidationError("--truth '\(truth)' has \(t.count) frames; \(rule)")
+            }
+            request.truth = try (0..<t.count).map { try t.frame(at: $0) }
+        }
+        let bar = ProgressLine()
+        let result = try infiller.run(request) { p in
+            let clipRS = p.clipRS.map { String(format: " CLIP-RS %.3f", $0) } ?? ""
+            bar.show("denoising", p.step, p.total, "t=\(p.timestep) eta \(formatDuration(p.eta))" + clipRS)
+        }
+        bar.end()
+        return result
+    }
 }
 
 struct ComposeCommand: ParsableCommand {
@@ -142,6 +165,7 @@ struct ComposeCommand: ParsableCommand {
     struct Report: Encodable { var frames: Int; var seconds: Double; var output: String; var notices: [String] }
 
     func run() throws {
+        PartialFiles.removeOnSignal()
         let url = URL(fileURLWithPath: plan)
         let p = try Plan.read(url)
         let folder = url.deletingLastPathComponent().path

@@ -29,6 +29,19 @@ struct Mavin: ParsableCommand {
         }
         return "mavin \(version)\nmodel: \(model)"
     }
+
+    /// As ArgumentParser's own, but Foundation's raw file errors (`Error Domain=NSCocoaErrorDomain …`) are
+    /// said in words, with the file they name.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            guard FileProblem.isFoundationError(error) else { exit(withError: error) }
+            let reason = FileProblem.reason(error)
+            exit(withError: UserError(FileProblem.path(error).map { "'\($0)': \(reason)" } ?? reason))
+        }
+    }
 }
 
 /// Prints an error the way every subcommand does, and exits non-zero.
@@ -108,7 +121,7 @@ struct InfoCommand: ParsableCommand {
     var files: [String]
 
     @Flag(help: ArgumentHelp("Print JSON (keys: frames, fps, width, height (as shown), rotation, codec, duration, "
-                             + "pixelFormat, path)."))
+                             + "pixelFormat, path, and damage for a damaged file)."))
     var json = false
 
     func run() throws {
@@ -158,6 +171,7 @@ struct InfoCommand: ParsableCommand {
                 let seconds = String(format: "%.2f", i.duration)
                 print("\(i.path): \(i.frames) frames, \(rate) fps, \(i.width)×\(i.height)\(turn), "
                       + "\(i.codec) (\(i.pixelFormat)), \(seconds) s")
+                if let damage = i.damage { print("  damaged: \(damage)") }
             }
         }
         if !failures.isEmpty {
@@ -194,21 +208,19 @@ struct FramesCommand: ParsableCommand {
     var overwrite = false
 
     func run() throws {
-        let reader = try VideoReader(path: file)
+        PartialFiles.removeOnSignal()
         guard count > 0 else { throw UserError("--count must be at least 1") }
         guard from >= 0 else { throw UserError("--from must be 0 or more (got \(from))") }
-        try reader.checkRange(from: from, count: count)
         let dims = try size.map(parseSize)
-        // Frames go into the folder beside what is there; only frame files named like ours are replaced.
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: output, isDirectory: &isDir), !isDir.boolValue {
-            throw UserError("'\(output)' exists and is not a folder; -o names the folder the PNG frames go into")
-        }
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        for i in from..<(from + count) {
-            let image = try reader.frame(at: i, size: dims, fit: .crop)
-            let url = URL(fileURLWithPath: output).appendingPathComponent(String(format: "frame_%05d.png", i))
-            try PNG.write(image, to: url, overwrite: overwrite)
+        // The folder and every frame name are checked before the video is read; a run that fails part-way
+        // removes the frames it wrote. Only frame files named like ours are replaced (with --overwrite).
+        let end = from.addingReportingOverflow(min(count, 100_000))
+        let guess = from..<(end.overflow ? from : end.partialValue)
+        _ = try FrameExport.check(folder: output, frames: guess, overwrite: overwrite)
+        let reader = try VideoReader(path: file)
+        try reader.checkRange(from: from, count: count)
+        try FrameExport.write(frames: from..<(from + count), into: output, overwrite: overwrite) { i in
+            try reader.frame(at: i, size: dims, fit: .crop)
         }
         print("wrote \(count) PNG frames to \(output)")
     }

@@ -19,6 +19,7 @@ struct SamplesCommand: ParsableCommand {
     }
 
     func run() throws {
+        PartialFiles.removeOnSignal()
         let folder = URL(fileURLWithPath: out)
         let entries = try SynthWriter.writeSamples(to: folder, seed: seed, size: size, overwrite: overwrite)
         for e in entries {
@@ -54,6 +55,7 @@ struct SynthDatasetCommand: ParsableCommand {
     }
 
     func run() throws {
+        PartialFiles.removeOnSignal()
         let folder = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let takes = max(1, Int((minutes * 60 / takeSeconds).rounded(.up)))

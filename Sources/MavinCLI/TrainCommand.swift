@@ -111,6 +111,7 @@ struct LossChartCommand: ParsableCommand {
     @Flag(help: "Replace OUTPUT if it exists.") var overwrite = false
 
     func run() throws {
+        PartialFiles.removeOnSignal()
         try OutputTarget.check(output, kind: .file, overwrite: overwrite, inputs: [log])
         let records = try LossCurve.read(URL(fileURLWithPath: log))
         guard records.count >= 2 else { throw ValidationError("'\(log)' has \(records.count) training records; a chart needs at least 2") }

@@ -69,3 +69,10 @@ final class Scaler {
         return context
     }
 }
+
+/// The allocator's hold on memory a job freed.
+public enum FrameMemory {
+    /// Gives freed heap back to the system (glibc otherwise keeps what large frames used); whether any was.
+    @discardableResult
+    public static func releaseFreed() -> Bool { mavin_release_freed_memory() != 0 }
+}

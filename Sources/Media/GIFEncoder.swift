@@ -50,9 +50,9 @@ final class GIFSink: FrameSink {
 
     func finish() throws {
         data.append(0x3B)
-        do { try data.write(to: output.temporary) } catch {
+        do { try FileProblem.write(data, toNewFile: output.temporary.path) } catch {
             output.discard()
-            throw MediaError.encodeFailed(output.target.path, reason: error.localizedDescription)
+            throw MediaError.encodeFailed(output.target.path, reason: FileProblem.reason(error))
         }
         try output.commit()
     }

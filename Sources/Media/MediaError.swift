@@ -13,6 +13,8 @@ public enum MediaError: Error, CustomStringConvertible, Equatable {
     case sizeMismatch(String, expected: String, got: String)
     case badPNG(String, reason: String)
     case unsupportedOutput(String)
+    /// A frame export that failed part-way, and what was done with what it had written.
+    case partialExport(String, cause: String, removed: Int, replaced: Int)
 
     public var description: String {
         switch self {
@@ -21,7 +23,8 @@ public enum MediaError: Error, CustomStringConvertible, Equatable {
         case .noFrames(let p): return "'\(p)' has a video stream but no decodable frames"
         case .emptyFrameFolder(let p): return "'\(p)' is a folder without PNG frames; give a video or a folder of frame_NNNNN.png files"
         case .frameOutOfRange(let p, let i, let n):
-            return "'\(p)' has \(n) frames (0…\(max(0, n - 1))); frame \(i) is past its end"
+            let place = i < 0 ? "is before its first frame (frames count from 0)" : "is past its end"
+            return "'\(p)' has \(n) frames (0…\(max(0, n - 1))); frame \(i) \(place)"
         case .rangeOutOfBounds(let p, let from, let count, let n):
             let fit = from >= 0 && from < n ? "; from frame \(from) at most \(n - from) frames remain" : ""
             return "'\(p)' has \(n) frames (0…\(max(0, n - 1))); \(count) frames from frame \(from) do not fit\(fit)"
@@ -31,6 +34,10 @@ public enum MediaError: Error, CustomStringConvertible, Equatable {
         case .sizeMismatch(let p, let e, let g): return "'\(p)': frame size \(g) does not match the stream's \(e)"
         case .badPNG(let p, let r): return "'\(p)' is not a readable PNG (\(r))"
         case .unsupportedOutput(let p): return "'\(p)': unknown output type; use .mp4, .gif or a folder for PNG frames"
+        case .partialExport(let p, let cause, let removed, let replaced):
+            let kept = replaced == 0 ? "" : "; the \(replaced) existing frame files it replaced (--overwrite) "
+                + "hold the new frames"
+            return "\(cause); the \(removed) PNG frames this run had written to '\(p)' were removed\(kept)"
         }
     }
 }

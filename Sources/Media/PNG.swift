@@ -90,14 +90,40 @@ public enum PNG {
         image.width = UInt32(png.width)
         image.height = UInt32(png.height)
         image.format = format(channels: png.channels)
-        let ok = png.pixels.withUnsafeBytes { buf in
-            png_image_write_to_file(&image, out.temporary.path, 0, buf.baseAddress, Int32(png.width * png.channels), nil)
-        }
-        guard ok != 0 else {
-            let m = message(&image)
+        // Encoded in memory, then written with our own write(): a full disk is then named as such
+        // (libpng's file writer says only "Write Error"). The first guess fits any PNG but a pathological one.
+        let rowBytes = png.width * png.channels
+        var capacity = png.height * (rowBytes + 1) + png.height * rowBytes / 100 + 4096
+        var encoded: [UInt8] = []
+        var size = 0
+        var message = ""
+        for _ in 0..<2 {
+            encoded = [UInt8](repeating: 0, count: capacity)
+            var bytes = png_alloc_size_t(capacity)
+            let ok = png.pixels.withUnsafeBytes { buf in
+                encoded.withUnsafeMutableBytes { out in
+                    png_image_write_to_memory(&image, out.baseAddress, &bytes, 0, buf.baseAddress,
+                                              Int32(rowBytes), nil)
+                }
+            }
+            if ok != 0 {
+                size = Int(bytes)
+                break
+            }
+            message = Self.message(&image)
             png_image_free(&image)
+            guard Int(bytes) > capacity else { break }
+            capacity = Int(bytes)
+        }
+        guard size > 0 else {
             out.discard()
-            throw MediaError.encodeFailed(url.path, reason: m)
+            throw MediaError.encodeFailed(url.path, reason: "libpng could not encode the picture (\(message))")
+        }
+        do {
+            try FileProblem.write(Data(encoded[0..<size]), toNewFile: out.temporary.path)
+        } catch {
+            out.discard()
+            throw MediaError.encodeFailed(url.path, reason: FileProblem.reason(error))
         }
         try out.commit()
     }

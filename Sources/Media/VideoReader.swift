@@ -15,6 +15,8 @@ public struct VideoInfo: Codable, Equatable, Sendable {
     /// Clockwise degrees the stored picture is turned for display (0, 90, 180, 270); `width` × `height` is the
     /// size shown, after that turn, as every player shows it.
     public var rotation: Int = 0
+    /// What is wrong with the file (truncated, corrupt), in the user's words; nil for a sound file.
+    public var damage: String?
 }
 
 /// How a frame is fitted to a requested size.
@@ -44,6 +46,8 @@ public final class VideoReader {
     private let rgbFrame = RGBFrame()
     /// Clockwise degrees (0, 90, 180 or 270) the stored picture is turned to be shown upright (its display matrix).
     public let rotation: Int
+    /// Whether frames are numbered by decoding every picture (packed B-frames) instead of by packets.
+    public private(set) var countedByDecoding = false
     /// Pictures converted to RGB so far: what a job really decoded, for tests that check it reads only what it needs.
     public private(set) var converted = 0
     /// Presentation timestamps of every frame, ascending: frame i has timestamp pts[i].
@@ -52,7 +56,24 @@ public final class VideoReader {
     private var nextIndex: Int? = 0
     private var draining = false
 
+    /// Seconds per timestamp tick of the stream.
+    private var timeBase = 0.0
+
     public var frameCount: Int { pts.count }
+
+    /// When frame `index` is shown, in seconds after the first frame (from its timestamp).
+    public func seconds(at index: Int) -> Double { Double(pts[index] - pts[0]) * timeBase }
+
+    /// Whether frames are spaced unevenly (variable frame rate: phones, screen recordings), by more than
+    /// a tenth of a frame.
+    public var variableRate: Bool {
+        guard pts.count > 2, info.fps > 0 else { return false }
+        let nominal = 1 / info.fps
+        for i in 1..<pts.count where abs(Double(pts[i] - pts[i - 1]) * timeBase - nominal) > nominal / 10 {
+            return true
+        }
+        return false
+    }
     private var path: String { info.path }
 
     public init(path: String) throws {
@@ -91,6 +112,9 @@ public final class VideoReader {
         var indexDamage: [String] = []
         let pkt = packet!
         var counter: Int64 = 0
+        // MPEG-4 part 2 placeholders ("not coded" frames of a few bytes, as packed B-frames store them).
+        var placeholders = 0
+        var lastWasCorrupt = false
         while true {
             let r = av_read_frame(fmt, pkt)
             if r == FF.eof { break }
@@ -103,8 +127,28 @@ public final class VideoReader {
                 if ts == FF.noPTS { ts = counter }
                 stamps.append(ts)
                 counter += 1
+                if pkt.pointee.size <= 8 { placeholders += 1 }
+                lastWasCorrupt = (pkt.pointee.flags & AV_PKT_FLAG_CORRUPT) != 0
             }
             av_packet_unref(pkt)
+        }
+        // A last packet cut short by the end of the file holds no whole picture.
+        if lastWasCorrupt { stamps.removeLast() }
+        if let cut = Self.truncation(st, path: path, frames: stamps.count) { indexDamage.append(cut) }
+        // Packed B-frames (XVID/DivX AVI) put two pictures in one packet and a placeholder in the next, so
+        // packet timestamps are not picture timestamps: such files are numbered by their decoded pictures,
+        // as ffmpeg numbers them. Every other file keeps the fast packet index.
+        // MPEG-4 part 2 in AVI also stores B-frames without timestamps, so the first picture can carry the
+        // second packet's: a picture that starts elsewhere than the packet index is the other sign.
+        if st.pointee.codecpar.pointee.codec_id == AV_CODEC_ID_MPEG4, let frame = decoded, let first = stamps.first,
+           placeholders > 0 || Self.pictureStamps(fmt, codec: ctx, stream: index, packet: pkt, frame: frame,
+                                                  first: first, limit: 1).first != first {
+            let pictures = Self.pictureStamps(fmt, codec: ctx, stream: index, packet: pkt, frame: frame,
+                                              first: first)
+            if !pictures.isEmpty {
+                stamps = pictures
+                countedByDecoding = true
+            }
         }
         stamps.sort()
         // Duplicate timestamps would make frames unaddressable; nudge them apart.
@@ -121,6 +165,8 @@ public final class VideoReader {
         self.pts = stamps
         self.damage = indexDamage
 
+        let base = st.pointee.time_base
+        self.timeBase = base.den > 0 ? Double(base.num) / Double(base.den) : 0
         var rate = st.pointee.avg_frame_rate
         if rate.num <= 0 || rate.den <= 0 { rate = st.pointee.r_frame_rate }
         let fps = rate.den > 0 && rate.num > 0 ? Double(rate.num) / Double(rate.den) : 25
@@ -132,7 +178,8 @@ public final class VideoReader {
         self.info = VideoInfo(path: path, frames: stamps.count, fps: fps,
                               width: Int(turned ? par.height : par.width), height: Int(turned ? par.width : par.height),
                               codec: String(cString: avcodec_get_name(par.codec_id)),
-                              pixelFormat: pixName, duration: Double(stamps.count) / fps, rotation: turn)
+                              pixelFormat: pixName, duration: Double(stamps.count) / fps, rotation: turn,
+                              damage: indexDamage.isEmpty ? nil : indexDamage.joined(separator: "; "))
         ok = true
         try seek(to: 0)
     }
@@ -145,6 +192,63 @@ public final class VideoReader {
         guard ccw.isFinite else { return 0 }
         let clockwise = Int((-ccw / 90).rounded()) * 90
         return ((clockwise % 360) + 360) % 360
+    }
+
+    /// Whether the file ends before the data its index (an MP4 `moov` at the start, say) points to:
+    /// the sentence for `damage`, or nil when every indexed frame is in the file.
+    private static func truncation(_ st: UnsafeMutablePointer<AVStream>, path: String, frames: Int) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        let size = Int64(info.st_size)
+        let entries = Int(avformat_index_get_entries_count(st))
+        var missing = 0
+        for i in 0..<entries {
+            guard let entry = avformat_index_get_entry(st, Int32(i)) else { continue }
+            if entry.pointee.pos + Int64(entry.pointee.size) > size { missing += 1 }
+        }
+        guard missing > 0 else { return nil }
+        let listed = entries
+        return "the file is truncated: its index lists \(listed) frames but the data of \(missing) is missing, "
+            + "so frames from \(frames) on cannot be read (frames 0…\(max(0, frames - 1)) can); "
+            + "copy or download the file again"
+    }
+
+    /// The timestamps of every picture the decoder delivers, from the start (a full decode, done only for
+    /// files whose packets and pictures are not one to one); a picture without one follows the previous.
+    private static func pictureStamps(_ fmt: UnsafeMutablePointer<AVFormatContext>,
+                                      codec: UnsafeMutablePointer<AVCodecContext>, stream: Int32,
+                                      packet: UnsafeMutablePointer<AVPacket>, frame: UnsafeMutablePointer<AVFrame>,
+                                      first: Int64, limit: Int = .max) -> [Int64] {
+        guard av_seek_frame(fmt, stream, first, AVSEEK_FLAG_BACKWARD) >= 0
+                || avformat_seek_file(fmt, stream, Int64.min, first, first, AVSEEK_FLAG_BYTE) >= 0 else { return [] }
+        avcodec_flush_buffers(codec)
+        var stamps: [Int64] = []
+        func receive() {
+            while avcodec_receive_frame(codec, frame) == 0 {
+                var ts = frame.pointee.best_effort_timestamp
+                if ts == FF.noPTS { ts = frame.pointee.pts }
+                if ts == FF.noPTS { ts = (stamps.last ?? first - 1) + 1 }
+                stamps.append(ts)
+                av_frame_unref(frame)
+            }
+        }
+        while stamps.count < limit, av_read_frame(fmt, packet) >= 0 {
+            if packet.pointee.stream_index == stream {
+                // A decoder that is full takes the packet once its pictures are out.
+                if avcodec_send_packet(codec, packet) == FF.again {
+                    receive()
+                    avcodec_send_packet(codec, packet)
+                }
+            }
+            av_packet_unref(packet)
+            receive()
+        }
+        if stamps.count < limit {
+            avcodec_send_packet(codec, nil)
+            receive()
+        }
+        avcodec_flush_buffers(codec)
+        return Array(stamps.prefix(limit))
     }
 
     deinit {

@@ -139,9 +139,9 @@ final class MP4Sink: FrameSink {
         st.pointee.time_base = ctx.pointee.time_base
         st.pointee.avg_frame_rate = rate
         r = avio_open(&oc.pointee.pb, output.temporary.path, AVIO_FLAG_WRITE)
-        guard r >= 0 else { cancel(); throw MediaError.encodeFailed(path, reason: FF.message(r)) }
+        guard r >= 0 else { cancel(); throw MediaError.encodeFailed(path, reason: Self.reason(r)) }
         r = avformat_write_header(oc, nil)
-        guard r >= 0 else { cancel(); throw MediaError.encodeFailed(path, reason: FF.message(r)) }
+        guard r >= 0 else { cancel(); throw MediaError.encodeFailed(path, reason: Self.reason(r)) }
         yuv = av_frame_alloc()
         yuv!.pointee.format = AV_PIX_FMT_YUV420P.rawValue
         yuv!.pointee.width = Int32(codedW)
@@ -190,7 +190,7 @@ final class MP4Sink: FrameSink {
             av_packet_rescale_ts(pkt, ctx.pointee.time_base, st!.pointee.time_base)
             pkt!.pointee.stream_index = st!.pointee.index
             r = av_interleaved_write_frame(oc, pkt)
-            guard r >= 0 else { throw MediaError.encodeFailed(output.target.path, reason: FF.message(r)) }
+            guard r >= 0 else { throw MediaError.encodeFailed(output.target.path, reason: Self.reason(r)) }
         }
     }
 
@@ -198,11 +198,23 @@ final class MP4Sink: FrameSink {
         guard let ctx else { throw MediaError.encodeFailed(output.target.path, reason: "writer closed") }
         do {
             try send(nil, ctx: ctx)
-            let r = av_write_trailer(oc)
-            guard r >= 0 else { throw MediaError.encodeFailed(output.target.path, reason: FF.message(r)) }
+            var r = av_write_trailer(oc)
+            guard r >= 0 else { throw MediaError.encodeFailed(output.target.path, reason: Self.reason(r)) }
+            // The last buffered bytes reach the disk here: a full disk may be noticed only now.
+            if let oc, oc.pointee.pb != nil {
+                avio_flush(oc.pointee.pb)
+                r = oc.pointee.pb.pointee.error
+                if r >= 0 { r = avio_closep(&oc.pointee.pb) }
+                guard r >= 0 else { throw MediaError.encodeFailed(output.target.path, reason: Self.reason(r)) }
+            }
         } catch { cancel(); throw error }
         release()
         try output.commit()
+    }
+
+    /// An FFmpeg error in words; a file system's errno (a full disk, say) with what to do.
+    static func reason(_ code: Int32) -> String {
+        code < 0 && -code < 4096 ? FileProblem.reason(errno: -code) : FF.message(code)
     }
 
     private func release() {
@@ -236,8 +248,10 @@ final class PNGFolderSink: FrameSink {
         self.overwrite = overwrite
         temporary = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial-\(getpid())")
         try? fm.removeItem(at: temporary)
+        PartialFiles.register(temporary.path)
         do { try fm.createDirectory(at: temporary, withIntermediateDirectories: false) } catch {
-            throw MediaError.encodeFailed(target.path, reason: error.localizedDescription)
+            PartialFiles.done(temporary.path)
+            throw MediaError.encodeFailed(target.path, reason: FileProblem.reason(error))
         }
     }
 
@@ -266,7 +280,11 @@ final class PNGFolderSink: FrameSink {
             cancel()
             throw MediaError.encodeFailed(target.path, reason: reason)
         }
+        PartialFiles.done(temporary.path)
     }
 
-    func cancel() { try? FileManager.default.removeItem(at: temporary) }
+    func cancel() {
+        try? FileManager.default.removeItem(at: temporary)
+        PartialFiles.done(temporary.path)
+    }
 }

@@ -57,7 +57,26 @@ public enum SynthWriter {
     /// The Samples set: single-action clips of one animal to be joined, and one
     /// multi-action sequence with known transitions (for compare mode).
     public static func writeSamples(to folder: URL, seed: UInt64, size: Int, fps: Double = 25, overwrite: Bool) throws -> [ManifestEntry] {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let fm = FileManager.default
+        let existed = fm.fileExists(atPath: folder.path)
+        do {
+            try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw FileError.writeFailed(folder.path, reason: FileProblem.reason(error))
+        }
+        let before = Set((try? fm.contentsOfDirectory(atPath: folder.path)) ?? [])
+        do { return try writeSampleFiles(to: folder, seed: seed, size: size, fps: fps, overwrite: overwrite) } catch {
+            // A set that failed part-way (a full disk) is not left looking like a set: what this run added goes.
+            for name in (try? fm.contentsOfDirectory(atPath: folder.path)) ?? [] where !before.contains(name) {
+                unlink(folder.appendingPathComponent(name).path)
+            }
+            if !existed { rmdir(folder.path) }
+            throw error
+        }
+    }
+
+    private static func writeSampleFiles(to folder: URL, seed: UInt64, size: Int, fps: Double,
+                                         overwrite: Bool) throws -> [ManifestEntry] {
         var entries: [ManifestEntry] = []
         for action in [Action.graze, .rear, .run, .walk, .jump] {
             let p = Performance(seed: seed, fps: fps, script: [(action, 2.4)])

@@ -53,3 +53,6 @@ int mavin_in_worker(void);
 // memory runs out, 1 otherwise.
 int mavin_ssim_valid(const float *x, const float *y, int w, int h, const float *taps, int ntaps,
                      float shift, float c1, float c2, double *ssim_mean, double *cs_mean);
+
+/// Returns freed heap to the system (glibc's malloc_trim); 0 where there is none.
+int mavin_release_freed_memory(void);

@@ -1,0 +1,72 @@
+import Dispatch
+import Foundation
+
+/// The temporary files and folders being written right now (AtomicOutput's `.NAME.partial-…`, a PNG folder
+/// under construction), so that Ctrl-C, SIGTERM or SIGHUP removes them before the process ends instead of
+/// leaving hidden litter beside the output.
+///
+/// One registry per process, because a signal is delivered to the process, not to one job.
+public enum PartialFiles {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var paths: Set<String> = []
+    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+    nonisolated(unsafe) private static var dying = false
+
+    /// Notes `path` as in flight; it is removed (file or folder) if a handled signal arrives before `done`.
+    public static func register(_ path: String) {
+        lock.lock()
+        // After a signal the process is about to end: nothing new may start.
+        while dying {
+            lock.unlock()
+            pause()
+            lock.lock()
+        }
+        paths.insert(path)
+        lock.unlock()
+    }
+
+    /// The path was committed or discarded: no longer ours to remove.
+    public static func done(_ path: String) {
+        lock.lock()
+        paths.remove(path)
+        lock.unlock()
+    }
+
+    /// What is in flight now (for tests).
+    public static var inFlight: Set<String> {
+        lock.lock()
+        defer { lock.unlock() }
+        return paths
+    }
+
+    /// Makes SIGINT, SIGTERM and SIGHUP remove every registered path and then end the process by that
+    /// signal, as it would have without us (exit status 128 + signal). Commands that handle these signals
+    /// themselves (train checkpoints and stops) do not call this.
+    public static func removeOnSignal() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard sources.isEmpty else { return }
+        for number in [SIGINT, SIGTERM, SIGHUP] {
+            // The handler runs on a dispatch thread, outside the signal context, so it may remove folders.
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { removeAllAndDie(number) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    private static func removeAllAndDie(_ number: Int32) {
+        lock.lock()
+        dying = true
+        let doomed = paths
+        paths = []
+        lock.unlock()
+        for path in doomed { try? FileManager.default.removeItem(atPath: path) }
+        signal(number, SIG_DFL)
+        // To the process, not this thread (dispatch's threads block signals): any other thread takes it.
+        kill(getpid(), number)
+        // Until it is delivered, nothing more is written.
+        while true { pause() }
+    }
+}

@@ -1,0 +1,249 @@
+import Core
+import Foundation
+import XCTest
+
+/// Drives the real `mavin` executable as a user would (arguments in, exit status and messages out), for what
+/// only the whole program shows: the order of its checks, its words for file errors, what a signal leaves.
+final class CLITests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        if let dir { try? FileManager.default.removeItem(at: dir) }
+    }
+
+    /// The package's own files, found from this source file.
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    var model: String { Self.packageRoot.appendingPathComponent("Samples/models/mavin-motion.safetensors").path }
+
+    /// The mavin executable the build put beside the tests.
+    func mavin() throws -> String {
+        let bundle = Bundle(for: CLITests.self).bundleURL
+        let dirs = [Bundle.main.executableURL?.deletingLastPathComponent(), bundle, bundle.deletingLastPathComponent()]
+        for d in dirs.compactMap({ $0 }) where FileManager.default.isExecutableFile(atPath: d.path + "/mavin") {
+            return d.path + "/mavin"
+        }
+        XCTFail("no mavin executable beside the tests; run swift build first")
+        throw XCTSkip("no mavin executable")
+    }
+
+    func run(_ arguments: [String], timeout: Double = 120) throws -> Subprocess.Result {
+        try Subprocess.run([try mavin()] + arguments, timeout: timeout)
+    }
+
+    /// A clip made by the ffmpeg command line in the test's folder.
+    func clip(_ name: String, seconds: Double = 2, fps: Int = 25, size: String = "96x64") throws -> String {
+        guard Subprocess.which("ffmpeg") != nil else { throw XCTSkip("needs the ffmpeg command line") }
+        let path = dir.appendingPathComponent(name).path
+        let r = try Subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i",
+                                    "testsrc2=size=\(size):rate=\(fps)", "-t", String(seconds),
+                                    "-pix_fmt", "yuv420p", path], timeout: 300)
+        XCTAssertEqual(r.status, 0, r.output)
+        return path
+    }
+
+    /// A file named like a checkpoint that cannot be loaded: any command that reached the model says so.
+    func brokenModel() throws -> String {
+        let path = dir.appendingPathComponent("broken.safetensors")
+        try Data(repeating: 0x41, count: 64).write(to: path)
+        return path.path
+    }
+
+    // MARK: outputs are checked before any work (issue 15)
+
+    func testInfillRefusesABadOutputBeforeLoadingTheModel() throws {
+        let a = try clip("a.mp4")
+        let model = try brokenModel()
+        let base = ["infill", "--before", a, "--after", a, "--length", "8", "--model", model]
+        let cases: [(String, String)] = [
+            (dir.appendingPathComponent("plan.toml").path, "unknown output type"),
+            (dir.appendingPathComponent("out.mkv").path, "unknown output type"),
+            (dir.appendingPathComponent("missing/out.mp4").path, "does not exist"),
+            (a, "also an input"),
+        ]
+        for (output, expected) in cases {
+            let r = try run(base + ["-o", output, "--overwrite"])
+            XCTAssertNotEqual(r.status, 0)
+            XCTAssertTrue(r.output.contains(expected), "\(output): \(r.output)")
+            XCTAssertFalse(r.output.contains("broken.safetensors"), "the model was reached first: \(r.output)")
+        }
+        // The model really fails when the output is fine: the ordering above is what the test shows.
+        let r = try run(base + ["-o", dir.appendingPathComponent("fine.mp4").path])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.output.contains("broken.safetensors"), r.output)
+    }
+
+    func testComposeRefusesABadOutputBeforeLoadingTheModel() throws {
+        let a = try clip("a.mp4")
+        let model = try brokenModel()
+        let plan = dir.appendingPathComponent("plan.toml")
+        try """
+        output = "plan.toml"
+        [[clip]]
+        path = "a.mp4"
+        [[clip]]
+        path = "a.mp4"
+        """.write(to: plan, atomically: true, encoding: .utf8)
+        _ = a
+        var r = try run(["compose", plan.path, "--model", model, "--overwrite"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.output.contains("unknown output type"), r.output)
+        r = try run(["compose", plan.path, "--model", model, "-o", dir.appendingPathComponent("no/x.mp4").path])
+        XCTAssertTrue(r.output.contains("does not exist"), r.output)
+        XCTAssertFalse(r.output.contains("broken.safetensors"), r.output)
+    }
+
+    func testFramesRefusesAFileAsItsFolderBeforeReadingTheVideo() throws {
+        let video = dir.appendingPathComponent("damaged.mp4")
+        try Data(repeating: 7, count: 4096).write(to: video)
+        let file = dir.appendingPathComponent("notes.txt")
+        try Data("mine".utf8).write(to: file)
+        let r = try run(["frames", video.path, "-o", file.path])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.output.contains("is not a folder"), r.output)
+        XCTAssertFalse(r.output.contains("not a video"), "the video was read first: \(r.output)")
+        XCTAssertEqual(try String(contentsOf: file, encoding: .utf8), "mine")
+    }
+
+    // MARK: plain words for file errors
+
+    func testFileErrorsAreSaidInWordsNamingTheFile() throws {
+        let a = try clip("a.mp4", seconds: 0.4)
+        var r = try run(["loss-chart", dir.appendingPathComponent("missing.log.jsonl").path,
+                         "-o", dir.appendingPathComponent("chart.png").path])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertFalse(r.output.contains("Error Domain"), r.output)
+        XCTAssertTrue(r.output.contains("missing.log.jsonl"), r.output)
+        XCTAssertTrue(r.output.contains("no such file"), r.output)
+
+        // A frame that exists already: named, with what to do.
+        let out = dir.appendingPathComponent("frames")
+        r = try run(["frames", a, "-o", out.path])
+        XCTAssertEqual(r.status, 0, r.output)
+        r = try run(["frames", a, "-o", out.path])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.output.contains("frame_00000.png' already exists"), r.output)
+        XCTAssertTrue(r.output.contains("--overwrite"), r.output)
+    }
+
+    func testAReadOnlyFolderIsSaidInWords() throws {
+        let a = try clip("a.mp4", seconds: 0.4)
+        let ro = dir.appendingPathComponent("ro")
+        try FileManager.default.createDirectory(at: ro, withIntermediateDirectories: true)
+        // As root, permissions do not stop a write: a read-only mount does.
+        guard geteuid() == 0 else {
+            chmod(ro.path, 0o555)
+            defer { chmod(ro.path, 0o755) }
+            return try checkReadOnly(a, ro)
+        }
+        let m = try Subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", ro.path])
+        guard m.status == 0 else { throw XCTSkip("cannot mount a read-only tmpfs here: \(m.output)") }
+        defer { _ = try? Subprocess.run(["umount", ro.path]) }
+        try checkReadOnly(a, ro)
+    }
+
+    func checkReadOnly(_ a: String, _ ro: URL) throws {
+        for arguments in [["frames", a, "-o", ro.appendingPathComponent("f").path],
+                          ["frames", a, "-o", ro.path],
+                          ["infill", "--before", a, "--after", a, "--length", "8", "--model", model,
+                           "-o", ro.appendingPathComponent("x.mp4").path]] {
+            let r = try run(arguments)
+            XCTAssertNotEqual(r.status, 0)
+            XCTAssertFalse(r.output.contains("Error Domain"), r.output)
+            XCTAssertTrue(r.output.contains(ro.path), r.output)
+            XCTAssertTrue(r.output.contains("read-only") || r.output.contains("permission denied"), r.output)
+        }
+    }
+
+    // MARK: what a signal leaves
+
+    /// Starts mavin with `arguments`, waits until a hidden `.partial-` entry appears in `folder`, sends
+    /// SIGTERM, and returns the exit status after the process ended (nil when no partial file ever appeared).
+    func terminateWhileWriting(_ arguments: [String], watching folder: URL) throws -> Int32? {
+        let bin = try mavin()
+        var pid: pid_t = 0
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let cArgs = ([bin] + arguments).map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        XCTAssertEqual(posix_spawn(&pid, bin, &actions, nil, cArgs, environ), 0)
+        var sawPartial = false
+        let deadline = Date().addingTimeInterval(120)
+        var status: Int32 = 0
+        while Date() < deadline {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            if names.contains(where: { $0.contains(".partial-") }) {
+                sawPartial = true
+                usleep(50_000)  // well inside the write
+                kill(pid, SIGTERM)
+                break
+            }
+            if waitpid(pid, &status, WNOHANG) == pid { return nil }
+            usleep(2_000)
+        }
+        if !sawPartial { kill(pid, SIGKILL) }
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return sawPartial ? status : nil
+    }
+
+    func testSIGTERMWhileWritingLeavesNoPartialFile() throws {
+        let a = try clip("a.mp4", seconds: 12, size: "320x240")
+        let out = dir.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let status = try terminateWhileWriting(["infill", "--before", a, "--after", a, "--length", "8", "--model",
+                                                model, "-o", out.appendingPathComponent("spliced.mp4").path],
+                                               watching: out)
+        let left = try FileManager.default.contentsOfDirectory(atPath: out.path)
+        XCTAssertNotNil(status, "the output was never being written")
+        XCTAssertEqual(left, [], "left behind: \(left)")
+        if let status {
+            // Ended by the signal itself, as without our handler (exit status 143 in a shell).
+            XCTAssertEqual(status & 0x7f, SIGTERM)
+        }
+    }
+
+    func testSamplesOnAFullDiskLeaveNoHalfSet() throws {
+        guard geteuid() == 0 else { throw XCTSkip("a tmpfs needs root") }
+        let full = dir.appendingPathComponent("full")
+        try FileManager.default.createDirectory(at: full, withIntermediateDirectories: true)
+        let m = try Subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", full.path])
+        guard m.status == 0 else { throw XCTSkip("cannot mount a tmpfs here: \(m.output)") }
+        defer { _ = try? Subprocess.run(["umount", full.path]) }
+        let set = full.appendingPathComponent("samples")
+        let r = try run(["samples", "--out", set.path], timeout: 300)
+        XCTAssertNotEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("the disk is full"), r.output)
+        XCTAssertFalse(r.output.contains("Error Domain"), r.output)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: full.path), [], "a half set was left")
+    }
+
+    // MARK: damage
+
+    func testInfoSaysATruncatedFileIsDamaged() throws {
+        guard Subprocess.which("ffmpeg") != nil else { throw XCTSkip("needs the ffmpeg command line") }
+        let whole = dir.appendingPathComponent("whole.mp4").path
+        let r0 = try Subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i",
+                                     "testsrc2=size=96x64:rate=25", "-t", "4", "-pix_fmt", "yuv420p",
+                                     "-movflags", "+faststart", whole])
+        XCTAssertEqual(r0.status, 0, r0.output)
+        let data = try Data(contentsOf: URL(fileURLWithPath: whole))
+        let cut = dir.appendingPathComponent("cut.mp4")
+        try data.prefix(data.count * 6 / 10).write(to: cut)
+        let sound = try run(["info", whole])
+        XCTAssertFalse(sound.output.contains("damaged"), sound.output)
+        let r = try run(["info", cut.path])
+        XCTAssertTrue(r.output.contains("damaged: the file is truncated"), r.output)
+        XCTAssertTrue(r.output.contains("index lists 100 frames"), r.output)
+        let json = try run(["info", "--json", cut.path])
+        XCTAssertTrue(json.output.contains("\"damage\""), json.output)
+    }
+}
