@@ -57,6 +57,24 @@ public struct Plan: Equatable, Sendable {
         self.junctions = junctions
     }
 
+    /// The same plan with its clip and model paths, which are relative to the plan's folder, made
+    /// relative to another folder where the file is below it, else absolute: what `:w` to
+    /// another place and `:open` of a plan elsewhere need, so that the paths still name the same files.
+    public func rebased(from old: String, to new: String) -> Plan {
+        let base = URL(fileURLWithPath: new).standardizedFileURL.path
+        func move(_ path: String) -> String {
+            let joined = path.hasPrefix("/") ? path : (old as NSString).appendingPathComponent(path)
+            let absolute = URL(fileURLWithPath: joined).standardizedFileURL.path
+            let prefix = base.hasSuffix("/") ? base : base + "/"
+            return absolute.hasPrefix(prefix) ? String(absolute.dropFirst(prefix.count)) : absolute
+        }
+        var out = self
+        out.clips = clips.map { Clip(path: move($0.path)) }
+        out.model = model.map(move)
+        out.output = output.map(move)
+        return out
+    }
+
     /// Keeps one junction per adjacent pair (new ones get defaults).
     public mutating func normaliseJunctions() {
         let n = max(0, clips.count - 1)

@@ -51,7 +51,19 @@ public final class StudioApp {
     var modelNote = ""
     var job: Job?
     var results: [Int: InfillResult] = [:]
-    var resultSettings: [Int: Plan.Junction] = [:]
+    /// What each result was made from; a result whose junction or clips have changed since is dropped.
+    var resultSources: [Int: ResultSource] = [:]
+
+    /// A junction's settings and its two clips, as a result was made from them.
+    struct ResultSource: Equatable, Sendable {
+        var junction: Plan.Junction
+        var clips: [String]
+    }
+
+    func source(of j: Int) -> ResultSource? {
+        guard j + 1 < plan.clips.count, j < plan.junctions.count else { return nil }
+        return ResultSource(junction: plan.junctions[j], clips: [plan.clips[j].path, plan.clips[j + 1].path])
+    }
     var stepping = false, stepIndex = 0, showNoisy = false
     var comparing = false
     var frameIndex = 0, playing = false
@@ -249,6 +261,15 @@ public final class StudioApp {
     }
 
     func planChanged() {
+        // The ✓, the compare view and step-through only ever show a result of the junction as it is now.
+        for (j, made) in resultSources where source(of: j) != made {
+            results[j] = nil
+            resultSources[j] = nil
+        }
+        if let j = selectedJunction, results[j] == nil {
+            stepping = false
+            comparing = false
+        }
         autosave()
         lastImageKey = ""
     }
@@ -308,6 +329,7 @@ public final class StudioApp {
         guard let j = selectedJunction else { message = "add at least two clips to the sequence (library: a)"; return }
         if let job, !job.done { message = "a job is running (c cancels it)"; return }
         let jn = plan.junctions[j]
+        guard let made = source(of: j) else { return }
         let (s, e) = boundaries(j)
         let a = plan.clips[j].path, b = plan.clips[j + 1].path
         let infiller = Infiller(model: model)
@@ -334,7 +356,7 @@ public final class StudioApp {
             DispatchQueue.global(qos: .userInitiated).async {
                 do {
                     let result = try infiller.run(req, cancel: job.cancel) { p in events.push(.progress(p)) }
-                    events.push(.finished(j, jn, result))
+                    events.push(.finished(j, made, result))
                 } catch {
                     events.push(.failed("\(error)"))
                 }
@@ -379,10 +401,21 @@ public final class StudioApp {
         message = "exporting to \(target)…"
     }
 
+    /// A path typed at the command line: absolute, or relative to the current directory as in a shell
+    /// when something is there, else relative to the Studio's folder.
+    func resolve(_ typed: String) -> String {
+        if typed.hasPrefix("/") { return typed }
+        let here = (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(typed)
+        if FileManager.default.fileExists(atPath: here) { return here }
+        return (folder as NSString).appendingPathComponent(typed)
+    }
+
     func savePlan(path: String?) {
-        let target = path.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) } ?? (folder as NSString).appendingPathComponent("plan.toml")
+        let target = path.map(resolve) ?? (folder as NSString).appendingPathComponent("plan.toml")
+        // Paths in a plan are relative to its own folder: a plan written elsewhere names the same files.
+        let saved = plan.rebased(from: folder, to: (target as NSString).deletingLastPathComponent)
         do {
-            try AtomicOutput.write(Data(plan.toml().utf8), to: URL(fileURLWithPath: target), overwrite: true)
+            try AtomicOutput.write(Data(saved.toml().utf8), to: URL(fileURLWithPath: target), overwrite: true)
             message = "saved \(target)"
         } catch { message = "\(error)" }
     }
@@ -397,8 +430,17 @@ public final class StudioApp {
         case "export": requestExport(path: parts.count > 1 ? parts[1] : nil)
         case "open":
             guard parts.count > 1 else { message = "usage: :open PLAN.toml"; return }
-            let p = parts[1].hasPrefix("/") ? parts[1] : (folder as NSString).appendingPathComponent(parts[1])
-            do { plan = try Plan.read(URL(fileURLWithPath: p)); plan.normaliseJunctions(); results.removeAll(); planChanged(); message = "opened \(p)" } catch { message = "\(error)" }
+            let p = resolve(parts[1])
+            do {
+                plan = try Plan.read(URL(fileURLWithPath: p)).rebased(from: (p as NSString).deletingLastPathComponent,
+                                                                       to: folder)
+                plan.normaliseJunctions()
+                results.removeAll()
+                planChanged()
+                message = "opened \(p)"
+            } catch {
+                message = "\(error)"
+            }
         case "set":
             guard parts.count == 3, let j = selectedJunction else {
                 message = "usage: :set KEY VALUE with a junction selected; keys: " + JunctionSettings.keys.joined(separator: ", ")
@@ -436,9 +478,16 @@ public final class StudioApp {
                 job?.preview = p.preview
                 if let rs = p.clipRS { job?.clipRS.append(rs) }
                 lastImageKey = ""
-            case .finished(let j, let jn, let r):
+            case .finished(let j, let made, let r):
+                // Edited while it ran: the result is of settings the junction no longer has.
+                guard source(of: j) == made else {
+                    job?.done = true
+                    message = "the junction changed while it was generated: press g again"
+                    lastImageKey = ""
+                    continue
+                }
                 results[j] = r
-                resultSettings[j] = jn
+                resultSources[j] = made
                 job?.done = true
                 frameIndex = 0
                 if focus == .library { focus = .preview }  // show what was just made
@@ -463,7 +512,7 @@ public final class StudioApp {
 final class EventQueue: @unchecked Sendable {
     enum Event {
         case progress(InfillProgress)
-        case finished(Int, Plan.Junction, InfillResult)
+        case finished(Int, StudioApp.ResultSource, InfillResult)
         case failed(String)
         case exportProgress(String, Int, Int)
         case exported(String, Int)

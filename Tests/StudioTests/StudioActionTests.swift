@@ -1,0 +1,96 @@
+import Foundation
+import XCTest
+@testable import Engine
+@testable import Media
+@testable import Studio
+@testable import Synth
+
+/// The Studio's actions without a terminal: what the user sees follows the plan as it is now.
+final class StudioActionTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-studio-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for (name, action) in [("a", Action.walk), ("b", Action.graze)] {
+            let p = Performance(seed: 31, fps: 15, script: [(action, 2)])
+            _ = try SynthWriter.write(p, name: name, size: 32, to: folder, overwrite: false)
+        }
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    func studio() -> StudioApp {
+        let caps = Capabilities.decide(answers: nil, environment: ["TERM": "xterm", "MAVIN_PICTURES": "ascii"])
+        let app = StudioApp(folder: folder.path, capabilities: caps)
+        app.plan = Plan(clips: [.init(path: "a.mp4"), .init(path: "b.mp4")])
+        app.plan.normaliseJunctions()
+        return app
+    }
+
+    func fakeResult(_ app: StudioApp) {
+        let frame = RGBImage(width: 32, height: 32, fill: (1, 2, 3))
+        app.results[0] = InfillResult(frames: [frame], referencesBefore: 1, referencesAfter: 1, seconds: 0, scores: nil,
+                                      steps: [], notices: [])
+        app.resultSources[0] = app.source(of: 0)
+    }
+
+    func testChangingABoundaryOrASettingDropsTheResult() {
+        let app = studio()
+        app.focus = .junction
+        for field in [StudioApp.Field.s, .steps, .gfm, .mode] {
+            fakeResult(app)
+            app.comparing = true
+            app.field = field
+            app.adjust(by: field == .s ? -1 : 1)
+            XCTAssertNil(app.results[0], "\(field)")
+            XCTAssertFalse(app.comparing, "compare cannot show a stale result (\(field))")
+        }
+        // Moving the field cursor changes nothing: the result stays.
+        fakeResult(app)
+        app.planChanged()
+        XCTAssertNotNil(app.results[0])
+        // Swapping the clips: the same junction settings, other clips.
+        app.plan.clips.swapAt(0, 1)
+        app.planChanged()
+        XCTAssertNil(app.results[0])
+    }
+
+    func testSetGoesThroughTheTableAndSaysTheValidKeys() {
+        let app = studio()
+        app.execute("set foo 3")
+        XCTAssertTrue(app.message.contains("unknown setting 'foo' (valid: s, e, length, mode, f0"), app.message)
+        app.execute("set steps 0")
+        XCTAssertEqual(app.message, "steps must be an integer within 1…1000 (got '0')")
+        app.execute("set s 500")
+        XCTAssertTrue(app.message.contains("s must be within 0…29 here"), app.message)
+        app.execute("set gfm off")
+        XCTAssertEqual(app.plan.junctions[0].settings.gfm, false)
+        app.focus = .junction
+        app.field = .steps
+        app.plan.junctions[0].settings.steps = 1000
+        app.adjust(by: 1)
+        XCTAssertEqual(app.message, "steps is at its limit: an integer within 1…1000")
+    }
+
+    /// `:w` elsewhere rewrites the plan's paths so they name the same files; `:open` reads it back.
+    func testWritingThePlanElsewhereKeepsItsPathsTrue() throws {
+        let app = studio()
+        let other = folder.appendingPathComponent("elsewhere/deeper")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        app.execute("w \(other.path)/p.toml")
+        XCTAssertTrue(app.message.hasPrefix("saved"), app.message)
+        let written = try Plan.read(other.appendingPathComponent("p.toml"))
+        for clip in written.clips {
+            let path = clip.path.hasPrefix("/") ? clip.path : other.appendingPathComponent(clip.path).path
+            XCTAssertTrue(FileManager.default.fileExists(atPath: path), path)
+            _ = try VideoReader(path: path)
+        }
+        app.plan.clips = []
+        app.execute("open \(other.path)/p.toml")
+        XCTAssertEqual(app.plan.clips.map(\.path), ["a.mp4", "b.mp4"], app.message)
+        XCTAssertEqual(
+            Plan(clips: [.init(path: "../a.mp4")]).rebased(from: "/x/y", to: "/x/y/z").clips[0].path, "/x/a.mp4")
+        XCTAssertEqual(Plan(clips: [.init(path: "c/a.mp4")]).rebased(from: "/x", to: "/x/c").clips[0].path, "a.mp4")
+    }
+}
