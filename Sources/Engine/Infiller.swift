@@ -70,6 +70,8 @@ public struct InfillProgress: Sendable {
     public var preview: [RGBImage]
     /// CLIP-RS of x̂₀ against the truth, when one was given.
     public var clipRS: Double?
+    /// Relative smoothness of xˢ, x̂₀, xᵉ against the clips' own pace (`clipRSAgainstClips`): needs no truth.
+    public var paceRS: Double?
 }
 
 public struct InfillResult: Sendable {
@@ -274,8 +276,12 @@ public final class Infiller {
             xt = next
             let elapsed = Date().timeIntervalSince(t0)
             let rs = truth?.clipRS(preview)
+            let (pw, ph) = (preview[0].width, preview[0].height)
+            let ends = [before[before.count - 1], after[0]].map { $0.resized(width: pw, height: ph) }
+            let pace = clipRSAgainstClips(transition: [ends[0]] + preview + [ends[1]], references: [r.before, r.after])
             progress(InfillProgress(step: i + 1, total: timesteps.count, timestep: t, elapsed: elapsed,
-                                    eta: elapsed / Double(i + 1) * Double(timesteps.count - i - 1), preview: preview, clipRS: rs))
+                                    eta: elapsed / Double(i + 1) * Double(timesteps.count - i - 1), preview: preview,
+                                    clipRS: rs, paceRS: pace))
         }
         let result = frames(clean)
         let scores = truth.map { Scores.measure(generated: result, truth: $0) }

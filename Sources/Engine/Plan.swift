@@ -25,7 +25,7 @@ import TOMLKit
 /// lambda = 0.1
 /// gfm = true
 /// steps = 1
-/// strength = 1         # share of the model's correction to its anchor (0 = the eased crossfade)
+/// strength = 1         # share of the model's correction to its anchor (0 = the anchor alone)
 /// seed = 0
 /// ```
 public struct Plan: Equatable, Sendable {

@@ -15,6 +15,8 @@ struct BenchModel: ParsableCommand {
         + "(motion models), torch_step_seconds, ratio)."))
     var json = false
     @Option(help: "A Python with torch and safetensors: also time the PyTorch twin (Tests/Reference/mavin_twin.py) in the same run.") var torch: String?
+    @Option(help: "With --torch: alternate our denoising step and the twin's this many times; medians are reported.")
+    var runs = 5
 
     struct Report: Encodable {
         var step_seconds: Double; var train_step_seconds: Double; var infill_seconds: Double; var parameters: Int
@@ -48,7 +50,7 @@ struct BenchModel: ParsableCommand {
         let model = MavinModel(network: net, codec: c.latentSpace == .motion ? nil : codec)
         let frame = RGBImage(width: c.resolution, height: c.resolution, fill: (90, 140, 60))
         let infiller = Infiller(model: model)
-        let l = infiller.allowedLengths.upperBound
+        let l = infiller.trainedLengths.upperBound
         var request = InfillRequest(before: [RGBImage](repeating: frame, count: 8), after: [RGBImage](repeating: frame, count: 8), length: l)
         request.settings.steps = 25
         let t0 = Date()
@@ -70,25 +72,44 @@ struct BenchModel: ParsableCommand {
             infill720 = Date().timeIntervalSince(t1)
         }
         var torchSeconds: Double?
+        var ratio: Double?
+        var stepSeconds = step
         if let torch {
+            guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
             let ckpt = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-bench-\(getpid()).safetensors")
             try model.save(to: ckpt, buffer: .values, overwrite: true)
             defer { try? FileManager.default.removeItem(at: ckpt) }
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
                 .appendingPathComponent("Tests/Reference/mavin_twin.py").path
-            let r = try Subprocess.run([torch, script, "--bench", ckpt.path], timeout: 600)
-            guard r.status == 0, let line = r.output.split(separator: "\n").last,
-                  let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double] else {
-                throw UserError("the PyTorch twin failed: \(r.output.suffix(400))")
+            // Alternating runs, so that both sides see the same machine; medians of each and of the ratios.
+            var ours: [Double] = []
+            var theirs: [Double] = []
+            for _ in 0..<runs {
+                ours.append(timeIt(minSeconds: 2) { _ = net.forward(one) })
+                let r = try Subprocess.run([torch, script, "--bench", ckpt.path], timeout: 600)
+                guard r.status == 0, let line = r.output.split(separator: "\n").last,
+                      let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double],
+                      let seconds = obj["torch_step_seconds"] else {
+                    throw UserError("the PyTorch twin failed: \(r.output.suffix(400))")
+                }
+                theirs.append(seconds)
             }
-            torchSeconds = obj["torch_step_seconds"]
+            func median(_ v: [Double]) -> Double {
+                let s = v.sorted()
+                return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+            }
+            stepSeconds = median(ours)
+            torchSeconds = median(theirs)
+            ratio = median(zip(ours, theirs).map { $0 / $1 })
         }
-        let r = Report(step_seconds: step, train_step_seconds: train, infill_seconds: infill, parameters: net.parameterCount,
-                       torch_step_seconds: torchSeconds, ratio: torchSeconds.map { step / $0 }, infill_720p_seconds: infill720)
+        let r = Report(step_seconds: stepSeconds, train_step_seconds: train, infill_seconds: infill,
+                       parameters: net.parameterCount, torch_step_seconds: torchSeconds, ratio: ratio,
+                       infill_720p_seconds: infill720)
         if json { try printJSON(r) } else {
-            print(String(format: "%@ (%d parameters): denoising step %.3f s (one window), training step %.3f s (batch 2), %d-frame infill with 25 steps %.1f s", c.name, r.parameters, step, train, l, infill)
+            print(String(format: "%@ (%d parameters): denoising step %.3f s (one window), training step %.3f s (batch 2), %d-frame infill with 25 steps %.1f s", c.name, r.parameters, stepSeconds, train, l, infill)
                   + (infill720.map { String(format: "; 12 frames at 1280×720 (default sampler) %.2f s", $0) } ?? "")
-                  + (torchSeconds.map { String(format: "; PyTorch twin step %.3f s, ratio ours/torch %.2f", $0, step / $0) } ?? ""))
+                  + (torchSeconds.map { String(format: "; PyTorch twin step %.3f s, ratio ours/torch %.2f (median of %d)",
+                                               $0, ratio ?? 0, runs) } ?? ""))
         }
     }
 }

@@ -142,7 +142,8 @@ struct InfillCommand: ParsableCommand {
         }
         let bar = ProgressLine()
         let result = try infiller.run(request) { p in
-            let clipRS = p.clipRS.map { String(format: " CLIP-RS %.3f", $0) } ?? ""
+            let clipRS = (p.clipRS.map { String(format: " CLIP-RS %.3f", $0) } ?? "")
+                + (p.paceRS.map { String(format: " pace vs clips %.3f", $0) } ?? "")
             bar.show("denoising", p.step, p.total, "t=\(p.timestep) eta \(formatDuration(p.eta))" + clipRS)
         }
         bar.end()

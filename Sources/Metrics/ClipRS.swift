@@ -85,6 +85,27 @@ public func clipRS(generated p: [RGBImage], truth q: [RGBImage], similarity: Fra
     return clipRS(generated: adjacentSimilarities(p, similarity: similarity), truth: adjacentSimilarities(q, similarity: similarity))
 }
 
+/// Relative smoothness without ground truth: CLIP-RS's ratio (Eq. 9) with the clips around the
+/// transition as the reference pace. Each adjacent pair of xˢ, g₁…g_l, xᵉ is compared, min/max, with
+/// the mean adjacent similarity of the reference frames (each clip's own, both pooled): 1 when the
+/// transition changes from frame to frame as much as the clips do; a hold then a jump, or a cut, lower.
+/// Frames are measured with their long side at most 256. nil when no clip has two frames.
+public func clipRSAgainstClips(transition: [RGBImage], references: [[RGBImage]],
+                               similarity: FrameSimilarity = SSIMSimilarity()) -> Double? {
+    func small(_ frames: [RGBImage]) -> [RGBImage] {
+        frames.map { f in
+            let scale = min(1, 256 / Double(max(f.width, f.height)))
+            guard scale < 1 else { return f }
+            return f.resized(width: max(2, Int(Double(f.width) * scale)), height: max(2, Int(Double(f.height) * scale)))
+        }
+    }
+    let pace = references.filter { $0.count >= 2 }.flatMap { adjacentSimilarities(small($0), similarity: similarity) }
+    guard !pace.isEmpty, transition.count >= 2 else { return nil }
+    let q = pace.reduce(0, +) / Double(pace.count)
+    let sp = adjacentSimilarities(small(transition), similarity: similarity)
+    return clipRS(generated: sp, truth: [Double](repeating: q, count: sp.count))
+}
+
 /// CLIPSIM: mean cosine between generated and ground-truth frame embeddings.
 public func clipSim(generated p: [RGBImage], truth q: [RGBImage], similarity: EmbeddingSimilarity) -> Double {
     zip(p, q).reduce(0.0) { $0 + similarity.similarity($1.0, $1.1) } / Double(max(1, p.count))

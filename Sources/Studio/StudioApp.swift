@@ -32,6 +32,8 @@ public final class StudioApp {
         var timestep = 0
         var eta = 0.0
         var clipRS: [Double] = []
+        /// Smoothness against the clips' own pace (no truth needed), per step.
+        var paceRS: [Double] = []
         var preview: [RGBImage] = []
         var done = false
         var failed: String?
@@ -477,6 +479,7 @@ public final class StudioApp {
                 job?.step = p.step; job?.total = p.total; job?.timestep = p.timestep; job?.eta = p.eta
                 job?.preview = p.preview
                 if let rs = p.clipRS { job?.clipRS.append(rs) }
+                if let pace = p.paceRS { job?.paceRS.append(pace) }
                 lastImageKey = ""
             case .finished(let j, let made, let r):
                 // Edited while it ran: the result is of settings the junction no longer has.

@@ -217,11 +217,17 @@ extension StudioApp {
         if !job.done { state += " t=\(job.timestep) eta \(formatDuration(job.eta))" }
         put(y, 0, " \(job.kind): ", width: w, .title)
         put(y, min(w - 1, job.kind.count + 4), "\(bar) \(job.step)/\(job.total) \(state)", width: w - job.kind.count - 4, .progress)
-        if !job.clipRS.isEmpty {
-            let spark = theme.spark
-            let line = job.clipRS.suffix(w - 30).map { v -> Character in spark[max(0, min(spark.count - 1, Int(v * Double(spark.count - 1))))] }
-            put(y + 1, 0, String(format: " CLIP-RS %.3f ", job.clipRS.last!) + String(line), width: w, .accent)
+        // CLIP-RS against the truth when there is one; always the smoothness against the clips' own pace.
+        let series = job.clipRS.isEmpty ? job.paceRS : job.clipRS
+        guard let last = series.last else { return }
+        let spark = theme.spark
+        let pace = job.paceRS.last.map { String(format: " (pace vs clips %.3f)", $0) } ?? ""
+        let label = job.clipRS.isEmpty ? String(format: " smoothness vs the clips' pace (no truth) %.3f ", last)
+            : String(format: " CLIP-RS %.3f", last) + pace + " "
+        let line = series.suffix(max(0, w - label.count - 1)).map { v -> Character in
+            spark[max(0, min(spark.count - 1, Int(v * Double(spark.count - 1))))]
         }
+        put(y + 1, 0, label + String(line), width: w, .accent)
     }
 
     /// The help overlay: the title stays, the key list scrolls (↑↓ / j k, PgUp PgDn) when it does not fit.

@@ -96,6 +96,41 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(clipRS(generated: p, truth: q, similarity: sim), 0.75, accuracy: 1e-12)
     }
 
+    /// Smoothness against the clips' pace: the closed form with fixed similarities, then real motion.
+    func testPaceAgainstTheClipsClosedFormAndMotion() throws {
+        struct Fixed: FrameSimilarity { let name = "fixed"; let values: [Int: Double]
+            func features(_ f: RGBImage) -> FrameFeatures { FrameFeatures(values: [Float(f.pixels[0])], width: 1, height: 1) }
+            func similarity(_ a: FrameFeatures, _ b: FrameFeatures) -> Double { values[Int(a.values[0]) * 1000 + Int(b.values[0])]! } }
+        func f(_ v: Int) -> RGBImage { RGBImage(width: 1, height: 1, fill: (UInt8(v), 0, 0)) }
+        // Clips: pairs (10,11) 0.6 and (20,21) 0.8 → pace 0.7; transition pairs 0.7 and 0.35 → (1 + 0.5) / 2.
+        let sim = Fixed(values: [10011: 0.6, 20021: 0.8, 1002: 0.7, 2003: 0.35])
+        let score = clipRSAgainstClips(transition: [f(1), f(2), f(3)], references: [[f(10), f(11)], [f(20), f(21)]],
+                                       similarity: sim)
+        XCTAssertEqual(try XCTUnwrap(score), 0.75, accuracy: 1e-12)
+        XCTAssertNil(clipRSAgainstClips(transition: [f(1), f(2)], references: [[f(10)], []], similarity: sim))
+        // A square moving 3 px a frame in both clips: moving on at that pace scores higher than holding then jumping.
+        func scene(_ x: Int) -> RGBImage {
+            var img = RGBImage(width: 96, height: 48, fill: (30, 60, 90))
+            for yy in 14..<34 {
+                for xx in x..<min(96, x + 20) {
+                    let i = 3 * (yy * 96 + xx)
+                    img.pixels.replaceSubrange(i..<(i + 3), with: [230, 200, 40])
+                }
+            }
+            return img
+        }
+        let before = (0..<4).map { scene(3 * $0) }
+        let after = (0..<4).map { scene(3 * (9 + $0)) }
+        let moving = (4...8).map { scene(3 * $0) }
+        let held = [scene(9), scene(9), scene(9), scene(27), scene(27)]
+        let smooth = try XCTUnwrap(clipRSAgainstClips(transition: [before[3]] + moving + [after[0]],
+                                                      references: [before, after]))
+        let jumpy = try XCTUnwrap(clipRSAgainstClips(transition: [before[3]] + held + [after[0]],
+                                                     references: [before, after]))
+        XCTAssertGreaterThan(smooth, 0.95)
+        XCTAssertLessThan(jumpy, smooth - 0.1)
+    }
+
     /// A textured square moving across a textured background: flow interpolation beats crossfade
     /// and frame repeat on MS-SSIM and PSNR.
     func testFlowBaselineBeatsCrossfadeOnMotion() throws {
