@@ -158,7 +158,8 @@ public final class Evaluator {
         for (k, v) in sums {
             let n = Double(max(1, v.n))
             methodsOut[k] = MethodScores(ms_ssim: v.ms / n, psnr: v.psnr / n, clip_rs: v.rs / n, ssim: v.ssim / n,
-                                         seconds: v.sec / n, sharpness: v.sharp / n, psnr_by_position: positions[k]?.map { $0 / n },
+                                         seconds: v.sec / n, sharpness: v.sharp / n,
+                                         psnr_by_position: positions[k]?.map { $0 / n },
                                          silhouette_iou: overlapSums[k].map { $0.sum / Double(max(1, $0.n)) })
         }
         return EvalReport(cases: cases.count, similarity: SSIMSimilarity().name, methods: methodsOut, order: methods.map(\.name), title: title)

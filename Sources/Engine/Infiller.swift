@@ -138,7 +138,9 @@ public final class Infiller {
     public func run(_ r: InfillRequest, cancel: CancelFlag = CancelFlag(), progress: (InfillProgress) -> Void = { _ in }) throws -> InfillResult {
         let c = model.config
         let R = c.resolution
-        guard allowedLengths.contains(r.length) else { throw InfillError.lengthOutOfRange(r.length, allowed: allowedLengths) }
+        guard allowedLengths.contains(r.length) else {
+            throw InfillError.lengthOutOfRange(r.length, allowed: allowedLengths)
+        }
         // l: the frames the network samples; r.length: the frames that come out (motion models resample in time).
         let l = modelLength(for: r.length)
         if let problem = JunctionSettings.check(r.settings) { throw InfillError.badSettings(problem) }
@@ -151,7 +153,8 @@ public final class Infiller {
         }
         var notices: [String] = []
         if l != r.length {
-            notices.append("the model was trained on \(trainedLengths.lowerBound)…\(trainedLengths.upperBound) frames: "
+            let trained = "\(trainedLengths.lowerBound)…\(trainedLengths.upperBound)"
+            notices.append("the model was trained on \(trained) frames: "
                 + "the motion of the \(r.length) frames is decided at \(l) and resampled in time")
         }
         var before = r.before
@@ -200,7 +203,8 @@ public final class Infiller {
             let synthesis = MotionSynthesis(start: start, end: end.resized(width: start.width, height: start.height),
                                             timed: c.timesBlend)
             render = { clean, anchor in
-                MotionSynthesis.render(synthesis, clean: clean, coarseAnchor: anchor, grid: c.latentSide, output: r.length)
+                MotionSynthesis.render(synthesis, clean: clean, coarseAnchor: anchor, grid: c.latentSide,
+                                       output: r.length)
             }
         }
         let timesteps = schedule.ddimTimesteps(r.settings.steps)

@@ -69,7 +69,9 @@ public struct JunctionSetting: Sendable {
     }
 
     /// A numeric setting moved by `steps` increments of `by`, kept within its range (nil: not numeric).
-    public func nudged(_ junction: Plan.Junction, by increment: Double, steps: Int) -> (junction: Plan.Junction, atLimit: Bool)? {
+    public func nudged(_ junction: Plan.Junction, by increment: Double, steps: Int) -> (
+        junction: Plan.Junction, atLimit: Bool
+    )? {
         var out = junction
         switch kind {
         case .integer(let r):
@@ -94,33 +96,45 @@ public struct JunctionSetting: Sendable {
 /// `eval --variant`, the CLI's options and the infiller's checks all go through it.
 public enum JunctionSettings {
     public static let all: [JunctionSetting] = [
-        JunctionSetting(key: "s", step: 1, kind: .integer(0...Int.max), help: "last frame of the preceding clip kept (xˢ)",
-                        sampler: false, get: { $0.s.map(String.init) }, set: { $0.s = Int($1) }),
-        JunctionSetting(key: "e", step: 1, kind: .integer(0...Int.max), help: "first frame of the following clip kept (xᵉ)",
-                        sampler: false, get: { $0.e.map(String.init) }, set: { $0.e = Int($1) }),
-        JunctionSetting(key: "length", step: 1, kind: .integer(1...Infiller.longestMotionInfill),
-                        help: "frames to generate (the model's own range applies)", sampler: false,
-                        get: { String($0.length) }, set: { $0.length = Int($1)! }),
-        JunctionSetting(key: "mode", step: 0, kind: .choice(InfillMode.allCases.map(\.rawValue)),
-                        help: "insert new frames, or regenerate those around the cut", sampler: false,
-                        get: { $0.mode.rawValue }, set: { $0.mode = InfillMode(rawValue: $1)! }),
-        JunctionSetting(key: "f0", step: 0.05, kind: .number(0...1), help: "GFM stop frequency", sampler: true,
-                        get: { String($0.settings.f0) }, set: { $0.settings.f0 = Float($1)! }),
-        JunctionSetting(key: "lambda", step: 0.01, kind: .number(0...1), help: "GFM decay λ", sampler: true,
-                        get: { String($0.settings.lambda) }, set: { $0.settings.lambda = Float($1)! }),
-        JunctionSetting(key: "gfm", step: 0, kind: .flag, help: "Gaussian filter mixer initial noise", sampler: true,
-                        get: { String($0.settings.gfm) }, set: { $0.settings.gfm = $1 == "true" }),
-        JunctionSetting(key: "steps", step: 1, kind: .integer(1...1000), help: "DDIM steps", sampler: true,
-                        get: { String($0.settings.steps) }, set: { $0.settings.steps = Int($1)! }),
-        JunctionSetting(key: "strength", step: 0.05, kind: .number(0...2),
-                        help: "share of the model's correction to its anchor (0: the anchor alone)", sampler: true,
-                        get: { String($0.settings.strength) }, set: { $0.settings.strength = Float($1)! }),
-        JunctionSetting(key: "eta", step: 0.05, kind: .number(0...1), help: "DDIM η (0: deterministic)", sampler: true,
-                        get: { String($0.settings.eta) }, set: { $0.settings.eta = Float($1)! }),
-        JunctionSetting(key: "seed", step: 1, kind: .integer(0...Int.max), help: "noise seed", sampler: true,
-                        get: { String($0.settings.seed) }, set: { $0.settings.seed = UInt64($1)! }),
-        JunctionSetting(key: "detail", step: 0, kind: .flag, help: "pixel models: add back the detail the codec drops",
-                        sampler: true, get: { String($0.settings.detail) }, set: { $0.settings.detail = $1 == "true" }),
+        JunctionSetting(
+            key: "s", step: 1, kind: .integer(0...Int.max), help: "last frame of the preceding clip kept (xˢ)",
+            sampler: false, get: { $0.s.map(String.init) }, set: { $0.s = Int($1) }),
+        JunctionSetting(
+            key: "e", step: 1, kind: .integer(0...Int.max), help: "first frame of the following clip kept (xᵉ)",
+            sampler: false, get: { $0.e.map(String.init) }, set: { $0.e = Int($1) }),
+        JunctionSetting(
+            key: "length", step: 1, kind: .integer(1...Infiller.longestMotionInfill),
+            help: "frames to generate (the model's own range applies)", sampler: false,
+            get: { String($0.length) }, set: { $0.length = Int($1)! }),
+        JunctionSetting(
+            key: "mode", step: 0, kind: .choice(InfillMode.allCases.map(\.rawValue)),
+            help: "insert new frames, or regenerate those around the cut", sampler: false,
+            get: { $0.mode.rawValue }, set: { $0.mode = InfillMode(rawValue: $1)! }),
+        JunctionSetting(
+            key: "f0", step: 0.05, kind: .number(0...1), help: "GFM stop frequency", sampler: true,
+            get: { String($0.settings.f0) }, set: { $0.settings.f0 = Float($1)! }),
+        JunctionSetting(
+            key: "lambda", step: 0.01, kind: .number(0...1), help: "GFM decay λ", sampler: true,
+            get: { String($0.settings.lambda) }, set: { $0.settings.lambda = Float($1)! }),
+        JunctionSetting(
+            key: "gfm", step: 0, kind: .flag, help: "Gaussian filter mixer initial noise", sampler: true,
+            get: { String($0.settings.gfm) }, set: { $0.settings.gfm = $1 == "true" }),
+        JunctionSetting(
+            key: "steps", step: 1, kind: .integer(1...1000), help: "DDIM steps", sampler: true,
+            get: { String($0.settings.steps) }, set: { $0.settings.steps = Int($1)! }),
+        JunctionSetting(
+            key: "strength", step: 0.05, kind: .number(0...2),
+            help: "share of the model's correction to its anchor (0: the anchor alone)", sampler: true,
+            get: { String($0.settings.strength) }, set: { $0.settings.strength = Float($1)! }),
+        JunctionSetting(
+            key: "eta", step: 0.05, kind: .number(0...1), help: "DDIM η (0: deterministic)", sampler: true,
+            get: { String($0.settings.eta) }, set: { $0.settings.eta = Float($1)! }),
+        JunctionSetting(
+            key: "seed", step: 1, kind: .integer(0...Int.max), help: "noise seed", sampler: true,
+            get: { String($0.settings.seed) }, set: { $0.settings.seed = UInt64($1)! }),
+        JunctionSetting(
+            key: "detail", step: 0, kind: .flag, help: "pixel models: add back the detail the codec drops",
+            sampler: true, get: { String($0.settings.detail) }, set: { $0.settings.detail = $1 == "true" }),
     ]
 
     public static var keys: [String] { all.map(\.key) }
@@ -140,7 +154,9 @@ public enum JunctionSettings {
         for part in pairs.split(separator: ",") {
             let kv = part.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
             guard kv.count == 2 else { throw SettingError(key: String(part), text: pairs, rule: "written key=value") }
-            guard let s = setting(kv[0]), s.sampler else { throw EngineError.badInput(unknown(kv[0], samplerOnly: true)) }
+            guard let s = setting(kv[0]), s.sampler else {
+                throw EngineError.badInput(unknown(kv[0], samplerOnly: true))
+            }
             try s.apply(kv[1], to: &junction)
         }
         return junction.settings

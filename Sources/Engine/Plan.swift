@@ -116,8 +116,8 @@ public struct Plan: Equatable, Sendable {
                     throw PlanError.invalid(source + line, "junction \(i + 1): " + JunctionSettings.unknown(key))
                 }
                 let value = t[key]!
-                let written = value.int.map(String.init) ?? value.double.map { String($0) } ?? value.bool.map(String.init)
-                    ?? value.string ?? "\(value)"
+                let number = value.int.map(String.init) ?? value.double.map { String($0) }
+                let written = number ?? value.bool.map(String.init) ?? value.string ?? "\(value)"
                 do {
                     try setting.apply(written, to: &junction)
                 } catch {

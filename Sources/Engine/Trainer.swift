@@ -416,8 +416,8 @@ public final class Trainer {
                 let pure = o.pureNoiseShare.map { Float.random(in: 0..<1, using: &rng) < $0 } ?? false
                 return pure ? schedule.steps - 1 : Int.random(in: 0..<schedule.steps, using: &rng)
             }
-            let (input, target, mask, weights, cases) = batch(windows, timesteps: timesteps, relative: o.relativeLossEpsilon,
-                                                              rng: &rng)
+            let (input, target, mask, weights, cases) = batch(windows, timesteps: timesteps,
+                                                              relative: o.relativeLossEpsilon, rng: &rng)
             net.store.zeroGrad()
             let out = net.forward(input)
             dOut.resize(out.count)

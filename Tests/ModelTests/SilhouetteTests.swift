@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Engine
 @testable import Media
 @testable import Metrics
@@ -38,11 +39,14 @@ final class SilhouetteTests: XCTestCase {
         // A faint ghost (contrast 0.08) is below the threshold and does not count.
         let faint = Silhouette.mask(frame([(20, 20, 1), (40, 40, 0.08)]), background: background)
         XCTAssertEqual(Silhouette.iou(faint, truth), 1)
-        XCTAssertNil(Silhouette.iou(Silhouette.mask(background, background: background), [Bool](repeating: false, count: 64 * 64)))
+        XCTAssertNil(
+            Silhouette.iou(
+                Silhouette.mask(background, background: background), [Bool](repeating: false, count: 64 * 64)))
     }
 
     func testRenderedTakeTruthScoresHighAndAStaleFrameLower() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-silhouette-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mavin-silhouette-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let p = Performance(seed: 77, fps: 15, script: [(.walk, 3), (.rear, 3)])
@@ -67,6 +71,8 @@ final class SilhouetteTests: XCTestCase {
             Silhouette.iou(Silhouette.mask(stale, background: background), mask)
         }
         XCTAssertLessThan(staleOverlap.last!, truthOverlap.last! - 0.2)
-        print("silhouette IoU: truth", truthOverlap.map { String(format: "%.3f", $0) }, "stale", staleOverlap.map { String(format: "%.3f", $0) })
+        print(
+            "silhouette IoU: truth", truthOverlap.map { String(format: "%.3f", $0) }, "stale",
+            staleOverlap.map { String(format: "%.3f", $0) })
     }
 }

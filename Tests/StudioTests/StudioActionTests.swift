@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Engine
 @testable import Media
 @testable import Studio
@@ -30,8 +31,9 @@ final class StudioActionTests: XCTestCase {
 
     func fakeResult(_ app: StudioApp) {
         let frame = RGBImage(width: 32, height: 32, fill: (1, 2, 3))
-        app.results[0] = InfillResult(frames: [frame], referencesBefore: 1, referencesAfter: 1, seconds: 0, scores: nil,
-                                      steps: [], notices: [])
+        app.results[0] = InfillResult(
+            frames: [frame], referencesBefore: 1, referencesAfter: 1, seconds: 0, scores: nil,
+            steps: [], notices: [])
         app.resultSources[0] = app.source(of: 0)
     }
 
