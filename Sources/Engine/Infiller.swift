@@ -15,17 +15,19 @@ public enum InfillMode: String, Codable, Sendable, CaseIterable {
 
 /// GFM and sampler settings of one junction.
 public struct SamplerSettings: Codable, Equatable, Sendable {
-    public var steps = 1  // with strength, chosen on two tuning sets (Samples/models/README.md)
+    public var steps = 1  // steps, strength and gfm: chosen on the tuning set (Samples/models/README.md)
     public var seed: UInt64 = 0
     public var eta: Float = 0
-    public var gfm = true
+    /// Off by default: with the motion model's residual the boundary latents it mixes in are zero, and the
+    /// correlated noise it leaves cost PSNR on the tuning set (GFM on is the paper's; `gfm = true`).
+    public var gfm = false
     public var f0: Float = 0.6
     public var lambda: Float = 0.1
     /// Add back the boundary frames' fine detail that the latent codec drops (see `Infiller.run`).
     public var detail = true
     /// How much of the network's correction to the anchor each step keeps (models with an anchor):
     /// 0 returns the anchor, 1 the network's full estimate.
-    public var strength: Float = 1
+    public var strength: Float = 0.5
     /// Every setting's range and parser: `JunctionSettings`.
     public init() {}
 }

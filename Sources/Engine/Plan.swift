@@ -23,9 +23,9 @@ import TOMLKit
 /// mode = "insert"       # or "regenerate"
 /// f0 = 0.6
 /// lambda = 0.1
-/// gfm = true
+/// gfm = false
 /// steps = 1
-/// strength = 1         # share of the model's correction to its anchor (0 = the anchor alone)
+/// strength = 0.5       # share of the model's correction to its anchor (0 = the anchor alone)
 /// seed = 0
 /// ```
 public struct Plan: Equatable, Sendable {

@@ -141,6 +141,11 @@ struct InfoCommand: ParsableCommand {
                         let g = c.latentSide
                         print("  motion space: flows to both boundary frames and a blend weight on a \(g)×\(g) grid; "
                             + "frames built by warping the clips' own pixels")
+                        if c.timesBlend {
+                            print("  timed blend: m is also each point's time (τ = 1 − m), the flows follow it")
+                        }
+                        let longest = max(Infiller.longestMotionInfill, c.ranges.longest)
+                        print("  makes 1…\(longest) frames (beyond the trained lengths, the motion is resampled in time)")
                         print("  U-Net channels \(c.channels), \(c.heads) heads")
                     } else {
                         print("  codec: PCA of \(c.codecPatch)×\(c.codecPatch) blocks → \(c.latentChannels) channels; "

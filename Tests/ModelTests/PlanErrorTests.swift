@@ -60,14 +60,14 @@ final class PlanErrorTests: XCTestCase {
         plan.junctions[0].s = 12
         plan.junctions[0].mode = .regenerate
         plan.junctions[0].settings.steps = 7
-        plan.junctions[0].settings.gfm = false
+        plan.junctions[0].settings.gfm = true
         plan.junctions[0].settings.eta = 0.25
         plan.junctions[0].settings.seed = 99
         XCTAssertEqual(try Plan.parse(plan.toml()), plan)
-        let variant = try JunctionSettings.sampler(SamplerSettings(), applying: "gfm=off, steps=4,strength=0.5")
-        XCTAssertEqual(variant.gfm, false)
+        let variant = try JunctionSettings.sampler(SamplerSettings(), applying: "gfm=on, steps=4,strength=0.25")
+        XCTAssertEqual(variant.gfm, true)
         XCTAssertEqual(variant.steps, 4)
-        XCTAssertEqual(variant.strength, 0.5)
+        XCTAssertEqual(variant.strength, 0.25)
         XCTAssertThrowsError(try JunctionSettings.sampler(SamplerSettings(), applying: "length=4")) {
             XCTAssertTrue("\($0)".contains("unknown setting 'length' (valid: f0, lambda"), "\($0)")
         }

@@ -66,8 +66,8 @@ final class StudioActionTests: XCTestCase {
         XCTAssertEqual(app.message, "steps must be an integer within 1…1000 (got '0')")
         app.execute("set s 500")
         XCTAssertTrue(app.message.contains("s must be within 0…29 here"), app.message)
-        app.execute("set gfm off")
-        XCTAssertEqual(app.plan.junctions[0].settings.gfm, false)
+        app.execute("set gfm on")
+        XCTAssertEqual(app.plan.junctions[0].settings.gfm, true)
         app.focus = .junction
         app.field = .steps
         app.plan.junctions[0].settings.steps = 1000
