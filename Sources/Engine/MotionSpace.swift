@@ -149,27 +149,32 @@ public struct MotionSynthesis {
             for i in motion.indices { motion[i] += up[i] }
             return (motion, nil)
         }
-        let w = workingWidth
-        let h = workingHeight
-        let n = w * h
+        let n = workingWidth * workingHeight
         var out = up
         var tau = [Float](repeating: 0, count: n)
-        let su = MotionLatent.flowScale / Float(w)
-        let sv = MotionLatent.flowScale / Float(h)
-        let toS = MotionLatent.toStart * n
-        let toE = MotionLatent.toEnd * n
         let mBase = MotionLatent.blend * n
         for i in 0..<n {
             let time = min(1, max(0, t - up[mBase + i]))
             tau[i] = time
-            let k = MotionSynthesis.coefficients(time)
-            out[toS + i] += (k.toStart.0 * forward.u[i] + k.toStart.1 * backward.u[i]) * su
-            out[toS + n + i] += (k.toStart.0 * forward.v[i] + k.toStart.1 * backward.v[i]) * sv
-            out[toE + i] += (k.toEnd.0 * forward.u[i] + k.toEnd.1 * backward.u[i]) * su
-            out[toE + n + i] += (k.toEnd.0 * forward.v[i] + k.toEnd.1 * backward.v[i]) * sv
+            addLinearFlows(to: &out, at: i, time: time)
             out[mBase + i] = 1 - time
         }
         return (out, tau)
+    }
+
+    /// Adds the flows of linear motion at `time` at working point i to `out` [5, h, w] (latent units):
+    /// F_{τ→s} = −(1−τ)τ·F_{s→e} + τ²·F_{e→s} and F_{τ→e} = (1−τ)²·F_{s→e} − τ(1−τ)·F_{e→s}.
+    @inline(__always) func addLinearFlows(to out: inout [Float], at i: Int, time: Float) {
+        let n = workingWidth * workingHeight
+        let su = MotionLatent.flowScale / Float(workingWidth)
+        let sv = MotionLatent.flowScale / Float(workingHeight)
+        let toS = MotionLatent.toStart * n
+        let toE = MotionLatent.toEnd * n
+        let k = MotionSynthesis.coefficients(time)
+        out[toS + i] += (k.toStart.0 * forward.u[i] + k.toStart.1 * backward.u[i]) * su
+        out[toS + n + i] += (k.toStart.0 * forward.v[i] + k.toStart.1 * backward.v[i]) * sv
+        out[toE + i] += (k.toEnd.0 * forward.u[i] + k.toEnd.1 * backward.u[i]) * su
+        out[toE + n + i] += (k.toEnd.0 * forward.v[i] + k.toEnd.1 * backward.v[i]) * sv
     }
 
     /// The anchor of infill frame at position t ∈ (0, 1) on the working grid, in latent units:
@@ -177,22 +182,19 @@ public struct MotionSynthesis {
     /// F_{t→e} = (1−t)²·F_{s→e} − t(1−t)·F_{e→s}, and m = (1−t)·vis_s / ((1−t)·vis_s + t·vis_e)
     /// (timed: m = 1 − t).
     public func anchor(t: Float) -> [Float] {
-        if timed { return motion(correction: [Float](repeating: 0, count: MotionLatent.channels * workingWidth
-            * workingHeight), t: t).motion }
         let w = workingWidth
         let h = workingHeight
         let n = w * h
         var out = [Float](repeating: 0, count: MotionLatent.channels * n)
+        for i in 0..<n { addLinearFlows(to: &out, at: i, time: t) }
+        if timed {
+            for i in 0..<n { out[MotionLatent.blend * n + i] = 1 - t }
+            return out
+        }
         let su = MotionLatent.flowScale / Float(w)
         let sv = MotionLatent.flowScale / Float(h)
         let toS = MotionLatent.toStart * n
         let toE = MotionLatent.toEnd * n
-        for i in 0..<n {
-            out[toS + i] = (-(1 - t) * t * forward.u[i] + t * t * backward.u[i]) * su
-            out[toS + n + i] = (-(1 - t) * t * forward.v[i] + t * t * backward.v[i]) * sv
-            out[toE + i] = ((1 - t) * (1 - t) * forward.u[i] - t * (1 - t) * backward.u[i]) * su
-            out[toE + n + i] = ((1 - t) * (1 - t) * forward.v[i] - t * (1 - t) * backward.v[i]) * sv
-        }
         // Visibility is looked up where each warp samples, as in the flow baseline.
         for y in 0..<h {
             for x in 0..<w {
