@@ -255,6 +255,10 @@ public final class Infiller {
         let outputSize = c.latentSpace == .motion ? native : (R, R)
         let truth = r.truth.map { t in MeasuredTruth(t.map { $0.resized(width: outputSize.0, height: outputSize.1) }) }
         func frames(_ latents: [Float]) -> [RGBImage] { render(latents, anchorInfill) }
+        // Smoothness against the clips' own pace: the clips are measured once, each step only its frames,
+        // with the boundary frames at the size the frames come out.
+        let clipPace = ClipPace(references: [r.before, r.after])
+        let ends = [before[before.count - 1], after[0]].map { $0.resized(width: outputSize.0, height: outputSize.1) }
         for (i, t) in timesteps.enumerated() {
             if cancel.isCancelled { throw EngineError.cancelled }
             for f in 0..<l { window[s + 1 + f] = (0..<perFrame).map { latent(xt[f * perFrame + $0], frame: f, index: $0, clean: false) } }
@@ -282,9 +286,7 @@ public final class Infiller {
             xt = next
             let elapsed = Date().timeIntervalSince(t0)
             let rs = truth?.clipRS(preview)
-            let (pw, ph) = (preview[0].width, preview[0].height)
-            let ends = [before[before.count - 1], after[0]].map { $0.resized(width: pw, height: ph) }
-            let pace = clipRSAgainstClips(transition: [ends[0]] + preview + [ends[1]], references: [r.before, r.after])
+            let pace = clipPace?.score(transition: [ends[0]] + preview + [ends[1]])
             progress(InfillProgress(step: i + 1, total: timesteps.count, timestep: t, elapsed: elapsed,
                                     eta: elapsed / Double(i + 1) * Double(timesteps.count - i - 1), preview: preview,
                                     clipRS: rs, paceRS: pace))

@@ -89,21 +89,43 @@ public func clipRS(generated p: [RGBImage], truth q: [RGBImage], similarity: Fra
 /// transition as the reference pace. Each adjacent pair of xˢ, g₁…g_l, xᵉ is compared, min/max, with
 /// the mean adjacent similarity of the reference frames (each clip's own, both pooled): 1 when the
 /// transition changes from frame to frame as much as the clips do; a hold then a jump, or a cut, lower.
-/// Frames are measured with their long side at most 256. nil when no clip has two frames.
-public func clipRSAgainstClips(transition: [RGBImage], references: [[RGBImage]],
-                               similarity: FrameSimilarity = SSIMSimilarity()) -> Double? {
-    func small(_ frames: [RGBImage]) -> [RGBImage] {
+/// Frames are measured with their long side at most 256. The clips are measured once, so a sampler
+/// can score every step's transition against them.
+public struct ClipPace: Sendable {
+    public let similarity: FrameSimilarity
+    /// The clips' mean adjacent similarity.
+    public let pace: Double
+
+    /// nil when no clip has two frames.
+    public init?(references: [[RGBImage]], similarity: FrameSimilarity = SSIMSimilarity()) {
+        let adjacent = references.filter { $0.count >= 2 }.flatMap {
+            adjacentSimilarities(ClipPace.small($0), similarity: similarity)
+        }
+        guard !adjacent.isEmpty else { return nil }
+        self.similarity = similarity
+        pace = adjacent.reduce(0, +) / Double(adjacent.count)
+    }
+
+    /// The score of xˢ, g₁…g_l, xᵉ (nil for fewer than two frames).
+    public func score(transition: [RGBImage]) -> Double? {
+        guard transition.count >= 2 else { return nil }
+        let sp = adjacentSimilarities(ClipPace.small(transition), similarity: similarity)
+        return clipRS(generated: sp, truth: [Double](repeating: pace, count: sp.count))
+    }
+
+    static func small(_ frames: [RGBImage]) -> [RGBImage] {
         frames.map { f in
             let scale = min(1, 256 / Double(max(f.width, f.height)))
             guard scale < 1 else { return f }
             return f.resized(width: max(2, Int(Double(f.width) * scale)), height: max(2, Int(Double(f.height) * scale)))
         }
     }
-    let pace = references.filter { $0.count >= 2 }.flatMap { adjacentSimilarities(small($0), similarity: similarity) }
-    guard !pace.isEmpty, transition.count >= 2 else { return nil }
-    let q = pace.reduce(0, +) / Double(pace.count)
-    let sp = adjacentSimilarities(small(transition), similarity: similarity)
-    return clipRS(generated: sp, truth: [Double](repeating: q, count: sp.count))
+}
+
+/// `ClipPace` of `references`, scoring one transition.
+public func clipRSAgainstClips(transition: [RGBImage], references: [[RGBImage]],
+                               similarity: FrameSimilarity = SSIMSimilarity()) -> Double? {
+    ClipPace(references: references, similarity: similarity)?.score(transition: transition)
 }
 
 /// CLIPSIM: mean cosine between generated and ground-truth frame embeddings.
