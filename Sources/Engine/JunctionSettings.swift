@@ -69,23 +69,21 @@ public struct JunctionSetting: Sendable {
     }
 
     /// A numeric setting moved by `steps` increments of `by`, kept within its range (nil: not numeric).
-    public func nudged(_ junction: Plan.Junction, by increment: Double, steps: Int) -> (
-        junction: Plan.Junction, atLimit: Bool
-    )? {
+    public func nudged(_ junction: Plan.Junction, by increment: Double, steps: Int) -> Plan.Junction? {
         var out = junction
         switch kind {
         case .integer(let r):
             let now = Int(value(of: junction) ?? "") ?? r.lowerBound
-            let wanted = now + Int(increment) * steps
-            let v = min(r.upperBound, max(r.lowerBound, wanted))
-            set(&out, String(v))
-            return (out, v != wanted)
+            // A seed near Int.max stays there rather than overflowing.
+            let (sum, overflow) = now.addingReportingOverflow(Int(increment) * steps)
+            let wanted = overflow ? (steps > 0 ? Int.max : Int.min) : sum
+            set(&out, String(min(r.upperBound, max(r.lowerBound, wanted))))
+            return out
         case .number(let r):
             let now = Double(value(of: junction) ?? "") ?? Double(r.lowerBound)
             let wanted = ((now + increment * Double(steps)) * 1000).rounded() / 1000
-            let v = min(Double(r.upperBound), max(Double(r.lowerBound), wanted))
-            set(&out, String(Float(v)))
-            return (out, v != wanted)
+            set(&out, String(Float(min(Double(r.upperBound), max(Double(r.lowerBound), wanted)))))
+            return out
         case .flag, .choice:
             return nil
         }

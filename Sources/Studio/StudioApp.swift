@@ -293,7 +293,7 @@ public final class StudioApp {
         case .integer, .number:
             // s, e, steps and seed move by the press (±1, ±10 with H/L); the others by one increment.
             let presses = [.s, .e, .steps, .seed].contains(field) ? d : d.signum()
-            jn = setting.nudged(jn, by: setting.step, steps: presses)!.junction
+            jn = setting.nudged(jn, by: setting.step, steps: presses)!
             if let range = contextRange(field, junction: j), let v = Int(setting.value(of: jn) ?? "") {
                 try? setting.apply(String(min(range.upperBound, max(range.lowerBound, v))), to: &jn)
             }

@@ -73,6 +73,12 @@ final class StudioActionTests: XCTestCase {
         app.plan.junctions[0].settings.steps = 1000
         app.adjust(by: 1)
         XCTAssertEqual(app.message, "steps is at its limit: an integer within 1…1000")
+        // The largest seed stays where it is instead of overflowing.
+        app.field = .seed
+        app.plan.junctions[0].settings.seed = UInt64(Int.max)
+        app.adjust(by: 10)
+        XCTAssertEqual(app.plan.junctions[0].settings.seed, UInt64(Int.max))
+        XCTAssertTrue(app.message.hasPrefix("seed is at its limit"), app.message)
     }
 
     /// `:w` elsewhere rewrites the plan's paths so they name the same files; `:open` reads it back.
