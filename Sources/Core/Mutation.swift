@@ -56,9 +56,11 @@ public enum Mutation: Sendable, CustomStringConvertible {
             let n = Int.random(in: 1...16, using: &rng)
             return .flip((0..<n).map { _ in (near(&rng), UInt8.random(in: 1...255, using: &rng)) })
         case 2:
-            let extremes: [[UInt8]] = [[0, 0, 0, 0], [0xFF, 0xFF, 0xFF, 0xFF], [0x7F, 0xFF, 0xFF, 0xFF],
-                                       [0x80, 0, 0, 0], [0, 0, 0, 1], [0, 0, 0x10, 0],
-                                       [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]]
+            let extremes: [[UInt8]] = [
+                [0, 0, 0, 0], [0xFF, 0xFF, 0xFF, 0xFF], [0x7F, 0xFF, 0xFF, 0xFF],
+                [0x80, 0, 0, 0], [0, 0, 0, 1], [0, 0, 0x10, 0],
+                [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]
+            ]
             let at = fields.isEmpty || Bool.random(using: &rng) ? near(&rng) : fields.randomElement(using: &rng)!
             return .overwrite(offset: at, bytes: extremes.randomElement(using: &rng)!)
         case 3: return .cut(offset: near(&rng), length: Int.random(in: 1...max(1, size / 8), using: &rng))
@@ -66,9 +68,11 @@ public enum Mutation: Sendable, CustomStringConvertible {
         default:
             // Digits in a text header (safetensors JSON): a shape or an offset becomes another number.
             let digits: [UInt8] = Array("0123456789-9e99".utf8)
-            return .overwrite(offset: near(&rng), bytes: (0..<Int.random(in: 1...6, using: &rng)).map { _ in
-                digits.randomElement(using: &rng)!
-            })
+            return .overwrite(
+                offset: near(&rng),
+                bytes: (0..<Int.random(in: 1...6, using: &rng)).map { _ in
+                    digits.randomElement(using: &rng)!
+                })
         }
     }
 

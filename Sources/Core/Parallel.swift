@@ -7,7 +7,9 @@ public func parallelMap<T>(_ n: Int, _ body: (Int) -> T) -> [T] {
     let lock = NSLock()
     DispatchQueue.concurrentPerform(iterations: n) { i in
         let v = body(i)
-        lock.lock(); out[i] = v; lock.unlock()
+        lock.lock()
+        out[i] = v
+        lock.unlock()
     }
     return out.map { $0! }
 }

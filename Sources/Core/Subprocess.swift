@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs an external program (ffmpeg, ffprobe, tmux, chafa) with a deadline.
@@ -26,8 +26,10 @@ public struct Subprocess {
 
     /// Runs `arguments[0]` (looked up in PATH) and returns its exit status and combined output.
     @discardableResult
-    public static func run(_ arguments: [String], timeout: Double = 120, captureOutput: Bool = true,
-                           environment: [String: String]? = nil) throws -> Result {
+    public static func run(
+        _ arguments: [String], timeout: Double = 120, captureOutput: Bool = true,
+        environment: [String: String]? = nil
+    ) throws -> Result {
         guard let program = arguments.first else { throw FileError.writeFailed("", reason: "empty command") }
         var fds: [Int32] = [-1, -1]
         if captureOutput { guard pipe(&fds) == 0 else { throw FileError.writeFailed(program, reason: "pipe failed") } }
@@ -46,7 +48,10 @@ public struct Subprocess {
         var pid: pid_t = 0
         let cArgs = arguments.map { strdup($0) } + [nil]
         let cEnv = envStrings.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) }; cEnv.forEach { free($0) } }
+        defer {
+            cArgs.forEach { free($0) }
+            cEnv.forEach { free($0) }
+        }
         let rc = posix_spawnp(&pid, program, &actions, nil, cArgs, cEnv)
         if captureOutput { close(fds[1]) }
         guard rc == 0 else {
@@ -83,6 +88,7 @@ public struct Subprocess {
         drain()
         if captureOutput { close(fds[0]) }
         let exitCode: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return Result(status: timedOut ? 124 : exitCode, output: String(decoding: output, as: UTF8.self), timedOut: timedOut)
+        return Result(
+            status: timedOut ? 124 : exitCode, output: String(decoding: output, as: UTF8.self), timedOut: timedOut)
     }
 }

@@ -29,13 +29,16 @@ public enum Anchor: String, Codable, Sendable, CaseIterable {
         let u = Float(f - s) / Float(e - s)
         guard a > 1e-3 else { return u }
         func logistic(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
-        let lo = logistic(-a / 2), hi = logistic(a / 2)
+        let lo = logistic(-a / 2)
+        let hi = logistic(a / 2)
         return (logistic(a * (u - 0.5)) - lo) / (hi - lo)
     }
 
     /// The anchor of every frame of a window [L, perFrame] whose boundary frames are s and e;
     /// frames outside s…e hold their own latents (they are references, never noised).
-    public func make(window z: UnsafePointer<Float>, frames L: Int, perFrame: Int, s: Int, e: Int, sharpness: Float = 0) -> [Float] {
+    public func make(window z: UnsafePointer<Float>, frames L: Int, perFrame: Int, s: Int, e: Int, sharpness: Float = 0)
+        -> [Float]
+    {
         precondition(s >= 0 && e < L && e > s)
         var out = Array(UnsafeBufferPointer(start: z, count: L * perFrame))
         switch self {

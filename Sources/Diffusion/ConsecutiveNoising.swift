@@ -23,12 +23,14 @@ public struct NoisedWindow {
 }
 
 public enum ConsecutiveNoising {
-    public static func make<G: RandomNumberGenerator>(clean z0: UnsafePointer<Float>, frames L: Int, perFrame: Int,
-                                                      ranges: BoundaryRanges, schedule: NoiseSchedule, prediction: Prediction,
-                                                      masking: Masking = .consecutive, anchor: Anchor? = nil, anchorSharpness: Float = 0,
-                                                      residualScale k: Float = 1, timestep: Int? = nil,
-                                                      boundaries: (s: Int, e: Int)? = nil,
-                                                      using rng: inout G) -> NoisedWindow {
+    public static func make<G: RandomNumberGenerator>(
+        clean z0: UnsafePointer<Float>, frames L: Int, perFrame: Int,
+        ranges: BoundaryRanges, schedule: NoiseSchedule, prediction: Prediction,
+        masking: Masking = .consecutive, anchor: Anchor? = nil, anchorSharpness: Float = 0,
+        residualScale k: Float = 1, timestep: Int? = nil,
+        boundaries: (s: Int, e: Int)? = nil,
+        using rng: inout G
+    ) -> NoisedWindow {
         // Boundaries drawn by the caller (motion latents depend on them), else drawn here.
         let (s, e) = boundaries ?? ranges.sample(using: &rng)
         let t = timestep ?? Int.random(in: 0..<schedule.steps, using: &rng)

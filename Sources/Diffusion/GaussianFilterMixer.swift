@@ -26,8 +26,10 @@ public final class GaussianFilterMixer {
             var dims: [Int32] = [Int32(frames), Int32(height), Int32(width)]
             let volume = Int32(frames * height * width)
             // One plan transforms every channel: channels are the "howmany" batch.
-            forward = fftwf_plan_many_dft(3, &dims, Int32(channels), buffer, nil, 1, volume, buffer, nil, 1, volume, FFTW_FORWARD, FFTW_ESTIMATE)
-            inverse = fftwf_plan_many_dft(3, &dims, Int32(channels), buffer, nil, 1, volume, buffer, nil, 1, volume, FFTW_BACKWARD, FFTW_ESTIMATE)
+            forward = fftwf_plan_many_dft(
+                3, &dims, Int32(channels), buffer, nil, 1, volume, buffer, nil, 1, volume, FFTW_FORWARD, FFTW_ESTIMATE)
+            inverse = fftwf_plan_many_dft(
+                3, &dims, Int32(channels), buffer, nil, 1, volume, buffer, nil, 1, volume, FFTW_BACKWARD, FFTW_ESTIMATE)
         }
         deinit {
             fftwf_destroy_plan(forward)
@@ -48,7 +50,9 @@ public final class GaussianFilterMixer {
 
     /// Eq. 5: the centred 3D Gaussian low-pass for stop frequencies (spatial fS, temporal fT),
     /// on frequencies normalised to [−1, 1) per axis; all zeros when a stop frequency is 0.
-    public static func lowPass(frames T: Int, height H: Int, width W: Int, spatial fS: Float, temporal fT: Float) -> [Float] {
+    public static func lowPass(frames T: Int, height H: Int, width W: Int, spatial fS: Float, temporal fT: Float)
+        -> [Float]
+    {
         var g = [Float](repeating: 0, count: T * H * W)
         guard fS > 0, fT > 0 else { return g }
         // FFT bin k holds frequency k/N (k < N/2) or (k−N)/N: normalise to [−1, 1).
@@ -69,8 +73,10 @@ public final class GaussianFilterMixer {
     /// Mixes the initial noise of the infill frames s+1…e−1.
     /// - boundaryStart/End: diffused latents z_T^s and z_T^e, each [channels, H, W].
     /// - noise: fresh ε for the infill, [l, channels, H, W]; returns the mixed [l, channels, H, W].
-    public func mix(boundaryStart zs: [Float], boundaryEnd ze: [Float], noise: [Float],
-                    s: Int, e: Int, channels C: Int, height H: Int, width W: Int) -> [Float] {
+    public func mix(
+        boundaryStart zs: [Float], boundaryEnd ze: [Float], noise: [Float],
+        s: Int, e: Int, channels C: Int, height H: Int, width W: Int
+    ) -> [Float] {
         let l = e - s - 1
         precondition(l >= 1 && noise.count == l * C * H * W && zs.count == C * H * W && ze.count == C * H * W)
         let key = PlanKey(frames: l, height: H, width: W, channels: C)
@@ -80,10 +86,15 @@ public final class GaussianFilterMixer {
         // Layout for FFTW: [channel][frame][y][x].
         func load(_ value: (Int, Int, Int) -> Float) {
             let b = UnsafeMutableRawPointer(plan.buffer).assumingMemoryBound(to: Float.self)
-            for c in 0..<C { for f in 0..<l { for p in 0..<(H * W) {
-                let i = (c * l + f) * H * W + p
-                b[2 * i] = value(f, c, p); b[2 * i + 1] = 0
-            } } }
+            for c in 0..<C {
+                for f in 0..<l {
+                    for p in 0..<(H * W) {
+                        let i = (c * l + f) * H * W + p
+                        b[2 * i] = value(f, c, p)
+                        b[2 * i + 1] = 0
+                    }
+                }
+            }
         }
         func spectrum() -> [Float] {
             fftwf_execute(plan.forward)
@@ -116,9 +127,11 @@ public final class GaussianFilterMixer {
             }
             fftwf_execute(plan.inverse)
             let scale = 1 / Float(volume)
-            for c in 0..<C { for p in 0..<(H * W) {
-                out[(f * C + c) * H * W + p] = b[2 * ((c * l + f) * H * W + p)] * scale
-            } }
+            for c in 0..<C {
+                for p in 0..<(H * W) {
+                    out[(f * C + c) * H * W + p] = b[2 * ((c * l + f) * H * W + p)] * scale
+                }
+            }
         }
         return out
     }

@@ -21,7 +21,8 @@ public struct NoiseSchedule: Sendable {
         var abar: [Double] = []
         var prod = 1.0
         for i in 0..<steps {
-            let s = betaStart.squareRoot() + (betaEnd.squareRoot() - betaStart.squareRoot()) * Double(i) / Double(steps - 1)
+            let s =
+                betaStart.squareRoot() + (betaEnd.squareRoot() - betaStart.squareRoot()) * Double(i) / Double(steps - 1)
             prod *= 1 - s * s
             abar.append(prod)
         }
@@ -35,7 +36,10 @@ public struct NoiseSchedule: Sendable {
     }
 
     /// x_t = √ᾱ x₀ + √(1−ᾱ) ε (Eq. 1 of DDPM), elementwise into `out`.
-    public func diffuse(_ x0: UnsafePointer<Float>, noise: UnsafePointer<Float>, t: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+    public func diffuse(
+        _ x0: UnsafePointer<Float>, noise: UnsafePointer<Float>, t: Int, count: Int,
+        into out: UnsafeMutablePointer<Float>
+    ) {
         let (a, b) = coefficients(t)
         for i in 0..<count { out[i] = a * x0[i] + b * noise[i] }
     }
@@ -86,7 +90,9 @@ public struct DDIM: Sendable {
     }
 
     /// x_{t_prev} = √ᾱ_prev x̂₀ + √(1−ᾱ_prev−σ²) ε̂ + σ z.
-    public func step<G: RandomNumberGenerator>(xt: Float, x0: Float, eps: Float, t: Int, tPrev: Int, rng: inout G) -> Float {
+    public func step<G: RandomNumberGenerator>(xt: Float, x0: Float, eps: Float, t: Int, tPrev: Int, rng: inout G)
+        -> Float
+    {
         let aT = t < 0 ? 1.0 : schedule.alphasCumprod[t]
         let aP = tPrev < 0 ? 1.0 : schedule.alphasCumprod[tPrev]
         let sigma = Double(eta) * ((1 - aP) / (1 - aT) * (1 - aT / aP)).squareRoot()
@@ -100,6 +106,7 @@ public struct DDIM: Sendable {
 /// A standard normal sample (Box–Muller).
 @inline(__always)
 public func gaussian<G: RandomNumberGenerator>(_ rng: inout G) -> Float {
-    let u1 = Float.random(in: Float.ulpOfOne..<1, using: &rng), u2 = Float.random(in: 0..<1, using: &rng)
+    let u1 = Float.random(in: Float.ulpOfOne..<1, using: &rng)
+    let u2 = Float.random(in: 0..<1, using: &rng)
     return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
 }

@@ -13,8 +13,10 @@ public struct CameraMotion: Sendable {
 
     /// A path over `frames` frames of side R: pan up to `pan` pixels a frame, zoom up to ±0.6 % a frame,
     /// jitter of about `shake` pixels.
-    public static func random<G: RandomNumberGenerator>(frames: Int, side R: Int, pan: Float = 1.2, shake: Float = 0.6,
-                                                         using rng: inout G) -> CameraMotion {
+    public static func random<G: RandomNumberGenerator>(
+        frames: Int, side R: Int, pan: Float = 1.2, shake: Float = 0.6,
+        using rng: inout G
+    ) -> CameraMotion {
         let vx = Float.random(in: -pan...pan, using: &rng)
         let vy = Float.random(in: -pan...pan, using: &rng) * 0.5
         let zoom = Float.random(in: -0.006...0.006, using: &rng)

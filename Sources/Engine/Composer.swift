@@ -11,7 +11,11 @@ public enum ComposeEvent: Sendable {
 
 /// A plan resolved against its clips: the frame ranges used and the output geometry.
 public struct ResolvedPlan {
-    public struct Segment { public var clip: Int; public var first: Int; public var last: Int }
+    public struct Segment {
+        public var clip: Int
+        public var first: Int
+        public var last: Int
+    }
     public var readers: [VideoReader]
     public var segments: [Segment]
     public var width: Int, height: Int
@@ -40,11 +44,14 @@ public final class Composer {
 
     /// Opens the clips and checks every s and e against them.
     public func resolve() throws -> ResolvedPlan {
-        guard plan.clips.count >= 2 else { throw EngineError.badInput("a composition needs at least two clips (the plan has \(plan.clips.count))") }
+        guard plan.clips.count >= 2 else {
+            throw EngineError.badInput("a composition needs at least two clips (the plan has \(plan.clips.count))")
+        }
         let readers = try plan.clips.map { try VideoReader(path: path($0.path)) }
         var segments: [ResolvedPlan.Segment] = []
         for (i, r) in readers.enumerated() {
-            let name = plan.clips[i].path, n = r.frameCount
+            let name = plan.clips[i].path
+            let n = r.frameCount
             let first = i == 0 ? 0 : (plan.junctions[i - 1].e ?? 0)
             let last = i == readers.count - 1 ? n - 1 : (plan.junctions[i].s ?? n - 1)
             let frames = "clip '\(name)' has \(n) frames (0…\(n - 1))"
@@ -52,7 +59,10 @@ public final class Composer {
                 let place = value < 0 ? "is before its first frame" : "is past its end"
                 throw EngineError.badInput("\(frames); \(key)=\(value) \(place); use 0…\(n - 1)")
             }
-            if last < first { throw EngineError.badInput("clip '\(name)': s=\(last) comes before e=\(first); nothing of the clip would remain") }
+            if last < first {
+                throw EngineError.badInput(
+                    "clip '\(name)': s=\(last) comes before e=\(first); nothing of the clip would remain")
+            }
             segments.append(.init(clip: i, first: first, last: last))
         }
         let fps = plan.fps ?? readers[0].info.fps
@@ -60,31 +70,38 @@ public final class Composer {
         var notices: [String] = []
         for (i, seg) in segments.enumerated() {
             // Regenerate replaces frames each side of its junction.
-            let dropStart = i > 0 && plan.junctions[i - 1].mode == .regenerate
+            let dropStart =
+                i > 0 && plan.junctions[i - 1].mode == .regenerate
                 ? plan.junctions[i - 1].mode.replaced(length: plan.junctions[i - 1].length).after : 0
-            let dropEnd = i < plan.junctions.count && plan.junctions[i].mode == .regenerate
+            let dropEnd =
+                i < plan.junctions.count && plan.junctions[i].mode == .regenerate
                 ? plan.junctions[i].mode.replaced(length: plan.junctions[i].length).before : 0
             let r = readers[seg.clip]
-            let from = seg.first + dropStart, to = seg.last - dropEnd
+            let from = seg.first + dropStart
+            let to = seg.last - dropEnd
             let frames = to >= from ? Self.conform(r, from...to, fps: fps) : []
             shown.append(frames)
-            let name = plan.clips[i].path, own = r.info.fps
-            let rate = String(format: "%.3g", own), out = String(format: "%.3g fps", fps)
+            let name = plan.clips[i].path
+            let own = r.info.fps
+            let rate = String(format: "%.3g", own)
+            let out = String(format: "%.3g fps", fps)
             let change = frames.count - max(0, to - from + 1)
             let how = change > 0 ? "\(change) frames repeated" : "\(-change) frames dropped"
             if r.variableRate {
                 let what = "clip '\(name)' has a variable frame rate"
                 notices.append("\(what); conformed to \(out) by its timestamps (\(how))")
             } else if abs(own - fps) > 1e-3 * fps {
-                notices.append("clip '\(name)' is \(rate) fps; conformed to \(out) by its timestamps (\(how)), "
-                               + "so it plays at its own speed")
+                notices.append(
+                    "clip '\(name)' is \(rate) fps; conformed to \(out) by its timestamps (\(how)), "
+                        + "so it plays at its own speed")
             }
         }
         var total = shown.reduce(0) { $0 + $1.count }
         // Insert adds its frames; regenerate's replace the frames dropped above.
         for j in plan.junctions { total += j.length }
-        return ResolvedPlan(readers: readers, segments: segments, width: readers[0].info.width, height: readers[0].info.height,
-                            fps: fps, expectedFrames: total, shown: shown, notices: notices)
+        return ResolvedPlan(
+            readers: readers, segments: segments, width: readers[0].info.width, height: readers[0].info.height,
+            fps: fps, expectedFrames: total, shown: shown, notices: notices)
     }
 
     /// The frames of `range` shown at each tick of an output at `fps`: at output time t, the last frame whose
@@ -109,8 +126,10 @@ public final class Composer {
     }
 
     /// Generates every junction, then streams the composition to `output`.
-    public func run(model: MavinModel, output: URL, overwrite: Bool, cancel: CancelFlag = CancelFlag(),
-                    event: (ComposeEvent) -> Void = { _ in }) throws -> (frames: Int, notices: [String]) {
+    public func run(
+        model: MavinModel, output: URL, overwrite: Bool, cancel: CancelFlag = CancelFlag(),
+        event: (ComposeEvent) -> Void = { _ in }
+    ) throws -> (frames: Int, notices: [String]) {
         let kind: OutputTarget.Kind = VideoWriter.kind(for: output) == .png ? .frameFolder : .file
         try OutputTarget.check(output.path, kind: kind, overwrite: overwrite, inputs: clipPaths)
         let resolved = try resolve()
@@ -119,20 +138,25 @@ public final class Composer {
         var generated: [[RGBImage]] = []
         notices += resolved.notices
         for (k, j) in plan.junctions.enumerated() {
-            let a = resolved.segments[k], b = resolved.segments[k + 1]
-            let (tb, ta) = try infiller.referenceFrames(before: resolved.readers[a.clip], s: a.last,
-                                                        firstBefore: a.first,
-                                                        after: resolved.readers[b.clip], e: b.first,
-                                                        lastAfter: b.last, mode: j.mode, length: j.length)
+            let a = resolved.segments[k]
+            let b = resolved.segments[k + 1]
+            let (tb, ta) = try infiller.referenceFrames(
+                before: resolved.readers[a.clip], s: a.last,
+                firstBefore: a.first,
+                after: resolved.readers[b.clip], e: b.first,
+                lastAfter: b.last, mode: j.mode, length: j.length)
             var request = InfillRequest(before: tb, after: ta, length: j.length)
             request.mode = j.mode
             request.settings = j.settings
-            let result = try infiller.run(request, cancel: cancel) { event(.junction(index: k, of: plan.junctions.count, $0)) }
+            let result = try infiller.run(request, cancel: cancel) {
+                event(.junction(index: k, of: plan.junctions.count, $0))
+            }
             notices += result.notices
             generated.append(result.frames.map { $0.resized(width: resolved.width, height: resolved.height) })
             event(.junctionDone(index: k, seconds: result.seconds, notices: result.notices))
         }
-        let writer = try VideoWriter(url: output, width: resolved.width, height: resolved.height, fps: resolved.fps, overwrite: overwrite)
+        let writer = try VideoWriter(
+            url: output, width: resolved.width, height: resolved.height, fps: resolved.fps, overwrite: overwrite)
         var written = 0
         let total = resolved.expectedFrames
         do {
@@ -162,7 +186,10 @@ public final class Composer {
                     if written % 10 == 0 { event(.writing(frame: written, of: total)) }
                 }
                 if i < generated.count {
-                    for g in generated[i] { try writer.append(g); written += 1 }
+                    for g in generated[i] {
+                        try writer.append(g)
+                        written += 1
+                    }
                 }
             }
             try writer.finish()

@@ -23,9 +23,11 @@ public enum DefaultModel {
 
     /// The places looked at, in order: --model, $MAVIN_MODEL, the plan's `model`, `share/mavin/models/`
     /// beside the binary, `./Samples/models/`, then beside `folder` (models/… or ../Samples/models/…).
-    public static func candidates(explicit: String?, plan: String? = nil, near folder: String? = nil,
-                                  environment: [String: String] = ProcessInfo.processInfo.environment,
-                                  executable: URL = executable()) -> [(path: String, why: String)] {
+    public static func candidates(
+        explicit: String?, plan: String? = nil, near folder: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        executable: URL = executable()
+    ) -> [(path: String, why: String)] {
         var out: [(path: String, why: String)] = []
         if let explicit { out.append((explicit, "--model")) }
         if let env = environment["MAVIN_MODEL"], !env.isEmpty { out.append((env, "$MAVIN_MODEL")) }
@@ -45,25 +47,33 @@ public enum DefaultModel {
 
     /// The first candidate that exists. --model and $MAVIN_MODEL are taken as given (a missing file is
     /// then the loader's error, naming it), the rest only when they exist.
-    public static func locate(explicit: String?, plan: String? = nil, near folder: String? = nil,
-                              environment: [String: String] = ProcessInfo.processInfo.environment,
-                              executable: URL = executable()) throws -> URL {
-        try locateWithReason(explicit: explicit, plan: plan, near: folder, environment: environment,
-                             executable: executable).url
+    public static func locate(
+        explicit: String?, plan: String? = nil, near folder: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        executable: URL = executable()
+    ) throws -> URL {
+        try locateWithReason(
+            explicit: explicit, plan: plan, near: folder, environment: environment,
+            executable: executable
+        ).url
     }
 
-    public static func locateWithReason(explicit: String?, plan: String? = nil, near folder: String? = nil,
-                                        environment: [String: String] = ProcessInfo.processInfo.environment,
-                                        executable: URL = executable()) throws -> (url: URL, why: String) {
-        let all = candidates(explicit: explicit, plan: plan, near: folder, environment: environment,
-                             executable: executable)
+    public static func locateWithReason(
+        explicit: String?, plan: String? = nil, near folder: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        executable: URL = executable()
+    ) throws -> (url: URL, why: String) {
+        let all = candidates(
+            explicit: explicit, plan: plan, near: folder, environment: environment,
+            executable: executable)
         for c in all where c.why == "--model" || c.why == "$MAVIN_MODEL" {
             return (URL(fileURLWithPath: c.path), c.why)
         }
         for c in all where FileManager.default.fileExists(atPath: c.path) {
             return (URL(fileURLWithPath: c.path), c.why)
         }
-        throw EngineError.badInput("no model found (looked for \(all.map(\.path).joined(separator: ", "))); "
-            + "pass --model PATH, set MAVIN_MODEL, or install with scripts/install.sh")
+        throw EngineError.badInput(
+            "no model found (looked for \(all.map(\.path).joined(separator: ", "))); "
+                + "pass --model PATH, set MAVIN_MODEL, or install with scripts/install.sh")
     }
 }

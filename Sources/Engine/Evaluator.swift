@@ -37,14 +37,17 @@ public final class Evaluator {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw PlanError.unreadable(url.path) }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
-            throw PlanError.syntax(url.path, line: Int(e.source.begin.line), column: Int(e.source.begin.column), message: e.description)
+            throw PlanError.syntax(
+                url.path, line: Int(e.source.begin.line), column: Int(e.source.begin.column), message: e.description)
         }
         let folder = url.deletingLastPathComponent().path
         return try (table["case"]?.array ?? TOMLArray()).enumerated().map { i, v in
             guard let t = v.table, let video = t["video"]?.string, let s = t["s"]?.int, let e = t["e"]?.int else {
                 throw PlanError.invalid(url.path, "case \(i + 1) needs video = \"…\", s = N, e = N")
             }
-            return EvalCase(video: video.hasPrefix("/") ? video : (folder as NSString).appendingPathComponent(video), s: s, e: e, label: t["label"]?.string)
+            return EvalCase(
+                video: video.hasPrefix("/") ? video : (folder as NSString).appendingPathComponent(video), s: s, e: e,
+                label: t["label"]?.string)
         }
     }
 
@@ -55,12 +58,16 @@ public final class Evaluator {
         for entry in manifest.entries {
             for t in entry.transitions {
                 let centre = (t.start + t.end) / 2
-                let s = centre - (l + 1) / 2, e = s + l + 1
+                let s = centre - (l + 1) / 2
+                let e = s + l + 1
                 guard s - references + 1 >= 0, e + references - 1 < entry.frames else { continue }
-                let scene = SceneTruth(seed: entry.seed, size: entry.size,
-                                       truth: (folder as NSString).appendingPathComponent(entry.truth))
-                out.append(EvalCase(video: (folder as NSString).appendingPathComponent(entry.file), s: s, e: e,
-                                    label: "\(t.from.rawValue)→\(t.to.rawValue)", scene: scene))
+                let scene = SceneTruth(
+                    seed: entry.seed, size: entry.size,
+                    truth: (folder as NSString).appendingPathComponent(entry.truth))
+                out.append(
+                    EvalCase(
+                        video: (folder as NSString).appendingPathComponent(entry.file), s: s, e: e,
+                        label: "\(t.from.rawValue)→\(t.to.rawValue)", scene: scene))
             }
         }
         return out
@@ -89,8 +96,9 @@ public final class Evaluator {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: scene.truth))
         } catch {
-            throw MetricsError.badInput("\(scene.truth): cannot read the take's truth (\(error.localizedDescription)); "
-                + "re-create the set with mavin synth-dataset")
+            throw MetricsError.badInput(
+                "\(scene.truth): cannot read the take's truth (\(error.localizedDescription)); "
+                    + "re-create the set with mavin synth-dataset")
         }
         let frames = try JSONDecoder().decode([FrameTruth].self, from: data)
         guard c.e <= frames.count else {
@@ -106,8 +114,11 @@ public final class Evaluator {
         return (pairs.map(\.0), pairs.map(\.1))
     }
 
-    public func run(methods: [EvalMethod], title: String, sheets: URL? = nil, progress: (String) -> Void = { _ in }) throws -> EvalReport {
-        var sums: [String: (ms: Double, psnr: Double, rs: Double, ssim: Double, sharp: Double, sec: Double, n: Int)] = [:]
+    public func run(methods: [EvalMethod], title: String, sheets: URL? = nil, progress: (String) -> Void = { _ in })
+        throws -> EvalReport
+    {
+        var sums: [String: (ms: Double, psnr: Double, rs: Double, ssim: Double, sharp: Double, sec: Double, n: Int)] =
+            [:]
         var positions: [String: [Double]] = [:]  // per-position PSNR sums, while every case has one length
         var overlapSums: [String: (sum: Double, n: Int)] = [:]  // synthetic cases: mean silhouette IoU per case
         let oneLength = Set(cases.map(\.length)).count == 1
@@ -132,7 +143,12 @@ public final class Evaluator {
                 let scored = frames.map { $0.resized(width: truth[0].width, height: truth[0].height) }
                 let s = Scores.measure(generated: scored, truth: measured)
                 var acc = sums[m.name] ?? (0, 0, 0, 0, 0, 0, 0)
-                acc.ms += s.ms_ssim; acc.psnr += s.psnr; acc.rs += s.clip_rs; acc.ssim += s.ssim; acc.sec += seconds; acc.n += 1
+                acc.ms += s.ms_ssim
+                acc.psnr += s.psnr
+                acc.rs += s.clip_rs
+                acc.ssim += s.ssim
+                acc.sec += seconds
+                acc.n += 1
                 acc.sharp += s.sharpness
                 sums[m.name] = acc
                 if let scene {
@@ -145,23 +161,33 @@ public final class Evaluator {
                         overlapSums[m.name, default: (0, 0)].n += 1
                     }
                 }
-                if oneLength { positions[m.name] = zip(positions[m.name] ?? Array(repeating: 0, count: s.frame_psnr.count), s.frame_psnr).map(+) }
+                if oneLength {
+                    positions[m.name] = zip(
+                        positions[m.name] ?? Array(repeating: 0, count: s.frame_psnr.count), s.frame_psnr
+                    ).map(+)
+                }
                 rows.append((m.name, scored))
             }
             if let sheets {
                 let name = String(format: "case_%03d.png", ci)
                 try PNG.write(contactSheet(rows: rows), to: sheets.appendingPathComponent(name), overwrite: true)
             }
-            progress("case \(ci + 1)/\(cases.count) \(c.label ?? "") (\((c.video as NSString).lastPathComponent) s=\(c.s) e=\(c.e))")
+            progress(
+                "case \(ci + 1)/\(cases.count) \(c.label ?? "") (\((c.video as NSString).lastPathComponent) "
+                    + "s=\(c.s) e=\(c.e))"
+            )
         }
         var methodsOut: [String: MethodScores] = [:]
         for (k, v) in sums {
             let n = Double(max(1, v.n))
-            methodsOut[k] = MethodScores(ms_ssim: v.ms / n, psnr: v.psnr / n, clip_rs: v.rs / n, ssim: v.ssim / n,
-                                         seconds: v.sec / n, sharpness: v.sharp / n,
-                                         psnr_by_position: positions[k]?.map { $0 / n },
-                                         silhouette_iou: overlapSums[k].map { $0.sum / Double(max(1, $0.n)) })
+            methodsOut[k] = MethodScores(
+                ms_ssim: v.ms / n, psnr: v.psnr / n, clip_rs: v.rs / n, ssim: v.ssim / n,
+                seconds: v.sec / n, sharpness: v.sharp / n,
+                psnr_by_position: positions[k]?.map { $0 / n },
+                silhouette_iou: overlapSums[k].map { $0.sum / Double(max(1, $0.n)) })
         }
-        return EvalReport(cases: cases.count, similarity: SSIMSimilarity().name, methods: methodsOut, order: methods.map(\.name), title: title)
+        return EvalReport(
+            cases: cases.count, similarity: SSIMSimilarity().name, methods: methodsOut, order: methods.map(\.name),
+            title: title)
     }
 }

@@ -8,9 +8,11 @@ extension Infiller {
     /// `length` frames uses, already trimmed by `mode`: nothing before `firstBefore` nor after `lastAfter`
     /// (default: the clip's end) is read. A length the model cannot make reads one frame each side (the
     /// infill then refuses it with the allowed range).
-    public func referenceFrames(before a: VideoReader, s: Int, firstBefore: Int = 0,
-                                after b: VideoReader, e: Int, lastAfter: Int? = nil,
-                                mode: InfillMode, length: Int) throws -> (before: [RGBImage], after: [RGBImage]) {
+    public func referenceFrames(
+        before a: VideoReader, s: Int, firstBefore: Int = 0,
+        after b: VideoReader, e: Int, lastAfter: Int? = nil,
+        mode: InfillMode, length: Int
+    ) throws -> (before: [RGBImage], after: [RGBImage]) {
         let (needBefore, needAfter) = allowedLengths.contains(length) ? references(for: length) : (1, 1)
         let (extraBefore, extraAfter) = mode.replaced(length: length)
         let fromA = max(firstBefore, s - needBefore - extraBefore + 1)
@@ -23,9 +25,11 @@ extension Infiller {
     /// Writes `a`'s frames up to `s`, the generated frames, then `b`'s from `e` to its end (less the frames
     /// `mode` replaces), each at the writer's size, reading and appending one frame at a time.
     /// Returns the number of frames written.
-    public static func writeSpliced(before a: VideoReader, s: Int, generated: [RGBImage], after b: VideoReader, e: Int,
-                                    mode: InfillMode, length: Int, to writer: VideoWriter,
-                                    cancel: CancelFlag = CancelFlag()) throws -> Int {
+    public static func writeSpliced(
+        before a: VideoReader, s: Int, generated: [RGBImage], after b: VideoReader, e: Int,
+        mode: InfillMode, length: Int, to writer: VideoWriter,
+        cancel: CancelFlag = CancelFlag()
+    ) throws -> Int {
         let size = (width: writer.width, height: writer.height)
         let (dropBefore, dropAfter) = mode.replaced(length: length)
         func append(_ reader: VideoReader, _ frames: ClosedRange<Int>) throws {

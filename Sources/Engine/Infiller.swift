@@ -63,7 +63,7 @@ public struct StepRecord: Sendable {
 }
 
 public struct InfillProgress: Sendable {
-    public var step: Int           // 1…total
+    public var step: Int  // 1…total
     public var total: Int
     public var timestep: Int
     public var elapsed: Double
@@ -137,7 +137,9 @@ public final class Infiller {
         return (s + 1, c.frames - e)
     }
 
-    public func run(_ r: InfillRequest, cancel: CancelFlag = CancelFlag(), progress: (InfillProgress) -> Void = { _ in }) throws -> InfillResult {
+    public func run(
+        _ r: InfillRequest, cancel: CancelFlag = CancelFlag(), progress: (InfillProgress) -> Void = { _ in }
+    ) throws -> InfillResult {
         let c = model.config
         let R = c.resolution
         guard allowedLengths.contains(r.length) else {
@@ -150,23 +152,27 @@ public final class Infiller {
         // Down to the boundary frame alone a side: missing references repeat the outermost frame there
         // (a still clip, which the model has seen), and the notice says so.
         guard let first = r.before.first, !r.after.isEmpty else {
-            throw InfillError.clipTooShort(which: r.before.isEmpty ? "preceding" : "following",
-                                           frames: 0, needed: 1)
+            throw InfillError.clipTooShort(
+                which: r.before.isEmpty ? "preceding" : "following",
+                frames: 0, needed: 1)
         }
         var notices: [String] = []
         if l != r.length {
             let trained = "\(trainedLengths.lowerBound)…\(trainedLengths.upperBound)"
-            notices.append("the model was trained on \(trained) frames: "
-                + "the motion of the \(r.length) frames is decided at \(l) and resampled in time")
+            notices.append(
+                "the model was trained on \(trained) frames: "
+                    + "the motion of the \(r.length) frames is decided at \(l) and resampled in time")
         }
         var before = r.before
         var after = r.after
         if before.count < needBefore {
-            notices.append("the preceding clip has \(before.count) of the \(needBefore) reference frames; its first is repeated")
+            notices.append(
+                "the preceding clip has \(before.count) of the \(needBefore) reference frames; its first is repeated")
             before = [RGBImage](repeating: first, count: needBefore - before.count) + before
         }
         if after.count < needAfter, let last = after.last {
-            notices.append("the following clip has \(after.count) of the \(needAfter) reference frames; its last is repeated")
+            notices.append(
+                "the following clip has \(after.count) of the \(needAfter) reference frames; its last is repeated")
             after += [RGBImage](repeating: last, count: needAfter - after.count)
         }
         let native = (width: before[before.count - 1].width, height: before[before.count - 1].height)
@@ -175,14 +181,16 @@ public final class Infiller {
             return f.resized(width: R, height: R)
         }
         if native.width != R || native.height != R {
-            notices.append(c.latentSpace == .motion
-                ? "frames are \(native.width)×\(native.height); motion decided at \(R)×\(R), pixels warped at "
-                    + "\(native.width)×\(native.height)"
-                : "frames are \(native.width)×\(native.height); resized to the model's \(R)×\(R)")
+            notices.append(
+                c.latentSpace == .motion
+                    ? "frames are \(native.width)×\(native.height); motion decided at \(R)×\(R), pixels warped at "
+                        + "\(native.width)×\(native.height)"
+                    : "frames are \(native.width)×\(native.height); resized to the model's \(R)×\(R)")
         }
         let t0 = Date()
         let (s, e) = c.ranges.placement(length: l, window: c.frames)
-        let refsBefore = before.suffix(needBefore).map(fit), refsAfter = after.prefix(needAfter).map(fit)
+        let refsBefore = before.suffix(needBefore).map(fit)
+        let refsAfter = after.prefix(needAfter).map(fit)
         let perFrame = c.latentChannels * c.latentSide * c.latentSide
         var window = [[Float]](repeating: [Float](repeating: 0, count: perFrame), count: c.frames)
         /// Clean infill latents [l × perFrame] → output frames, given the anchor (motion models).
@@ -192,8 +200,9 @@ public final class Infiller {
             guard let codec = model.codec else { throw InfillError.badSettings("this pixel-space model has no codec") }
             for (i, f) in refsBefore.enumerated() { window[i] = codec.encode(f.planarFloats(), resolution: R) }
             for (i, f) in refsAfter.enumerated() { window[e + i] = codec.encode(f.planarFloats(), resolution: R) }
-            render = pixelRenderer(codec, detail: r.settings.detail, start: refsBefore[s], end: refsAfter[0],
-                                   latents: (window[s], window[e]), s: s, e: e, length: l)
+            render = pixelRenderer(
+                codec, detail: r.settings.detail, start: refsBefore[s], end: refsAfter[0],
+                latents: (window[s], window[e]), s: s, e: e, length: l)
         case .motion:
             var frames = [RGBImage?](repeating: nil, count: c.frames)
             for (i, f) in refsBefore.enumerated() { frames[i] = f }
@@ -202,11 +211,13 @@ public final class Infiller {
             for f in 0..<c.frames { window[f] = Array(latents[(f * perFrame)..<((f + 1) * perFrame)]) }
             let start = before[before.count - 1]
             let end = after[0]
-            let synthesis = MotionSynthesis(start: start, end: end.resized(width: start.width, height: start.height),
-                                            timed: c.timesBlend)
+            let synthesis = MotionSynthesis(
+                start: start, end: end.resized(width: start.width, height: start.height),
+                timed: c.timesBlend)
             render = { clean, anchor in
-                MotionSynthesis.render(synthesis, clean: clean, coarseAnchor: anchor, grid: c.latentSide,
-                                       output: r.length)
+                MotionSynthesis.render(
+                    synthesis, clean: clean, coarseAnchor: anchor, grid: c.latentSide,
+                    output: r.length)
             }
         }
         let timesteps = schedule.ddimTimesteps(r.settings.steps)
@@ -215,7 +226,9 @@ public final class Infiller {
         // Residual parameterisation (Anchor): the sampler runs on r = k·(z − A); the network sees A + r_t.
         let anchor: [Float]? = c.anchor.map { a in
             Array(window.joined()).withUnsafeBufferPointer {
-                a.make(window: $0.baseAddress!, frames: c.frames, perFrame: perFrame, s: s, e: e, sharpness: c.blendSharpness)
+                a.make(
+                    window: $0.baseAddress!, frames: c.frames, perFrame: perFrame, s: s, e: e,
+                    sharpness: c.blendSharpness)
             }
         }
         let anchorInfill = anchor.map { Array($0[((s + 1) * perFrame)..<(e * perFrame)]) }
@@ -239,8 +252,9 @@ public final class Infiller {
             let zs = sampled(s).map { a * $0 + b * gaussian(&rng) }
             let ze = sampled(e).map { a * $0 + b * gaussian(&rng) }
             let mixer = GaussianFilterMixer(f0: r.settings.f0, lambda: r.settings.lambda)
-            xt = mixer.mix(boundaryStart: zs, boundaryEnd: ze, noise: noise, s: s, e: e,
-                           channels: c.latentChannels, height: c.latentSide, width: c.latentSide)
+            xt = mixer.mix(
+                boundaryStart: zs, boundaryEnd: ze, noise: noise, s: s, e: e,
+                channels: c.latentChannels, height: c.latentSide, width: c.latentSide)
         } else {
             xt = noise
         }
@@ -250,7 +264,8 @@ public final class Infiller {
         let ddim = DDIM(schedule: schedule, eta: r.settings.eta)
         let keep = anchor == nil ? 1 : r.settings.strength  // share of the correction kept (residual models only)
         var records: [StepRecord] = []
-        var x0 = [Float](repeating: 0, count: l * perFrame), clean = x0
+        var x0 = [Float](repeating: 0, count: l * perFrame)
+        var clean = x0
         // Measured once for every step's CLIP-RS, at the size the frames come out.
         let outputSize = c.latentSpace == .motion ? native : (R, R)
         let truth = r.truth.map { t in MeasuredTruth(t.map { $0.resized(width: outputSize.0, height: outputSize.1) }) }
@@ -261,9 +276,14 @@ public final class Infiller {
         let ends = [before[before.count - 1], after[0]].map { $0.resized(width: outputSize.0, height: outputSize.1) }
         for (i, t) in timesteps.enumerated() {
             if cancel.isCancelled { throw EngineError.cancelled }
-            for f in 0..<l { window[s + 1 + f] = (0..<perFrame).map { latent(xt[f * perFrame + $0], frame: f, index: $0, clean: false) } }
-            let input = UNetInput(latents: Array(window.joined()), referenceMask: mask, timesteps: [Float(t)],
-                                  lengths: [Float(l)], boundaryPixels: boundaryPixels)
+            for f in 0..<l {
+                window[s + 1 + f] = (0..<perFrame).map {
+                    latent(xt[f * perFrame + $0], frame: f, index: $0, clean: false)
+                }
+            }
+            let input = UNetInput(
+                latents: Array(window.joined()), referenceMask: mask, timesteps: [Float(t)],
+                lengths: [Float(l)], boundaryPixels: boundaryPixels)
             let out = model.network.forward(input)
             let tPrev = i + 1 < timesteps.count ? timesteps[i + 1] : -1
             var next = [Float](repeating: 0, count: xt.count)
@@ -287,22 +307,27 @@ public final class Infiller {
             let elapsed = Date().timeIntervalSince(t0)
             let rs = truth?.clipRS(preview)
             let pace = clipPace?.score(transition: [ends[0]] + preview + [ends[1]])
-            progress(InfillProgress(step: i + 1, total: timesteps.count, timestep: t, elapsed: elapsed,
-                                    eta: elapsed / Double(i + 1) * Double(timesteps.count - i - 1), preview: preview,
-                                    clipRS: rs, paceRS: pace))
+            progress(
+                InfillProgress(
+                    step: i + 1, total: timesteps.count, timestep: t, elapsed: elapsed,
+                    eta: elapsed / Double(i + 1) * Double(timesteps.count - i - 1), preview: preview,
+                    clipRS: rs, paceRS: pace))
         }
         let result = frames(clean)
         let scores = truth.map { Scores.measure(generated: result, truth: $0) }
-        return InfillResult(frames: result, referencesBefore: needBefore, referencesAfter: needAfter,
-                            seconds: Date().timeIntervalSince(t0), scores: scores, steps: records, notices: notices)
+        return InfillResult(
+            frames: result, referencesBefore: needBefore, referencesAfter: needAfter,
+            seconds: Date().timeIntervalSince(t0), scores: scores, steps: records, notices: notices)
     }
 
     /// Pixel-space rendering: infill latents [l × perFrame] → RGB frames (clamped) through the codec.
     /// The codec keeps the K most energetic block components; what it drops of the two boundary
     /// frames (x − D(E(x)): edges, texture) is blended back along the anchor's curve when `detail`
     /// is on, so static regions come out as sharp as the clips around them.
-    func pixelRenderer(_ codec: LatentCodec, detail: Bool, start: RGBImage, end: RGBImage,
-                       latents: ([Float], [Float]), s: Int, e: Int, length l: Int) -> ([Float], [Float]?) -> [RGBImage] {
+    func pixelRenderer(
+        _ codec: LatentCodec, detail: Bool, start: RGBImage, end: RGBImage,
+        latents: ([Float], [Float]), s: Int, e: Int, length l: Int
+    ) -> ([Float], [Float]?) -> [RGBImage] {
         let c = model.config
         let R = c.resolution
         let perFrame = c.latentChannels * c.latentSide * c.latentSide

@@ -132,7 +132,7 @@ public enum JunctionSettings {
             get: { String($0.settings.seed) }, set: { $0.settings.seed = UInt64($1)! }),
         JunctionSetting(
             key: "detail", step: 0, kind: .flag, help: "pixel models: add back the detail the codec drops",
-            sampler: true, get: { String($0.settings.detail) }, set: { $0.settings.detail = $1 == "true" }),
+            sampler: true, get: { String($0.settings.detail) }, set: { $0.settings.detail = $1 == "true" })
     ]
 
     public static var keys: [String] { all.map(\.key) }

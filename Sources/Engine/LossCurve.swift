@@ -10,19 +10,29 @@ public enum LossCurve {
         let train = smoothed(history.map { Double($0.loss) })
         let val = history.compactMap { r in r.valLoss.map { (r.step, Double($0)) } }
         let all = train + val.map(\.1)
-        let lo = log10(max(1e-6, all.min() ?? 1e-3)), hi = log10(max(1e-6, all.max() ?? 1))
+        let lo = log10(max(1e-6, all.min() ?? 1e-3))
+        let hi = log10(max(1e-6, all.max() ?? 1))
         let span = max(1e-6, hi - lo)
-        let maxStep = Double(max(1, history.last?.step ?? 1)), minStep = Double(history.first?.step ?? 0)
+        let maxStep = Double(max(1, history.last?.step ?? 1))
+        let minStep = Double(history.first?.step ?? 0)
         func px(_ step: Double, _ v: Double) -> (Int, Int) {
             let x = margin + Int((step - minStep) / max(1, maxStep - minStep) * Double(width - 2 * margin))
             let y = height - margin - Int((log10(max(1e-6, v)) - lo) / span * Double(height - 2 * margin))
             return (x, y)
         }
         func dot(_ x: Int, _ y: Int, _ c: (UInt8, UInt8, UInt8), r: Int = 1) {
-            for dy in -r...r { for dx in -r...r {
-                let xx = x + dx, yy = y + dy
-                if xx >= 0 && xx < width && yy >= 0 && yy < height { let i = 3 * (yy * width + xx); img.pixels[i] = c.0; img.pixels[i + 1] = c.1; img.pixels[i + 2] = c.2 }
-            } }
+            for dy in -r...r {
+                for dx in -r...r {
+                    let xx = x + dx
+                    let yy = y + dy
+                    if xx >= 0 && xx < width && yy >= 0 && yy < height {
+                        let i = 3 * (yy * width + xx)
+                        img.pixels[i] = c.0
+                        img.pixels[i + 1] = c.1
+                        img.pixels[i + 2] = c.2
+                    }
+                }
+            }
         }
         // Axes and decade grid lines.
         for x in margin..<(width - margin) { dot(x, height - margin, (0, 0, 0), r: 0) }
@@ -35,7 +45,9 @@ public enum LossCurve {
                 let v = m * pow(10, decade)
                 let (_, y) = px(minStep, v)
                 guard y >= margin && y <= height - margin else { continue }
-                for x in stride(from: margin, to: width - margin, by: 4) { dot(x, y, m == 1 ? (170, 170, 170) : (215, 215, 215), r: 0) }
+                for x in stride(from: margin, to: width - margin, by: 4) {
+                    dot(x, y, m == 1 ? (170, 170, 170) : (215, 215, 215), r: 0)
+                }
                 BitmapFont.draw(Self.label(v), into: &img, x: 2, y: y - 2, colour: ink)
             }
             decade += 1
@@ -54,12 +66,19 @@ public enum LossCurve {
         BitmapFont.draw("TRAINING (EMA)", into: &img, x: width - 172, y: 10, colour: ink)
         dot(width - 184, 24, (220, 60, 30), r: 2)
         BitmapFont.draw("VALIDATION", into: &img, x: width - 172, y: 22, colour: ink)
-        for (i, v) in train.enumerated() { let (x, y) = px(Double(history[i].step), v); dot(x, y, (40, 90, 200), r: 0) }
-        for (s, v) in val { let (x, y) = px(Double(s), v); dot(x, y, (220, 60, 30), r: 2) }
+        for (i, v) in train.enumerated() {
+            let (x, y) = px(Double(history[i].step), v)
+            dot(x, y, (40, 90, 200), r: 0)
+        }
+        for (s, v) in val {
+            let (x, y) = px(Double(s), v)
+            dot(x, y, (220, 60, 30), r: 2)
+        }
         return img
     }
 
-    /// The records of a training log (`CKPT.log.jsonl`, one JSON object a line); lines that are not records are skipped.
+    /// The records of a training log (`CKPT.log.jsonl`, one JSON object a line); lines that are not records are
+    /// skipped.
     public static func read(_ url: URL) throws -> [TrainRecord] {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
@@ -67,7 +86,9 @@ public enum LossCurve {
             throw EngineError.badInput(what + " (train writes it as CHECKPOINT.log.jsonl)")
         }
         let text = String(decoding: data, as: UTF8.self)
-        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(TrainRecord.self, from: Data($0.utf8)) }
+        return text.split(separator: "\n").compactMap {
+            try? JSONDecoder().decode(TrainRecord.self, from: Data($0.utf8))
+        }
     }
 
     /// A grid value as the 3×5 font can write it (digits, point, minus): 0.02, 0.5, 2, 10.
@@ -79,7 +100,10 @@ public enum LossCurve {
     static func smoothed(_ v: [Double]) -> [Double] {
         var out: [Double] = []
         var acc = v.first ?? 0
-        for x in v { acc = 0.98 * acc + 0.02 * x; out.append(acc) }
+        for x in v {
+            acc = 0.98 * acc + 0.02 * x
+            out.append(acc)
+        }
         return out
     }
 }

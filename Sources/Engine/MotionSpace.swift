@@ -41,7 +41,8 @@ public enum MotionLatent {
             let x = frame.planarFloats()
             var errors: [[Float]] = []
             for (k, target) in [s, e].enumerated() {
-                let flow: FlowField = n == target
+                let flow: FlowField =
+                    n == target
                     ? FlowField(width: R, height: R)
                     : DISFlow.flow(from: luma, to: boundaryLuma[k], width: R, height: R, settings: settings)
                 let planes = flow.u + flow.v
@@ -135,7 +136,8 @@ public struct MotionSynthesis {
     /// Coefficients of F_{s→e} and F_{e→s} in the flows to xˢ and xᵉ at time τ under linear motion,
     /// and their derivatives with respect to τ.
     @inline(__always) static func coefficients(_ t: Float)
-        -> (toStart: (Float, Float), toEnd: (Float, Float), dStart: (Float, Float), dEnd: (Float, Float)) {
+        -> (toStart: (Float, Float), toEnd: (Float, Float), dStart: (Float, Float), dEnd: (Float, Float))
+    {
         ((-(1 - t) * t, t * t), ((1 - t) * (1 - t), -t * (1 - t)), (2 * t - 1, 2 * t), (-2 * (1 - t), 2 * t - 1))
     }
 
@@ -232,7 +234,8 @@ public struct MotionSynthesis {
         let mFull = resizeBilinear(m, channels: 1, width: w, height: h, toWidth: W, height: H)
         var a = [Float](repeating: 0, count: 3 * W * H)
         var b = a
-        // Bicubic: the output keeps the clips' fine detail (training's photometric loss uses bilinear, which has a gradient).
+        // Bicubic: the output keeps the clips' fine detail (training's photometric loss uses bilinear, which has a
+        // gradient).
         warpBicubicForward(out: &a, image: startPlanar, flow: planes[0], channels: 3, height: H, width: W)
         warpBicubicForward(out: &b, image: endPlanar, flow: planes[1], channels: 3, height: H, width: W)
         let N = W * H
@@ -252,7 +255,9 @@ public struct MotionSynthesis {
     /// over RGB in [0, 1], and its gradient with respect to δ, back through the blend, both warps
     /// (`warpBackward`) and the upsampling (`resizeBilinearBackward`). Frames at the working size only
     /// (training runs at the model's resolution).
-    public func photometric(correction delta: [Float], grid G: Int, t: Float, truth: RGBImage) -> (loss: Float, gradient: [Float]) {
+    public func photometric(correction delta: [Float], grid G: Int, t: Float, truth: RGBImage) -> (
+        loss: Float, gradient: [Float]
+    ) {
         let w = workingWidth
         let h = workingHeight
         precondition(start.width == w && start.height == h && truth.width == w && truth.height == h)
@@ -302,7 +307,8 @@ public struct MotionSynthesis {
         }
         var dS = [Float](repeating: 0, count: 2 * n)
         var dE = dS
-        warpBackward(dimage: nil, dflow: &dS, dout: ga, image: startPlanar, flow: flowS, channels: 3, height: h, width: w)
+        warpBackward(
+            dimage: nil, dflow: &dS, dout: ga, image: startPlanar, flow: flowS, channels: 3, height: h, width: w)
         warpBackward(dimage: nil, dflow: &dE, dout: gb, image: endPlanar, flow: flowE, channels: 3, height: h, width: w)
         for i in 0..<n {
             dmotion[MotionLatent.toStart * n + i] = dS[i] * su
@@ -314,18 +320,21 @@ public struct MotionSynthesis {
             // Through τ = t − δm: the flows move with τ and m = 1 − τ.
             for i in 0..<n where tau[i] > 0 && tau[i] < 1 {
                 let k = MotionSynthesis.coefficients(tau[i])
-                let gs = (dS[i] * (k.dStart.0 * forward.u[i] + k.dStart.1 * backward.u[i])
-                    + dS[n + i] * (k.dStart.0 * forward.v[i] + k.dStart.1 * backward.v[i]))
-                let ge = (dE[i] * (k.dEnd.0 * forward.u[i] + k.dEnd.1 * backward.u[i])
-                    + dE[n + i] * (k.dEnd.0 * forward.v[i] + k.dEnd.1 * backward.v[i]))
+                let gs =
+                    (dS[i] * (k.dStart.0 * forward.u[i] + k.dStart.1 * backward.u[i])
+                        + dS[n + i] * (k.dStart.0 * forward.v[i] + k.dStart.1 * backward.v[i]))
+                let ge =
+                    (dE[i] * (k.dEnd.0 * forward.u[i] + k.dEnd.1 * backward.u[i])
+                        + dE[n + i] * (k.dEnd.0 * forward.v[i] + k.dEnd.1 * backward.v[i]))
                 // dS, dE are gradients per working pixel of flow, as are the flows' derivatives here.
                 let dTau = gs + ge - mGradient[i]
                 dmotion[mBase + i] = -dTau
             }
         }
         var gradient = [Float](repeating: 0, count: planes * G * G)
-        resizeBilinearBackward(dplanes: &gradient, dout: dmotion, channels: planes, width: G, height: G,
-                               fromWidth: w, height: h)
+        resizeBilinearBackward(
+            dplanes: &gradient, dout: dmotion, channels: planes, width: G, height: G,
+            fromWidth: w, height: h)
         return (loss, gradient)
     }
 
@@ -335,8 +344,10 @@ public struct MotionSynthesis {
     /// `output` frames come out (default l): another count puts frame k at t = k / (output + 1) and
     /// interpolates the corrections linearly in time between the sampled frames (zero at the boundaries,
     /// which need none). Without an anchor the latent is the motion itself.
-    public static func render(_ synthesis: MotionSynthesis, clean: [Float], coarseAnchor: [Float]?, grid G: Int,
-                              output: Int? = nil) -> [RGBImage] {
+    public static func render(
+        _ synthesis: MotionSynthesis, clean: [Float], coarseAnchor: [Float]?, grid G: Int,
+        output: Int? = nil
+    ) -> [RGBImage] {
         let perFrame = MotionLatent.channels * G * G
         let l = clean.count / perFrame
         let count = output ?? l

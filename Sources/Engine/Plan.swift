@@ -85,7 +85,8 @@ public struct Plan: Equatable, Sendable {
     public static func parse(_ text: String, source: String = "plan") throws -> Plan {
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
-            throw PlanError.syntax(source, line: Int(e.source.begin.line), column: Int(e.source.begin.column), message: e.description)
+            throw PlanError.syntax(
+                source, line: Int(e.source.begin.line), column: Int(e.source.begin.column), message: e.description)
         }
         var plan = Plan()
         plan.model = table["model"]?.string
@@ -101,7 +102,9 @@ public struct Plan: Equatable, Sendable {
             plan.fps = rate
         }
         for (i, c) in (table["clip"]?.array ?? TOMLArray()).enumerated() {
-            guard let t = c.table, let path = t["path"]?.string else { throw PlanError.invalid(source, "clip \(i + 1) needs path = \"…\"") }
+            guard let t = c.table, let path = t["path"]?.string else {
+                throw PlanError.invalid(source, "clip \(i + 1) needs path = \"…\"")
+            }
             for key in t.keys where key != "path" {
                 throw PlanError.invalid(source, "clip \(i + 1): unknown key '\(key)' (a [[clip]] holds only path)")
             }
@@ -127,8 +130,10 @@ public struct Plan: Equatable, Sendable {
             plan.junctions.append(junction)
         }
         guard plan.junctions.count <= max(0, plan.clips.count - 1) else {
-            throw PlanError.invalid(source, "\(plan.junctions.count) junctions for \(plan.clips.count) clips: at most one "
-                + "between each pair of clips (fewer is fine: the missing ones take the defaults)")
+            throw PlanError.invalid(
+                source,
+                "\(plan.junctions.count) junctions for \(plan.clips.count) clips: at most one "
+                    + "between each pair of clips (fewer is fine: the missing ones take the defaults)")
         }
         plan.normaliseJunctions()
         return plan
@@ -153,7 +158,9 @@ public struct Plan: Equatable, Sendable {
 
     public static func read(_ url: URL) throws -> Plan {
         var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else { throw PlanError.missing(url.path) }
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
+            throw PlanError.missing(url.path)
+        }
         guard !isFolder.boolValue else { throw PlanError.folder(url.path) }
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw PlanError.unreadable(url.path) }
         return try parse(text, source: url.path)
@@ -161,7 +168,9 @@ public struct Plan: Equatable, Sendable {
 
     /// The plan as commented TOML.
     public func toml() -> String {
-        func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        func q(_ s: String) -> String {
+            "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
         var out = "# Mavin composition plan: ordered clips and the transitions between them.\n"
         if let model { out += "model = \(q(model))\n" }
         if let output { out += "output = \(q(output))\n" }

@@ -104,7 +104,8 @@ public final class Trainer {
     /// Refuses to resume a checkpoint whose config differs from the one this run asks for, naming both and
     /// every setting that differs. The residual scale is measured from the data, so it is not compared.
     static func checkResumable(_ saved: ModelConfig, at path: String, asked: ModelConfig) throws {
-        var a = saved, b = asked
+        var a = saved
+        var b = asked
         a.residualScale = nil
         b.residualScale = nil
         guard a != b else { return }
@@ -113,12 +114,15 @@ public final class Trainer {
             let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
             return object.mapValues { "\($0)".replacingOccurrences(of: "\n", with: " ") }
         }
-        let old = fields(a), new = fields(b)
+        let old = fields(a)
+        let new = fields(b)
         let keys = Set(old.keys).union(new.keys).sorted().filter { old[$0] != new[$0] }
         let differences = keys.map { "\($0) \(old[$0] ?? "none") vs \(new[$0] ?? "none")" }.joined(separator: ", ")
-        throw EngineError.badInput("--resume: '\(path)' was trained with config '\(saved.name)' but this run asks for "
-            + "'\(asked.name)' (\(differences)); resume with the checkpoint's own settings (--config \(saved.name) and "
-            + "the same flags) or write a new checkpoint with another --out")
+        throw EngineError.badInput(
+            "--resume: '\(path)' was trained with config '\(saved.name)' but this run asks for "
+                + "'\(asked.name)' (\(differences)); resume with the checkpoint's own settings (--config "
+                + "\(saved.name) and "
+                + "the same flags) or write a new checkpoint with another --out")
     }
 
     /// Loads data, builds or resumes the model, then trains; `event` sees every record.
@@ -129,16 +133,24 @@ public final class Trainer {
             throw EngineError.badInput("the pure-noise share must be within 0…1 (got \(share))")
         }
         if let lambda = o.photometricWeight {
-            guard lambda > 0, lambda.isFinite else { throw EngineError.badInput("the photometric weight λ must be > 0 (got \(lambda))") }
+            guard lambda > 0, lambda.isFinite else {
+                throw EngineError.badInput("the photometric weight λ must be > 0 (got \(lambda))")
+            }
             guard o.config.latentSpace == .motion, o.config.prediction == .sample else {
-                throw EngineError.badInput("the photometric loss builds frames from x̂₀ through the warp: it needs --config motion "
-                    + "and --prediction sample")
+                throw EngineError.badInput(
+                    "the photometric loss builds frames from x̂₀ through the warp: it needs --config motion "
+                        + "and --prediction sample")
             }
         }
         if let eps = o.relativeLossEpsilon {
-            guard eps > 0, eps.isFinite else { throw EngineError.badInput("the relative loss's ε must be > 0 (got \(eps))") }
+            guard eps > 0, eps.isFinite else {
+                throw EngineError.badInput("the relative loss's ε must be > 0 (got \(eps))")
+            }
             guard o.config.anchor != nil, o.config.prediction == .sample else {
-                throw EngineError.badInput("the relative loss weighs frames by the anchor's error: it needs --anchor crossfade and --prediction sample")
+                throw EngineError.badInput(
+                    "the relative loss weighs frames by the anchor's error: it needs --anchor crossfade and "
+                        + "--prediction sample"
+                )
             }
         }
         if !o.resume && FileManager.default.fileExists(atPath: o.output.path) {
@@ -149,11 +161,15 @@ public final class Trainer {
         if let existing { try Self.checkResumable(existing.config, at: o.output.path, asked: o.config) }
         let videos = try TrainingData.videos(in: o.data)
         log("reading \(videos.count) videos at \(o.config.resolution)² (every \(o.sampleRate) frames)…")
-        data = try TrainingData(videos: videos, resolution: o.config.resolution, frames: o.config.frames, sampleRate: o.sampleRate,
-                                validationFraction: o.validationFraction,
-                                // Motion latents are in frame units: squash like the Infiller, so aspect never matters.
-                                fit: o.config.latentSpace == .motion ? .stretch : .crop, log: log)
-        log("windows: \(data.training.count) training, \(data.validation.count) validation, \(data.droppedForCuts) dropped at shot cuts")
+        data = try TrainingData(
+            videos: videos, resolution: o.config.resolution, frames: o.config.frames, sampleRate: o.sampleRate,
+            validationFraction: o.validationFraction,
+            // Motion latents are in frame units: squash like the Infiller, so aspect never matters.
+            fit: o.config.latentSpace == .motion ? .stretch : .crop, log: log)
+        log(
+            "windows: \(data.training.count) training, \(data.validation.count) validation, "
+                + "\(data.droppedForCuts) dropped at shot cuts"
+        )
 
         var startStep = 0
         if let existing {
@@ -168,18 +184,26 @@ public final class Trainer {
             var config = o.config
             let source = try o.initFrom.map { try MavinModel.load($0) }
             if let source {
-                // −BFG may start from a +BFG checkpoint (the ablation): its boundary encoder and cross-attention are left out.
+                // −BFG may start from a +BFG checkpoint (the ablation): its boundary encoder and cross-attention are
+                // left out.
                 guard source.config.channels == config.channels, source.config.latentChannels == config.latentChannels,
-                      source.config.bfg || !config.bfg, source.config.frames == config.frames else {
-                    throw EngineError.badInput("--init-from \(o.initFrom!.path) has a different network shape; train from scratch instead")
+                    source.config.bfg || !config.bfg, source.config.frames == config.frames
+                else {
+                    throw EngineError.badInput(
+                        "--init-from \(o.initFrom!.path) has a different network shape; train from scratch instead")
                 }
-                if source.config.bfg != config.bfg { log("boundary frame guidance off: the source's boundary encoder and cross-attention are not loaded") }
+                if source.config.bfg != config.bfg {
+                    log("boundary frame guidance off: the source's boundary encoder and cross-attention are not loaded")
+                }
             }
             var codec: LatentCodec?
             if config.latentSpace == .pixels {
                 if let source { codec = source.codec }
                 if codec == nil {
-                    log("fitting the latent codec (PCA of \(config.codecPatch)² blocks → \(config.latentChannels) components)…")
+                    log(
+                        "fitting the latent codec (PCA of \(config.codecPatch)² blocks → "
+                            + "\(config.latentChannels) components)…"
+                    )
                     codec = data.fitCodec(patch: config.codecPatch, components: config.latentChannels)
                 }
                 log("encoding latents…")
@@ -188,15 +212,21 @@ public final class Trainer {
             if let anchor = config.anchor, config.residualScale == nil {
                 let spread = residualSpread(anchor: anchor)
                 config.residualScale = 1 / max(spread, 1e-3)
-                log(String(format: "residual to the %@ anchor (sharpness %.1f): rms %.4f → scale %.3f", anchor.rawValue, config.blendSharpness, spread, config.residualScale!))
+                log(
+                    String(
+                        format: "residual to the %@ anchor (sharpness %.1f): rms %.4f → scale %.3f", anchor.rawValue,
+                        config.blendSharpness, spread, config.residualScale!))
             }
             let net = MavinUNet(config: config)
             if let source, let from = o.initFrom {
-                let snapshot = try SafeTensorsFile(data: try SafeTensorsFile.serialize(source.network.store.tensors(.values)))
+                let snapshot = try SafeTensorsFile(
+                    data: try SafeTensorsFile.serialize(source.network.store.tensors(.values)))
                 try net.store.load(snapshot)
                 if source.config.anchor != config.anchor || source.config.blendSharpness != config.blendSharpness
-                    || source.config.prediction != config.prediction {
-                    // The output means something else now: start it at zero (an anchor then starts as the plain transition).
+                    || source.config.prediction != config.prediction
+                {
+                    // The output means something else now: start it at zero (an anchor then starts as the plain
+                    // transition).
                     net.zeroOutputLayer()
                     log("output layer reset: the source predicted another target")
                 }
@@ -221,7 +251,8 @@ public final class Trainer {
             // Steps logged after the last checkpoint are run again: drop their lines so none is there twice.
             history = old.filter { $0.step <= startStep }
             if history.count != old.count {
-                let lines = try history.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) + "\n" }.joined()
+                let lines = try history.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) + "\n" }
+                    .joined()
                 try AtomicOutput.write(Data(lines.utf8), to: o.logURL, overwrite: true)
             }
         }
@@ -237,15 +268,25 @@ public final class Trainer {
     private func residualSpread(anchor: Anchor) -> Float {
         let c = options.config
         let perFrame = c.latentChannels * c.latentSide * c.latentSide
-        var r = SplitMix64(seed: 99), total = 0.0, n = 0
+        var r = SplitMix64(seed: 99)
+        var total = 0.0
+        var n = 0
         // Motion latents cost 2L flow estimates a window: fewer windows measure the spread as well.
         let windows = c.latentSpace == .motion ? 48 : 256
         for _ in 0..<min(windows, data.training.count) {
             let w = data.training[Int.random(in: 0..<data.training.count, using: &r)]
             let (s, e) = c.ranges.sample(using: &r)
             let z = cleanWindow(w, s: s, e: e, config: c)
-            let a = z.withUnsafeBufferPointer { anchor.make(window: $0.baseAddress!, frames: c.frames, perFrame: perFrame, s: s, e: e, sharpness: c.blendSharpness) }
-            for i in ((s + 1) * perFrame)..<(e * perFrame) { let d = Double(z[i] - a[i]); total += d * d; n += 1 }
+            let a = z.withUnsafeBufferPointer {
+                anchor.make(
+                    window: $0.baseAddress!, frames: c.frames, perFrame: perFrame, s: s, e: e,
+                    sharpness: c.blendSharpness)
+            }
+            for i in ((s + 1) * perFrame)..<(e * perFrame) {
+                let d = Double(z[i] - a[i])
+                total += d * d
+                n += 1
+            }
         }
         return Float((total / Double(max(1, n))).squareRoot())
     }
@@ -268,12 +309,18 @@ public final class Trainer {
     }
 
     private func reconstructionPSNR(_ codec: LatentCodec) -> Double {
-        var total = 0.0, n = 0
+        var total = 0.0
+        var n = 0
         for clip in data.clips.prefix(4) {
             for i in stride(from: 0, to: clip.frames.count, by: max(1, clip.frames.count / 8)) {
-                let back = RGBImage(width: data.resolution, height: data.resolution, planar: codec.decode(clip.latents[i], resolution: data.resolution))
+                let back = RGBImage(
+                    width: data.resolution, height: data.resolution,
+                    planar: codec.decode(clip.latents[i], resolution: data.resolution))
                 var se = 0.0
-                for j in 0..<back.pixels.count { let d = Double(back.pixels[j]) - Double(clip.frames[i].pixels[j]); se += d * d }
+                for j in 0..<back.pixels.count {
+                    let d = Double(back.pixels[j]) - Double(clip.frames[i].pixels[j])
+                    se += d * d
+                }
                 total += 10 * log10(255 * 255 / max(1e-10, se / Double(back.pixels.count)))
                 n += 1
             }
@@ -296,49 +343,75 @@ public final class Trainer {
     }
 
     /// Builds a batch of noised windows; `weights` are the relative loss's (all 1 without it).
-    func batch(_ windows: [TrainingData.Window], timesteps: [Int]? = nil, relative epsilon: Float? = nil,
-               rng: inout SplitMix64)
-        -> (UNetInput, target: [Float], mask: [Float], weights: [Float], cases: [PhotometricCase]) {
+    func batch(
+        _ windows: [TrainingData.Window], timesteps: [Int]? = nil, relative epsilon: Float? = nil,
+        rng: inout SplitMix64
+    )
+        -> (UNetInput, target: [Float], mask: [Float], weights: [Float], cases: [PhotometricCase])
+    {
         let c = model.config
         let perFrame = c.latentChannels * c.latentSide * c.latentSide
-        var lat: [Float] = [], target: [Float] = [], mask: [Float] = [], refs: [Float] = [], weights: [Float] = []
-        var ts: [Float] = [], ls: [Float] = [], px: [Float] = []
+        var lat: [Float] = []
+        var target: [Float] = []
+        var mask: [Float] = []
+        var refs: [Float] = []
+        var weights: [Float] = []
+        var ts: [Float] = []
+        var ls: [Float] = []
+        var px: [Float] = []
         var cases: [PhotometricCase] = []
         for (i, w) in windows.enumerated() {
             let frames = c.latentSpace == .motion ? motionFrames(w)[...] : data.frames(w)
             // Motion latents depend on the boundaries, so they are drawn first; pixel latents draw them inside.
             let boundaries = c.latentSpace == .motion ? c.ranges.sample(using: &rng) : nil
-            let z0 = boundaries.map { MotionLatent.encode(window: Array(frames), s: $0.s, e: $0.e, grid: c.latentSide) }
+            let z0 =
+                boundaries.map { MotionLatent.encode(window: Array(frames), s: $0.s, e: $0.e, grid: c.latentSide) }
                 ?? data.window(w).latents
             let noised = z0.withUnsafeBufferPointer {
-                ConsecutiveNoising.make(clean: $0.baseAddress!, frames: c.frames, perFrame: perFrame, ranges: c.ranges,
-                                        schedule: schedule, prediction: c.prediction, masking: c.masking,
-                                        anchor: c.anchor, anchorSharpness: c.blendSharpness, residualScale: c.residualScale ?? 1,
-                                        timestep: timesteps?[i], boundaries: boundaries, using: &rng)
+                ConsecutiveNoising.make(
+                    clean: $0.baseAddress!, frames: c.frames, perFrame: perFrame, ranges: c.ranges,
+                    schedule: schedule, prediction: c.prediction, masking: c.masking,
+                    anchor: c.anchor, anchorSharpness: c.blendSharpness, residualScale: c.residualScale ?? 1,
+                    timestep: timesteps?[i], boundaries: boundaries, using: &rng)
             }
-            lat += noised.input; target += noised.target; mask += noised.lossMask; refs += noised.referenceMask
+            lat += noised.input
+            target += noised.target
+            mask += noised.lossMask
+            refs += noised.referenceMask
             for f in 0..<c.frames {
-                guard let eps = epsilon, noised.noised[f] else { weights.append(1); continue }
+                guard let eps = epsilon, noised.noised[f] else {
+                    weights.append(1)
+                    continue
+                }
                 // With x₀ prediction and an anchor, the target is r₀ = k·(z₀ − A) itself.
-                let m = noised.target[(f * perFrame)..<((f + 1) * perFrame)].reduce(0) { $0 + $1 * $1 } / Float(perFrame)
+                let m =
+                    noised.target[(f * perFrame)..<((f + 1) * perFrame)].reduce(0) { $0 + $1 * $1 } / Float(perFrame)
                 weights.append((1 + eps) / (eps + m))
             }
-            ts.append(Float(noised.t)); ls.append(Float(noised.infillLength))
-            if c.latentSpace == .motion { cases.append(PhotometricCase(frames: Array(frames), s: noised.s, e: noised.e)) }
+            ts.append(Float(noised.t))
+            ls.append(Float(noised.infillLength))
+            if c.latentSpace == .motion {
+                cases.append(PhotometricCase(frames: Array(frames), s: noised.s, e: noised.e))
+            }
             if c.bfg {
                 let f = Array(frames)
                 px += f[noised.s].planarFloats()
                 px += f[noised.e].planarFloats()
             }
         }
-        return (UNetInput(latents: lat, referenceMask: refs, timesteps: ts, lengths: ls, boundaryPixels: px), target, mask, weights,
-                cases)
+        return (
+            UNetInput(latents: lat, referenceMask: refs, timesteps: ts, lengths: ls, boundaryPixels: px), target, mask,
+            weights,
+            cases
+        )
     }
 
     /// Mean photometric loss of the batch's infill frames (`MotionSynthesis.photometric`) built from the
     /// network's output, and, when `dOut` is given, λ times its gradient added there.
-    func photometricLoss(_ cases: [PhotometricCase], output: UnsafePointer<Float>, dOut: UnsafeMutablePointer<Float>?,
-                         weight: Float) -> Float {
+    func photometricLoss(
+        _ cases: [PhotometricCase], output: UnsafePointer<Float>, dOut: UnsafeMutablePointer<Float>?,
+        weight: Float
+    ) -> Float {
         let c = model.config
         let G = c.latentSide
         let perFrame = c.latentChannels * G * G
@@ -351,8 +424,9 @@ public final class Trainer {
                 let base = (b * c.frames + item.s + 1 + f) * perFrame
                 // x̂₀ = A + r̂₀/k, so the correction to the coarse anchor is r̂₀/k.
                 let delta = (0..<perFrame).map { output[base + $0] / k }
-                return synthesis.photometric(correction: delta, grid: G, t: Float(f + 1) / Float(item.e - item.s),
-                                             truth: item.frames[item.s + 1 + f])
+                return synthesis.photometric(
+                    correction: delta, grid: G, t: Float(f + 1) / Float(item.e - item.s),
+                    truth: item.frames[item.s + 1 + f])
             }
             for (f, r) in results.enumerated() {
                 total += r.0 / Float(frames)
@@ -374,7 +448,8 @@ public final class Trainer {
         let stride = max(1, data.validation.count / 16)
         let picks = Swift.stride(from: 0, to: data.validation.count, by: stride).prefix(16).map { data.validation[$0] }
         let ts = [50, 200, 400, 600, 800, 950]
-        var total: Float = 0, n = 0
+        var total: Float = 0
+        var n = 0
         var photometric: Float = 0
         var anchorPhotometric: Float = 0
         var inference: Float = 0
@@ -399,7 +474,8 @@ public final class Trainer {
     }
 
     private func train(from startStep: Int, log: (String) -> Void, event: (TrainRecord) -> Void) throws {
-        let o = options, net = model.network
+        let o = options
+        let net = model.network
         let perFrame = model.config.latentChannels * model.config.latentSide * model.config.latentSide
         let dOut = Buffer()
         let t0 = Date()
@@ -416,13 +492,17 @@ public final class Trainer {
                 let pure = o.pureNoiseShare.map { Float.random(in: 0..<1, using: &rng) < $0 } ?? false
                 return pure ? schedule.steps - 1 : Int.random(in: 0..<schedule.steps, using: &rng)
             }
-            let (input, target, mask, weights, cases) = batch(windows, timesteps: timesteps,
-                                                              relative: o.relativeLossEpsilon, rng: &rng)
+            let (input, target, mask, weights, cases) = batch(
+                windows, timesteps: timesteps,
+                relative: o.relativeLossEpsilon, rng: &rng)
             net.store.zeroGrad()
             let out = net.forward(input)
             dOut.resize(out.count)
-            let loss = maskedMSEForwardBackward(dpred: dOut.ptr, pred: out.ptr, target: target, mask: mask, weights: weights, perFrame: perFrame)
-            let photometric = o.photometricWeight.map { photometricLoss(cases, output: out.ptr, dOut: dOut.ptr, weight: $0) }
+            let loss = maskedMSEForwardBackward(
+                dpred: dOut.ptr, pred: out.ptr, target: target, mask: mask, weights: weights, perFrame: perFrame)
+            let photometric = o.photometricWeight.map {
+                photometricLoss(cases, output: out.ptr, dOut: dOut.ptr, weight: $0)
+            }
             guard loss.isFinite, photometric?.isFinite ?? true else {
                 throw EngineError.badInput("training diverged at step \(step) (loss \(loss)); lower --lr and resume")
             }
@@ -434,8 +514,9 @@ public final class Trainer {
             step += 1
             model.step = step
             recent.append(loss)
-            var record = TrainRecord(step: step, loss: loss, lr: lr, gradNorm: norm, seconds: Date().timeIntervalSince(t0),
-                                     valLoss: nil, photometric: photometric)
+            var record = TrainRecord(
+                step: step, loss: loss, lr: lr, gradNorm: norm, seconds: Date().timeIntervalSince(t0),
+                valLoss: nil, photometric: photometric)
             recentPhotometric += photometric ?? 0
             if step % o.evalEvery == 0 || step == o.steps {
                 let v = validationLoss()
@@ -449,19 +530,28 @@ public final class Trainer {
             event(record)
             if step % 25 == 0 || record.valLoss != nil {
                 let mean = recent.reduce(0, +) / Float(max(1, recent.count))
-                let photo = o.photometricWeight == nil ? ""
+                let photo =
+                    o.photometricWeight == nil
+                    ? ""
                     : String(format: "  photometric %.2f dB", decibels(recentPhotometric / Float(max(1, recent.count))))
-                let valPhoto = record.valPhotometric.map { value in
-                    let anchor = record.valAnchorPhotometric.map { String(format: ", anchor %.2f dB", decibels($0)) } ?? ""
-                    let pure = record.valInferencePhotometric.map { String(format: ", from noise %.2f dB", decibels($0)) } ?? ""
-                    return String(format: " (%.2f dB", decibels(value)) + pure + anchor + ")"
-                } ?? ""
+                let valPhoto =
+                    record.valPhotometric.map { value in
+                        let anchor =
+                            record.valAnchorPhotometric.map { String(format: ", anchor %.2f dB", decibels($0)) } ?? ""
+                        let pure =
+                            record.valInferencePhotometric.map { String(format: ", from noise %.2f dB", decibels($0)) }
+                            ?? ""
+                        return String(format: " (%.2f dB", decibels(value)) + pure + anchor + ")"
+                    } ?? ""
                 recent.removeAll()
                 recentPhotometric = 0
                 let rate = Date().timeIntervalSince(t0) / Double(step - startStep)
-                log(String(format: "step %d/%d  loss %.4f  lr %.2e  |g| %.2f  %.2f s/step  eta %@%@", step, o.steps, mean, lr, norm, rate,
-                           formatDuration(rate * Double(o.steps - step)),
-                           record.valLoss.map { String(format: "  val %.4f", $0) + valPhoto } ?? "") + photo)
+                log(
+                    String(
+                        format: "step %d/%d  loss %.4f  lr %.2e  |g| %.2f  %.2f s/step  eta %@%@", step, o.steps, mean,
+                        lr, norm, rate,
+                        formatDuration(rate * Double(o.steps - step)),
+                        record.valLoss.map { String(format: "  val %.4f", $0) + valPhoto } ?? "") + photo)
             }
             if step % o.saveEvery == 0 || step == o.steps { try checkpoint(step: step, log: log) }
         }
@@ -482,9 +572,12 @@ public final class Trainer {
         for b in ParameterStore.Buffer.allCases {
             views += net.store.tensors(b).map { ("\(b.rawValue)/\($0.0)", $0.1, $0.2) }
         }
-        let meta = ["mavin.step": String(step), "mavin.adam_step": String(net.store.step), "mavin.rng": String(rng.state),
-                    "mavin.config": model.config.json()]
-        try AtomicOutput.write(try SafeTensorsFile.serialize(views, metadata: meta), to: options.stateURL, overwrite: true)
+        let meta = [
+            "mavin.step": String(step), "mavin.adam_step": String(net.store.step), "mavin.rng": String(rng.state),
+            "mavin.config": model.config.json()
+        ]
+        try AtomicOutput.write(
+            try SafeTensorsFile.serialize(views, metadata: meta), to: options.stateURL, overwrite: true)
         if history.count >= 2 {
             try? PNG.write(LossCurve.render(history), to: options.curveURL, overwrite: true)
         }
@@ -509,8 +602,16 @@ public final class CancelFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var cancelled = false
     public init() {}
-    public func cancel() { lock.lock(); cancelled = true; lock.unlock() }
-    public var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
+    public func cancel() {
+        lock.lock()
+        cancelled = true
+        lock.unlock()
+    }
+    public var isCancelled: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return cancelled
+    }
 }
 
 public func formatDuration(_ seconds: Double) -> String {

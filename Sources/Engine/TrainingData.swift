@@ -14,7 +14,10 @@ public final class TrainingData {
         public var latents: [[Float]] = []
     }
 
-    public struct Window: Hashable { public var clip: Int; public var start: Int }
+    public struct Window: Hashable {
+        public var clip: Int
+        public var start: Int
+    }
 
     public private(set) var clips: [Clip] = []
     public private(set) var training: [Window] = []
@@ -28,8 +31,13 @@ public final class TrainingData {
         var found: [String] = []
         for folder in folders {
             var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir) else { throw EngineError.badInput("'\(folder)' does not exist") }
-            if !isDir.boolValue { found.append(folder); continue }
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir) else {
+                throw EngineError.badInput("'\(folder)' does not exist")
+            }
+            if !isDir.boolValue {
+                found.append(folder)
+                continue
+            }
             let e = FileManager.default.enumerator(atPath: folder)
             while let f = e?.nextObject() as? String {
                 if ["mp4", "mov", "mkv", "webm", "m4v"].contains((f as NSString).pathExtension.lowercased()) {
@@ -42,8 +50,10 @@ public final class TrainingData {
 
     /// Reads every `sampleRate`-th frame of each video at `resolution`², centre-cropped or squashed (`fit`).
     /// The last `validationFraction` of the videos (at least one when there are two or more) is held out.
-    public init(videos: [String], resolution: Int, frames L: Int, sampleRate: Int, validationFraction: Double,
-                fit: Fit = .crop, log: (String) -> Void = { _ in }) throws {
+    public init(
+        videos: [String], resolution: Int, frames L: Int, sampleRate: Int, validationFraction: Double,
+        fit: Fit = .crop, log: (String) -> Void = { _ in }
+    ) throws {
         self.resolution = resolution
         self.frames = L
         guard !videos.isEmpty else { throw EngineError.badInput("no training videos found") }
@@ -66,10 +76,15 @@ public final class TrainingData {
             guard clip.frames.count >= L else { continue }
             var cut = [Bool](repeating: false, count: clip.frames.count)
             let small = clip.frames.map { $0.resized(width: 64, height: 64).luma() }
-            let similar = parallelMap(max(0, clip.frames.count - 1)) { ImageQuality.ssim(luma: small[$0], small[$0 + 1], width: 64, height: 64) }
+            let similar = parallelMap(max(0, clip.frames.count - 1)) {
+                ImageQuality.ssim(luma: small[$0], small[$0 + 1], width: 64, height: 64)
+            }
             for (i, s) in similar.enumerated() where s < 0.1 { cut[i + 1] = true }
             for start in 0...(clip.frames.count - L) {
-                if cut[(start + 1)..<(start + L)].contains(true) { droppedForCuts += 1; continue }
+                if cut[(start + 1)..<(start + L)].contains(true) {
+                    droppedForCuts += 1
+                    continue
+                }
                 let w = Window(clip: ci, start: start)
                 if ci >= clips.count - heldOut { validation.append(w) } else { training.append(w) }
             }
@@ -81,7 +96,8 @@ public final class TrainingData {
             training = Array(training[..<cutoff])
         }
         guard !training.isEmpty else {
-            throw EngineError.badInput("no training windows: videos need at least \(L * sampleRate) frames without shot cuts")
+            throw EngineError.badInput(
+                "no training windows: videos need at least \(L * sampleRate) frames without shot cuts")
         }
     }
 
@@ -95,7 +111,8 @@ public final class TrainingData {
 
     public func encodeAll(with codec: LatentCodec) {
         for ci in clips.indices {
-            let frames = clips[ci].frames, R = resolution
+            let frames = clips[ci].frames
+            let R = resolution
             clips[ci].latents = parallelMap(frames.count) { codec.encode(frames[$0].planarFloats(), resolution: R) }
         }
     }

@@ -6,8 +6,11 @@ import Tensor
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure speed against a peer in the same run.",
-        subcommands: [BenchBLAS.self, BenchDecode.self, BenchSynth.self, BenchTensor.self, BenchModel.self, BenchMetrics.self, BenchRender.self,
-                       BenchFlow.self])
+        subcommands: [
+            BenchBLAS.self, BenchDecode.self, BenchSynth.self, BenchTensor.self, BenchModel.self, BenchMetrics.self,
+            BenchRender.self,
+            BenchFlow.self
+        ])
 }
 
 /// Repeats `body` until at least `minSeconds` have passed; returns seconds per call.
@@ -47,20 +50,28 @@ struct BenchBLAS: ParsableCommand {
         let benchThreads = BLAS.threads
         defer { BLAS.threads = engineThreads }
         func gflops(_ n: Int) -> Double {
-            let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+            let a = [Float](repeating: 0.5, count: n * n)
+            let b = [Float](repeating: 0.25, count: n * n)
             var c = [Float](repeating: 0, count: n * n)
             let s = timeIt(minSeconds: 0.5) {
                 BLAS.sgemm(m: n, n: n, k: n, a: a, lda: n, b: b, ldb: n, c: &c, ldc: n)
             }
             return 2 * Double(n * n * n) / s / 1e9
         }
-        let g512 = gflops(512), g1024 = gflops(1024)
+        let g512 = gflops(512)
+        let g1024 = gflops(1024)
         BLAS.threads = engineThreads
-        let report = Report(sgemm_gflops: max(g512, g1024), sgemm_512_gflops: g512, sgemm_1024_gflops: g1024,
-                            threads: benchThreads, core: BLAS.coreName,
-                            coretype_env: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"])
-        if json { try printJSON(report) } else {
-            print(String(format: "sgemm 512²: %.1f GFLOP/s, 1024²: %.1f GFLOP/s (%d threads, core %@)", g512, g1024, report.threads, report.core))
+        let report = Report(
+            sgemm_gflops: max(g512, g1024), sgemm_512_gflops: g512, sgemm_1024_gflops: g1024,
+            threads: benchThreads, core: BLAS.coreName,
+            coretype_env: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"])
+        if json {
+            try printJSON(report)
+        } else {
+            print(
+                String(
+                    format: "sgemm 512²: %.1f GFLOP/s, 1024²: %.1f GFLOP/s (%d threads, core %@)", g512, g1024,
+                    report.threads, report.core))
         }
     }
 }
@@ -96,7 +107,9 @@ struct BenchDecode: ParsableCommand {
             var bestFF = Double.infinity
             for _ in 0..<3 {
                 let t0 = Date()
-                let result = try Subprocess.run(["ffmpeg", "-v", "error", "-i", file, "-f", "rawvideo", "-pix_fmt", "rgb24", "-y", "/dev/null"], timeout: 600)
+                let result = try Subprocess.run(
+                    ["ffmpeg", "-v", "error", "-i", file, "-f", "rawvideo", "-pix_fmt", "rgb24", "-y", "/dev/null"],
+                    timeout: 600)
                 guard result.status == 0 else { throw UserError("ffmpeg failed: \(result.output)") }
                 bestFF = min(bestFF, Date().timeIntervalSince(t0))
             }
@@ -104,8 +117,13 @@ struct BenchDecode: ParsableCommand {
         }
         let fps = Double(n) / best
         let report = Report(frames: n, fps: fps, ffmpeg_fps: ffmpegFPS, ratio: ffmpegFPS.map { fps / $0 })
-        if json { try printJSON(report) } else {
-            print(String(format: "%d frames: ours %.0f fps", n, fps) + (ffmpegFPS.map { String(format: ", ffmpeg %.0f fps, ratio %.2f", $0, fps / $0) } ?? " (ffmpeg not installed)"))
+        if json {
+            try printJSON(report)
+        } else {
+            print(
+                String(format: "%d frames: ours %.0f fps", n, fps)
+                    + (ffmpegFPS.map { String(format: ", ffmpeg %.0f fps, ratio %.2f", $0, fps / $0) }
+                        ?? " (ffmpeg not installed)"))
         }
     }
 }

@@ -70,8 +70,11 @@ struct BenchFlow: ParsableCommand {
                     let name = "\(w)x\(h)_m\(Int(m))_s\(seed)"
                     var flow = FlowField(width: w, height: h)
                     let seconds = timeIt(minSeconds: 0.2) { flow = DISFlow.flow(from: b, to: a, width: w, height: h) }
-                    let hs = w * h <= 256 * 144
-                        ? Double(KnownFlow.endPointError(HornSchunck.flow(from: b, to: a, width: w, height: h), truth: truth))
+                    let hs =
+                        w * h <= 256 * 144
+                        ? Double(
+                            KnownFlow.endPointError(HornSchunck.flow(from: b, to: a, width: w, height: h), truth: truth)
+                        )
                         : nil
                     ours[name] = (Double(KnownFlow.endPointError(flow, truth: truth)), seconds * 1000, hs)
                     try PNG.write(gray(a, w, h), to: folder.appendingPathComponent("\(name)_a.png"))
@@ -88,8 +91,9 @@ struct BenchFlow: ParsableCommand {
         let script = folder.appendingPathComponent("mavin_flow_peer.py")
         try Data(Self.peer.utf8).write(to: script)
         if let r = try? Subprocess.run([py, script.path, folder.path], timeout: 600), r.status == 0,
-           let line = r.output.split(separator: "\n").last,
-           let parsed = try? JSONDecoder().decode([String: [String: Double]].self, from: Data(line.utf8)) {
+            let line = r.output.split(separator: "\n").last,
+            let parsed = try? JSONDecoder().decode([String: [String: Double]].self, from: Data(line.utf8))
+        {
             peer = parsed
         } else {
             print("note: no Python with cv2 at '\(py)' (set --python or MAVIN_PYTHON): OpenCV's DIS not measured")
@@ -102,11 +106,13 @@ struct BenchFlow: ParsableCommand {
                 let hs = names.compactMap { ours[$0]?.hs }
                 let cv = names.compactMap { peer[$0]?["epe"] }
                 let cvms = names.compactMap { peer[$0]?["ms"] }
-                rows.append(Row(size: "\(w)×\(h)", magnitude: m, pairs: names.count,
-                                dis_epe: mean(names.compactMap { ours[$0]?.dis }),
-                                dis_ms: mean(names.compactMap { ours[$0]?.ms }),
-                                horn_schunck_epe: hs.isEmpty ? nil : mean(hs),
-                                opencv_dis_epe: cv.isEmpty ? nil : mean(cv), opencv_dis_ms: cvms.isEmpty ? nil : mean(cvms)))
+                rows.append(
+                    Row(
+                        size: "\(w)×\(h)", magnitude: m, pairs: names.count,
+                        dis_epe: mean(names.compactMap { ours[$0]?.dis }),
+                        dis_ms: mean(names.compactMap { ours[$0]?.ms }),
+                        horn_schunck_epe: hs.isEmpty ? nil : mean(hs),
+                        opencv_dis_epe: cv.isEmpty ? nil : mean(cv), opencv_dis_ms: cvms.isEmpty ? nil : mean(cvms)))
             }
         }
         if json {
@@ -117,10 +123,12 @@ struct BenchFlow: ParsableCommand {
         print("size       max px  DIS EPE  DIS ms   HS EPE   OpenCV DIS EPE  OpenCV ms")
         for r in rows {
             func f(_ v: Double?, _ fmt: String) -> String { v.map { String(format: fmt, $0) } ?? "–" }
-            let line = [r.size.padding(toLength: 10, withPad: " ", startingAt: 0), String(format: "%6.0f", r.magnitude),
-                        String(format: "%8.3f", r.dis_epe), String(format: "%7.1f", r.dis_ms),
-                        f(r.horn_schunck_epe, "%8.3f").padding(toLength: 8, withPad: " ", startingAt: 0),
-                        f(r.opencv_dis_epe, "%15.3f"), f(r.opencv_dis_ms, "%10.1f")]
+            let line = [
+                r.size.padding(toLength: 10, withPad: " ", startingAt: 0), String(format: "%6.0f", r.magnitude),
+                String(format: "%8.3f", r.dis_epe), String(format: "%7.1f", r.dis_ms),
+                f(r.horn_schunck_epe, "%8.3f").padding(toLength: 8, withPad: " ", startingAt: 0),
+                f(r.opencv_dis_epe, "%15.3f"), f(r.opencv_dis_ms, "%10.1f")
+            ]
             print(line.joined(separator: " "))
         }
     }

@@ -9,24 +9,38 @@ import Core
 
 struct MetricsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "metrics", abstract: "Score a generated clip against its ground truth (PSNR, SSIM, MS-SSIM, CLIP-RS).")
+        commandName: "metrics",
+        abstract: "Score a generated clip against its ground truth (PSNR, SSIM, MS-SSIM, CLIP-RS).")
     @Option(help: "The generated clip: a video or a folder of PNG frames.") var generated: String
     @Option(help: "The ground truth: a video or a folder of PNG frames (same frame count).") var truth: String
     @Option(help: "CLIP-RS similarity: ssim, or embedding (needs --clip).") var sim: String = "ssim"
     @Option(help: "CLIP ViT weights (open_clip/OpenAI key names, safetensors) for --sim embedding.") var clip: String?
-    @Flag(help: "Print JSON (keys: psnr, ssim, ms_ssim, clip_rs, similarity, frames, and clipsim with --sim embedding).") var json = false
+    @Flag(
+        help: "Print JSON (keys: psnr, ssim, ms_ssim, clip_rs, similarity, frames, and clipsim with --sim embedding).")
+    var json = false
 
-    struct Report: Encodable { var psnr: Double; var ssim: Double; var ms_ssim: Double; var clip_rs: Double; var similarity: String; var frames: Int; var clipsim: Double? }
+    struct Report: Encodable {
+        var psnr: Double
+        var ssim: Double
+        var ms_ssim: Double
+        var clip_rs: Double
+        var similarity: String
+        var frames: Int
+        var clipsim: Double?
+    }
 
     func run() throws {
         guard sim == "ssim" || sim == "embedding" else { throw ValidationError("--sim must be ssim or embedding") }
         var encoder: CLIPImageEncoder?
         if sim == "embedding" {
-            guard let clip else { throw ValidationError("--sim embedding needs --clip WEIGHTS.safetensors (a CLIP ViT image tower)") }
+            guard let clip else {
+                throw ValidationError("--sim embedding needs --clip WEIGHTS.safetensors (a CLIP ViT image tower)")
+            }
             encoder = try CLIPImageEncoder(url: URL(fileURLWithPath: clip))
         }
         // Both clips stream: a chunk of frames at a time, however long they are.
-        let tf = try FrameSequence(path: truth), gf = try FrameSequence(path: generated)
+        let tf = try FrameSequence(path: truth)
+        let gf = try FrameSequence(path: generated)
         guard gf.count == tf.count else {
             throw ValidationError("'\(generated)' has \(gf.count) frames, '\(truth)' has \(tf.count); they must match")
         }
@@ -41,10 +55,16 @@ struct MetricsCommand: ParsableCommand {
             return t
         }
         let clipsim = encoder.map { _ in cosines / Double(tf.count) }
-        let r = Report(psnr: s.psnr, ssim: s.ssim, ms_ssim: s.ms_ssim, clip_rs: s.clip_rs, similarity: s.similarity,
-                       frames: tf.count, clipsim: clipsim)
-        if json { try printJSON(r) } else {
-            print(String(format: "%d frames: PSNR %.2f dB  SSIM %.4f  MS-SSIM %.4f  CLIP-RS %.4f (%@)", r.frames, r.psnr, r.ssim, r.ms_ssim, r.clip_rs, r.similarity))
+        let r = Report(
+            psnr: s.psnr, ssim: s.ssim, ms_ssim: s.ms_ssim, clip_rs: s.clip_rs, similarity: s.similarity,
+            frames: tf.count, clipsim: clipsim)
+        if json {
+            try printJSON(r)
+        } else {
+            print(
+                String(
+                    format: "%d frames: PSNR %.2f dB  SSIM %.4f  MS-SSIM %.4f  CLIP-RS %.4f (%@)", r.frames, r.psnr,
+                    r.ssim, r.ms_ssim, r.clip_rs, r.similarity))
         }
     }
 }
@@ -54,10 +74,11 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Table-1-style evaluation of the model and the baselines on transition cases.",
         discussion: """
-        Cases come from --cases (test-manual TOML: [[case]] video, s, e), --auto VIDEOS (test-auto, Eq. 8) \
-        or --synthetic DIR (transitions of a `mavin samples`/`synth-dataset` folder's manifest). \
-        Rows: --methods (repeat, crossfade, flow, ffmpeg-xfade, ffmpeg-minterpolate, opencv-dis, model, none) and one model row per --variant.
-        """)
+            Cases come from --cases (test-manual TOML: [[case]] video, s, e), --auto VIDEOS (test-auto, Eq. 8) \
+            or --synthetic DIR (transitions of a `mavin samples`/`synth-dataset` folder's manifest). \
+            Rows: --methods (repeat, crossfade, flow, ffmpeg-xfade, ffmpeg-minterpolate, opencv-dis, model, none) \
+            and one model row per --variant.
+            """)
     @Option(help: "test-manual cases (TOML).") var cases: String?
     @Option(parsing: .upToNextOption, help: "test-auto: videos to scan.") var auto: [String] = []
     @Option(help: "Synthetic folder with manifest.json.") var synthetic: String?
@@ -65,11 +86,18 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Model checkpoint for the model rows.") var model: String?
     @Option(help: "Comma-separated rows.")
     var methods: String = "model,repeat,crossfade,flow,ffmpeg-xfade,ffmpeg-minterpolate,opencv-dis"
-    @Option(help: "Frame size of the evaluation: model (the model's square, centre-cropped), native (each clip's own), or N (N×N).")
+    @Option(
+        help:
+            ArgumentHelp(
+                "Frame size of the evaluation: model (the model's square, centre-cropped), native (each clip's "
+                    + "own), or N (N×N).")
+    )
     var size: String = "model"
-    @Option(help: "Extra model rows, e.g. gfm=off or f0=0.3,lambda=0.1,steps=50 (repeatable).") var variant: [String] = []
+    @Option(help: "Extra model rows, e.g. gfm=off or f0=0.3,lambda=0.1,steps=50 (repeatable).") var variant: [String] =
+        []
     @Option(help: "DDIM steps of the model rows.") var steps: Int = SamplerSettings().steps
-    @Option(help: "Another checkpoint as a row of its own, NAME=PATH (repeatable; e.g. the retrained ablations).") var compare: [String] = []
+    @Option(help: "Another checkpoint as a row of its own, NAME=PATH (repeatable; e.g. the retrained ablations).")
+    var compare: [String] = []
     @Option(help: "Use at most this many cases.") var maxCases: Int = 1000
     @Option(help: "Markdown report to write.") var report: String
     @Option(help: "JSON results to write.") var json: String?
@@ -102,9 +130,13 @@ struct EvalCommand: ParsableCommand {
         var list: [EvalCase] = []
         if let cases { list += try Evaluator.manualCases(URL(fileURLWithPath: cases)) }
         if !auto.isEmpty { list += try TestSets.auto(videos: auto, length: length, references: references) }
-        if let synthetic { list += try Evaluator.syntheticCases(folder: synthetic, length: length, references: references) }
+        if let synthetic {
+            list += try Evaluator.syntheticCases(folder: synthetic, length: length, references: references)
+        }
         list = Array(list.prefix(maxCases))
-        guard !list.isEmpty else { throw ValidationError("no cases: give --cases, --auto or --synthetic (and check --length)") }
+        guard !list.isEmpty else {
+            throw ValidationError("no cases: give --cases, --auto or --synthetic (and check --length)")
+        }
         var rows: [EvalMethod] = []
         var base = SamplerSettings()
         base.steps = steps
@@ -115,23 +147,34 @@ struct EvalCommand: ParsableCommand {
             default:
                 guard let b = Baseline(rawValue: n) else { throw ValidationError("unknown method '\(n)'") }
                 if !b.isAvailable {
-                    print("note: skipping \(n) (\(b == .opencvDIS ? "no Python with cv2: set MAVIN_PYTHON" : "ffmpeg not installed"))")
+                    let why = b == .opencvDIS ? "no Python with cv2: set MAVIN_PYTHON" : "ffmpeg not installed"
+                    print("note: skipping \(n) (\(why))")
                     continue
                 }
                 rows.append(.baseline(b))
             }
         }
-        for v in variant { if let mavin { rows.append(.model(name: "mavin (\(v))", mavin, try parseSettings(v, base: base))) } }
+        for v in variant {
+            if let mavin { rows.append(.model(name: "mavin (\(v))", mavin, try parseSettings(v, base: base))) }
+        }
         for c in compare {
             let parts = c.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--compare '\(c)': use NAME=PATH") }
             let other = try MavinModel.load(URL(fileURLWithPath: parts[1]))
-            guard other.config.resolution == resolution, let window, Infiller(model: other).references(for: length) == window else {
-                throw ValidationError("--compare \(parts[0]): \(parts[1]) needs other frames than the main model (resolution or window differ)")
+            guard other.config.resolution == resolution, let window,
+                Infiller(model: other).references(for: length) == window
+            else {
+                throw ValidationError(
+                    "--compare \(parts[0]): \(parts[1]) needs other frames than the main model (resolution or "
+                        + "window differ)"
+                )
             }
             rows.append(.model(name: parts[0], other, base))
         }
-        print("\(list.count) cases, l = \(list.map(\.length).min() ?? 0)…\(list.map(\.length).max() ?? 0), \(rows.count) methods")
+        print(
+            "\(list.count) cases, l = \(list.map(\.length).min() ?? 0)…\(list.map(\.length).max() ?? 0), "
+                + "\(rows.count) methods"
+        )
         let side: Int?
         switch size {
         case "model": side = resolution
@@ -143,7 +186,10 @@ struct EvalCommand: ParsableCommand {
             side = n
         }
         let evaluator = Evaluator(cases: list, resolution: side, references: references)
-        let r = try evaluator.run(methods: rows, title: title, sheets: sheets.map { URL(fileURLWithPath: $0) }) { print($0); fflush(stdout) }
+        let r = try evaluator.run(methods: rows, title: title, sheets: sheets.map { URL(fileURLWithPath: $0) }) {
+            print($0)
+            fflush(stdout)
+        }
         try AtomicOutput.write(Data(r.markdown().utf8), to: URL(fileURLWithPath: report), overwrite: overwrite)
         if let json {
             let e = JSONEncoder()
@@ -157,18 +203,34 @@ struct EvalCommand: ParsableCommand {
 }
 
 struct BenchMetrics: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "metrics", abstract: "Time the metrics of a 12-frame 256² case.")
+    static let configuration = CommandConfiguration(
+        commandName: "metrics", abstract: "Time the metrics of a 12-frame 256² case.")
     @Flag(help: "Print JSON (keys: case_ms, method_ms, frames, size, python_case_ms, ratio).") var json = false
-    @Option(help: "A Python with scikit-image and pytorch_msssim: also time the reference implementations (Tests/Reference/bench_metrics.py) on the same case.")
+    @Option(
+        help:
+            ArgumentHelp(
+                "A Python with scikit-image and pytorch_msssim: also time the reference implementations "
+                    + "(Tests/Reference/bench_metrics.py) on the same case.")
+    )
     var python: String?
-    struct Report: Encodable { var case_ms: Double; var method_ms: Double; var frames: Int; var size: Int; var python_case_ms: Double?; var ratio: Double? }
+    struct Report: Encodable {
+        var case_ms: Double
+        var method_ms: Double
+        var frames: Int
+        var size: Int
+        var python_case_ms: Double?
+        var ratio: Double?
+    }
     func run() throws {
         // A moving pattern (so every metric has structure to compare).
         let frames = (0..<12).map { t in
-            RGBImage(width: 256, height: 256, pixels: (0..<(256 * 256 * 3)).map { i in
-                let x = (i / 3) % 256, y = (i / 3) / 256
-                return UInt8((128 + 100 * sin(Double(x + 3 * t) / 9) * cos(Double(y) / 13)).rounded())
-            })
+            RGBImage(
+                width: 256, height: 256,
+                pixels: (0..<(256 * 256 * 3)).map { i in
+                    let x = (i / 3) % 256
+                    let y = (i / 3) / 256
+                    return UInt8((128 + 100 * sin(Double(x + 3 * t) / 9) * cos(Double(y) / 13)).rounded())
+                })
         }
         let truth = frames.map { Baseline.blend($0, frames[0], 0.2) }
         let scores = Scores.measure(generated: frames, truth: truth)
@@ -178,34 +240,56 @@ struct BenchMetrics: ParsableCommand {
         let m = timeIt(minSeconds: 2) { _ = Scores.measure(generated: frames, truth: measured) }
         var peer: Double?
         if let python {
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-metrics-\(getpid()).safetensors")
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "mavin-metrics-\(getpid()).safetensors")
             defer { try? FileManager.default.removeItem(at: file) }
-            let g = frames.flatMap { $0.pixels.map(Float.init) }, t = truth.flatMap { $0.pixels.map(Float.init) }
+            let g = frames.flatMap { $0.pixels.map(Float.init) }
+            let t = truth.flatMap { $0.pixels.map(Float.init) }
             let shape = [12, 256, 256, 3]
-            let bytes = try g.withUnsafeBufferPointer { gp in try t.withUnsafeBufferPointer { tp in
-                try SafeTensorsFile.serialize([("generated", shape, gp.baseAddress!), ("truth", shape, tp.baseAddress!)])
-            } }
+            let bytes = try g.withUnsafeBufferPointer { gp in
+                try t.withUnsafeBufferPointer { tp in
+                    try SafeTensorsFile.serialize([
+                        ("generated", shape, gp.baseAddress!), ("truth", shape, tp.baseAddress!)
+                    ])
+                }
+            }
             try AtomicOutput.write(bytes, to: file, overwrite: true)
-            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent()
                 .appendingPathComponent("Tests/Reference/bench_metrics.py").path
             let out = try Subprocess.run([python, script, file.path], timeout: 600)
             guard out.status == 0, let line = out.output.split(separator: "\n").last,
-                  let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double] else {
+                let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double]
+            else {
                 throw UserError("the Python peer failed: \(out.output.suffix(400))")
             }
             peer = obj["python_case_ms"]
             // The peer computes the same numbers; a disagreement is a bug, not a speed-up.
-            for (key, ours) in [("psnr", scores.psnr), ("ssim", scores.ssim), ("ms_ssim", scores.ms_ssim), ("clip_rs", scores.clip_rs)] {
+            for (key, ours) in [
+                ("psnr", scores.psnr), ("ssim", scores.ssim), ("ms_ssim", scores.ms_ssim), ("clip_rs", scores.clip_rs)
+            ] {
                 guard let theirs = obj[key], abs(theirs - ours) <= 1e-3 * max(1, abs(theirs)) else {
                     throw UserError("\(key) differs from the reference: ours \(ours), theirs \(obj[key] ?? .nan)")
                 }
             }
         }
-        let r = Report(case_ms: s * 1000, method_ms: m * 1000, frames: 12, size: 256, python_case_ms: peer, ratio: peer.map { s * 1000 / $0 })
-        if json { try printJSON(r) } else {
-            print(String(format: "metrics for a 12-frame 256² case: %.1f ms (PSNR, SSIM, MS-SSIM, CLIP-RS; truth included)", r.case_ms))
+        let r = Report(
+            case_ms: s * 1000, method_ms: m * 1000, frames: 12, size: 256, python_case_ms: peer,
+            ratio: peer.map { s * 1000 / $0 })
+        if json {
+            try printJSON(r)
+        } else {
+            print(
+                String(
+                    format: "metrics for a 12-frame 256² case: %.1f ms (PSNR, SSIM, MS-SSIM, CLIP-RS; truth included)",
+                    r.case_ms))
             print(String(format: "each further method against the same measured truth: %.1f ms", r.method_ms))
-            if let peer { print(String(format: "scikit-image + pytorch_msssim on the same case: %.1f ms (ours/theirs %.2f)", peer, s * 1000 / peer)) }
+            if let peer {
+                print(
+                    String(
+                        format: "scikit-image + pytorch_msssim on the same case: %.1f ms (ours/theirs %.2f)", peer,
+                        s * 1000 / peer))
+            }
         }
     }
 }

@@ -10,7 +10,8 @@ struct ProgressLine {
     let enabled = isatty(2) != 0
     func show(_ label: String, _ done: Int, _ total: Int, _ extra: String = "") {
         guard enabled else { return }
-        let width = 28, filled = total > 0 ? width * done / total : 0
+        let width = 28
+        let filled = total > 0 ? width * done / total : 0
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         FileHandle.standardError.write(Data("\r\u{1B}[2K\(label) \(bar) \(done)/\(total) \(extra)".utf8))
     }
@@ -33,7 +34,9 @@ func releaseFreedMemory() {
 /// A boundary frame index inside its clip, or an error that says which end it missed.
 func checkBoundary(_ option: String, _ index: Int, clip: String, frames: Int) throws {
     let range = "'\(clip)' has \(frames) frames (0…\(frames - 1))"
-    if index < 0 { throw ValidationError("\(range); \(option) \(index) is before its first frame; use 0…\(frames - 1)") }
+    if index < 0 {
+        throw ValidationError("\(range); \(option) \(index) is before its first frame; use 0…\(frames - 1)")
+    }
     if index >= frames { throw ValidationError("\(range); \(option) \(index) is past its end") }
 }
 
@@ -48,21 +51,29 @@ struct InfillCommand: ParsableCommand {
     @Option(help: "Frames to generate (the model's trained range, e.g. 8…12).") var length: Int
     @Option(help: "Last frame of BEFORE to keep (default: its last).") var s: Int?
     @Option(help: "First frame of AFTER to keep (default: 0).") var e: Int?
-    @Option(help: "Model checkpoint (default: Samples/models/mavin-motion.safetensors, else mavin-small).") var model: String?
-    @Option(help: "insert (new frames between) or regenerate (replace frames around the junction).") var mode: String = "insert"
+    @Option(help: "Model checkpoint (default: Samples/models/mavin-motion.safetensors, else mavin-small).") var model:
+        String?
+    @Option(help: "insert (new frames between) or regenerate (replace frames around the junction).") var mode: String =
+        "insert"
     @Option(help: "GFM stop frequency f0.") var f0: Float = SamplerSettings().f0
     @Option(help: "GFM decay λ.") var lambda: Float = SamplerSettings().lambda
     @Flag(help: "Plain Gaussian initial noise instead of GFM (ablation).") var noGfm = false
-    @Flag(help: "Do not add back the boundary frames' fine detail that the latent codec drops (ablation).") var noDetail = false
-    @Option(help: "DDIM steps (more: a more decided sample, lower PSNR; see Samples/models/README.md).") var steps: Int = SamplerSettings().steps
-    @Option(help: "Share of the model's correction to its anchor that is kept (0: the eased crossfade, 1: all).") var strength: Float = SamplerSettings().strength
+    @Flag(help: "Do not add back the boundary frames' fine detail that the latent codec drops (ablation).")
+    var noDetail = false
+    @Option(help: "DDIM steps (more: a more decided sample, lower PSNR; see Samples/models/README.md).") var steps:
+        Int = SamplerSettings().steps
+    @Option(help: "Share of the model's correction to its anchor that is kept (0: the eased crossfade, 1: all).")
+    var strength: Float = SamplerSettings().strength
     @Option(help: "DDIM η (0: deterministic).") var eta: Float = SamplerSettings().eta
     @Option(help: "Seed.") var seed: UInt64 = 0
-    @Option(help: "Ground truth of the transition: a video or a folder of PNG frames, exactly LENGTH frames.") var truth: String?
+    @Option(help: "Ground truth of the transition: a video or a folder of PNG frames, exactly LENGTH frames.")
+    var truth: String?
     @Option(name: .shortAndLong, help: "Output (.mp4, .gif or a folder for PNG frames).") var output: String
     @Flag(help: "Write only the generated frames.") var transitionOnly = false
     @Flag(help: "Replace OUTPUT if it exists.") var overwrite = false
-    @Flag(help: "Print JSON (keys: seconds, steps, frames, length, and psnr, ms_ssim, clip_rs, similarity with --truth).") var json = false
+    @Flag(
+        help: "Print JSON (keys: seconds, steps, frames, length, and psnr, ms_ssim, clip_rs, similarity with --truth).")
+    var json = false
 
     struct Report: Encodable {
         var seconds: Double, steps: Int, frames: Int, length: Int, output: String
@@ -82,24 +93,28 @@ struct InfillCommand: ParsableCommand {
         guard infiller.allowedLengths.contains(length) else {
             throw InfillError.lengthOutOfRange(length, allowed: infiller.allowedLengths)
         }
-        let a = try VideoReader(path: before), b = try VideoReader(path: after)
-        let sFrame = s ?? a.frameCount - 1, eFrame = e ?? 0
+        let a = try VideoReader(path: before)
+        let b = try VideoReader(path: after)
+        let sFrame = s ?? a.frameCount - 1
+        let eFrame = e ?? 0
         try checkBoundary("--s", sFrame, clip: before, frames: a.frameCount)
         try checkBoundary("--e", eFrame, clip: after, frames: b.frameCount)
         // Only the frames the model needs are read here; the rest stream into the output at the end.
         let result = try generate(infiller, a, sFrame, b, eFrame, mode: m)
         // What the generation held at the clips' own size is given back before the long write.
         releaseFreedMemory()
-        let writer = try VideoWriter(url: URL(fileURLWithPath: output), width: a.info.width, height: a.info.height,
-                                     fps: a.info.fps, overwrite: overwrite)
+        let writer = try VideoWriter(
+            url: URL(fileURLWithPath: output), width: a.info.width, height: a.info.height,
+            fps: a.info.fps, overwrite: overwrite)
         let written: Int
         do {
             if transitionOnly {
                 for g in result.frames { try writer.append(g.resized(width: writer.width, height: writer.height)) }
                 written = writer.framesWritten
             } else {
-                written = try Infiller.writeSpliced(before: a, s: sFrame, generated: result.frames, after: b, e: eFrame,
-                                                    mode: m, length: length, to: writer)
+                written = try Infiller.writeSpliced(
+                    before: a, s: sFrame, generated: result.frames, after: b, e: eFrame,
+                    mode: m, length: length, to: writer)
             }
             try writer.finish()
         } catch {
@@ -107,20 +122,31 @@ struct InfillCommand: ParsableCommand {
             throw error
         }
         let sc = result.scores
-        let report = Report(seconds: result.seconds, steps: steps, frames: written, length: length, output: output,
-                            psnr: sc?.psnr, ms_ssim: sc?.ms_ssim, clip_rs: sc?.clip_rs, ssim: sc?.ssim, similarity: sc?.similarity,
-                            notices: result.notices)
-        if json { try printJSON(report) } else {
+        let report = Report(
+            seconds: result.seconds, steps: steps, frames: written, length: length, output: output,
+            psnr: sc?.psnr, ms_ssim: sc?.ms_ssim, clip_rs: sc?.clip_rs, ssim: sc?.ssim, similarity: sc?.similarity,
+            notices: result.notices)
+        if json {
+            try printJSON(report)
+        } else {
             for n in result.notices { print("note: \(n)") }
-            let line = String(format: "wrote %@: %d frames (%d generated) in %.1f s", output, written, length, result.seconds)
+            let line = String(
+                format: "wrote %@: %d frames (%d generated) in %.1f s", output, written, length, result.seconds)
             print(line)
-            if let sc { print(String(format: "vs truth: PSNR %.2f dB, SSIM %.4f, MS-SSIM %.4f, CLIP-RS %.4f (%@)", sc.psnr, sc.ssim, sc.ms_ssim, sc.clip_rs, sc.similarity)) }
+            if let sc {
+                print(
+                    String(
+                        format: "vs truth: PSNR %.2f dB, SSIM %.4f, MS-SSIM %.4f, CLIP-RS %.4f (%@)", sc.psnr, sc.ssim,
+                        sc.ms_ssim, sc.clip_rs, sc.similarity))
+            }
         }
     }
 
     /// The transition: reference frames read, the model run, with a progress line.
-    private func generate(_ infiller: Infiller, _ a: VideoReader, _ sFrame: Int, _ b: VideoReader, _ eFrame: Int,
-                          mode m: InfillMode) throws -> InfillResult {
+    private func generate(
+        _ infiller: Infiller, _ a: VideoReader, _ sFrame: Int, _ b: VideoReader, _ eFrame: Int,
+        mode m: InfillMode
+    ) throws -> InfillResult {
         let (tb, ta) = try infiller.referenceFrames(before: a, s: sFrame, after: b, e: eFrame, mode: m, length: length)
         var request = InfillRequest(before: tb, after: ta, length: length)
         request.mode = m
@@ -142,7 +168,8 @@ struct InfillCommand: ParsableCommand {
         }
         let bar = ProgressLine()
         let result = try infiller.run(request) { p in
-            let clipRS = (p.clipRS.map { String(format: " CLIP-RS %.3f", $0) } ?? "")
+            let clipRS =
+                (p.clipRS.map { String(format: " CLIP-RS %.3f", $0) } ?? "")
                 + (p.paceRS.map { String(format: " pace vs clips %.3f", $0) } ?? "")
             bar.show("denoising", p.step, p.total, "t=\(p.timestep) eta \(formatDuration(p.eta))" + clipRS)
         }
@@ -155,15 +182,22 @@ struct ComposeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compose",
         abstract: "Join the clips of a plan (TOML) with generated transitions.",
-        discussion: "The plan format is in README (Composition plans). Paths in the plan are relative to the plan's folder.")
+        discussion:
+            "The plan format is in README (Composition plans). Paths in the plan are relative to the plan's folder.")
 
     @Argument(help: "The plan file.") var plan: String
     @Option(name: .shortAndLong, help: "Output video (default: the plan's output).") var output: String?
-    @Option(help: "Model checkpoint (default: the plan's model, then Samples/models/mavin-motion.safetensors).") var model: String?
+    @Option(help: "Model checkpoint (default: the plan's model, then Samples/models/mavin-motion.safetensors).")
+    var model: String?
     @Flag(help: "Replace the output if it exists.") var overwrite = false
     @Flag(help: "Print JSON (keys: frames, seconds, output).") var json = false
 
-    struct Report: Encodable { var frames: Int; var seconds: Double; var output: String; var notices: [String] }
+    struct Report: Encodable {
+        var frames: Int
+        var seconds: Double
+        var output: String
+        var notices: [String]
+    }
 
     func run() throws {
         PartialFiles.removeOnSignal()
@@ -179,16 +213,20 @@ struct ComposeCommand: ParsableCommand {
         let mavin = try MavinModel.load(modelURL)
         let t0 = Date()
         let bar = ProgressLine()
-        let (frames, notices) = try composer.run(model: mavin, output: URL(fileURLWithPath: out), overwrite: overwrite) { e in
+        let (frames, notices) = try composer.run(model: mavin, output: URL(fileURLWithPath: out), overwrite: overwrite)
+        { e in
             switch e {
-            case .junction(let i, let n, let p): bar.show("junction \(i + 1)/\(n)", p.step, p.total, "eta \(formatDuration(p.eta))")
+            case .junction(let i, let n, let p):
+                bar.show("junction \(i + 1)/\(n)", p.step, p.total, "eta \(formatDuration(p.eta))")
             case .junctionDone: break
             case .writing(let f, let n): bar.show("writing", f, n)
             }
         }
         bar.end()
         let r = Report(frames: frames, seconds: Date().timeIntervalSince(t0), output: out, notices: notices)
-        if json { try printJSON(r) } else {
+        if json {
+            try printJSON(r)
+        } else {
             for n in notices { print("note: \(n)") }
             print(String(format: "wrote %@: %d frames in %.1f s", out, frames, r.seconds))
         }

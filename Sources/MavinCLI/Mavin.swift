@@ -12,8 +12,12 @@ struct Mavin: ParsableCommand {
         commandName: "mavin",
         abstract: "Splice single-action clips and generate the transition between them (MAVIN, on the CPU).",
         version: versionLine(),
-        subcommands: [StudioCommand.self, InfoCommand.self, FramesCommand.self, SamplesCommand.self, SynthDatasetCommand.self, TrainCommand.self, LossChartCommand.self, InfillCommand.self, ComposeCommand.self, MetricsCommand.self, EvalCommand.self,
-                      BenchCommand.self],
+        subcommands: [
+            StudioCommand.self, InfoCommand.self, FramesCommand.self, SamplesCommand.self, SynthDatasetCommand.self,
+            TrainCommand.self, LossChartCommand.self, InfillCommand.self, ComposeCommand.self, MetricsCommand.self,
+            EvalCommand.self,
+            BenchCommand.self
+        ],
         defaultSubcommand: StudioCommand.self
     )
 
@@ -60,16 +64,23 @@ struct StudioCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "studio",
         abstract: "Open the terminal workstation (the default command).",
-        discussion: "With no path it opens ./Samples when that folder exists, else the current folder. PATH may be a folder of clips or a plan (.toml).")
+        discussion:
+            "With no path it opens ./Samples when that folder exists, else the current folder. PATH may be a "
+            + "folder of clips or a plan (.toml)."
+    )
 
     @Argument(help: "A folder of clips or a plan file.") var paths: [String] = []
-    @Option(help: ArgumentHelp("Theme: dark, light, high-contrast or a path to a .toml file (default: light on a "
-                               + "light terminal background, as the terminal reports it, else dark)."))
+    @Option(
+        help: ArgumentHelp(
+            "Theme: dark, light, high-contrast or a path to a .toml file (default: light on a "
+                + "light terminal background, as the terminal reports it, else dark)."))
     var theme: String?
     @Flag(help: "Print what the terminal answered, the pictures and theme chosen and why, then exit.")
     var detect = false
-    @Flag(help: ArgumentHelp("With --detect: also print the terminal's raw answer bytes (escaped).",
-                             visibility: .hidden))
+    @Flag(
+        help: ArgumentHelp(
+            "With --detect: also print the terminal's raw answer bytes (escaped).",
+            visibility: .hidden))
     var raw = false
 
     func run() throws {
@@ -78,7 +89,9 @@ struct StudioCommand: ParsableCommand {
             let (caps, bytes) = Capabilities.detectRecording()
             print("pictures: \(caps.pictures.rawValue)")
             print("cell: \(caps.cellWidth)×\(caps.cellHeight) px\(caps.cellMeasured ? "" : " (guessed)")")
-            let themeWhy = theme != nil ? " (--theme)"
+            let themeWhy =
+                theme != nil
+                ? " (--theme)"
                 : (caps.background == nil ? " (background not reported)" : " (from the background)")
             print("theme: \(theme ?? (caps.lightBackground ? "light" : "dark"))" + themeWhy)
             print("tmux passthrough: \(caps.tmuxPassthrough ? "on" : "off")")
@@ -103,7 +116,9 @@ struct StudioCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
             throw UserError("'\(folder)' is not a folder of clips or a plan file")
         }
-        guard isatty(0) != 0 && isatty(1) != 0 else { throw UserError("the Studio needs a terminal; use `mavin compose` or `mavin infill` in scripts") }
+        guard isatty(0) != 0 && isatty(1) != 0 else {
+            throw UserError("the Studio needs a terminal; use `mavin compose` or `mavin infill` in scripts")
+        }
         let caps = Capabilities.detect()
         if ProcessInfo.processInfo.environment["TERM"] == "dumb", let warning = caps.warning {
             throw UserError("warning: \(warning)")
@@ -115,13 +130,16 @@ struct StudioCommand: ParsableCommand {
 
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "info", abstract: "Show a video's exact frame count, rate, size and codec, or a model checkpoint's config.")
+        commandName: "info",
+        abstract: "Show a video's exact frame count, rate, size and codec, or a model checkpoint's config.")
 
     @Argument(help: "Video files to inspect.")
     var files: [String]
 
-    @Flag(help: ArgumentHelp("Print JSON (keys: frames, fps, width, height (as shown), rotation, codec, duration, "
-                             + "pixelFormat, path, and damage for a damaged file)."))
+    @Flag(
+        help: ArgumentHelp(
+            "Print JSON (keys: frames, fps, width, height (as shown), rotation, codec, duration, "
+                + "pixelFormat, path, and damage for a damaged file)."))
     var json = false
 
     func run() throws {
@@ -132,28 +150,45 @@ struct InfoCommand: ParsableCommand {
                 let m = try MavinModel.load(URL(fileURLWithPath: file))
                 let c = m.config
                 if json {
-                    try printJSON(ModelInfo(path: file, config: c, step: m.step, parameters: m.network.parameterCount,
-                                            lengths: [c.ranges.shortest, c.ranges.longest], provenance: m.provenance))
+                    try printJSON(
+                        ModelInfo(
+                            path: file, config: c, step: m.step, parameters: m.network.parameterCount,
+                            lengths: [c.ranges.shortest, c.ranges.longest], provenance: m.provenance))
                 } else {
-                    print("\(file): MAVIN model '\(c.name)', \(m.network.parameterCount) parameters, trained \(m.step) steps")
-                    print("  \(c.resolution)×\(c.resolution) frames, window L=\(c.frames), infill lengths \(c.ranges.shortest)…\(c.ranges.longest)")
+                    print(
+                        "\(file): MAVIN model '\(c.name)', \(m.network.parameterCount) parameters, trained "
+                            + "\(m.step) steps"
+                    )
+                    print(
+                        "  \(c.resolution)×\(c.resolution) frames, window L=\(c.frames), infill lengths "
+                            + "\(c.ranges.shortest)…\(c.ranges.longest)"
+                    )
                     if c.latentSpace == .motion {
                         let g = c.latentSide
-                        print("  motion space: flows to both boundary frames and a blend weight on a \(g)×\(g) grid; "
-                            + "frames built by warping the clips' own pixels")
+                        print(
+                            "  motion space: flows to both boundary frames and a blend weight on a \(g)×\(g) grid; "
+                                + "frames built by warping the clips' own pixels")
                         if c.timesBlend {
                             print("  timed blend: m is also each point's time (τ = 1 − m), the flows follow it")
                         }
                         let longest = max(Infiller.longestMotionInfill, c.ranges.longest)
-                        print("  makes 1…\(longest) frames (beyond the trained lengths, the motion is resampled in time)")
+                        print(
+                            "  makes 1…\(longest) frames (beyond the trained lengths, the motion is resampled in time)")
                         print("  U-Net channels \(c.channels), \(c.heads) heads")
                     } else {
-                        print("  codec: PCA of \(c.codecPatch)×\(c.codecPatch) blocks → \(c.latentChannels) channels; "
-                            + "U-Net channels \(c.channels), \(c.heads) heads")
+                        print(
+                            "  codec: PCA of \(c.codecPatch)×\(c.codecPatch) blocks → \(c.latentChannels) channels; "
+                                + "U-Net channels \(c.channels), \(c.heads) heads")
                     }
-                    print("  predicts \(c.prediction.rawValue); boundary frame guidance \(c.bfg ? "on" : "off"); trained with \(c.masking.rawValue) masking")
+                    print(
+                        "  predicts \(c.prediction.rawValue); boundary frame guidance \(c.bfg ? "on" : "off"); "
+                            + "trained with \(c.masking.rawValue) masking"
+                    )
                     if let a = c.anchor {
-                        print(String(format: "  residual to the %@ anchor, sharpness %g, scale k = %.3f", a.rawValue, c.blendSharpness, c.residualScale ?? 1))
+                        print(
+                            String(
+                                format: "  residual to the %@ anchor, sharpness %g, scale k = %.3f", a.rawValue,
+                                c.blendSharpness, c.residualScale ?? 1))
                     }
                     let p = m.provenance
                     var history: [String] = []
@@ -174,8 +209,9 @@ struct InfoCommand: ParsableCommand {
                 let turn = i.rotation == 0 ? "" : " as shown (display matrix: turned \(i.rotation)° clockwise)"
                 let rate = String(format: "%.3f", i.fps)
                 let seconds = String(format: "%.2f", i.duration)
-                print("\(i.path): \(i.frames) frames, \(rate) fps, \(i.width)×\(i.height)\(turn), "
-                      + "\(i.codec) (\(i.pixelFormat)), \(seconds) s")
+                print(
+                    "\(i.path): \(i.frames) frames, \(rate) fps, \(i.width)×\(i.height)\(turn), "
+                        + "\(i.codec) (\(i.pixelFormat)), \(seconds) s")
                 if let damage = i.damage { print("  damaged: \(damage)") }
             }
         }

@@ -23,7 +23,9 @@ struct SamplesCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: out)
         let entries = try SynthWriter.writeSamples(to: folder, seed: seed, size: size, overwrite: overwrite)
         for e in entries {
-            print("\(e.file): \(e.frames) frames, " + e.actions.map { "\($0.action.rawValue) \($0.start)–\($0.end - 1)" }.joined(separator: ", "))
+            print(
+                "\(e.file): \(e.frames) frames, "
+                    + e.actions.map { "\($0.action.rawValue) \($0.start)–\($0.end - 1)" }.joined(separator: ", "))
             if contactSheet {
                 let reader = try VideoReader(path: folder.appendingPathComponent(e.file).path)
                 let frames = try reader.frames(from: 0, count: reader.frameCount)
@@ -63,19 +65,30 @@ struct SynthDatasetCommand: ParsableCommand {
         let t0 = Date()
         for i in 0..<takes {
             let s = seed + UInt64(i)
-            let performance = Performance(seed: s, fps: fps, script: Performance.randomScript(seed: s, seconds: takeSeconds))
-            entries.append(try SynthWriter.write(performance, name: String(format: "take_%05d", i), size: size, to: folder, overwrite: overwrite))
-            print(String(format: "take %d/%d (seed %llu): %d frames, %.0f s elapsed", i + 1, takes, s, performance.frames.count, Date().timeIntervalSince(t0)))
+            let performance = Performance(
+                seed: s, fps: fps, script: Performance.randomScript(seed: s, seconds: takeSeconds))
+            entries.append(
+                try SynthWriter.write(
+                    performance, name: String(format: "take_%05d", i), size: size, to: folder, overwrite: overwrite))
+            print(
+                String(
+                    format: "take %d/%d (seed %llu): %d frames, %.0f s elapsed", i + 1, takes, s,
+                    performance.frames.count, Date().timeIntervalSince(t0)))
         }
         try SynthWriter.writeManifest(entries, to: folder, overwrite: overwrite)
     }
 }
 
 struct BenchSynth: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "synth", abstract: "Rendered frames per second at 128².")
+    static let configuration = CommandConfiguration(
+        commandName: "synth", abstract: "Rendered frames per second at 128².")
     @Flag(help: "Print JSON (keys: fps, fps_single_thread, size).") var json = false
 
-    struct Report: Encodable { var fps: Double; var fps_single_thread: Double; var size: Int }
+    struct Report: Encodable {
+        var fps: Double
+        var fps_single_thread: Double
+        var size: Int
+    }
 
     func run() throws {
         let p = Performance(seed: 3, fps: 30, script: Performance.randomScript(seed: 3, seconds: 20))
@@ -87,6 +100,10 @@ struct BenchSynth: ParsableCommand {
         for f in p.frames.prefix(200) { _ = renderer.render(f) }
         let single = 200 / Date().timeIntervalSince(t1)
         let r = Report(fps: parallel, fps_single_thread: single, size: 128)
-        if json { try printJSON(r) } else { print(String(format: "synth 128²: %.0f frames/s (%.0f on one thread)", parallel, single)) }
+        if json {
+            try printJSON(r)
+        } else {
+            print(String(format: "synth 128²: %.0f frames/s (%.0f on one thread)", parallel, single))
+        }
     }
 }

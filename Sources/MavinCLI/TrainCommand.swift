@@ -10,9 +10,9 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a MAVIN model with consecutive noising and variable-length sampling.",
         discussion: """
-        Writes OUT (the EMA weights, codec and config), OUT.state.safetensors (optimiser state for --resume), \
-        OUT.log.jsonl (one line per step) and OUT.loss.png. Ctrl-C or SIGTERM saves a checkpoint and stops.
-        """)
+            Writes OUT (the EMA weights, codec and config), OUT.state.safetensors (optimiser state for --resume), \
+            OUT.log.jsonl (one line per step) and OUT.loss.png. Ctrl-C or SIGTERM saves a checkpoint and stops.
+            """)
 
     @Option(parsing: .upToNextOption, help: "Folders (or files) of training videos.") var data: [String]
     @Option(name: .shortAndLong, help: "Checkpoint to write.") var out: String
@@ -29,28 +29,53 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "What the network predicts: v, epsilon or sample (x₀).") var prediction: String?
     @Option(help: "Training corruption: consecutive (MAVIN) or seine (ablation).") var masking: String = "consecutive"
     @Flag(help: "Train without boundary frame guidance (ablation).") var noBfg = false
-    @Option(help: "Residual anchor: crossfade (learn the correction to a boundary crossfade) or none (the paper's plain target).")
+    @Option(
+        help:
+            ArgumentHelp(
+                "Residual anchor: crossfade (learn the correction to a boundary crossfade) or none (the paper's "
+                    + "plain target).")
+    )
     var anchor: String?
-    @Option(help: "Blend curve of the anchor: 0 = linear crossfade; larger eases each boundary in and out (default 12, see Samples/models/README.md).")
+    @Option(
+        help:
+            ArgumentHelp(
+                "Blend curve of the anchor: 0 = linear crossfade; larger eases each boundary in and out (default "
+                    + "12, see Samples/models/README.md).")
+    )
     var anchorSharpness: Float?
-    @Option(help: ArgumentHelp("Motion models: add λ × a photometric loss (frames warped from x̂₀ against the true frames, "
-        + "MSE of RGB in 0…1) to the latent loss.", valueName: "λ"))
+    @Option(
+        help: ArgumentHelp(
+            "Motion models: add λ × a photometric loss (frames warped from x̂₀ against the true frames, "
+                + "MSE of RGB in 0…1) to the latent loss.", valueName: "λ"))
     var photometric: Float?
-    @Option(help: ArgumentHelp("Share of windows trained at t = T − 1, where one-step sampling starts (the rest uniform).",
-                               valueName: "p"))
+    @Option(
+        help: ArgumentHelp(
+            "Share of windows trained at t = T − 1, where one-step sampling starts (the rest uniform).",
+            valueName: "p"))
     var pureNoise: Float?
     @Flag(help: "Continue from OUT and OUT.state.safetensors.") var resume = false
     @Option(help: "Start from the weights of another checkpoint of the same shape.") var initFrom: String?
-    @Option(help: ArgumentHelp("Weigh each infill frame's error by (1 + ε) / (ε + the anchor's error there), so frames the anchor nearly gets right count in relative terms, as frame-averaged PSNR counts them (needs --anchor crossfade, --prediction sample).", valueName: "ε"))
+    @Option(
+        help: ArgumentHelp(
+            "Weigh each infill frame's error by (1 + ε) / (ε + the anchor's error there), so frames the anchor "
+                + "nearly gets right count in relative terms, as frame-averaged PSNR counts them (needs "
+                + "--anchor crossfade, --prediction sample).",
+            valueName: "ε"))
     var relativeLoss: Float?
 
     func run() throws {
-        guard var cfg = ModelConfig.preset(config) else { throw ValidationError("unknown --config '\(config)'; use tiny, small or motion") }
-        guard let m = Masking(rawValue: masking) else { throw ValidationError("--masking must be consecutive or seine") }
+        guard var cfg = ModelConfig.preset(config) else {
+            throw ValidationError("unknown --config '\(config)'; use tiny, small or motion")
+        }
+        guard let m = Masking(rawValue: masking) else {
+            throw ValidationError("--masking must be consecutive or seine")
+        }
         cfg.masking = m
         if noBfg { cfg.contextDim = nil }
         if let a = anchor {
-            if a == "none" { cfg.anchor = nil } else {
+            if a == "none" {
+                cfg.anchor = nil
+            } else {
                 guard let v = Anchor(rawValue: a) else { throw ValidationError("--anchor must be crossfade or none") }
                 cfg.anchor = v
             }
@@ -60,24 +85,35 @@ struct TrainCommand: ParsableCommand {
             // The motion anchor is linear motion; its blend curve is learned.
             if anchorSharpness != nil { throw ValidationError("--anchor-sharpness is for the crossfade anchor") }
         } else if cfg.anchor != nil {
-            cfg.anchorSharpness = anchorSharpness ?? 12  // its range is checked with the rest of the config (ModelConfig.validate)
+            // its range is checked with the rest of the config (ModelConfig.validate)
+            cfg.anchorSharpness = anchorSharpness ?? 12
         } else if anchorSharpness != nil {
             throw ValidationError("--anchor-sharpness needs --anchor crossfade")
         }
         if let p = prediction {
-            guard let pr = Prediction(rawValue: p) else { throw ValidationError("--prediction must be v, epsilon or sample") }
+            guard let pr = Prediction(rawValue: p) else {
+                throw ValidationError("--prediction must be v, epsilon or sample")
+            }
             cfg.prediction = pr
         }
         guard steps > 0, batch > 0, lr > 0, sampleRate > 0, evalEvery > 0, saveEvery > 0 else {
-            throw ValidationError("--steps, --batch, --lr, --sample-rate, --eval-every and --save-every must be positive")
+            throw ValidationError(
+                "--steps, --batch, --lr, --sample-rate, --eval-every and --save-every must be positive")
         }
         // A window's activations take tens of MB: beyond 64 a step would not fit in memory anyway.
         guard batch <= 64 else { throw ValidationError("--batch \(batch) is more than 64 windows a step; use 1…64") }
         var o = TrainOptions(data: data, output: URL(fileURLWithPath: out), config: cfg)
         o.photometricWeight = photometric
         o.pureNoiseShare = pureNoise
-        o.steps = steps; o.batch = batch; o.learningRate = lr; o.decaySteps = decaySteps; o.sampleRate = sampleRate
-        o.evalEvery = evalEvery; o.saveEvery = saveEvery; o.seed = seed; o.resume = resume
+        o.steps = steps
+        o.batch = batch
+        o.learningRate = lr
+        o.decaySteps = decaySteps
+        o.sampleRate = sampleRate
+        o.evalEvery = evalEvery
+        o.saveEvery = saveEvery
+        o.seed = seed
+        o.resume = resume
         o.initFrom = initFrom.map { URL(fileURLWithPath: $0) }
         o.relativeLossEpsilon = relativeLoss
         let cancel = CancelFlag()
@@ -95,7 +131,10 @@ struct TrainCommand: ParsableCommand {
         defer { sources.forEach { $0.cancel() } }
         let trainer = Trainer(options: o, cancel: cancel)
         do {
-            try trainer.run(log: { line in print(line); fflush(stdout) })
+            try trainer.run(log: { line in
+                print(line)
+                fflush(stdout)
+            })
         } catch EngineError.cancelled {
             print("stopped; resume with the same command and --resume")
         }
@@ -105,7 +144,8 @@ struct TrainCommand: ParsableCommand {
 struct LossChartCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loss-chart",
-        abstract: "Draw the loss chart of a training log (CKPT.log.jsonl) as a PNG, as `train` does at each checkpoint.")
+        abstract: "Draw the loss chart of a training log (CKPT.log.jsonl) as a PNG, as `train` does at each checkpoint."
+    )
     @Argument(help: "The training log.") var log: String
     @Option(name: .shortAndLong, help: "PNG to write.") var output: String
     @Flag(help: "Replace OUTPUT if it exists.") var overwrite = false
@@ -114,7 +154,9 @@ struct LossChartCommand: ParsableCommand {
         PartialFiles.removeOnSignal()
         try OutputTarget.check(output, kind: .file, overwrite: overwrite, inputs: [log])
         let records = try LossCurve.read(URL(fileURLWithPath: log))
-        guard records.count >= 2 else { throw ValidationError("'\(log)' has \(records.count) training records; a chart needs at least 2") }
+        guard records.count >= 2 else {
+            throw ValidationError("'\(log)' has \(records.count) training records; a chart needs at least 2")
+        }
         try PNG.write(LossCurve.render(records), to: URL(fileURLWithPath: output), overwrite: overwrite)
         print("\(output): \(records.count) records, steps \(records.first!.step)…\(records.last!.step)")
     }

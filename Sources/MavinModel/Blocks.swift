@@ -7,7 +7,9 @@ struct VideoShape {
     var images: Int { windows * frames }
     var pixels: Int { height * width }
     var count: Int { images * channels * pixels }
-    func with(channels c: Int) -> VideoShape { VideoShape(windows: windows, frames: frames, channels: c, height: height, width: width) }
+    func with(channels c: Int) -> VideoShape {
+        VideoShape(windows: windows, frames: frames, channels: c, height: height, width: width)
+    }
 }
 
 /// ResBlock with the (time + length) embedding added between its two convolutions.
@@ -21,7 +23,8 @@ final class ResBlock {
     private let h = Buffer(), out = Buffer(), dEmbRows = Buffer(), dx = Buffer()
 
     init(_ s: ParameterStore, _ name: String, cin: Int, cout: Int, embDim: Int, workspace ws: Workspace) {
-        self.cin = cin; self.cout = cout
+        self.cin = cin
+        self.cout = cout
         norm1 = GroupNormLayer(s, "\(name).norm1", channels: cin)
         conv1 = Conv2dLayer(s, "\(name).conv1", cin, cout, workspace: ws)
         embProj = LinearLayer(s, "\(name).emb_proj", inDim: embDim, outDim: cout)
@@ -33,7 +36,9 @@ final class ResBlock {
     /// emb [windows, embDim] is broadcast over the frames and pixels of its window.
     func forward(_ x: Buffer, _ vs: VideoShape, emb: Buffer) -> Buffer {
         shape = vs
-        let a = conv1.forward(act1.forward(norm1.forward(x, n: vs.images, pixels: vs.pixels)), n: vs.images, height: vs.height, width: vs.width)
+        let a = conv1.forward(
+            act1.forward(norm1.forward(x, n: vs.images, pixels: vs.pixels)), n: vs.images, height: vs.height,
+            width: vs.width)
         let e = embProj.forward(embAct.forward(emb))  // [windows, cout]
         h.resize(a.count)
         let P = vs.pixels
@@ -41,11 +46,13 @@ final class ResBlock {
             let w = img / vs.frames
             for c in 0..<cout {
                 let v = e.ptr[w * cout + c]
-                let src = a.ptr + (img * cout + c) * P, dst = h.ptr + (img * cout + c) * P
+                let src = a.ptr + (img * cout + c) * P
+                let dst = h.ptr + (img * cout + c) * P
                 for i in 0..<P { dst[i] = src[i] + v }
             }
         }
-        let b = conv2.forward(act2.forward(norm2.forward(h, n: vs.images, pixels: P)), n: vs.images, height: vs.height, width: vs.width)
+        let b = conv2.forward(
+            act2.forward(norm2.forward(h, n: vs.images, pixels: P)), n: vs.images, height: vs.height, width: vs.width)
         out.copy(from: b)
         if let skip { out.add(skip.forward(x, n: vs.images, height: vs.height, width: vs.width)) } else { out.add(x) }
         return out
@@ -53,7 +60,8 @@ final class ResBlock {
 
     /// Returns dx; the embedding gradient is accumulated into `dEmb` [windows, embDim].
     func backward(_ dy: Buffer, dEmb: Buffer) -> Buffer {
-        let vs = shape!, P = vs.pixels
+        let vs = shape!
+        let P = vs.pixels
         let dh = norm2.backward(act2.backward(conv2.backward(dy)))
         // d(emb_proj output) = Σ over frames and pixels of dh.
         dEmbRows.zeroed(vs.windows * cout)
@@ -97,9 +105,12 @@ final class TemporalConvBlock {
     func forward(_ x: Buffer, _ vs: VideoShape) -> Buffer {
         shape = vs
         a = act.forward(norm.forward(x, n: vs.images, pixels: vs.pixels))
-        tshape = TemporalConvShape(batch: vs.windows, frames: vs.frames, inChannels: channels, outChannels: channels, pixels: vs.pixels)
+        tshape = TemporalConvShape(
+            batch: vs.windows, frames: vs.frames, inChannels: channels, outChannels: channels, pixels: vs.pixels)
         y.resize(x.count)
-        temporalConvForward(out: y.ptr, inp: a.ptr, weight: store.values + weight, bias: store.values + bias, shape: tshape, workspace: workspace)
+        temporalConvForward(
+            out: y.ptr, inp: a.ptr, weight: store.values + weight, bias: store.values + bias, shape: tshape,
+            workspace: workspace)
         out.copy(from: y)
         out.add(x)
         return out
@@ -107,8 +118,9 @@ final class TemporalConvBlock {
 
     func backward(_ dy: Buffer) -> Buffer {
         da.zeroed(dy.count)
-        temporalConvBackward(dinp: da.ptr, dweight: store.grads + weight, dbias: store.grads + bias, dout: dy.ptr, inp: a.ptr,
-                             weight: store.values + weight, shape: tshape, workspace: workspace)
+        temporalConvBackward(
+            dinp: da.ptr, dweight: store.grads + weight, dbias: store.grads + bias, dout: dy.ptr, inp: a.ptr,
+            weight: store.values + weight, shape: tshape, workspace: workspace)
         dx.copy(from: norm.backward(act.backward(da)))
         dx.add(dy)
         return dx
@@ -130,21 +142,29 @@ final class TransformerLayer {
         if let contextDim {
             ln2 = LayerNormLayer(s, "\(name).norm2", dim: dim)
             attn2 = AttentionLayer(s, "\(name).attn2", dim: dim, heads: heads, contextDim: contextDim, workspace: ws)
-        } else { ln2 = nil; attn2 = nil }
+        } else {
+            ln2 = nil
+            attn2 = nil
+        }
         ln3 = LayerNormLayer(s, "\(name).norm3", dim: dim)
         ff1 = LinearLayer(s, "\(name).ff.0", inDim: dim, outDim: 4 * dim)
         ff2 = LinearLayer(s, "\(name).ff.2", inDim: 4 * dim, outDim: dim)
     }
 
-    func forward(_ x: Buffer, sequences: Int, tokens: Int, context: Buffer?, contextTokens: Int, queriesPerContext: Int) -> Buffer {
-        self.sequences = sequences; self.tokens = tokens
+    func forward(_ x: Buffer, sequences: Int, tokens: Int, context: Buffer?, contextTokens: Int, queriesPerContext: Int)
+        -> Buffer
+    {
+        self.sequences = sequences
+        self.tokens = tokens
         r1.copy(from: x)
         r1.add(attn1.forward(ln1.forward(x), sequences: sequences, tokens: tokens))
         var h = r1
         if let ln2, let attn2, let context {
             r2.copy(from: r1)
-            r2.add(attn2.forward(ln2.forward(r1), sequences: sequences, tokens: tokens, context: context,
-                                 contextTokens: contextTokens, queriesPerContext: queriesPerContext))
+            r2.add(
+                attn2.forward(
+                    ln2.forward(r1), sequences: sequences, tokens: tokens, context: context,
+                    contextTokens: contextTokens, queriesPerContext: queriesPerContext))
             h = r2
         }
         r3.copy(from: h)
@@ -186,8 +206,9 @@ final class SpatialTransformer {
         shape = vs
         let n = norm.forward(x, n: vs.images, pixels: vs.pixels)
         let t = toTokens.forward(n, shape: [vs.images, vs.channels, vs.pixels, 1])
-        let h = layer.forward(projIn.forward(t), sequences: vs.images, tokens: vs.pixels, context: context,
-                              contextTokens: contextTokens, queriesPerContext: vs.frames)
+        let h = layer.forward(
+            projIn.forward(t), sequences: vs.images, tokens: vs.pixels, context: context,
+            contextTokens: contextTokens, queriesPerContext: vs.frames)
         let o = fromTokens.forward(projOut.forward(h), shape: [vs.images, vs.pixels, vs.channels, 1])
         out.copy(from: o)
         out.add(x)
@@ -230,7 +251,8 @@ final class TemporalTransformer {
         // [W, T, C, P] → [W, P, T, C]: one sequence of T tokens per pixel.
         let t = toTokens.forward(n, shape: [vs.windows, vs.frames, vs.channels, vs.pixels])
         withPos.copy(from: t)
-        let C = vs.channels, T = vs.frames
+        let C = vs.channels
+        let T = vs.frames
         let pos = store.values + position
         for seq in 0..<(vs.windows * vs.pixels) {
             for f in 0..<T {
@@ -238,7 +260,8 @@ final class TemporalTransformer {
                 for c in 0..<C { row[c] += pos[f * C + c] }
             }
         }
-        let h = layer.forward(withPos, sequences: vs.windows * vs.pixels, tokens: T, context: nil, contextTokens: 0, queriesPerContext: 1)
+        let h = layer.forward(
+            withPos, sequences: vs.windows * vs.pixels, tokens: T, context: nil, contextTokens: 0, queriesPerContext: 1)
         let o = fromTokens.forward(projOut.forward(h), shape: [vs.windows, vs.pixels, T, C])
         out.copy(from: o)
         out.add(x)
@@ -246,7 +269,9 @@ final class TemporalTransformer {
     }
 
     func backward(_ dy: Buffer) -> Buffer {
-        let vs = shape!, C = vs.channels, T = vs.frames
+        let vs = shape!
+        let C = vs.channels
+        let T = vs.frames
         let dt = fromTokens.backward(dy)
         let dh = layer.backward(projOut.backward(dt))
         let gpos = store.grads + position

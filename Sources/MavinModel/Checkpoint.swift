@@ -11,7 +11,10 @@ public enum CheckpointError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .notAMavinCheckpoint(let p, let r): return "'\(p)' is not a Mavin model checkpoint (\(r)); train one with `mavin train` or use Samples/models/mavin-motion.safetensors"
+        case .notAMavinCheckpoint(let p, let r):
+            return
+                "'\(p)' is not a Mavin model checkpoint (\(r)); train one with `mavin train` or use "
+                + "Samples/models/mavin-motion.safetensors"
         case .badConfig(let p, let r): return "'\(p)': the model config in the file is invalid (\(r))"
         case .unreadable(let p, let u): return "'\(p)' could not be read: \(u)"
         }
@@ -48,14 +51,17 @@ public final class MavinModel {
 
     func codecTensors() -> [(String, Tensor)] {
         guard let codec else { return [] }
-        return [("codec.basis", Tensor(shape: [codec.components, codec.blockSize], data: codec.basis)),
-         ("codec.mean", Tensor(shape: [codec.blockSize], data: codec.mean)),
-         ("codec.scale", Tensor(shape: [1], data: [codec.scale]))]
+        return [
+            ("codec.basis", Tensor(shape: [codec.components, codec.blockSize], data: codec.basis)),
+            ("codec.mean", Tensor(shape: [codec.blockSize], data: codec.mean)),
+            ("codec.scale", Tensor(shape: [1], data: [codec.scale]))
+        ]
     }
 
     /// Writes the weights in `buffer` (the EMA average by default) with codec and config.
     public func save(to url: URL, buffer: ParameterStore.Buffer = .ema, overwrite: Bool) throws {
-        let data = try SafeTensorsFile.serialize(network.store.tensors(buffer), values: codecTensors(), metadata: metadata())
+        let data = try SafeTensorsFile.serialize(
+            network.store.tensors(buffer), values: codecTensors(), metadata: metadata())
         try AtomicOutput.write(data, to: url, overwrite: overwrite)
     }
 
@@ -83,7 +89,8 @@ public final class MavinModel {
         if let problem = config.validate() { throw CheckpointError.badConfig(path, reason: problem) }
         // Refuse absurd sizes before allocating anything.
         guard config.resolution <= 1024, config.frames <= 128, config.channels.allSatisfy({ $0 <= 1024 }),
-              config.embeddingDim <= 4096, (config.contextDim ?? 0) <= 4096 else {
+            config.embeddingDim <= 4096, (config.contextDim ?? 0) <= 4096
+        else {
             throw CheckpointError.badConfig(path, reason: "sizes beyond what this program runs")
         }
         let net = MavinUNet(config: config)
@@ -96,7 +103,8 @@ public final class MavinModel {
         let codec = config.latentSpace == .motion ? nil : try readCodec(file, config: config, path: path)
         var provenance = file.metadata
         for k in ["mavin.format", "mavin.config", "mavin.step", "mavin.parameters"] { provenance[k] = nil }
-        return MavinModel(network: net, codec: codec, step: Int(file.metadata["mavin.step"] ?? "0") ?? 0, provenance: provenance)
+        return MavinModel(
+            network: net, codec: codec, step: Int(file.metadata["mavin.step"] ?? "0") ?? 0, provenance: provenance)
     }
 
     static func readCodec(_ file: SafeTensorsFile, config: ModelConfig, path: String) throws -> LatentCodec {
@@ -104,11 +112,15 @@ public final class MavinModel {
         let basis = try file.floats("codec.basis")
         let mean = try file.floats("codec.mean")
         let scale = try file.floats("codec.scale")
-        guard basis.count == config.latentChannels * d, mean.count == d, scale.count == 1, scale[0].isFinite, scale[0] > 0,
-              basis.allSatisfy(\.isFinite), mean.allSatisfy(\.isFinite) else {
-            throw CheckpointError.notAMavinCheckpoint(path, reason: "codec tensors have the wrong shape or invalid values")
+        guard basis.count == config.latentChannels * d, mean.count == d, scale.count == 1, scale[0].isFinite,
+            scale[0] > 0,
+            basis.allSatisfy(\.isFinite), mean.allSatisfy(\.isFinite)
+        else {
+            throw CheckpointError.notAMavinCheckpoint(
+                path, reason: "codec tensors have the wrong shape or invalid values")
         }
-        return LatentCodec(patch: config.codecPatch, components: config.latentChannels, basis: basis, mean: mean,
-                           scale: scale[0])
+        return LatentCodec(
+            patch: config.codecPatch, components: config.latentChannels, basis: basis, mean: mean,
+            scale: scale[0])
     }
 }

@@ -32,14 +32,22 @@ public struct LatentCodec: Sendable {
 
     /// Blocks of a planar frame as rows [blocks, 3·p·p] (channel-major inside a block).
     func blocks(_ frame: UnsafePointer<Float>, resolution R: Int) -> [Float] {
-        let p = patch, g = R / p, d = blockSize
+        let p = patch
+        let g = R / p
+        let d = blockSize
         var rows = [Float](repeating: 0, count: g * g * d)
-        for by in 0..<g { for bx in 0..<g {
-            let r = (by * g + bx) * d
-            for c in 0..<3 { for y in 0..<p { for x in 0..<p {
-                rows[r + (c * p + y) * p + x] = frame[(c * R + by * p + y) * R + bx * p + x]
-            } } }
-        } }
+        for by in 0..<g {
+            for bx in 0..<g {
+                let r = (by * g + bx) * d
+                for c in 0..<3 {
+                    for y in 0..<p {
+                        for x in 0..<p {
+                            rows[r + (c * p + y) * p + x] = frame[(c * R + by * p + y) * R + bx * p + x]
+                        }
+                    }
+                }
+            }
+        }
         return rows
     }
 
@@ -55,22 +63,30 @@ public struct LatentCodec: Sendable {
         for j in 0..<d { mean[j] /= Float(n) }
         for i in 0..<n { for j in 0..<d { rows[i * d + j] -= mean[j] } }
         var cov = [Float](repeating: 0, count: d * d)
-        BLAS.sgemm(transA: true, m: d, n: d, k: n, alpha: 1 / Float(max(1, n - 1)), a: rows, lda: d, b: rows, ldb: d, c: &cov, ldc: d)
+        BLAS.sgemm(
+            transA: true, m: d, n: d, k: n, alpha: 1 / Float(max(1, n - 1)), a: rows, lda: d, b: rows, ldb: d, c: &cov,
+            ldc: d)
         let (values, vectors) = symmetricEigen(cov.map(Double.init), n: d)
         let order = values.indices.sorted { values[$0] > values[$1] }.prefix(K)
         var basis = [Float](repeating: 0, count: K * d)
         for (k, idx) in order.enumerated() { for j in 0..<d { basis[k * d + j] = Float(vectors[j * d + idx]) } }
         let meanVariance = order.reduce(0.0) { $0 + max(0, values[$1]) } / Double(K)
-        return LatentCodec(patch: patch, components: K, basis: basis, mean: mean, scale: Float(1 / max(1e-8, meanVariance).squareRoot()))
+        return LatentCodec(
+            patch: patch, components: K, basis: basis, mean: mean,
+            scale: Float(1 / max(1e-8, meanVariance).squareRoot()))
     }
 
     /// One planar frame [3, R, R] → latent [K, R/p, R/p].
     public func encode(_ frame: [Float], resolution R: Int) -> [Float] {
-        let g = R / patch, d = blockSize, nb = g * g
+        let g = R / patch
+        let d = blockSize
+        let nb = g * g
         var rows = frame.withUnsafeBufferPointer { blocks($0.baseAddress!, resolution: R) }
         for i in 0..<nb { for j in 0..<d { rows[i * d + j] -= mean[j] } }
         var coeff = [Float](repeating: 0, count: nb * components)  // [blocks, K]
-        BLAS.sgemm(transB: true, m: nb, n: components, k: d, alpha: scale, a: rows, lda: d, b: basis, ldb: d, c: &coeff, ldc: components)
+        BLAS.sgemm(
+            transB: true, m: nb, n: components, k: d, alpha: scale, a: rows, lda: d, b: basis, ldb: d, c: &coeff,
+            ldc: components)
         var z = [Float](repeating: 0, count: components * nb)
         for b in 0..<nb { for k in 0..<components { z[k * nb + b] = coeff[b * components + k] } }
         return z
@@ -78,18 +94,29 @@ public struct LatentCodec: Sendable {
 
     /// Latent [K, R/p, R/p] → planar frame [3, R, R] (not clamped).
     public func decode(_ z: [Float], resolution R: Int) -> [Float] {
-        let g = R / patch, d = blockSize, nb = g * g, p = patch
+        let g = R / patch
+        let d = blockSize
+        let nb = g * g
+        let p = patch
         var coeff = [Float](repeating: 0, count: nb * components)
         for b in 0..<nb { for k in 0..<components { coeff[b * components + k] = z[k * nb + b] } }
         var rows = [Float](repeating: 0, count: nb * d)
-        BLAS.sgemm(m: nb, n: d, k: components, alpha: 1 / scale, a: coeff, lda: components, b: basis, ldb: d, c: &rows, ldc: d)
+        BLAS.sgemm(
+            m: nb, n: d, k: components, alpha: 1 / scale, a: coeff, lda: components, b: basis, ldb: d, c: &rows, ldc: d)
         var frame = [Float](repeating: 0, count: 3 * R * R)
-        for by in 0..<g { for bx in 0..<g {
-            let r = (by * g + bx) * d
-            for c in 0..<3 { for y in 0..<p { for x in 0..<p {
-                frame[(c * R + by * p + y) * R + bx * p + x] = rows[r + (c * p + y) * p + x] + mean[(c * p + y) * p + x]
-            } } }
-        } }
+        for by in 0..<g {
+            for bx in 0..<g {
+                let r = (by * g + bx) * d
+                for c in 0..<3 {
+                    for y in 0..<p {
+                        for x in 0..<p {
+                            frame[(c * R + by * p + y) * R + bx * p + x] =
+                                rows[r + (c * p + y) * p + x] + mean[(c * p + y) * p + x]
+                        }
+                    }
+                }
+            }
+        }
         return frame
     }
 }
@@ -110,19 +137,23 @@ public func symmetricEigen(_ matrix: [Double], n: Int, sweeps: Int = 30) -> ([Do
                 if abs(apq) < 1e-30 { continue }
                 let theta = (a[q * n + q] - a[p * n + p]) / (2 * apq)
                 let t = (theta >= 0 ? 1 : -1) / (abs(theta) + (theta * theta + 1).squareRoot())
-                let c = 1 / (t * t + 1).squareRoot(), s = t * c
+                let c = 1 / (t * t + 1).squareRoot()
+                let s = t * c
                 for k in 0..<n {
-                    let akp = a[k * n + p], akq = a[k * n + q]
+                    let akp = a[k * n + p]
+                    let akq = a[k * n + q]
                     a[k * n + p] = c * akp - s * akq
                     a[k * n + q] = s * akp + c * akq
                 }
                 for k in 0..<n {
-                    let apk = a[p * n + k], aqk = a[q * n + k]
+                    let apk = a[p * n + k]
+                    let aqk = a[q * n + k]
                     a[p * n + k] = c * apk - s * aqk
                     a[q * n + k] = s * apk + c * aqk
                 }
                 for k in 0..<n {
-                    let vkp = v[k * n + p], vkq = v[k * n + q]
+                    let vkp = v[k * n + p]
+                    let vkq = v[k * n + q]
                     v[k * n + p] = c * vkp - s * vkq
                     v[k * n + q] = s * vkp + c * vkq
                 }

@@ -27,15 +27,17 @@ final class LinearLayer {
         self.x = x
         rows = x.count / inDim
         y.resize(rows * outDim)
-        linearForward(out: y.ptr, inp: x.ptr, weight: store.values + weight, bias: bias.map { store.values + $0 },
-                      rows: rows, inDim: inDim, outDim: outDim)
+        linearForward(
+            out: y.ptr, inp: x.ptr, weight: store.values + weight, bias: bias.map { store.values + $0 },
+            rows: rows, inDim: inDim, outDim: outDim)
         return y
     }
 
     func backward(_ dy: Buffer, needInput: Bool = true) -> Buffer {
         if needInput { dx.zeroed(rows * inDim) }
-        linearBackward(dinp: needInput ? dx.ptr : nil, dweight: store.grads + weight, dbias: bias.map { store.grads + $0 },
-                       dout: dy.ptr, inp: x.ptr, weight: store.values + weight, rows: rows, inDim: inDim, outDim: outDim)
+        linearBackward(
+            dinp: needInput ? dx.ptr : nil, dweight: store.grads + weight, dbias: bias.map { store.grads + $0 },
+            dout: dy.ptr, inp: x.ptr, weight: store.values + weight, rows: rows, inDim: inDim, outDim: outDim)
         return dx
     }
 }
@@ -49,9 +51,16 @@ final class Conv2dLayer {
     private(set) var shape: Conv2dShape!
     let y = Buffer(), dx = Buffer()
 
-    init(_ store: ParameterStore, _ name: String, _ cin: Int, _ cout: Int, kernel: Int = 3, stride: Int = 1, workspace: Workspace) {
+    init(
+        _ store: ParameterStore, _ name: String, _ cin: Int, _ cout: Int, kernel: Int = 3, stride: Int = 1,
+        workspace: Workspace
+    ) {
         self.store = store
-        inChannels = cin; outChannels = cout; self.kernel = kernel; self.stride = stride; padding = kernel / 2
+        inChannels = cin
+        outChannels = cout
+        self.kernel = kernel
+        self.stride = stride
+        padding = kernel / 2
         self.workspace = workspace
         weight = store.add("\(name).weight", shape: [cout, cin, kernel, kernel])
         bias = store.add("\(name).bias", shape: [cout])
@@ -59,17 +68,21 @@ final class Conv2dLayer {
 
     func forward(_ x: Buffer, n: Int, height: Int, width: Int) -> Buffer {
         self.x = x
-        shape = Conv2dShape(batch: n, inChannels: inChannels, height: height, width: width, outChannels: outChannels,
-                            kernel: kernel, stride: stride, padding: padding)
+        shape = Conv2dShape(
+            batch: n, inChannels: inChannels, height: height, width: width, outChannels: outChannels,
+            kernel: kernel, stride: stride, padding: padding)
         y.resize(n * outChannels * shape.outHeight * shape.outWidth)
-        conv2dForward(out: y.ptr, inp: x.ptr, weight: store.values + weight, bias: store.values + bias, shape: shape, workspace: workspace)
+        conv2dForward(
+            out: y.ptr, inp: x.ptr, weight: store.values + weight, bias: store.values + bias, shape: shape,
+            workspace: workspace)
         return y
     }
 
     func backward(_ dy: Buffer, needInput: Bool = true) -> Buffer {
         if needInput { dx.zeroed(x.count) }
-        conv2dBackward(dinp: needInput ? dx.ptr : nil, dweight: store.grads + weight, dbias: store.grads + bias, dout: dy.ptr,
-                       inp: x.ptr, weight: store.values + weight, shape: shape, workspace: workspace)
+        conv2dBackward(
+            dinp: needInput ? dx.ptr : nil, dweight: store.grads + weight, dbias: store.grads + bias, dout: dy.ptr,
+            inp: x.ptr, weight: store.values + weight, shape: shape, workspace: workspace)
         return dx
     }
 }
@@ -92,17 +105,25 @@ final class GroupNormLayer {
     }
 
     func forward(_ x: Buffer, n: Int, pixels: Int) -> Buffer {
-        self.x = x; self.n = n; self.pixels = pixels
-        y.resize(x.count); mean.resize(n * groups); rstd.resize(n * groups)
-        groupNormForward(out: y.ptr, mean: mean.ptr, rstd: rstd.ptr, inp: x.ptr, weight: store.values + weight, bias: store.values + bias,
-                         n: n, channels: channels, pixels: pixels, groups: groups)
+        self.x = x
+        self.n = n
+        self.pixels = pixels
+        y.resize(x.count)
+        mean.resize(n * groups)
+        rstd.resize(n * groups)
+        groupNormForward(
+            out: y.ptr, mean: mean.ptr, rstd: rstd.ptr, inp: x.ptr, weight: store.values + weight,
+            bias: store.values + bias,
+            n: n, channels: channels, pixels: pixels, groups: groups)
         return y
     }
 
     func backward(_ dy: Buffer) -> Buffer {
         dx.zeroed(x.count)
-        groupNormBackward(dinp: dx.ptr, dweight: store.grads + weight, dbias: store.grads + bias, dout: dy.ptr, inp: x.ptr,
-                          weight: store.values + weight, mean: mean.ptr, rstd: rstd.ptr, n: n, channels: channels, pixels: pixels, groups: groups)
+        groupNormBackward(
+            dinp: dx.ptr, dweight: store.grads + weight, dbias: store.grads + bias, dout: dy.ptr, inp: x.ptr,
+            weight: store.values + weight, mean: mean.ptr, rstd: rstd.ptr, n: n, channels: channels, pixels: pixels,
+            groups: groups)
         return dx
     }
 }
@@ -125,15 +146,20 @@ final class LayerNormLayer {
     func forward(_ x: Buffer) -> Buffer {
         self.x = x
         let rows = x.count / dim
-        y.resize(x.count); mean.resize(rows); rstd.resize(rows)
-        layerNormForward(out: y.ptr, mean: mean.ptr, rstd: rstd.ptr, inp: x.ptr, weight: store.values + weight, bias: store.values + bias, rows: rows, dim: dim)
+        y.resize(x.count)
+        mean.resize(rows)
+        rstd.resize(rows)
+        layerNormForward(
+            out: y.ptr, mean: mean.ptr, rstd: rstd.ptr, inp: x.ptr, weight: store.values + weight,
+            bias: store.values + bias, rows: rows, dim: dim)
         return y
     }
 
     func backward(_ dy: Buffer) -> Buffer {
         dx.zeroed(x.count)
-        layerNormBackward(dinp: dx.ptr, dweight: store.grads + weight, dbias: store.grads + bias, dout: dy.ptr, inp: x.ptr,
-                          weight: store.values + weight, mean: mean.ptr, rstd: rstd.ptr, rows: x.count / dim, dim: dim)
+        layerNormBackward(
+            dinp: dx.ptr, dweight: store.grads + weight, dbias: store.grads + bias, dout: dy.ptr, inp: x.ptr,
+            weight: store.values + weight, mean: mean.ptr, rstd: rstd.ptr, rows: x.count / dim, dim: dim)
         return dx
     }
 }
@@ -219,23 +245,30 @@ final class AttentionLayer {
     }
 
     /// x [sequences, tokens, dim]; context [sequences / queriesPerContext, contextTokens, contextDim].
-    func forward(_ x: Buffer, sequences: Int, tokens: Int, context: Buffer? = nil, contextTokens: Int = 0, queriesPerContext: Int = 1) -> Buffer {
+    func forward(
+        _ x: Buffer, sequences: Int, tokens: Int, context: Buffer? = nil, contextTokens: Int = 0,
+        queriesPerContext: Int = 1
+    ) -> Buffer {
         isCross = context != nil
         let q = toQ.forward(x)
         let keys = isCross ? contextTokens : tokens
-        var k = toK.forward(context ?? x), v = toV.forward(context ?? x)
+        var k = toK.forward(context ?? x)
+        var v = toV.forward(context ?? x)
         repeatCount = queriesPerContext
         if isCross && queriesPerContext > 1 {
             // Share each context's K/V with all its query sequences.
             let per = keys * dim
-            kRep.resize(sequences * per); vRep.resize(sequences * per)
+            kRep.resize(sequences * per)
+            vRep.resize(sequences * per)
             for s in 0..<sequences {
                 (kRep.ptr + s * per).update(from: k.ptr + (s / queriesPerContext) * per, count: per)
                 (vRep.ptr + s * per).update(from: v.ptr + (s / queriesPerContext) * per, count: per)
             }
-            k = kRep; v = vRep
+            k = kRep
+            v = vRep
         }
-        kSrc = k; vSrc = v
+        kSrc = k
+        vSrc = v
         shape = AttentionShape(batch: sequences, queries: tokens, keys: keys, heads: heads, headDim: dim / heads)
         probs.resize(shape.probabilities)
         o.resize(sequences * tokens * dim)
@@ -246,29 +279,43 @@ final class AttentionLayer {
     /// Returns dx; for cross-attention the context gradient is in `dContext`.
     func backward(_ dy: Buffer) -> Buffer {
         let dO = toOut.backward(dy)
-        dq.zeroed(toQ.y.count); dk.zeroed(kSrc.count); dv.zeroed(vSrc.count)
-        attentionBackward(dq: dq.ptr, dk: dk.ptr, dv: dv.ptr, dout: dO.ptr, probs: probs.ptr, q: toQ.y.ptr, k: kSrc.ptr, v: vSrc.ptr,
-                          shape: shape, workspace: workspace)
-        var dK = dk, dV = dv
+        dq.zeroed(toQ.y.count)
+        dk.zeroed(kSrc.count)
+        dv.zeroed(vSrc.count)
+        attentionBackward(
+            dq: dq.ptr, dk: dk.ptr, dv: dv.ptr, dout: dO.ptr, probs: probs.ptr, q: toQ.y.ptr, k: kSrc.ptr, v: vSrc.ptr,
+            shape: shape, workspace: workspace)
+        var dK = dk
+        var dV = dv
         if isCross && repeatCount > 1 {
             let per = shape.keys * dim
             let contexts = shape.batch / repeatCount
-            dkCtx.zeroed(contexts * per); dvCtx.zeroed(contexts * per)
+            dkCtx.zeroed(contexts * per)
+            dvCtx.zeroed(contexts * per)
             for s in 0..<shape.batch {
                 let c = s / repeatCount
-                let a = dkCtx.ptr + c * per, b = dk.ptr + s * per, a2 = dvCtx.ptr + c * per, b2 = dv.ptr + s * per
-                for i in 0..<per { a[i] += b[i]; a2[i] += b2[i] }
+                let a = dkCtx.ptr + c * per
+                let b = dk.ptr + s * per
+                let a2 = dvCtx.ptr + c * per
+                let b2 = dv.ptr + s * per
+                for i in 0..<per {
+                    a[i] += b[i]
+                    a2[i] += b2[i]
+                }
             }
-            dK = dkCtx; dV = dvCtx
+            dK = dkCtx
+            dV = dvCtx
         }
         let dxq = toQ.backward(dq)
         if isCross {
-            let a = toK.backward(dK), b = toV.backward(dV)
+            let a = toK.backward(dK)
+            let b = toV.backward(dV)
             dContext.copy(from: a)
             dContext.add(b)
             return dxq
         }
-        let a = toK.backward(dK), b = toV.backward(dV)
+        let a = toK.backward(dK)
+        let b = toV.backward(dV)
         dxq.add(a)
         dxq.add(b)
         return dxq

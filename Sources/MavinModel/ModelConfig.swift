@@ -56,11 +56,12 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public static func preset(_ name: String) -> ModelConfig? {
         if name == "motion" {
             // Motion space on a 16² grid of 128² frames; l from 2 to 12 (s ∈ 1…6, e ∈ 9…14).
-            var c = ModelConfig(name: "motion", resolution: 128, frames: 16, codecPatch: 8,
-                                latentChannels: Anchor.motionPlanes, channels: [64, 128], heads: 4, embeddingDim: 256,
-                                contextDim: 128, boundaryPatch: 16, prediction: .sample,
-                                ranges: BoundaryRanges(startLow: 1, startHigh: 6, endLow: 9, endHigh: 14),
-                                masking: .consecutive)
+            var c = ModelConfig(
+                name: "motion", resolution: 128, frames: 16, codecPatch: 8,
+                latentChannels: Anchor.motionPlanes, channels: [64, 128], heads: 4, embeddingDim: 256,
+                contextDim: 128, boundaryPatch: 16, prediction: .sample,
+                ranges: BoundaryRanges(startLow: 1, startHigh: 6, endLow: 9, endHigh: 14),
+                masking: .consecutive)
             c.anchor = .motion
             c.space = .motion
             c.timedBlend = true
@@ -68,15 +69,17 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         }
         switch name {
         case "tiny":
-            return ModelConfig(name: "tiny", resolution: 32, frames: 8, codecPatch: 8, latentChannels: 12, channels: [32, 32],
-                               heads: 2, embeddingDim: 64, contextDim: 32, boundaryPatch: 8, prediction: .v,
-                               ranges: BoundaryRanges(startLow: 1, startHigh: 2, endLow: 5, endHigh: 6), masking: .consecutive)
+            return ModelConfig(
+                name: "tiny", resolution: 32, frames: 8, codecPatch: 8, latentChannels: 12, channels: [32, 32],
+                heads: 2, embeddingDim: 64, contextDim: 32, boundaryPatch: 8, prediction: .v,
+                ranges: BoundaryRanges(startLow: 1, startHigh: 2, endLow: 5, endHigh: 6), masking: .consecutive)
         case "small":
             // x₀-prediction: measured cleaner than v within this machine's training budget (Samples/models/README.md).
-            return ModelConfig(name: "small", resolution: 128, frames: 16, codecPatch: 8, latentChannels: 48, channels: [64, 128],
-                               heads: 4, embeddingDim: 256, contextDim: 128, boundaryPatch: 16, prediction: .sample,
-                               // l from 8 to 12 (triangular, peak 10): the gaps the product is evaluated on.
-                               ranges: BoundaryRanges(startLow: 1, startHigh: 3, endLow: 12, endHigh: 14), masking: .consecutive)
+            return ModelConfig(
+                name: "small", resolution: 128, frames: 16, codecPatch: 8, latentChannels: 48, channels: [64, 128],
+                heads: 4, embeddingDim: 256, contextDim: 128, boundaryPatch: 16, prediction: .sample,
+                // l from 8 to 12 (triangular, peak 10): the gaps the product is evaluated on.
+                ranges: BoundaryRanges(startLow: 1, startHigh: 3, endLow: 12, endHigh: 14), masking: .consecutive)
         default: return nil
         }
     }
@@ -84,9 +87,11 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// A problem with the config in words, or nil.
     public func validate() -> String? {
         // Sizes first: everything after divides by them.
-        let sizes: [(String, Int)] = [("resolution", resolution), ("frames", frames), ("codecPatch", codecPatch),
-                                      ("latentChannels", latentChannels), ("heads", heads),
-                                      ("embeddingDim", embeddingDim), ("boundaryPatch", boundaryPatch)]
+        let sizes: [(String, Int)] = [
+            ("resolution", resolution), ("frames", frames), ("codecPatch", codecPatch),
+            ("latentChannels", latentChannels), ("heads", heads),
+            ("embeddingDim", embeddingDim), ("boundaryPatch", boundaryPatch)
+        ]
         for (key, value) in sizes where value <= 0 { return "\(key) is \(value); it must be a positive whole number" }
         if let d = contextDim, d <= 0 {
             return "contextDim is \(d); it must be positive (or absent: no boundary guidance)"
@@ -98,7 +103,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         let limits: [(String, Int, Int)] = [
             ("resolution", resolution, 4096), ("frames", frames, 1024), ("codecPatch", codecPatch, resolution),
             ("boundaryPatch", boundaryPatch, resolution), ("latentChannels", latentChannels, 4096),
-            ("heads", heads, 1024), ("embeddingDim", embeddingDim, 65536), ("contextDim", contextDim ?? 1, 65536),
+            ("heads", heads, 1024), ("embeddingDim", embeddingDim, 65536), ("contextDim", contextDim ?? 1, 65536)
         ]
         for (key, value, limit) in limits where value > limit {
             return "\(key) is \(value); at most \(limit) is allowed"
@@ -106,7 +111,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         if let c = channels.first(where: { $0 > 65536 }) {
             return "U-Net channels \(channels) include \(c); at most 65536"
         }
-        if resolution % codecPatch != 0 { return "resolution \(resolution) is not a multiple of the codec patch \(codecPatch)" }
+        if resolution % codecPatch != 0 {
+            return "resolution \(resolution) is not a multiple of the codec patch \(codecPatch)"
+        }
         if latentSide % 2 != 0 { return "latent side \(latentSide) must be even (one downsampling level)" }
         if channels.count != 2 { return "the U-Net has exactly 2 levels; got \(channels.count)" }
         // GroupNorm runs over min(32, C) groups on every stage's input and output channels.
@@ -114,16 +121,22 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         if let c = normed.first(where: { $0 > 32 && $0 % 32 != 0 }) {
             return "U-Net channels \(channels) put \(c) channels in a GroupNorm of 32 groups; use multiples of 32"
         }
-        if channels.contains(where: { $0 % heads != 0 }) { return "channels \(channels) must be divisible by heads \(heads)" }
+        if channels.contains(where: { $0 % heads != 0 }) {
+            return "channels \(channels) must be divisible by heads \(heads)"
+        }
         if latentChannels > 3 * codecPatch * codecPatch { return "more latent channels than block values" }
         if resolution % boundaryPatch != 0 { return "resolution must be a multiple of the boundary patch" }
         if anchor != nil && masking != .consecutive { return "a residual anchor needs consecutive masking" }
         if latentSpace == .motion && latentChannels != Anchor.motionPlanes {
             return "a motion latent has \(Anchor.motionPlanes) channels (got \(latentChannels))"
         }
-        if (anchor == .motion) != (latentSpace == .motion) { return "the motion anchor goes with the motion latent space" }
+        if (anchor == .motion) != (latentSpace == .motion) {
+            return "the motion anchor goes with the motion latent space"
+        }
         if let k = residualScale, !(k.isFinite && k > 0) { return "residual scale must be a positive number" }
-        if let a = anchorSharpness, !(a.isFinite && a >= 0 && a <= 100) { return "anchor sharpness must be within 0…100" }
+        if let a = anchorSharpness, !(a.isFinite && a >= 0 && a <= 100) {
+            return "anchor sharpness must be within 0…100"
+        }
         return ranges.validate(window: frames)
     }
 

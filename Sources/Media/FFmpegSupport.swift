@@ -57,13 +57,16 @@ final class Scaler {
     /// Pure colour conversion takes swscale's fast path; resizing uses bicubic.
     private func flags(same: Bool) -> Int32 { same ? SWS_POINT : SWS_BICUBIC }
 
-    func context(srcW: Int32, srcH: Int32, srcFormat: Int32, dstW: Int32, dstH: Int32, dstFormat: Int32) -> OpaquePointer? {
+    func context(srcW: Int32, srcH: Int32, srcFormat: Int32, dstW: Int32, dstH: Int32, dstFormat: Int32)
+        -> OpaquePointer?
+    {
         let k = (srcW, srcH, srcFormat, dstW, dstH, dstFormat)
         if context == nil || k != key {
             sws_freeContext(context)
-            context = sws_getContext(srcW, srcH, AVPixelFormat(rawValue: srcFormat), dstW, dstH,
-                                     AVPixelFormat(rawValue: dstFormat), flags(same: srcW == dstW && srcH == dstH),
-                                     nil, nil, nil)
+            context = sws_getContext(
+                srcW, srcH, AVPixelFormat(rawValue: srcFormat), dstW, dstH,
+                AVPixelFormat(rawValue: dstFormat), flags(same: srcW == dstW && srcH == dstH),
+                nil, nil, nil)
             key = k
         }
         return context

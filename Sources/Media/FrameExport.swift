@@ -22,8 +22,10 @@ public enum FrameExport {
         }
         guard isDir.boolValue else {
             if missing.isEmpty {
-                throw FileError.writeFailed(folder, reason: "it exists and is not a folder; -o names the folder "
-                                            + "the PNG frames go into — choose another name")
+                throw FileError.writeFailed(
+                    folder,
+                    reason: "it exists and is not a folder; -o names the folder "
+                        + "the PNG frames go into — choose another name")
             }
             throw FileError.writeFailed(folder, reason: "'\(path)' is a file, not a folder; check the path")
         }
@@ -41,8 +43,10 @@ public enum FrameExport {
 
     /// Writes `frame(i)` for every i of `frames`; returns the number written.
     @discardableResult
-    public static func write(frames: Range<Int>, into folder: String, overwrite: Bool,
-                             frame: (Int) throws -> RGBImage) throws -> Int {
+    public static func write(
+        frames: Range<Int>, into folder: String, overwrite: Bool,
+        frame: (Int) throws -> RGBImage
+    ) throws -> Int {
         let missing = try check(folder: folder, frames: frames, overwrite: overwrite)
         for dir in missing {
             guard mkdir(dir, 0o755) == 0 || errno == EEXIST else {

@@ -9,13 +9,16 @@ final class GIFSink: FrameSink {
     private let delayCentiseconds: UInt16
 
     init(target: URL, width: Int, height: Int, fps: Double, overwrite: Bool) throws {
-        guard width < 65536, height < 65536 else { throw MediaError.encodeFailed(target.path, reason: "GIF frames are at most 65535 pixels wide") }
+        guard width < 65536, height < 65536 else {
+            throw MediaError.encodeFailed(target.path, reason: "GIF frames are at most 65535 pixels wide")
+        }
         output = try AtomicOutput(target: target, overwrite: overwrite)
         self.width = width
         self.height = height
         delayCentiseconds = UInt16(max(2, min(65535, (100 / fps).rounded())))
         data.append(contentsOf: Array("GIF89a".utf8))
-        le16(width); le16(height)
+        le16(width)
+        le16(height)
         data.append(contentsOf: [0x00, 0, 0])  // no global colour table
         // NETSCAPE2.0 application extension: loop forever.
         data.append(contentsOf: [0x21, 0xFF, 0x0B])
@@ -23,7 +26,10 @@ final class GIFSink: FrameSink {
         data.append(contentsOf: [0x03, 0x01, 0x00, 0x00, 0x00])
     }
 
-    private func le16(_ v: Int) { data.append(UInt8(v & 0xFF)); data.append(UInt8((v >> 8) & 0xFF)) }
+    private func le16(_ v: Int) {
+        data.append(UInt8(v & 0xFF))
+        data.append(UInt8((v >> 8) & 0xFF))
+    }
 
     func append(_ image: RGBImage) throws {
         let (palette, indices) = GIFQuantizer.quantize(image)
@@ -31,7 +37,10 @@ final class GIFSink: FrameSink {
         le16(Int(delayCentiseconds))
         data.append(contentsOf: [0x00, 0x00])
         data.append(0x2C)
-        le16(0); le16(0); le16(width); le16(height)
+        le16(0)
+        le16(0)
+        le16(width)
+        le16(height)
         data.append(0x80 | 0x07)  // local colour table of 2^(7+1) entries
         var table = palette
         table.append(contentsOf: [UInt8](repeating: 0, count: 768 - table.count))
@@ -67,7 +76,9 @@ public enum GIFQuantizer {
         // Histogram on a 5-bit-per-channel grid.
         var counts = [Int32](repeating: 0, count: 32768)
         for i in 0..<n {
-            let key = (Int(image.pixels[3 * i]) >> 3) << 10 | (Int(image.pixels[3 * i + 1]) >> 3) << 5 | (Int(image.pixels[3 * i + 2]) >> 3)
+            let key =
+                (Int(image.pixels[3 * i]) >> 3) << 10 | (Int(image.pixels[3 * i + 1]) >> 3) << 5
+                | (Int(image.pixels[3 * i + 2]) >> 3)
             counts[key] += 1
         }
         var boxes: [[Int]] = [(0..<32768).filter { counts[$0] > 0 }]
@@ -76,10 +87,16 @@ public enum GIFQuantizer {
         // for the two boxes a split creates instead of rescanning every box.
         func score(_ box: [Int]) -> (score: Int, channel: Int) {
             guard box.count > 1 else { return (0, 0) }
-            var lo = [31, 31, 31], hi = [0, 0, 0], pop = 0
+            var lo = [31, 31, 31]
+            var hi = [0, 0, 0]
+            var pop = 0
             for k in box {
                 pop += Int(counts[k])
-                for c in 0..<3 { let v = channel(k, c); lo[c] = min(lo[c], v); hi[c] = max(hi[c], v) }
+                for c in 0..<3 {
+                    let v = channel(k, c)
+                    lo[c] = min(lo[c], v)
+                    hi[c] = max(hi[c], v)
+                }
             }
             let ranges = (0..<3).map { hi[$0] - lo[$0] }
             let c = ranges.firstIndex(of: ranges.max()!)!
@@ -87,14 +104,19 @@ public enum GIFQuantizer {
         }
         var scores = [score(boxes[0])]
         while boxes.count < 256 {
-            guard let best = scores.indices.max(by: { scores[$0].score < scores[$1].score }), scores[best].score > 0 else { break }
+            guard let best = scores.indices.max(by: { scores[$0].score < scores[$1].score }), scores[best].score > 0
+            else { break }
             let bestChannel = scores[best].channel
             let sorted = boxes[best].sorted { channel($0, bestChannel) < channel($1, bestChannel) }
             let total = sorted.reduce(0) { $0 + Int(counts[$1]) }
-            var acc = 0, cut = 1
+            var acc = 0
+            var cut = 1
             for (i, k) in sorted.enumerated() {
                 acc += Int(counts[k])
-                if acc * 2 >= total { cut = max(1, min(sorted.count - 1, i + 1)); break }
+                if acc * 2 >= total {
+                    cut = max(1, min(sorted.count - 1, i + 1))
+                    break
+                }
             }
             boxes[best] = Array(sorted[..<cut])
             boxes.append(Array(sorted[cut...]))
@@ -104,10 +126,13 @@ public enum GIFQuantizer {
         var palette: [UInt8] = []
         var lookup = [UInt8](repeating: 0, count: 32768)
         for (index, box) in boxes.enumerated() {
-            var sum = (0, 0, 0), pop = 0
+            var sum = (0, 0, 0)
+            var pop = 0
             for k in box {
                 let w = Int(counts[k])
-                sum.0 += (channel(k, 0) * 8 + 4) * w; sum.1 += (channel(k, 1) * 8 + 4) * w; sum.2 += (channel(k, 2) * 8 + 4) * w
+                sum.0 += (channel(k, 0) * 8 + 4) * w
+                sum.1 += (channel(k, 1) * 8 + 4) * w
+                sum.2 += (channel(k, 2) * 8 + 4) * w
                 pop += w
                 lookup[k] = UInt8(index)
             }
@@ -117,7 +142,9 @@ public enum GIFQuantizer {
         if palette.isEmpty { palette = [0, 0, 0] }
         var indices = [UInt8](repeating: 0, count: n)
         for i in 0..<n {
-            let key = (Int(image.pixels[3 * i]) >> 3) << 10 | (Int(image.pixels[3 * i + 1]) >> 3) << 5 | (Int(image.pixels[3 * i + 2]) >> 3)
+            let key =
+                (Int(image.pixels[3 * i]) >> 3) << 10 | (Int(image.pixels[3 * i + 1]) >> 3) << 5
+                | (Int(image.pixels[3 * i + 2]) >> 3)
             indices[i] = lookup[key]
         }
         return (palette, indices)
@@ -127,25 +154,38 @@ public enum GIFQuantizer {
 /// GIF's variable-width LZW (codes up to 12 bits, LSB-first packing).
 enum LZW {
     static func encode(_ input: [UInt8], minimumCodeSize: Int) -> [UInt8] {
-        let clear = 1 << minimumCodeSize, end = clear + 1
+        let clear = 1 << minimumCodeSize
+        let end = clear + 1
         var out: [UInt8] = []
-        var bitBuffer = 0, bitCount = 0
+        var bitBuffer = 0
+        var bitCount = 0
         var codeSize = minimumCodeSize + 1
         func emit(_ code: Int) {
             bitBuffer |= code << bitCount
             bitCount += codeSize
-            while bitCount >= 8 { out.append(UInt8(bitBuffer & 0xFF)); bitBuffer >>= 8; bitCount -= 8 }
+            while bitCount >= 8 {
+                out.append(UInt8(bitBuffer & 0xFF))
+                bitBuffer >>= 8
+                bitCount -= 8
+            }
         }
         // table[(prefix << 8) | byte] = code + 1 (0 = absent); `used` lets a clear be cheap.
         var table = [UInt16](repeating: 0, count: 4096 * 256)
         var used: [Int] = []
         var next = end + 1
         emit(clear)
-        guard var prefix = input.first.map(Int.init) else { emit(end); if bitCount > 0 { out.append(UInt8(bitBuffer)) }; return out }
+        guard var prefix = input.first.map(Int.init) else {
+            emit(end)
+            if bitCount > 0 { out.append(UInt8(bitBuffer)) }
+            return out
+        }
         for byte in input.dropFirst() {
             let key = (prefix << 8) | Int(byte)
             let found = table[key]
-            if found != 0 { prefix = Int(found) - 1; continue }
+            if found != 0 {
+                prefix = Int(found) - 1
+                continue
+            }
             emit(prefix)
             if next < 4096 {
                 table[key] = UInt16(next + 1)

@@ -21,7 +21,8 @@ public enum MediaError: Error, CustomStringConvertible, Equatable {
         case .fileNotFound(let p): return "'\(p)': no such file"
         case .notAVideo(let p, let r): return "'\(p)' is not a video FFmpeg can read (\(r))"
         case .noFrames(let p): return "'\(p)' has a video stream but no decodable frames"
-        case .emptyFrameFolder(let p): return "'\(p)' is a folder without PNG frames; give a video or a folder of frame_NNNNN.png files"
+        case .emptyFrameFolder(let p):
+            return "'\(p)' is a folder without PNG frames; give a video or a folder of frame_NNNNN.png files"
         case .frameOutOfRange(let p, let i, let n):
             let place = i < 0 ? "is before its first frame (frames count from 0)" : "is past its end"
             return "'\(p)' has \(n) frames (0…\(max(0, n - 1))); frame \(i) \(place)"
@@ -29,14 +30,19 @@ public enum MediaError: Error, CustomStringConvertible, Equatable {
             let fit = from >= 0 && from < n ? "; from frame \(from) at most \(n - from) frames remain" : ""
             return "'\(p)' has \(n) frames (0…\(max(0, n - 1))); \(count) frames from frame \(from) do not fit\(fit)"
         case .decodeFailed(let p, let f, let r):
-            return "'\(p)': frame \(f) could not be decoded (\(r)); the file is damaged there — frames before it may still read"
+            return
+                "'\(p)': frame \(f) could not be decoded (\(r)); the file is damaged there — frames before it "
+                + "may still read"
         case .encodeFailed(let p, let r): return "could not write '\(p)': \(r)"
         case .sizeMismatch(let p, let e, let g): return "'\(p)': frame size \(g) does not match the stream's \(e)"
         case .badPNG(let p, let r): return "'\(p)' is not a readable PNG (\(r))"
         case .unsupportedOutput(let p): return "'\(p)': unknown output type; use .mp4, .gif or a folder for PNG frames"
         case .partialExport(let p, let cause, let removed, let replaced):
-            let kept = replaced == 0 ? "" : "; the \(replaced) existing frame files it replaced (--overwrite) "
-                + "hold the new frames"
+            let kept =
+                replaced == 0
+                ? ""
+                : "; the \(replaced) existing frame files it replaced (--overwrite) "
+                    + "hold the new frames"
             return "\(cause); the \(removed) PNG frames this run had written to '\(p)' were removed\(kept)"
         }
     }

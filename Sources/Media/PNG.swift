@@ -26,7 +26,10 @@ public struct PNGImage: Equatable, Sendable {
         var out = [UInt8](repeating: 0, count: width * height * 3)
         for i in 0..<(width * height) {
             switch channels {
-            case 1: out[3 * i] = pixels[i]; out[3 * i + 1] = pixels[i]; out[3 * i + 2] = pixels[i]
+            case 1:
+                out[3 * i] = pixels[i]
+                out[3 * i + 1] = pixels[i]
+                out[3 * i + 2] = pixels[i]
             default:
                 let a = UInt16(pixels[4 * i + 3])
                 for c in 0..<3 { out[3 * i + c] = UInt8((UInt16(pixels[4 * i + c]) * a + 127) / 255) }
@@ -65,7 +68,8 @@ public enum PNG {
         let color = (image.format & UInt32(PNG_FORMAT_FLAG_COLOR)) != 0
         let alpha = (image.format & UInt32(PNG_FORMAT_FLAG_ALPHA)) != 0
         let channels = alpha ? 4 : (color ? 3 : 1)
-        let w = Int(image.width), h = Int(image.height)
+        let w = Int(image.width)
+        let h = Int(image.height)
         guard w > 0, h > 0, w * h <= 1 << 28 else {
             png_image_free(&image)
             throw MediaError.badPNG(path, reason: "implausible size \(w)×\(h)")
@@ -102,8 +106,9 @@ public enum PNG {
             var bytes = png_alloc_size_t(capacity)
             let ok = png.pixels.withUnsafeBytes { buf in
                 encoded.withUnsafeMutableBytes { out in
-                    png_image_write_to_memory(&image, out.baseAddress, &bytes, 0, buf.baseAddress,
-                                              Int32(rowBytes), nil)
+                    png_image_write_to_memory(
+                        &image, out.baseAddress, &bytes, 0, buf.baseAddress,
+                        Int32(rowBytes), nil)
                 }
             }
             if ok != 0 {

@@ -18,7 +18,11 @@ public struct RGBImage: Equatable, Sendable {
         self.width = width
         self.height = height
         var p = [UInt8](repeating: 0, count: width * height * 3)
-        for i in 0..<(width * height) { p[3 * i] = fill.0; p[3 * i + 1] = fill.1; p[3 * i + 2] = fill.2 }
+        for i in 0..<(width * height) {
+            p[3 * i] = fill.0
+            p[3 * i + 1] = fill.1
+            p[3 * i + 2] = fill.2
+        }
         self.pixels = p
     }
 
@@ -70,18 +74,23 @@ public struct RGBImage: Equatable, Sendable {
     public func resized(width w: Int, height h: Int) -> RGBImage {
         if w == width && h == height { return self }
         var out = [UInt8](repeating: 0, count: w * h * 3)
-        let sx = Float(width) / Float(w), sy = Float(height) / Float(h)
+        let sx = Float(width) / Float(w)
+        let sy = Float(height) / Float(h)
         for y in 0..<h {
             let fy = max(0, (Float(y) + 0.5) * sy - 0.5)
-            let y0 = min(Int(fy), height - 1), y1 = min(y0 + 1, height - 1)
+            let y0 = min(Int(fy), height - 1)
+            let y1 = min(y0 + 1, height - 1)
             let wy = fy - Float(y0)
             for x in 0..<w {
                 let fx = max(0, (Float(x) + 0.5) * sx - 0.5)
-                let x0 = min(Int(fx), width - 1), x1 = min(x0 + 1, width - 1)
+                let x0 = min(Int(fx), width - 1)
+                let x1 = min(x0 + 1, width - 1)
                 let wx = fx - Float(x0)
                 for c in 0..<3 {
-                    let a = Float(pixels[3 * (y0 * width + x0) + c]), b = Float(pixels[3 * (y0 * width + x1) + c])
-                    let d = Float(pixels[3 * (y1 * width + x0) + c]), e = Float(pixels[3 * (y1 * width + x1) + c])
+                    let a = Float(pixels[3 * (y0 * width + x0) + c])
+                    let b = Float(pixels[3 * (y0 * width + x1) + c])
+                    let d = Float(pixels[3 * (y1 * width + x0) + c])
+                    let e = Float(pixels[3 * (y1 * width + x1) + c])
                     let v = (a * (1 - wx) + b * wx) * (1 - wy) + (d * (1 - wx) + e * wx) * wy
                     out[3 * (y * w + x) + c] = UInt8(max(0, min(255, v.rounded())))
                 }
@@ -94,7 +103,8 @@ public struct RGBImage: Equatable, Sendable {
 extension RGBImage {
     /// The image turned by a right angle clockwise (90, 180 or 270 degrees; anything else returns it unchanged).
     public func rotated(clockwise degrees: Int) -> RGBImage {
-        let w = width, h = height
+        let w = width
+        let h = height
         let turned = degrees == 90 || degrees == 270
         guard turned || degrees == 180 else { return self }
         let outW = turned ? h : w
@@ -110,7 +120,8 @@ extension RGBImage {
                         case 180: (ox, oy) = (w - 1 - x, h - 1 - y)
                         default: (ox, oy) = (y, w - 1 - x)
                         }
-                        let from = 3 * (y * w + x), to = 3 * (oy * outW + ox)
+                        let from = 3 * (y * w + x)
+                        let to = 3 * (oy * outW + ox)
                         dst[to] = src[from]
                         dst[to + 1] = src[from + 1]
                         dst[to + 2] = src[from + 2]

@@ -83,7 +83,12 @@ public final class VideoReader {
         var status = avformat_open_input(&fmt, path, nil, nil)
         guard status >= 0, let fmt else { throw MediaError.notAVideo(path, reason: FF.message(status)) }
         var ok = false
-        defer { if !ok { var f: UnsafeMutablePointer<AVFormatContext>? = fmt; avformat_close_input(&f) } }
+        defer {
+            if !ok {
+                var f: UnsafeMutablePointer<AVFormatContext>? = fmt
+                avformat_close_input(&f)
+            }
+        }
 
         status = avformat_find_stream_info(fmt, nil)
         guard status >= 0 else { throw MediaError.notAVideo(path, reason: FF.message(status)) }
@@ -92,7 +97,9 @@ public final class VideoReader {
         guard index >= 0 else { throw MediaError.notAVideo(path, reason: "no video stream") }
         guard let decoder else { throw MediaError.notAVideo(path, reason: "no decoder for its video codec") }
         let st = fmt.pointee.streams[Int(index)]!
-        guard let ctx = avcodec_alloc_context3(decoder) else { throw MediaError.notAVideo(path, reason: "out of memory") }
+        guard let ctx = avcodec_alloc_context3(decoder) else {
+            throw MediaError.notAVideo(path, reason: "out of memory")
+        }
         avcodec_parameters_to_context(ctx, st.pointee.codecpar)
         ctx.pointee.thread_count = 0  // let FFmpeg choose (frame threads)
         status = avcodec_open2(ctx, decoder, nil)
@@ -141,10 +148,15 @@ public final class VideoReader {
         // MPEG-4 part 2 in AVI also stores B-frames without timestamps, so the first picture can carry the
         // second packet's: a picture that starts elsewhere than the packet index is the other sign.
         if st.pointee.codecpar.pointee.codec_id == AV_CODEC_ID_MPEG4, let frame = decoded, let first = stamps.first,
-           placeholders > 0 || Self.pictureStamps(fmt, codec: ctx, stream: index, packet: pkt, frame: frame,
-                                                  first: first, limit: 1).first != first {
-            let pictures = Self.pictureStamps(fmt, codec: ctx, stream: index, packet: pkt, frame: frame,
-                                              first: first)
+            placeholders > 0
+                || Self.pictureStamps(
+                    fmt, codec: ctx, stream: index, packet: pkt, frame: frame,
+                    first: first, limit: 1
+                ).first != first
+        {
+            let pictures = Self.pictureStamps(
+                fmt, codec: ctx, stream: index, packet: pkt, frame: frame,
+                first: first)
             if !pictures.isEmpty {
                 stamps = pictures
                 countedByDecoding = true
@@ -159,7 +171,8 @@ public final class VideoReader {
             ok = true
             self.pts = []
             self.rotation = 0
-            self.info = VideoInfo(path: path, frames: 0, fps: 0, width: 0, height: 0, codec: "", pixelFormat: "", duration: 0)
+            self.info = VideoInfo(
+                path: path, frames: 0, fps: 0, width: 0, height: 0, codec: "", pixelFormat: "", duration: 0)
             throw MediaError.noFrames(path)
         }
         self.pts = stamps
@@ -175,11 +188,12 @@ public final class VideoReader {
         let turn = Self.displayRotation(st)
         self.rotation = turn
         let turned = turn == 90 || turn == 270
-        self.info = VideoInfo(path: path, frames: stamps.count, fps: fps,
-                              width: Int(turned ? par.height : par.width), height: Int(turned ? par.width : par.height),
-                              codec: String(cString: avcodec_get_name(par.codec_id)),
-                              pixelFormat: pixName, duration: Double(stamps.count) / fps, rotation: turn,
-                              damage: indexDamage.isEmpty ? nil : indexDamage.joined(separator: "; "))
+        self.info = VideoInfo(
+            path: path, frames: stamps.count, fps: fps,
+            width: Int(turned ? par.height : par.width), height: Int(turned ? par.width : par.height),
+            codec: String(cString: avcodec_get_name(par.codec_id)),
+            pixelFormat: pixName, duration: Double(stamps.count) / fps, rotation: turn,
+            damage: indexDamage.isEmpty ? nil : indexDamage.joined(separator: "; "))
         ok = true
         try seek(to: 0)
     }
@@ -215,12 +229,16 @@ public final class VideoReader {
 
     /// The timestamps of every picture the decoder delivers, from the start (a full decode, done only for
     /// files whose packets and pictures are not one to one); a picture without one follows the previous.
-    private static func pictureStamps(_ fmt: UnsafeMutablePointer<AVFormatContext>,
-                                      codec: UnsafeMutablePointer<AVCodecContext>, stream: Int32,
-                                      packet: UnsafeMutablePointer<AVPacket>, frame: UnsafeMutablePointer<AVFrame>,
-                                      first: Int64, limit: Int = .max) -> [Int64] {
-        guard av_seek_frame(fmt, stream, first, AVSEEK_FLAG_BACKWARD) >= 0
-                || avformat_seek_file(fmt, stream, Int64.min, first, first, AVSEEK_FLAG_BYTE) >= 0 else { return [] }
+    private static func pictureStamps(
+        _ fmt: UnsafeMutablePointer<AVFormatContext>,
+        codec: UnsafeMutablePointer<AVCodecContext>, stream: Int32,
+        packet: UnsafeMutablePointer<AVPacket>, frame: UnsafeMutablePointer<AVFrame>,
+        first: Int64, limit: Int = .max
+    ) -> [Int64] {
+        guard
+            av_seek_frame(fmt, stream, first, AVSEEK_FLAG_BACKWARD) >= 0
+                || avformat_seek_file(fmt, stream, Int64.min, first, first, AVSEEK_FLAG_BYTE) >= 0
+        else { return [] }
         avcodec_flush_buffers(codec)
         var stamps: [Int64] = []
         func receive() {
@@ -280,7 +298,9 @@ public final class VideoReader {
     }
 
     /// Reads `count` frames from `start`, in order.
-    public func frames(from start: Int, count: Int, size: (width: Int, height: Int)? = nil, fit: Fit = .stretch) throws -> [RGBImage] {
+    public func frames(from start: Int, count: Int, size: (width: Int, height: Int)? = nil, fit: Fit = .stretch) throws
+        -> [RGBImage]
+    {
         try checkRange(from: start, count: count)
         return try (start..<(start + count)).map { try frame(at: $0, size: size, fit: fit) }
     }
@@ -306,7 +326,8 @@ public final class VideoReader {
 
     /// The frame index of a timestamp (the nearest at or after it).
     private func indexOf(_ ts: Int64) -> Int {
-        var lo = 0, hi = pts.count
+        var lo = 0
+        var hi = pts.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if pts[mid] < ts { lo = mid + 1 } else { hi = mid }
@@ -316,7 +337,8 @@ public final class VideoReader {
 
     /// Decodes until frame `target`; nil when the decoder passed it (the seek landed late).
     private func decodeForward(to target: Int, size: (width: Int, height: Int)?, fit: Fit) throws -> RGBImage? {
-        let frame = decoded!, pkt = packet!
+        let frame = decoded!
+        let pkt = packet!
         var receivedAny = false
         while true {
             let r = avcodec_receive_frame(codec, frame)
@@ -325,7 +347,10 @@ public final class VideoReader {
                 if ts == FF.noPTS { ts = frame.pointee.pts }
                 let idx = ts == FF.noPTS ? (nextIndex ?? 0) : indexOf(ts)
                 defer { av_frame_unref(frame) }
-                if !receivedAny && idx > target && nextIndex == nil { nextIndex = idx + 1; return nil }
+                if !receivedAny && idx > target && nextIndex == nil {
+                    nextIndex = idx + 1
+                    return nil
+                }
                 receivedAny = true
                 nextIndex = idx + 1
                 if idx == target { return try convert(frame, size: size, fit: fit) }
@@ -334,17 +359,23 @@ public final class VideoReader {
             }
             if r == FF.eof {
                 nextIndex = nil
-                throw MediaError.decodeFailed(path, frame: target, reason: damage.last ?? "the stream ended before this frame")
+                throw MediaError.decodeFailed(
+                    path, frame: target, reason: damage.last ?? "the stream ended before this frame")
             }
             if r != FF.again {
                 damage.append("decoder error near frame \(target): \(FF.message(r))")
                 continue
             }
             // The decoder wants input.
-            if draining { nextIndex = nil; throw MediaError.decodeFailed(path, frame: target, reason: "decoder stalled") }
+            if draining {
+                nextIndex = nil
+                throw MediaError.decodeFailed(path, frame: target, reason: "decoder stalled")
+            }
             let rr = av_read_frame(format, pkt)
             if rr < 0 {
-                if rr != FF.eof { damage.append("the file is truncated or corrupt near frame \(target) (\(FF.message(rr)))") }
+                if rr != FF.eof {
+                    damage.append("the file is truncated or corrupt near frame \(target) (\(FF.message(rr)))")
+                }
                 avcodec_send_packet(codec, nil)
                 draining = true
                 continue
@@ -358,8 +389,11 @@ public final class VideoReader {
         }
     }
 
-    private func convert(_ frame: UnsafeMutablePointer<AVFrame>, size: (width: Int, height: Int)?, fit: Fit) throws -> RGBImage {
-        let srcW = Int(frame.pointee.width), srcH = Int(frame.pointee.height)
+    private func convert(_ frame: UnsafeMutablePointer<AVFrame>, size: (width: Int, height: Int)?, fit: Fit) throws
+        -> RGBImage
+    {
+        let srcW = Int(frame.pointee.width)
+        let srcH = Int(frame.pointee.height)
         let turned = rotation == 90 || rotation == 270
         // Sizes below are in the stored orientation; the picture is turned upright at the end.
         let displayed = size ?? (turned ? (srcH, srcW) : (srcW, srcH))
@@ -368,14 +402,18 @@ public final class VideoReader {
             throw MediaError.sizeMismatch(path, expected: "a positive size", got: "\(target.width)×\(target.height)")
         }
         // For .crop, scale to a size that covers the target, then cut its centre.
-        var scaledW = target.width, scaledH = target.height
+        var scaledW = target.width
+        var scaledH = target.height
         if fit == .crop {
             let s = max(Double(target.width) / Double(srcW), Double(target.height) / Double(srcH))
             scaledW = max(target.width, Int((Double(srcW) * s).rounded()))
             scaledH = max(target.height, Int((Double(srcH) * s).rounded()))
         }
-        guard let ctx = scaler.context(srcW: Int32(srcW), srcH: Int32(srcH), srcFormat: frame.pointee.format,
-                                       dstW: Int32(scaledW), dstH: Int32(scaledH), dstFormat: AV_PIX_FMT_RGB24.rawValue) else {
+        guard
+            let ctx = scaler.context(
+                srcW: Int32(srcW), srcH: Int32(srcH), srcFormat: frame.pointee.format,
+                dstW: Int32(scaledW), dstH: Int32(scaledH), dstFormat: AV_PIX_FMT_RGB24.rawValue)
+        else {
             throw MediaError.decodeFailed(path, frame: nextIndex ?? 0, reason: "unsupported pixel format")
         }
         // swscale's SIMD paths write whole vectors per row: the destination needs FFmpeg's padded
@@ -391,7 +429,8 @@ public final class VideoReader {
             let reason = "colour conversion failed (\(FF.message(rows)))"
             throw MediaError.decodeFailed(path, frame: nextIndex ?? 0, reason: reason)
         }
-        let x0 = (scaledW - target.width) / 2, y0 = (scaledH - target.height) / 2
+        let x0 = (scaledW - target.width) / 2
+        let y0 = (scaledH - target.height) / 2
         let rowBytes = target.width * 3
         var pixels = [UInt8](repeating: 0, count: target.height * rowBytes)
         pixels.withUnsafeMutableBufferPointer { out in

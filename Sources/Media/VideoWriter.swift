@@ -47,9 +47,13 @@ public final class VideoWriter {
     public func append(_ image: RGBImage) throws {
         guard let backend else { throw MediaError.encodeFailed(url.path, reason: "writer already finished") }
         guard image.width == width, image.height == height else {
-            throw MediaError.sizeMismatch(url.path, expected: "\(width)×\(height)", got: "\(image.width)×\(image.height)")
+            throw MediaError.sizeMismatch(
+                url.path, expected: "\(width)×\(height)", got: "\(image.width)×\(image.height)")
         }
-        do { try backend.append(image) } catch { cancel(); throw error }
+        do { try backend.append(image) } catch {
+            cancel()
+            throw error
+        }
         framesWritten += 1
     }
 
@@ -57,7 +61,10 @@ public final class VideoWriter {
     public func finish() throws {
         guard let backend else { return }
         self.backend = nil
-        if framesWritten == 0 { backend.cancel(); throw MediaError.encodeFailed(url.path, reason: "no frames were written") }
+        if framesWritten == 0 {
+            backend.cancel()
+            throw MediaError.encodeFailed(url.path, reason: "no frames were written")
+        }
         try backend.finish()
     }
 
@@ -111,12 +118,16 @@ final class MP4Sink: FrameSink {
             throw MediaError.encodeFailed(path, reason: "FFmpeg has no MP4 muxer")
         }
         self.oc = oc
-        guard let codec = avcodec_find_encoder_by_name("libx264") ?? avcodec_find_encoder(AV_CODEC_ID_H264)
-                ?? avcodec_find_encoder(AV_CODEC_ID_MPEG4) else {
-            cancel(); throw MediaError.encodeFailed(path, reason: "no H.264 encoder in this FFmpeg")
+        guard
+            let codec = avcodec_find_encoder_by_name("libx264") ?? avcodec_find_encoder(AV_CODEC_ID_H264)
+                ?? avcodec_find_encoder(AV_CODEC_ID_MPEG4)
+        else {
+            cancel()
+            throw MediaError.encodeFailed(path, reason: "no H.264 encoder in this FFmpeg")
         }
         guard let st = avformat_new_stream(oc, nil), let ctx = avcodec_alloc_context3(codec) else {
-            cancel(); throw MediaError.encodeFailed(path, reason: "out of memory")
+            cancel()
+            throw MediaError.encodeFailed(path, reason: "out of memory")
         }
         self.st = st
         self.ctx = ctx
@@ -134,14 +145,23 @@ final class MP4Sink: FrameSink {
         av_opt_set(ctx.pointee.priv_data, "crf", "17", 0)
         av_opt_set(ctx.pointee.priv_data, "preset", "veryfast", 0)
         var r = avcodec_open2(ctx, codec, nil)
-        guard r >= 0 else { cancel(); throw MediaError.encodeFailed(path, reason: "encoder: \(FF.message(r))") }
+        guard r >= 0 else {
+            cancel()
+            throw MediaError.encodeFailed(path, reason: "encoder: \(FF.message(r))")
+        }
         avcodec_parameters_from_context(st.pointee.codecpar, ctx)
         st.pointee.time_base = ctx.pointee.time_base
         st.pointee.avg_frame_rate = rate
         r = avio_open(&oc.pointee.pb, output.temporary.path, AVIO_FLAG_WRITE)
-        guard r >= 0 else { cancel(); throw MediaError.encodeFailed(path, reason: Self.reason(r)) }
+        guard r >= 0 else {
+            cancel()
+            throw MediaError.encodeFailed(path, reason: Self.reason(r))
+        }
         r = avformat_write_header(oc, nil)
-        guard r >= 0 else { cancel(); throw MediaError.encodeFailed(path, reason: Self.reason(r)) }
+        guard r >= 0 else {
+            cancel()
+            throw MediaError.encodeFailed(path, reason: Self.reason(r))
+        }
         yuv = av_frame_alloc()
         yuv!.pointee.format = AV_PIX_FMT_YUV420P.rawValue
         yuv!.pointee.width = Int32(codedW)
@@ -168,8 +188,11 @@ final class MP4Sink: FrameSink {
                 if codedW != width { (row + rowBytes).update(from: row + rowBytes - 3, count: 3) }
             }
         }
-        guard let sws = scaler.context(srcW: Int32(codedW), srcH: Int32(codedH), srcFormat: AV_PIX_FMT_RGB24.rawValue,
-                                       dstW: Int32(codedW), dstH: Int32(codedH), dstFormat: AV_PIX_FMT_YUV420P.rawValue) else {
+        guard
+            let sws = scaler.context(
+                srcW: Int32(codedW), srcH: Int32(codedH), srcFormat: AV_PIX_FMT_RGB24.rawValue,
+                dstW: Int32(codedW), dstH: Int32(codedH), dstFormat: AV_PIX_FMT_YUV420P.rawValue)
+        else {
             throw MediaError.encodeFailed(output.target.path, reason: "no RGB→YUV converter")
         }
         var (dst, dstStride) = FF.mutablePlanes(yuv)
@@ -207,7 +230,10 @@ final class MP4Sink: FrameSink {
                 if r >= 0 { r = avio_closep(&oc.pointee.pb) }
                 guard r >= 0 else { throw MediaError.encodeFailed(output.target.path, reason: Self.reason(r)) }
             }
-        } catch { cancel(); throw error }
+        } catch {
+            cancel()
+            throw error
+        }
         release()
         try output.commit()
     }
@@ -246,7 +272,8 @@ final class PNGFolderSink: FrameSink {
         try OutputTarget.check(target.path, kind: .frameFolder, overwrite: overwrite)
         self.target = target
         self.overwrite = overwrite
-        temporary = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial-\(getpid())")
+        temporary = target.deletingLastPathComponent().appendingPathComponent(
+            ".\(target.lastPathComponent).partial-\(getpid())")
         try? fm.removeItem(at: temporary)
         PartialFiles.register(temporary.path)
         do { try fm.createDirectory(at: temporary, withIntermediateDirectories: false) } catch {
@@ -256,7 +283,9 @@ final class PNGFolderSink: FrameSink {
     }
 
     func append(_ image: RGBImage) throws {
-        try PNG.write(PNGImage(rgb: image), to: temporary.appendingPathComponent(String(format: "frame_%05d.png", index)), overwrite: true)
+        try PNG.write(
+            PNGImage(rgb: image), to: temporary.appendingPathComponent(String(format: "frame_%05d.png", index)),
+            overwrite: true)
         index += 1
     }
 

@@ -75,29 +75,37 @@ public enum FlowInterpolation {
     }
 
     public static func frames(start: RGBImage, end: RGBImage, length l: Int) -> [RGBImage] {
-        let w = start.width, h = start.height
-        let la = start.luma(), lb = end.luma()
+        let w = start.width
+        let h = start.height
+        let la = start.luma()
+        let lb = end.luma()
         let fwd = HornSchunck.flow(from: la, to: lb, width: w, height: h)
         let bwd = HornSchunck.flow(from: lb, to: la, width: w, height: h)
-        let visA = FlowInterpolation.visibility(fwd, bwd), visB = FlowInterpolation.visibility(bwd, fwd)
+        let visA = FlowInterpolation.visibility(fwd, bwd)
+        let visB = FlowInterpolation.visibility(bwd, fwd)
         let planesA = (0..<3).map { c in (0..<(w * h)).map { Float(start.pixels[3 * $0 + c]) } }
         let planesB = (0..<3).map { c in (0..<(w * h)).map { Float(end.pixels[3 * $0 + c]) } }
         return (1...l).map { k in
             let t = Float(k) / Float(l + 1)
             var px = [UInt8](repeating: 0, count: w * h * 3)
-            for y in 0..<h { for x in 0..<w {
-                let i = y * w + x
-                // The pixel at p in frame t came from p − t·F_{s→e} in xˢ and p − (1−t)·F_{e→s} in xᵉ
-                // (flows sampled at p: the usual approximation for small motions).
-                let ax = Float(x) - t * fwd.u[i], ay = Float(y) - t * fwd.v[i]
-                let bx = Float(x) - (1 - t) * bwd.u[i], by = Float(y) - (1 - t) * bwd.v[i]
-                let wa = (1 - t) * sample(visA, w, h, ax, ay), wb = t * sample(visB, w, h, bx, by)
-                let norm = max(1e-4, wa + wb)
-                for c in 0..<3 {
-                    let v = (wa * sample(planesA[c], w, h, ax, ay) + wb * sample(planesB[c], w, h, bx, by)) / norm
-                    px[3 * i + c] = UInt8(max(0, min(255, v.rounded())))
+            for y in 0..<h {
+                for x in 0..<w {
+                    let i = y * w + x
+                    // The pixel at p in frame t came from p − t·F_{s→e} in xˢ and p − (1−t)·F_{e→s} in xᵉ
+                    // (flows sampled at p: the usual approximation for small motions).
+                    let ax = Float(x) - t * fwd.u[i]
+                    let ay = Float(y) - t * fwd.v[i]
+                    let bx = Float(x) - (1 - t) * bwd.u[i]
+                    let by = Float(y) - (1 - t) * bwd.v[i]
+                    let wa = (1 - t) * sample(visA, w, h, ax, ay)
+                    let wb = t * sample(visB, w, h, bx, by)
+                    let norm = max(1e-4, wa + wb)
+                    for c in 0..<3 {
+                        let v = (wa * sample(planesA[c], w, h, ax, ay) + wb * sample(planesB[c], w, h, bx, by)) / norm
+                        px[3 * i + c] = UInt8(max(0, min(255, v.rounded())))
+                    }
                 }
-            } }
+            }
             return RGBImage(width: w, height: h, pixels: px)
         }
     }
@@ -120,19 +128,26 @@ public enum FFmpegPeer {
         case .ffmpegXfade:
             // Two stills of l+2 frames at 25 fps, faded over l+1 frame intervals.
             let d = Double(l + 1) / 25
-            args += ["-loop", "1", "-t", String(format: "%.4f", d + 0.04), "-framerate", "25", "-i", dir.appendingPathComponent("a.png").path,
-                     "-loop", "1", "-t", String(format: "%.4f", d + 0.04), "-framerate", "25", "-i", dir.appendingPathComponent("b.png").path,
-                     "-filter_complex", String(format: "[0][1]xfade=transition=fade:duration=%.4f:offset=0,format=rgb24", d),
-                     "-frames:v", "\(l + 2)", "-start_number", "0", out]
+            args += [
+                "-loop", "1", "-t", String(format: "%.4f", d + 0.04), "-framerate", "25", "-i",
+                dir.appendingPathComponent("a.png").path,
+                "-loop", "1", "-t", String(format: "%.4f", d + 0.04), "-framerate", "25", "-i",
+                dir.appendingPathComponent("b.png").path,
+                "-filter_complex", String(format: "[0][1]xfade=transition=fade:duration=%.4f:offset=0,format=rgb24", d),
+                "-frames:v", "\(l + 2)", "-start_number", "0", out
+            ]
         case .ffmpegMinterpolate:
             // xˢ then xᵉ one second apart (xᵉ repeated: minterpolate needs frames after the pair
             // to emit it), motion-compensated up to l+1 frames per second.
             for (i, name) in ["a", "b", "b", "b"].enumerated() {
-                try FileManager.default.copyItem(at: dir.appendingPathComponent("\(name).png"), to: dir.appendingPathComponent("in_\(i).png"))
+                try FileManager.default.copyItem(
+                    at: dir.appendingPathComponent("\(name).png"), to: dir.appendingPathComponent("in_\(i).png"))
             }
-            args += ["-framerate", "1", "-i", dir.appendingPathComponent("in_%1d.png").path,
-                     "-vf", "minterpolate=fps=\(l + 1):mi_mode=mci:mc_mode=aobmc:me_mode=bidir,format=rgb24",
-                     "-frames:v", "\(l + 2)", "-start_number", "0", out]
+            args += [
+                "-framerate", "1", "-i", dir.appendingPathComponent("in_%1d.png").path,
+                "-vf", "minterpolate=fps=\(l + 1):mi_mode=mci:mc_mode=aobmc:me_mode=bidir,format=rgb24",
+                "-frames:v", "\(l + 2)", "-start_number", "0", out
+            ]
         default: throw MetricsError.externalMissing(method.rawValue)
         }
         let r = try Subprocess.run(args, timeout: 120)
@@ -140,7 +155,9 @@ public enum FFmpegPeer {
         var frames: [RGBImage] = []
         for k in 1...l {
             let f = dir.appendingPathComponent(String(format: "out_%03d.png", k))
-            guard FileManager.default.fileExists(atPath: f.path) else { throw MetricsError.externalFailed(method.rawValue, "frame \(k) missing") }
+            guard FileManager.default.fileExists(atPath: f.path) else {
+                throw MetricsError.externalFailed(method.rawValue, "frame \(k) missing")
+            }
             frames.append(try PNG.read(f).rgb)
         }
         return frames
@@ -154,7 +171,8 @@ public enum MetricsError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .externalMissing(let p): return "\(p) is not installed (apt-get install ffmpeg); external baselines need it"
+        case .externalMissing(let p):
+            return "\(p) is not installed (apt-get install ffmpeg); external baselines need it"
         case .externalFailed(let m, let out): return "\(m) failed: \(out.prefix(300))"
         case .badInput(let m): return m
         }

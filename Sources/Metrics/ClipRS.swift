@@ -6,7 +6,11 @@ import Media
 public struct FrameFeatures: Sendable {
     public var values: [Float]
     public var width: Int, height: Int
-    public init(values: [Float], width: Int, height: Int) { self.values = values; self.width = width; self.height = height }
+    public init(values: [Float], width: Int, height: Int) {
+        self.values = values
+        self.width = width
+        self.height = height
+    }
 }
 
 /// A similarity between two frames, for CLIP-RS and CLIPSIM. Frames are reduced to
@@ -51,14 +55,25 @@ public struct SSIMSimilarity: FrameSimilarity {
 public struct EmbeddingSimilarity: FrameSimilarity {
     public let name: String
     public let embed: @Sendable (RGBImage) -> [Float]
-    public init(name: String, embed: @escaping @Sendable (RGBImage) -> [Float]) { self.name = name; self.embed = embed }
-    public func features(_ frame: RGBImage) -> FrameFeatures { FrameFeatures(values: embed(frame), width: frame.width, height: frame.height) }
+    public init(name: String, embed: @escaping @Sendable (RGBImage) -> [Float]) {
+        self.name = name
+        self.embed = embed
+    }
+    public func features(_ frame: RGBImage) -> FrameFeatures {
+        FrameFeatures(values: embed(frame), width: frame.width, height: frame.height)
+    }
     public func similarity(_ a: FrameFeatures, _ b: FrameFeatures) -> Double { cosine(a.values, b.values) }
 }
 
 public func cosine(_ a: [Float], _ b: [Float]) -> Double {
-    var ab = 0.0, aa = 0.0, bb = 0.0
-    for i in 0..<a.count { ab += Double(a[i] * b[i]); aa += Double(a[i] * a[i]); bb += Double(b[i] * b[i]) }
+    var ab = 0.0
+    var aa = 0.0
+    var bb = 0.0
+    for i in 0..<a.count {
+        ab += Double(a[i] * b[i])
+        aa += Double(a[i] * a[i])
+        bb += Double(b[i] * b[i])
+    }
     return ab / max(1e-12, (aa * bb).squareRoot())
 }
 
@@ -73,7 +88,8 @@ public func adjacentSimilarities(_ frames: [RGBImage], similarity: FrameSimilari
 public func clipRS(generated sp: [Double], truth sq: [Double]) -> Double {
     precondition(sp.count == sq.count && !sp.isEmpty, "CLIP-RS needs two equally long videos of ≥ 2 frames")
     let ratios = zip(sp, sq).map { a, b -> Double in
-        let hi = max(a, b), lo = min(a, b)
+        let hi = max(a, b)
+        let lo = min(a, b)
         return hi <= 0 ? (lo == hi ? 1 : 0) : lo / hi
     }
     return ratios.reduce(0, +) / Double(ratios.count)
@@ -82,7 +98,9 @@ public func clipRS(generated sp: [Double], truth sq: [Double]) -> Double {
 /// CLIP-RS of two videos (1 when the generated video changes between frames exactly as much as the truth).
 public func clipRS(generated p: [RGBImage], truth q: [RGBImage], similarity: FrameSimilarity) -> Double {
     precondition(p.count == q.count && p.count >= 2, "CLIP-RS needs two equally long videos of ≥ 2 frames")
-    return clipRS(generated: adjacentSimilarities(p, similarity: similarity), truth: adjacentSimilarities(q, similarity: similarity))
+    return clipRS(
+        generated: adjacentSimilarities(p, similarity: similarity),
+        truth: adjacentSimilarities(q, similarity: similarity))
 }
 
 /// Relative smoothness without ground truth: CLIP-RS's ratio (Eq. 9) with the clips around the
@@ -123,8 +141,10 @@ public struct ClipPace: Sendable {
 }
 
 /// `ClipPace` of `references`, scoring one transition.
-public func clipRSAgainstClips(transition: [RGBImage], references: [[RGBImage]],
-                               similarity: FrameSimilarity = SSIMSimilarity()) -> Double? {
+public func clipRSAgainstClips(
+    transition: [RGBImage], references: [[RGBImage]],
+    similarity: FrameSimilarity = SSIMSimilarity()
+) -> Double? {
     ClipPace(references: references, similarity: similarity)?.score(transition: transition)
 }
 
@@ -174,14 +194,18 @@ public struct Scores: Codable, Equatable, Sendable {
         let per = parallelMap(generated.count) {
             frameScores(generated[$0], truth: truth.frames[$0], truthLuma: truth.luma[$0])
         }
-        let rs = generated.count >= 2
+        let rs =
+            generated.count >= 2
             ? truth.clipRS(generated) : 1
-        return Scores(psnr: per.reduce(0) { $0 + $1.0 } / n, ssim: per.reduce(0) { $0 + $1.1 } / n,
-                      ms_ssim: per.reduce(0) { $0 + $1.2 } / n, clip_rs: rs, similarity: truth.similarity.name,
-                      frame_psnr: per.map(\.0), sharpness: per.reduce(0) { $0 + $1.3 } / n)
+        return Scores(
+            psnr: per.reduce(0) { $0 + $1.0 } / n, ssim: per.reduce(0) { $0 + $1.1 } / n,
+            ms_ssim: per.reduce(0) { $0 + $1.2 } / n, clip_rs: rs, similarity: truth.similarity.name,
+            frame_psnr: per.map(\.0), sharpness: per.reduce(0) { $0 + $1.3 } / n)
     }
 
-    public static func measure(generated: [RGBImage], truth: [RGBImage], similarity: FrameSimilarity = SSIMSimilarity()) -> Scores {
+    public static func measure(generated: [RGBImage], truth: [RGBImage], similarity: FrameSimilarity = SSIMSimilarity())
+        -> Scores
+    {
         measure(generated: generated, truth: MeasuredTruth(truth, similarity: similarity))
     }
 
@@ -189,18 +213,22 @@ public struct Scores: Codable, Equatable, Sendable {
     static func frameScores(_ g: RGBImage, truth t: RGBImage, truthLuma: [Float]) -> (Double, Double, Double, Double) {
         let luma = g.luma()
         let q = ImageQuality.ssimAndMSSSIM(luma: luma, truthLuma, width: g.width, height: g.height)
-        let sharp = ImageQuality.laplacianVariance(luma, width: g.width, height: g.height)
+        let sharp =
+            ImageQuality.laplacianVariance(luma, width: g.width, height: g.height)
             / max(1e-9, ImageQuality.laplacianVariance(truthLuma, width: g.width, height: g.height))
         return (ImageQuality.psnr(g, t), q.ssim, q.msssim, sharp)
     }
 
     /// The same scores as `measure(generated:truth:)`, of two clips of `count` frames read `chunk` frames at a
     /// time in order, so a long clip never sits in memory: only a chunk and the last frame's features are kept.
-    public static func measure(count: Int, chunk: Int = 16, similarity: FrameSimilarity = SSIMSimilarity(),
-                               generated: (Int) throws -> RGBImage, truth: (Int) throws -> RGBImage) throws -> Scores {
+    public static func measure(
+        count: Int, chunk: Int = 16, similarity: FrameSimilarity = SSIMSimilarity(),
+        generated: (Int) throws -> RGBImage, truth: (Int) throws -> RGBImage
+    ) throws -> Scores {
         precondition(count > 0 && chunk > 0, "scores need at least one frame")
         var per: [(Double, Double, Double, Double)] = []
-        var sp: [Double] = [], sq: [Double] = []
+        var sp: [Double] = []
+        var sq: [Double] = []
         var last: (FrameFeatures, FrameFeatures)?
         for start in stride(from: 0, to: count, by: chunk) {
             let k = min(chunk, count - start)
@@ -219,8 +247,9 @@ public struct Scores: Codable, Equatable, Sendable {
         }
         let n = Double(count)
         let rs = count >= 2 ? clipRS(generated: sp, truth: sq) : 1
-        return Scores(psnr: per.reduce(0) { $0 + $1.0 } / n, ssim: per.reduce(0) { $0 + $1.1 } / n,
-                      ms_ssim: per.reduce(0) { $0 + $1.2 } / n, clip_rs: rs,
-                      similarity: similarity.name, frame_psnr: per.map(\.0), sharpness: per.reduce(0) { $0 + $1.3 } / n)
+        return Scores(
+            psnr: per.reduce(0) { $0 + $1.0 } / n, ssim: per.reduce(0) { $0 + $1.1 } / n,
+            ms_ssim: per.reduce(0) { $0 + $1.2 } / n, clip_rs: rs,
+            similarity: similarity.name, frame_psnr: per.map(\.0), sharpness: per.reduce(0) { $0 + $1.3 } / n)
     }
 }

@@ -37,13 +37,18 @@ public enum DISFlow {
         }
     }
 
-    public static func flow(from a: [Float], to b: [Float], width: Int, height: Int,
-                            settings: Settings = Settings()) -> FlowField {
+    public static func flow(
+        from a: [Float], to b: [Float], width: Int, height: Int,
+        settings: Settings = Settings()
+    ) -> FlowField {
         precondition(a.count == width * height && b.count == width * height)
         var pyramid: [(a: [Float], b: [Float], w: Int, h: Int)] = [(a, b, width, height)]
         while let last = pyramid.last, min(last.w, last.h) / 2 >= max(settings.coarsestSide, settings.patch) {
-            pyramid.append((Pyramid.halve(last.a, last.w, last.h), Pyramid.halve(last.b, last.w, last.h),
-                            last.w / 2, last.h / 2))
+            pyramid.append(
+                (
+                    Pyramid.halve(last.a, last.w, last.h), Pyramid.halve(last.b, last.w, last.h),
+                    last.w / 2, last.h / 2
+                ))
         }
         var field = FlowField(width: pyramid[pyramid.count - 1].w, height: pyramid[pyramid.count - 1].h)
         for level in pyramid.reversed() {
@@ -64,8 +69,10 @@ public enum DISFlow {
     }
 
     /// One level: patch search from the current field, then densification.
-    static func inverseSearch(_ a: [Float], _ b: [Float], _ w: Int, _ h: Int, initial: FlowField,
-                              settings: Settings) -> FlowField {
+    static func inverseSearch(
+        _ a: [Float], _ b: [Float], _ w: Int, _ h: Int, initial: FlowField,
+        settings: Settings
+    ) -> FlowField {
         let p = settings.patch
         let xs = gridPositions(length: w, patch: p, stride: settings.stride)
         let ys = gridPositions(length: h, patch: p, stride: settings.stride)
@@ -76,8 +83,9 @@ public enum DISFlow {
             xs.map { x0 in
                 let y0 = ys[row]
                 let centre = (y0 + p / 2) * w + x0 + p / 2
-                return searchPatch(a, b, gx, gy, w, h, x0: x0, y0: y0, patch: p,
-                                   start: (initial.u[centre], initial.v[centre]), settings: settings)
+                return searchPatch(
+                    a, b, gx, gy, w, h, x0: x0, y0: y0, patch: p,
+                    start: (initial.u[centre], initial.v[centre]), settings: settings)
             }
         }
         // Densify: each pixel averages the patches that cover it, weighted by 1 / max(1, |b(p + d) − a(p)|).
@@ -122,9 +130,11 @@ public enum DISFlow {
 
     /// Inverse-compositional Lucas–Kanade for one patch: minimise Σ (T(q + Δ) − b(q + d))² over Δ,
     /// then d ← d − Δ. The reference patch's Hessian is computed once.
-    static func searchPatch(_ a: [Float], _ b: [Float], _ gx: [Float], _ gy: [Float], _ w: Int, _ h: Int,
-                            x0: Int, y0: Int, patch p: Int, start: (Float, Float),
-                            settings: Settings) -> (Float, Float) {
+    static func searchPatch(
+        _ a: [Float], _ b: [Float], _ gx: [Float], _ gy: [Float], _ w: Int, _ h: Int,
+        x0: Int, y0: Int, patch p: Int, start: (Float, Float),
+        settings: Settings
+    ) -> (Float, Float) {
         var hxx: Float = 0
         var hxy: Float = 0
         var hyy: Float = 0

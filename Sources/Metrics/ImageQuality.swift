@@ -14,14 +14,20 @@ public enum ImageQuality {
     public static func psnr(_ a: RGBImage, _ b: RGBImage) -> Double {
         precondition(a.width == b.width && a.height == b.height)
         var se = 0.0
-        for i in 0..<a.pixels.count { let d = Double(a.pixels[i]) - Double(b.pixels[i]); se += d * d }
+        for i in 0..<a.pixels.count {
+            let d = Double(a.pixels[i]) - Double(b.pixels[i])
+            se += d * d
+        }
         let mse = se / Double(a.pixels.count)
         return mse == 0 ? 100 : min(100, 10 * log10(255 * 255 / mse))
     }
 
     /// Normalised Gaussian taps exp(−x²/2σ²), x = −⌊n/2⌋…⌊n/2⌋ (scipy's and pytorch_msssim's windows agree for n = 11).
     static func gaussianTaps(count n: Int, sigma: Float = 1.5) -> [Float] {
-        let w = (0..<n).map { i -> Float in let x = Float(i - n / 2); return exp(-x * x / (2 * sigma * sigma)) }
+        let w = (0..<n).map { i -> Float in
+            let x = Float(i - n / 2)
+            return exp(-x * x / (2 * sigma * sigma))
+        }
         let s = w.reduce(0, +)
         return w.map { $0 / s }
     }
@@ -30,13 +36,16 @@ public enum ImageQuality {
 
     /// Means of the SSIM map and of the contrast-structure term over the 'valid' region,
     /// with an n-tap window (fused C kernel). Planes narrower than the window count as equal.
-    static func ssimAndContrast(_ x: [Float], _ y: [Float], width: Int, height: Int, window n: Int) -> (ssim: Double, cs: Double) {
+    static func ssimAndContrast(_ x: [Float], _ y: [Float], width: Int, height: Int, window n: Int) -> (
+        ssim: Double, cs: Double
+    ) {
         guard width >= n && height >= n else { return (1, 1) }
         var sum: Float = 0
         for v in x { sum += v }
         for v in y { sum += v }
         let shift = sum / Float(2 * max(1, x.count))
-        var s = 0.0, cs = 0.0
+        var s = 0.0
+        var cs = 0.0
         let taps = gaussianTaps(count: n)
         guard mavin_ssim_valid(x, y, Int32(width), Int32(height), taps, Int32(n), shift, c1, c2, &s, &cs) == 1 else {
             fatalError("out of memory measuring SSIM")
@@ -57,18 +66,25 @@ public enum ImageQuality {
 
     /// 2×2 average pooling with zero padding on odd sides (avg_pool2d, count_include_pad).
     static func pool(_ x: [Float], width: Int, height: Int) -> ([Float], Int, Int) {
-        let pw = width % 2, ph = height % 2
-        let ow = (width + 2 * pw - 2) / 2 + 1, oh = (height + 2 * ph - 2) / 2 + 1
+        let pw = width % 2
+        let ph = height % 2
+        let ow = (width + 2 * pw - 2) / 2 + 1
+        let oh = (height + 2 * ph - 2) / 2 + 1
         var out = [Float](repeating: 0, count: ow * oh)
         x.withUnsafeBufferPointer { p in
-            for y in 0..<oh { for xx in 0..<ow {
-                var s: Float = 0
-                for dy in 0..<2 { for dx in 0..<2 {
-                    let iy = 2 * y + dy - ph, ix = 2 * xx + dx - pw
-                    if iy >= 0 && iy < height && ix >= 0 && ix < width { s += p[iy * width + ix] }
-                } }
-                out[y * ow + xx] = s / 4
-            } }
+            for y in 0..<oh {
+                for xx in 0..<ow {
+                    var s: Float = 0
+                    for dy in 0..<2 {
+                        for dx in 0..<2 {
+                            let iy = 2 * y + dy - ph
+                            let ix = 2 * xx + dx - pw
+                            if iy >= 0 && iy < height && ix >= 0 && ix < width { s += p[iy * width + ix] }
+                        }
+                    }
+                    out[y * ow + xx] = s / 4
+                }
+            }
         }
         return (out, ow, oh)
     }
@@ -77,9 +93,15 @@ public enum ImageQuality {
 
     /// SSIM and MS-SSIM of two luma planes in one pass: MS-SSIM's first scale is
     /// scikit-image's SSIM (same 11-tap window, same pixels), so it is measured once.
-    public static func ssimAndMSSSIM(luma a: [Float], _ b: [Float], width: Int, height: Int) -> (ssim: Double, msssim: Double) {
-        var x = a, y = b, w = width, h = height
-        var result = 1.0, first = 1.0
+    public static func ssimAndMSSSIM(luma a: [Float], _ b: [Float], width: Int, height: Int) -> (
+        ssim: Double, msssim: Double
+    ) {
+        var x = a
+        var y = b
+        var w = width
+        var h = height
+        var result = 1.0
+        var first = 1.0
         for (level, weight) in msssimWeights.enumerated() {
             let side = min(w, h)
             let win = min(11, side % 2 == 1 ? side : side - 1)
@@ -89,8 +111,12 @@ public enum ImageQuality {
                 result *= pow(max(0, s), weight)
             } else {
                 result *= pow(max(0, cs), weight)
-                let px = pool(x, width: w, height: h), py = pool(y, width: w, height: h)
-                x = px.0; y = py.0; w = px.1; h = px.2
+                let px = pool(x, width: w, height: h)
+                let py = pool(y, width: w, height: h)
+                x = px.0
+                y = py.0
+                w = px.1
+                h = px.2
             }
         }
         return (first, result)

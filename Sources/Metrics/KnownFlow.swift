@@ -25,8 +25,9 @@ public enum KnownFlow {
             for x in 0..<w {
                 let dx = Float(x) - cx
                 let dy = Float(y) - cy
-                let g = Foundation.exp(-((Float(x) - bx) * (Float(x) - bx) + (Float(y) - by) * (Float(y) - by))
-                    / (2 * radius * radius))
+                let g = Foundation.exp(
+                    -((Float(x) - bx) * (Float(x) - bx) + (Float(y) - by) * (Float(y) - by))
+                        / (2 * radius * radius))
                 f.u[y * w + x] = tx + zoom * dx - angle * dy + g * bumpU
                 f.v[y * w + x] = ty + zoom * dy + angle * dx + g * bumpV
             }
@@ -50,7 +51,8 @@ public enum KnownFlow {
                 let tx = Float(x) + g.u[i]
                 let ty = Float(y) + g.v[i]
                 guard tx >= Float(margin), ty >= Float(margin), tx <= Float(w - 1 - margin),
-                      ty <= Float(h - 1 - margin) else { continue }
+                    ty <= Float(h - 1 - margin)
+                else { continue }
                 let du = f.u[i] - g.u[i]
                 let dv = f.v[i] - g.v[i]
                 total += Double((du * du + dv * dv).squareRoot())

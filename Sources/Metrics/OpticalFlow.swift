@@ -7,7 +7,8 @@ public struct FlowField: Sendable {
     public var u: [Float], v: [Float]
 
     public init(width: Int, height: Int) {
-        self.width = width; self.height = height
+        self.width = width
+        self.height = height
         u = [Float](repeating: 0, count: width * height)
         v = u
     }
@@ -33,9 +34,14 @@ public struct FlowField: Sendable {
 
 /// Bilinear sample of a plane at (x, y), clamped at the borders.
 @inline(__always) func sample(_ p: [Float], _ w: Int, _ h: Int, _ x: Float, _ y: Float) -> Float {
-    let xc = min(max(x, 0), Float(w - 1)), yc = min(max(y, 0), Float(h - 1))
-    let x0 = Int(xc), y0 = Int(yc), x1 = min(x0 + 1, w - 1), y1 = min(y0 + 1, h - 1)
-    let fx = xc - Float(x0), fy = yc - Float(y0)
+    let xc = min(max(x, 0), Float(w - 1))
+    let yc = min(max(y, 0), Float(h - 1))
+    let x0 = Int(xc)
+    let y0 = Int(yc)
+    let x1 = min(x0 + 1, w - 1)
+    let y1 = min(y0 + 1, h - 1)
+    let fx = xc - Float(x0)
+    let fy = yc - Float(y0)
     let a = p[y0 * w + x0] + (p[y0 * w + x1] - p[y0 * w + x0]) * fx
     let b = p[y1 * w + x0] + (p[y1 * w + x1] - p[y1 * w + x0]) * fx
     return a + (b - a) * fy
@@ -45,8 +51,10 @@ public struct FlowField: Sendable {
 /// is warped by the current flow and HS refines it (smoothness α on intensities in [0, 1]).
 /// α = 0.3 with 200 iterations: smaller α fits noise and brightness changes and the warps ghost.
 public enum HornSchunck {
-    public static func flow(from a: [Float], to b: [Float], width: Int, height: Int,
-                            alpha: Float = 0.3, iterations: Int = 200, minSide: Int = 12) -> FlowField {
+    public static func flow(
+        from a: [Float], to b: [Float], width: Int, height: Int,
+        alpha: Float = 0.3, iterations: Int = 200, minSide: Int = 12
+    ) -> FlowField {
         // Pyramids of [0, 1] luma.
         var levels: [([Float], [Float], Int, Int)] = [(a.map { $0 / 255 }, b.map { $0 / 255 }, width, height)]
         while let last = levels.last, min(last.2, last.3) / 2 >= minSide {
@@ -59,38 +67,64 @@ public enum HornSchunck {
             if field.width != w || field.height != h { field = Pyramid.upsample(field, to: w, h) }
             // Warp b back by the current flow, then estimate the increment.
             var warped = [Float](repeating: 0, count: w * h)
-            for y in 0..<h { for x in 0..<w {
-                let i = y * w + x
-                warped[i] = sample(pb, w, h, Float(x) + field.u[i], Float(y) + field.v[i])
-            } }
-            var du = [Float](repeating: 0, count: w * h), dv = du
-            var ix = du, iy = du, it = du
-            for y in 0..<h { for x in 0..<w {
-                let i = y * w + x
-                let xp = min(x + 1, w - 1), xm = max(x - 1, 0), yp = min(y + 1, h - 1), ym = max(y - 1, 0)
-                ix[i] = 0.25 * (pa[y * w + xp] - pa[y * w + xm] + warped[y * w + xp] - warped[y * w + xm])
-                iy[i] = 0.25 * (pa[yp * w + x] - pa[ym * w + x] + warped[yp * w + x] - warped[ym * w + x])
-                it[i] = warped[i] - pa[i]
-            } }
+            for y in 0..<h {
+                for x in 0..<w {
+                    let i = y * w + x
+                    warped[i] = sample(pb, w, h, Float(x) + field.u[i], Float(y) + field.v[i])
+                }
+            }
+            var du = [Float](repeating: 0, count: w * h)
+            var dv = du
+            var ix = du
+            var iy = du
+            var it = du
+            for y in 0..<h {
+                for x in 0..<w {
+                    let i = y * w + x
+                    let xp = min(x + 1, w - 1)
+                    let xm = max(x - 1, 0)
+                    let yp = min(y + 1, h - 1)
+                    let ym = max(y - 1, 0)
+                    ix[i] = 0.25 * (pa[y * w + xp] - pa[y * w + xm] + warped[y * w + xp] - warped[y * w + xm])
+                    iy[i] = 0.25 * (pa[yp * w + x] - pa[ym * w + x] + warped[yp * w + x] - warped[ym * w + x])
+                    it[i] = warped[i] - pa[i]
+                }
+            }
             let a2 = alpha * alpha
             let iters = li == 0 ? iterations : iterations / 2
             for _ in 0..<iters {
-                var nu = du, nv = dv
-                for y in 0..<h { for x in 0..<w {
-                    let i = y * w + x
-                    let xp = min(x + 1, w - 1), xm = max(x - 1, 0), yp = min(y + 1, h - 1), ym = max(y - 1, 0)
-                    // Neighbour averages of the total flow, so smoothness applies to it, not the increment.
-                    let ubar = 0.25 * (du[y * w + xp] + du[y * w + xm] + du[yp * w + x] + du[ym * w + x]
-                        + field.u[y * w + xp] + field.u[y * w + xm] + field.u[yp * w + x] + field.u[ym * w + x]) - field.u[i]
-                    let vbar = 0.25 * (dv[y * w + xp] + dv[y * w + xm] + dv[yp * w + x] + dv[ym * w + x]
-                        + field.v[y * w + xp] + field.v[y * w + xm] + field.v[yp * w + x] + field.v[ym * w + x]) - field.v[i]
-                    let t = (ix[i] * ubar + iy[i] * vbar + it[i]) / (a2 + ix[i] * ix[i] + iy[i] * iy[i])
-                    nu[i] = ubar - ix[i] * t
-                    nv[i] = vbar - iy[i] * t
-                } }
-                du = nu; dv = nv
+                var nu = du
+                var nv = dv
+                for y in 0..<h {
+                    for x in 0..<w {
+                        let i = y * w + x
+                        let xp = min(x + 1, w - 1)
+                        let xm = max(x - 1, 0)
+                        let yp = min(y + 1, h - 1)
+                        let ym = max(y - 1, 0)
+                        // Neighbour averages of the total flow, so smoothness applies to it, not the increment.
+                        let ubar =
+                            0.25
+                            * (du[y * w + xp] + du[y * w + xm] + du[yp * w + x] + du[ym * w + x]
+                                + field.u[y * w + xp] + field.u[y * w + xm] + field.u[yp * w + x] + field.u[ym * w + x])
+                            - field.u[i]
+                        let vbar =
+                            0.25
+                            * (dv[y * w + xp] + dv[y * w + xm] + dv[yp * w + x] + dv[ym * w + x]
+                                + field.v[y * w + xp] + field.v[y * w + xm] + field.v[yp * w + x] + field.v[ym * w + x])
+                            - field.v[i]
+                        let t = (ix[i] * ubar + iy[i] * vbar + it[i]) / (a2 + ix[i] * ix[i] + iy[i] * iy[i])
+                        nu[i] = ubar - ix[i] * t
+                        nv[i] = vbar - iy[i] * t
+                    }
+                }
+                du = nu
+                dv = nv
             }
-            for i in 0..<(w * h) { field.u[i] += du[i]; field.v[i] += dv[i] }
+            for i in 0..<(w * h) {
+                field.u[i] += du[i]
+                field.v[i] += dv[i]
+            }
         }
         return field
     }

@@ -39,7 +39,10 @@ public enum TestSets {
         for c in cases {
             let n = try VideoReader(path: c.video).frameCount
             guard c.s >= references - 1, c.e + references - 1 < n, c.e > c.s + 1 else {
-                throw MetricsError.badInput("case \(c.video) s=\(c.s) e=\(c.e): needs \(references) reference frames each side inside its \(n) frames and e > s + 1")
+                throw MetricsError.badInput(
+                    "case \(c.video) s=\(c.s) e=\(c.e): needs \(references) reference frames each side inside "
+                        + "its \(n) frames and e > s + 1"
+                )
             }
         }
     }
@@ -47,12 +50,15 @@ public enum TestSets {
     /// test-auto (MAVIN Eq. 8): every `stride` frames, s and e = s + l + 1 with the mean
     /// flow magnitude between xˢ and xᵉ (on 64-pixel-wide luma, in pixels of that size)
     /// inside (lower, upper), skipping any window with a shot cut (consecutive-frame SSIM < 0.1).
-    public static func auto(videos: [String], length l: Int, references: Int, lower: Float = 0.5, upper: Float = 6,
-                            stride: Int = 12, maxPerVideo: Int = 8) throws -> [EvalCase] {
+    public static func auto(
+        videos: [String], length l: Int, references: Int, lower: Float = 0.5, upper: Float = 6,
+        stride: Int = 12, maxPerVideo: Int = 8
+    ) throws -> [EvalCase] {
         var cases: [EvalCase] = []
         for path in videos {
             let r = try VideoReader(path: path)
-            let w = 64, h = max(16, Int((Double(r.info.height) / Double(r.info.width) * 64).rounded()))
+            let w = 64
+            let h = max(16, Int((Double(r.info.height) / Double(r.info.width) * 64).rounded()))
             var small: [Int: [Float]] = [:]
             func luma(_ i: Int) throws -> [Float] {
                 if let v = small[i] { return v }
@@ -65,7 +71,8 @@ public enum TestSets {
             while s + l + 1 + references - 1 < r.frameCount && found < maxPerVideo {
                 let e = s + l + 1
                 var cut = false
-                for i in max(0, s - references + 1)..<(e + references - 1) where ImageQuality.ssim(luma: try luma(i), try luma(i + 1), width: w, height: h) < 0.1 {
+                for i in max(0, s - references + 1)..<(e + references - 1)
+                where ImageQuality.ssim(luma: try luma(i), try luma(i + 1), width: w, height: h) < 0.1 {
                     cut = true
                     break
                 }

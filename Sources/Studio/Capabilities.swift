@@ -1,21 +1,21 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How the Studio shows frames, best first (notcurses' capability ladder).
 public enum PictureMode: String, CaseIterable, Sendable {
-    case kitty       // kitty graphics protocol: transmit once by id, place by id
-    case iterm2      // iTerm2 inline images (OSC 1337 File=…), a PNG per picture
+    case kitty  // kitty graphics protocol: transmit once by id, place by id
+    case iterm2  // iTerm2 inline images (OSC 1337 File=…), a PNG per picture
     case sixel
-    case truecolor   // half-block ▀ with 24-bit colour
-    case ansi256     // half-block with the 256-colour palette, OKLab-nearest and dithered
-    case ascii       // shades of characters
+    case truecolor  // half-block ▀ with 24-bit colour
+    case ansi256  // half-block with the 256-colour palette, OKLab-nearest and dithered
+    case ascii  // shades of characters
 
     /// Names MAVIN_PICTURES accepts.
     static let forcedNames: [String: PictureMode] = [
         "kitty": .kitty, "iterm2": .iterm2, "iterm": .iterm2, "sixel": .sixel, "truecolor": .truecolor,
-        "24bit": .truecolor, "256": .ansi256, "ansi256": .ansi256, "ascii": .ascii,
+        "24bit": .truecolor, "256": .ansi256, "ansi256": .ansi256, "ascii": .ascii
     ]
 }
 
@@ -24,7 +24,11 @@ public struct RGB: Equatable, Sendable {
     public var r: UInt8
     public var g: UInt8
     public var b: UInt8
-    public init(_ r: UInt8, _ g: UInt8, _ b: UInt8) { self.r = r; self.g = g; self.b = b }
+    public init(_ r: UInt8, _ g: UInt8, _ b: UInt8) {
+        self.r = r
+        self.g = g
+        self.b = b
+    }
 
     /// Relative luminance (Rec. 709 weights on the gamma-encoded values), 0…1.
     public var luminance: Double { (0.2126 * Double(r) + 0.7152 * Double(g) + 0.0722 * Double(b)) / 255 }
@@ -34,7 +38,10 @@ public struct RGB: Equatable, Sendable {
 public struct PixelSize: Equatable, Sendable {
     public var width: Int
     public var height: Int
-    public init(width: Int, height: Int) { self.width = width; self.height = height }
+    public init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+    }
 }
 
 /// What the terminal said to the batched query, parsed from its raw answer bytes.
@@ -107,9 +114,11 @@ public struct Capabilities: Sendable {
 
     /// The one place that decides: MAVIN_PICTURES, then the terminal's answers, then environment hints.
     /// `answers` is nil when nothing was asked (not a terminal); `winsizeCell` is TIOCGWINSZ's pixels per cell.
-    public static func decide(answers: TerminalAnswers?, environment env: [String: String], tmux: TmuxInfo? = nil,
-                              winsizeCell: PixelSize? = nil, columns: Int = 0, rows: Int = 0,
-                              unicode: Bool = true) -> Capabilities {
+    public static func decide(
+        answers: TerminalAnswers?, environment env: [String: String], tmux: TmuxInfo? = nil,
+        winsizeCell: PixelSize? = nil, columns: Int = 0, rows: Int = 0,
+        unicode: Bool = true
+    ) -> Capabilities {
         var why: [String] = []
         let a = answers ?? TerminalAnswers()
         let term = env["TERM"] ?? ""
@@ -138,13 +147,15 @@ public struct Capabilities: Sendable {
             why.append("pictures: \(mode.rawValue) (\(reason))")
             var usePassthrough = passthrough && (mode == .kitty || mode == .sixel || mode == .iterm2)
             if !inTmux { usePassthrough = false }
-            return Capabilities(pictures: mode, cellWidth: cell.width, cellHeight: cell.height, cellMeasured: measured,
-                                background: a.background, unicode: unicode, tmuxPassthrough: usePassthrough,
-                                warning: warning, reasons: why)
+            return Capabilities(
+                pictures: mode, cellWidth: cell.width, cellHeight: cell.height, cellMeasured: measured,
+                background: a.background, unicode: unicode, tmuxPassthrough: usePassthrough,
+                warning: warning, reasons: why)
         }
 
         if term == "dumb" {
-            warning = "TERM=dumb cannot move the cursor or show colour, so the Studio cannot draw; "
+            warning =
+                "TERM=dumb cannot move the cursor or show colour, so the Studio cannot draw; "
                 + "run it with TERM=xterm-256color (or use mavin infill / compose in scripts)"
         }
         if let forced = env["MAVIN_PICTURES"] {
@@ -165,12 +176,15 @@ public struct Capabilities: Sendable {
             if let d = a.outerDeviceAttributes {
                 why.append("outer terminal through passthrough: DA1 " + d.map(String.init).joined(separator: ";"))
             }
-            let outerKitty = a.kittyGraphics || outer.contains("kitty") || outer.contains("ghostty")
+            let outerKitty =
+                a.kittyGraphics || outer.contains("kitty") || outer.contains("ghostty")
                 || env["KITTY_WINDOW_ID"] != nil
-            let outerSixel = a.outerDeviceAttributes?.contains(4) == true || features.contains("sixel")
+            let outerSixel =
+                a.outerDeviceAttributes?.contains(4) == true || features.contains("sixel")
                 || outer.hasPrefix("foot") || outer.contains("mlterm")
             if !passthrough {
-                warning = "inside tmux pictures are half-blocks; for sixel or kitty pictures run "
+                warning =
+                    "inside tmux pictures are half-blocks; for sixel or kitty pictures run "
                     + "`tmux set -g allow-passthrough on` and restart the Studio"
             }
             if passthrough {
@@ -215,8 +229,10 @@ public struct Capabilities: Sendable {
     }
 
     /// Pixels per cell: `CSI 16 t`, else `CSI 14 t` over the grid, else TIOCGWINSZ, else 10×20 guessed.
-    static func measureCell(_ a: TerminalAnswers, winsizeCell: PixelSize?, columns: Int,
-                            rows: Int) -> (PixelSize, Bool, String) {
+    static func measureCell(
+        _ a: TerminalAnswers, winsizeCell: PixelSize?, columns: Int,
+        rows: Int
+    ) -> (PixelSize, Bool, String) {
         if let c = a.cellPixels, c.width > 0, c.height > 0 {
             return (c, true, "cell \(c.width)×\(c.height) px (CSI 16 t)")
         }
@@ -254,14 +270,17 @@ public struct Capabilities: Sendable {
     /// The kitty graphics query: a 1×1 RGB image, id 31, answered `ESC _ G i=31;OK ESC \` by kitty.
     static let kittyQuery = "\u{1B}_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\u{1B}\\"
     /// XTSMGRAPHICS (colour registers, sixel geometry), CSI 14 t, CSI 16 t, OSC 11, then DA1.
-    static let plainQuestions = "\u{1B}[?1;1;0S" + "\u{1B}[?2;1;0S" + "\u{1B}[14t" + "\u{1B}[16t"
+    static let plainQuestions =
+        "\u{1B}[?1;1;0S" + "\u{1B}[?2;1;0S" + "\u{1B}[14t" + "\u{1B}[16t"
         + "\u{1B}]11;?\u{1B}\\" + "\u{1B}[c"
 
     /// Inside tmux (or screen) a bare APC would rename the window, so the kitty query only goes
     /// through passthrough; with passthrough on, XTVERSION, OSC 11 and DA1 go to the outer terminal too.
     public static func tmuxQuery(passthrough: Bool) -> String {
-        let outer = passthrough ? TmuxPassthrough.wrap("\u{1B}[>0q") + TmuxPassthrough.wrap(kittyQuery)
-            + TmuxPassthrough.wrap("\u{1B}]11;?\u{1B}\\") + TmuxPassthrough.wrap("\u{1B}[c") : ""
+        let outer =
+            passthrough
+            ? TmuxPassthrough.wrap("\u{1B}[>0q") + TmuxPassthrough.wrap(kittyQuery)
+                + TmuxPassthrough.wrap("\u{1B}]11;?\u{1B}\\") + TmuxPassthrough.wrap("\u{1B}[c") : ""
         return outer + "\u{1B}[>0q" + plainQuestions
     }
 
@@ -284,7 +303,10 @@ public struct Capabilities: Sendable {
             return (Array(bytes[start..<j]), j)
         }
         while i + 1 < bytes.count {
-            guard bytes[i] == esc else { i += 1; continue }
+            guard bytes[i] == esc else {
+                i += 1
+                continue
+            }
             let kind = bytes[i + 1]
             switch kind {
             case UInt8(ascii: "P"):
@@ -317,7 +339,10 @@ public struct Capabilities: Sendable {
                 }
                 let paramStart = j
                 while j < bytes.count && bytes[j] >= 0x30 && bytes[j] <= 0x3F { j += 1 }
-                guard j < bytes.count else { i = j; continue }
+                guard j < bytes.count else {
+                    i = j
+                    continue
+                }
                 let final = bytes[j]
                 let fields = String(decoding: bytes[paramStart..<j], as: UTF8.self)
                     .split(separator: ";", omittingEmptySubsequences: false)
@@ -381,14 +406,18 @@ public struct Capabilities: Sendable {
 
     /// Asks the terminal (one batched write, answers read until DA1 or the deadline), asks tmux,
     /// reads TIOCGWINSZ, and decides.
-    public static func detect(environment env: [String: String] = ProcessInfo.processInfo.environment,
-                              deadline: Double = 0.5) -> Capabilities {
+    public static func detect(
+        environment env: [String: String] = ProcessInfo.processInfo.environment,
+        deadline: Double = 0.5
+    ) -> Capabilities {
         detectRecording(environment: env, deadline: deadline).capabilities
     }
 
     /// `detect`, also returning the terminal's raw answer bytes (nil when nothing was asked).
-    public static func detectRecording(environment env: [String: String] = ProcessInfo.processInfo.environment,
-                                       deadline: Double = 0.5) -> (capabilities: Capabilities, answer: [UInt8]?) {
+    public static func detectRecording(
+        environment env: [String: String] = ProcessInfo.processInfo.environment,
+        deadline: Double = 0.5
+    ) -> (capabilities: Capabilities, answer: [UInt8]?) {
         let tmux = askTmux(env)
         let throughTmux = tmux?.passthrough == true
         let term = env["TERM"] ?? ""
@@ -396,8 +425,9 @@ public struct Capabilities: Sendable {
         let question = multiplexed ? tmuxQuery(passthrough: throughTmux) : query
         let raw = term == "dumb" ? nil : ask(question, deadline: deadline, answersOfDA1: throughTmux ? 2 : 1)
         let (cell, cols, rows) = terminalSize()
-        let caps = decide(answers: raw.map(parse), environment: env, tmux: tmux, winsizeCell: cell,
-                          columns: cols, rows: rows, unicode: localeIsUTF8(env))
+        let caps = decide(
+            answers: raw.map(parse), environment: env, tmux: tmux, winsizeCell: cell,
+            columns: cols, rows: rows, unicode: localeIsUTF8(env))
         return (caps, raw)
     }
 
@@ -429,8 +459,9 @@ public struct Capabilities: Sendable {
         let pass = tmux(["show-options", "-gqv", "allow-passthrough"])
         let client = tmux(["display-message", "-p", "#{client_termname}|#{client_termfeatures}"])
         let parts = client.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-        return TmuxInfo(passthrough: pass == "on" || pass == "all", clientTerm: parts.first ?? "",
-                        clientFeatures: parts.count > 1 ? parts[1].split(separator: ",").map(String.init) : [])
+        return TmuxInfo(
+            passthrough: pass == "on" || pass == "all", clientTerm: parts.first ?? "",
+            clientFeatures: parts.count > 1 ? parts[1].split(separator: ",").map(String.init) : [])
     }
 
     /// Writes the batched query to the controlling terminal (/dev/tty, so a redirected stdout does

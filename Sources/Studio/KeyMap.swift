@@ -27,35 +27,59 @@ public enum KeyMap {
         KeyBinding(keys: [k("?")], label: "?", action: .help, context: .global, help: "this help"),
         KeyBinding(keys: [9], label: "Tab", action: .nextPane, context: .global, help: "next pane"),
         KeyBinding(keys: [KEY_BTAB], label: "S-Tab", action: .previousPane, context: .global, help: "previous pane"),
-        KeyBinding(keys: [k(":")], label: ":", action: .command, context: .global, help: "command line (:export PATH, :set f0 0.5, :open PATH, :w, :q)"),
+        KeyBinding(
+            keys: [k(":")], label: ":", action: .command, context: .global,
+            help: "command line (:export PATH, :set f0 0.5, :open PATH, :w, :q)"),
         KeyBinding(keys: [KEY_UP, k("k")], label: "↑/k", action: .up, context: .global, help: "move up"),
         KeyBinding(keys: [KEY_DOWN, k("j")], label: "↓/j", action: .down, context: .global, help: "move down"),
-        KeyBinding(keys: [KEY_LEFT, k("h")], label: "←/h", action: .left, context: .junction, help: "decrease the field by 1"),
-        KeyBinding(keys: [KEY_RIGHT, k("l")], label: "→/l", action: .right, context: .junction, help: "increase the field by 1"),
-        KeyBinding(keys: [k("H")], label: "H", action: .bigLeft, context: .junction, help: "decrease by 10 (s, e, steps)"),
-        KeyBinding(keys: [k("L")], label: "L", action: .bigRight, context: .junction, help: "increase by 10 (s, e, steps)"),
-        KeyBinding(keys: [k("a"), 10, KEY_ENTER], label: "a/Enter", action: .add, context: .library, help: "add the clip to the sequence"),
-        KeyBinding(keys: [k("d"), KEY_DC], label: "d", action: .remove, context: .sequence, help: "remove the clip from the sequence"),
+        KeyBinding(
+            keys: [KEY_LEFT, k("h")], label: "←/h", action: .left, context: .junction, help: "decrease the field by 1"),
+        KeyBinding(
+            keys: [KEY_RIGHT, k("l")], label: "→/l", action: .right, context: .junction, help: "increase the field by 1"
+        ),
+        KeyBinding(
+            keys: [k("H")], label: "H", action: .bigLeft, context: .junction, help: "decrease by 10 (s, e, steps)"),
+        KeyBinding(
+            keys: [k("L")], label: "L", action: .bigRight, context: .junction, help: "increase by 10 (s, e, steps)"),
+        KeyBinding(
+            keys: [k("a"), 10, KEY_ENTER], label: "a/Enter", action: .add, context: .library,
+            help: "add the clip to the sequence"),
+        KeyBinding(
+            keys: [k("d"), KEY_DC], label: "d", action: .remove, context: .sequence,
+            help: "remove the clip from the sequence"),
         KeyBinding(keys: [k("K")], label: "K", action: .moveUp, context: .sequence, help: "move the clip earlier"),
         KeyBinding(keys: [k("J")], label: "J", action: .moveDown, context: .sequence, help: "move the clip later"),
-        KeyBinding(keys: [k("g")], label: "g", action: .generate, context: .global, help: "generate the selected junction's transition"),
+        KeyBinding(
+            keys: [k("g")], label: "g", action: .generate, context: .global,
+            help: "generate the selected junction's transition"),
         KeyBinding(keys: [k("c")], label: "c", action: .cancel, context: .global, help: "cancel the running job"),
         KeyBinding(keys: [k("e")], label: "e", action: .export, context: .global, help: "export the composed video"),
-        KeyBinding(keys: [k("t")], label: "t", action: .stepThrough, context: .global, help: "step-through: inspect every denoising step"),
-        KeyBinding(keys: [k("v")], label: "v", action: .compare, context: .global, help: "compare with ground truth (when known)"),
-        KeyBinding(keys: [k("[")], label: "[", action: .previousStep, context: .stepThrough, help: "previous denoising step"),
+        KeyBinding(
+            keys: [k("t")], label: "t", action: .stepThrough, context: .global,
+            help: "step-through: inspect every denoising step"),
+        KeyBinding(
+            keys: [k("v")], label: "v", action: .compare, context: .global,
+            help: "compare with ground truth (when known)"),
+        KeyBinding(
+            keys: [k("[")], label: "[", action: .previousStep, context: .stepThrough, help: "previous denoising step"),
         KeyBinding(keys: [k("]")], label: "]", action: .nextStep, context: .stepThrough, help: "next denoising step"),
         KeyBinding(keys: [k("o")], label: "o", action: .toggleNoisy, context: .stepThrough, help: "show x̂0 or x_t"),
-        KeyBinding(keys: [k("("), k(",")], label: "(", action: .previousFrame, context: .global, help: "previous frame of the preview"),
-        KeyBinding(keys: [k(")"), k(".")], label: ")", action: .nextFrame, context: .global, help: "next frame of the preview"),
+        KeyBinding(
+            keys: [k("("), k(",")], label: "(", action: .previousFrame, context: .global,
+            help: "previous frame of the preview"),
+        KeyBinding(
+            keys: [k(")"), k(".")], label: ")", action: .nextFrame, context: .global,
+            help: "next frame of the preview"),
         KeyBinding(keys: [k(" ")], label: "Space", action: .play, context: .global, help: "play / pause the preview"),
         KeyBinding(keys: [k("w")], label: "w", action: .save, context: .global, help: "save the plan (plan.toml)"),
-        KeyBinding(keys: [27], label: "Esc", action: .escape, context: .global, help: "close overlay / leave mode"),
+        KeyBinding(keys: [27], label: "Esc", action: .escape, context: .global, help: "close overlay / leave mode")
     ]
 
     /// The action of a key in a context: a context binding first, then a global one.
     public static func action(for key: Int32, in context: KeyContext, stepping: Bool) -> StudioAction? {
-        if stepping, let b = bindings.first(where: { $0.context == .stepThrough && $0.keys.contains(key) }) { return b.action }
+        if stepping, let b = bindings.first(where: { $0.context == .stepThrough && $0.keys.contains(key) }) {
+            return b.action
+        }
         if let b = bindings.first(where: { $0.context == context && $0.keys.contains(key) }) { return b.action }
         return bindings.first(where: { $0.context == .global && $0.keys.contains(key) })?.action
     }

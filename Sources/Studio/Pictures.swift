@@ -13,8 +13,10 @@ public enum Pictures {
     /// coordinates): each cell shows two pixels, the upper as foreground of ▀, the lower as background.
     /// With `unicode` false (a locale that is not UTF-8) each cell is a space on one pixel's colour.
     /// 256 colours: the OKLab-nearest palette entry after a 4×4 ordered dither (Palette256).
-    public static func halfBlock(_ img: RGBImage, cols: Int, rows: Int, at origin: (row: Int, col: Int),
-                                 mode: PictureMode, unicode: Bool = true) -> String {
+    public static func halfBlock(
+        _ img: RGBImage, cols: Int, rows: Int, at origin: (row: Int, col: Int),
+        mode: PictureMode, unicode: Bool = true
+    ) -> String {
         let perCell = unicode ? 2 : 1
         let pic = fit(img, width: cols, height: rows * perCell)
         var out = [UInt8]()
@@ -31,7 +33,9 @@ public enum Pictures {
             out.append(UInt8(ascii: ";"))
             number(Int(px[k + 2]))
         }
-        let esc: UInt8 = 0x1B, lb = UInt8(ascii: "["), semi = UInt8(ascii: ";")
+        let esc: UInt8 = 0x1B
+        let lb = UInt8(ascii: "[")
+        let semi = UInt8(ascii: ";")
         let block: [UInt8] = unicode ? [0xE2, 0x96, 0x80] : [UInt8(ascii: " ")]  // ▀ or a space
         pic.pixels.withUnsafeBufferPointer { px in
             for r in 0..<rows {
@@ -87,7 +91,9 @@ public enum Pictures {
     public static func ansi256RGB(_ c: (UInt8, UInt8, UInt8)) -> Int {
         func level(_ v: UInt8) -> Int { v < 48 ? 0 : (v < 115 ? 1 : (Int(v) - 35) / 40) }
         let steps = [0, 95, 135, 175, 215, 255]
-        let r = level(c.0), g = level(c.1), b = level(c.2)
+        let r = level(c.0)
+        let g = level(c.1)
+        let b = level(c.2)
         let cube = 16 + 36 * r + 6 * g + b
         let cubeErr = sq(Int(c.0) - steps[r]) + sq(Int(c.1) - steps[g]) + sq(Int(c.2) - steps[b])
         let grey = (Int(c.0) + Int(c.1) + Int(c.2)) / 3
@@ -104,11 +110,12 @@ public enum Pictures {
         let ramp = Array(" .:-=+*#%@")
         let pic = fit(img, width: cols, height: rows)
         return (0..<rows).map { r in
-            String((0..<cols).map { c -> Character in
-                let p = pic.pixel(c, r)
-                let l = (299 * Int(p.0) + 587 * Int(p.1) + 114 * Int(p.2)) / 1000
-                return ramp[min(ramp.count - 1, l * ramp.count / 256)]
-            })
+            String(
+                (0..<cols).map { c -> Character in
+                    let p = pic.pixel(c, r)
+                    let l = (299 * Int(p.0) + 587 * Int(p.1) + 114 * Int(p.2)) / 1000
+                    return ramp[min(ramp.count - 1, l * ramp.count / 256)]
+                })
         }
     }
 }
@@ -130,7 +137,9 @@ public enum Sixel {
         }
         text("\u{1B}P0;1;0q\"1;1;\(img.width);\(img.height)")
         for i in 0..<colours {
-            let r = Int(palette[3 * i]) * 100 / 255, g = Int(palette[3 * i + 1]) * 100 / 255, b = Int(palette[3 * i + 2]) * 100 / 255
+            let r = Int(palette[3 * i]) * 100 / 255
+            let g = Int(palette[3 * i + 1]) * 100 / 255
+            let b = Int(palette[3 * i + 2]) * 100 / 255
             text("#\(i);2;\(r);\(g);\(b)")
         }
         let w = img.width
@@ -153,7 +162,8 @@ public enum Sixel {
                 for colour in 0..<colours where used[colour] {
                     if !first { out.append(UInt8(ascii: "$")) }
                     first = false
-                    out.append(UInt8(ascii: "#")); number(colour)
+                    out.append(UInt8(ascii: "#"))
+                    number(colour)
                     let base = colour * w
                     var x = 0
                     while x < w {
@@ -161,7 +171,13 @@ public enum Sixel {
                         var run = 1
                         while x + run < w && bits[base + x + run] == v { run += 1 }
                         let ch = 63 + v
-                        if run > 3 { out.append(UInt8(ascii: "!")); number(run); out.append(ch) } else { for _ in 0..<run { out.append(ch) } }
+                        if run > 3 {
+                            out.append(UInt8(ascii: "!"))
+                            number(run)
+                            out.append(ch)
+                        } else {
+                            for _ in 0..<run { out.append(ch) }
+                        }
                         x += run
                     }
                     for i in 0..<w { bits[base + i] = 0 }
@@ -197,13 +213,17 @@ public enum Palette256 {
             let x = Float(v) / 255
             return x <= 0.04045 ? x / 12.92 : powf((x + 0.055) / 1.055, 2.4)
         }
-        let r = linear(c.0), g = linear(c.1), b = linear(c.2)
+        let r = linear(c.0)
+        let g = linear(c.1)
+        let b = linear(c.2)
         let l = cbrtf(0.4122214708 * r + 0.5363325363 * g + 0.0514459929 * b)
         let m = cbrtf(0.2119034982 * r + 0.6806995451 * g + 0.1073969566 * b)
         let s = cbrtf(0.0883024619 * r + 0.2817188376 * g + 0.6299787005 * b)
-        return (0.2104542553 * l + 0.7936177850 * m - 0.0040720468 * s,
-                1.9779984951 * l - 2.4285922050 * m + 0.4505937099 * s,
-                0.0259040371 * l + 0.7827717662 * m - 0.8086757660 * s)
+        return (
+            0.2104542553 * l + 0.7936177850 * m - 0.0040720468 * s,
+            1.9779984951 * l - 2.4285922050 * m + 0.4505937099 * s,
+            0.0259040371 * l + 0.7827717662 * m - 0.8086757660 * s
+        )
     }
 
     static let labs: [(Float, Float, Float)] = (16..<256).map { oklab(colour($0)) }

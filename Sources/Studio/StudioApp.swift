@@ -86,7 +86,9 @@ public final class StudioApp {
     var kittyOrder: [Int] = []
     var nextKittyID = 1
 
-    public init(folder: String, plan planPath: String? = nil, theme: Theme = .builtIn, capabilities: Capabilities? = nil) {
+    public init(
+        folder: String, plan planPath: String? = nil, theme: Theme = .builtIn, capabilities: Capabilities? = nil
+    ) {
         self.folder = folder
         self.theme = theme
         self.caps = capabilities ?? Capabilities.detect()
@@ -99,7 +101,9 @@ public final class StudioApp {
     /// The clips of a folder, sorted by name; unreadable files are listed with their error.
     public static func library(folder: String) -> [Clip] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        return names.filter { videoExtensions.contains(($0 as NSString).pathExtension.lowercased()) && !$0.hasPrefix(".") }.sorted().map { name in
+        return names.filter {
+            videoExtensions.contains(($0 as NSString).pathExtension.lowercased()) && !$0.hasPrefix(".")
+        }.sorted().map { name in
             let path = (folder as NSString).appendingPathComponent(name)
             do { return Clip(name: name, info: try VideoReader(path: path).info, error: nil) } catch {
                 return Clip(name: name, info: nil, error: "\(error)")
@@ -110,16 +114,21 @@ public final class StudioApp {
     var autosaveURL: URL { URL(fileURLWithPath: folder).appendingPathComponent(".mavin-autosave.toml") }
 
     func loadPlan(explicit: String?) {
-        let candidates: [String] = [explicit, autosaveURL.path, (folder as NSString).appendingPathComponent("plan.toml")].compactMap { $0 }
+        let candidates: [String] = [
+            explicit, autosaveURL.path, (folder as NSString).appendingPathComponent("plan.toml")
+        ].compactMap { $0 }
         for c in candidates where FileManager.default.fileExists(atPath: c) {
             do {
                 plan = try Plan.read(URL(fileURLWithPath: c))
-                let missing = plan.clips.filter { p in !clips.contains { $0.name == p.path && $0.info != nil } }.map(\.path)
+                let missing = plan.clips.filter { p in !clips.contains { $0.name == p.path && $0.info != nil } }.map(
+                    \.path)
                 plan.clips = plan.clips.filter { p in clips.contains { $0.name == p.path && $0.info != nil } }
                 plan.normaliseJunctions()
-                message = c == autosaveURL.path ? "restored your last session" : "opened \((c as NSString).lastPathComponent)"
+                message =
+                    c == autosaveURL.path ? "restored your last session" : "opened \((c as NSString).lastPathComponent)"
                 if !missing.isEmpty {
-                    message += "; left out \(missing.count) clip(s) not found or unreadable in \(folder): "
+                    message +=
+                        "; left out \(missing.count) clip(s) not found or unreadable in \(folder): "
                         + missing.joined(separator: ", ")
                 }
                 return
@@ -166,7 +175,10 @@ public final class StudioApp {
     func frame(_ name: String, _ index: Int) -> RGBImage? {
         let key = "\(name)#\(index)"
         if let f = thumbCache[key] { return f }
-        guard let r = reader(name), index >= 0, index < r.frameCount, let f = try? r.frame(at: index, size: (128, 128 * max(1, r.info.height) / max(1, r.info.width)), fit: .stretch) else { return nil }
+        guard let r = reader(name), index >= 0, index < r.frameCount,
+            let f = try? r.frame(
+                at: index, size: (128, 128 * max(1, r.info.height) / max(1, r.info.width)), fit: .stretch)
+        else { return nil }
         if thumbCache.count > 400 { thumbCache.removeAll() }
         thumbCache[key] = f
         return f
@@ -186,7 +198,8 @@ public final class StudioApp {
 
     /// Ground truth for junction j when both sides are the same video and the gap is exactly the length.
     func truth(_ j: Int) -> [RGBImage]? {
-        let a = plan.clips[j].path, b = plan.clips[j + 1].path
+        let a = plan.clips[j].path
+        let b = plan.clips[j + 1].path
         let (s, e) = boundaries(j)
         guard a == b, e - s - 1 == plan.junctions[j].length, let r = reader(a), let m = model else { return nil }
         let R = m.config.resolution
@@ -199,7 +212,11 @@ public final class StudioApp {
         switch action {
         case .quit: quitRequested = true
         case .help: showHelp.toggle()
-        case .escape: showHelp = false; stepping = false; comparing = false; confirm = nil
+        case .escape:
+            showHelp = false
+            stepping = false
+            comparing = false
+            confirm = nil
         case .nextPane, .previousPane:
             let step = action == .nextPane ? 1 : Pane.allCases.count - 1
             focus = Pane(rawValue: (focus.rawValue + step) % Pane.allCases.count)!
@@ -209,8 +226,12 @@ public final class StudioApp {
         case .up, .down:
             let d = action == .up ? -1 : 1
             switch focus {
-            case .library: librarySel = max(0, min(clips.count - 1, librarySel + d)); frameIndex = 0
-            case .sequence: sequenceSel = max(0, min(plan.clips.count - 1, sequenceSel + d)); frameIndex = 0
+            case .library:
+                librarySel = max(0, min(clips.count - 1, librarySel + d))
+                frameIndex = 0
+            case .sequence:
+                sequenceSel = max(0, min(plan.clips.count - 1, sequenceSel + d))
+                frameIndex = 0
             case .junction: field = Field.allCases[max(0, min(Field.allCases.count - 1, field.index + d))]
             case .preview: frameIndex = max(0, frameIndex + d)
             }
@@ -218,7 +239,10 @@ public final class StudioApp {
             let big = action == .bigLeft || action == .bigRight
             adjust(by: (action == .left || action == .bigLeft ? -1 : 1) * (big ? 10 : 1))
         case .add:
-            guard librarySel < clips.count, clips[librarySel].info != nil else { message = "that file cannot be read"; return }
+            guard librarySel < clips.count, clips[librarySel].info != nil else {
+                message = "that file cannot be read"
+                return
+            }
             plan.clips.append(Plan.Clip(path: clips[librarySel].name))
             plan.normaliseJunctions()
             sequenceSel = plan.clips.count - 1
@@ -227,7 +251,11 @@ public final class StudioApp {
         case .remove:
             guard sequenceSel < plan.clips.count else { return }
             plan.clips.remove(at: sequenceSel)
-            if sequenceSel < plan.junctions.count { plan.junctions.remove(at: sequenceSel) } else if !plan.junctions.isEmpty { plan.junctions.removeLast() }
+            if sequenceSel < plan.junctions.count {
+                plan.junctions.remove(at: sequenceSel)
+            } else if !plan.junctions.isEmpty {
+                plan.junctions.removeLast()
+            }
             plan.normaliseJunctions()
             sequenceSel = max(0, min(sequenceSel, plan.clips.count - 1))
             results.removeAll()
@@ -241,22 +269,42 @@ public final class StudioApp {
             planChanged()
         case .generate: generate()
         case .cancel:
-            if let job, !job.done { job.cancel.cancel(); message = "cancelling…" } else { message = "no job is running" }
+            if let job, !job.done {
+                job.cancel.cancel()
+                message = "cancelling…"
+            } else {
+                message = "no job is running"
+            }
         case .export: requestExport(path: nil)
         case .stepThrough:
-            guard let j = selectedJunction, let r = results[j], !r.steps.isEmpty else { message = "generate first (g), then step through"; return }
-            stepping.toggle(); comparing = false
+            guard let j = selectedJunction, let r = results[j], !r.steps.isEmpty else {
+                message = "generate first (g), then step through"
+                return
+            }
+            stepping.toggle()
+            comparing = false
             stepIndex = r.steps.count - 1
         case .compare:
-            guard let j = selectedJunction, results[j] != nil else { message = "generate first (g)"; return }
-            guard truth(j) != nil else { message = "no ground truth here: use one video on both sides with e − s − 1 = length"; return }
-            comparing.toggle(); stepping = false
+            guard let j = selectedJunction, results[j] != nil else {
+                message = "generate first (g)"
+                return
+            }
+            guard truth(j) != nil else {
+                message = "no ground truth here: use one video on both sides with e − s − 1 = length"
+                return
+            }
+            comparing.toggle()
+            stepping = false
         case .previousStep: stepIndex = max(0, stepIndex - 1)
         case .nextStep:
             if let j = selectedJunction, let r = results[j] { stepIndex = min(r.steps.count - 1, stepIndex + 1) }
         case .toggleNoisy: showNoisy.toggle()
-        case .previousFrame: frameIndex = max(0, frameIndex - 1); playing = false
-        case .nextFrame: frameIndex += 1; playing = false
+        case .previousFrame:
+            frameIndex = max(0, frameIndex - 1)
+            playing = false
+        case .nextFrame:
+            frameIndex += 1
+            playing = false
         case .play: playing.toggle()
         case .save: savePlan(path: nil)
         }
@@ -318,26 +366,45 @@ public final class StudioApp {
 
     /// Said when a step would go past a field's range.
     func limitMessage(_ field: Field, junction j: Int) -> String {
-        let why: [Field: String] = [.s: " (the first clip's frames)", .e: " (the second clip's frames)",
-                                    .length: " (what the model makes)"]
-        let range = contextRange(field, junction: j).map { "\($0.lowerBound)…\($0.upperBound)" } ?? field.setting.kind.rule
+        let why: [Field: String] = [
+            .s: " (the first clip's frames)", .e: " (the second clip's frames)",
+            .length: " (what the model makes)"
+        ]
+        let range =
+            contextRange(field, junction: j).map { "\($0.lowerBound)…\($0.upperBound)" } ?? field.setting.kind.rule
         return "\(field.setting.key) is at its limit: \(range)\(why[field] ?? "")"
     }
 
     // MARK: jobs
 
     func generate() {
-        guard let model else { message = modelNote; return }
-        guard let j = selectedJunction else { message = "add at least two clips to the sequence (library: a)"; return }
-        if let job, !job.done { message = "a job is running (c cancels it)"; return }
+        guard let model else {
+            message = modelNote
+            return
+        }
+        guard let j = selectedJunction else {
+            message = "add at least two clips to the sequence (library: a)"
+            return
+        }
+        if let job, !job.done {
+            message = "a job is running (c cancels it)"
+            return
+        }
         let jn = plan.junctions[j]
         guard let made = source(of: j) else { return }
         let (s, e) = boundaries(j)
-        let a = plan.clips[j].path, b = plan.clips[j + 1].path
+        let a = plan.clips[j].path
+        let b = plan.clips[j + 1].path
         let infiller = Infiller(model: model)
-        guard infiller.allowedLengths.contains(jn.length) else { message = "length \(jn.length) is outside \(infiller.allowedLengths)"; return }
+        guard infiller.allowedLengths.contains(jn.length) else {
+            message = "length \(jn.length) is outside \(infiller.allowedLengths)"
+            return
+        }
         let (nb, na) = infiller.references(for: jn.length)
-        guard let ra = reader(a), let rb = reader(b) else { message = "cannot read the clips"; return }
+        guard let ra = reader(a), let rb = reader(b) else {
+            message = "cannot read the clips"
+            return
+        }
         do {
             let (extraA, extraB) = jn.mode.replaced(length: jn.length)
             let from = max(0, s - nb - extraA + 1)
@@ -352,7 +419,8 @@ public final class StudioApp {
             let job = Job(kind: "infill \(a) → \(b)")
             job.total = jn.settings.steps
             self.job = job
-            stepping = false; comparing = false
+            stepping = false
+            comparing = false
             let events = self.events
             let req = request
             DispatchQueue.global(qos: .userInitiated).async {
@@ -370,15 +438,29 @@ public final class StudioApp {
     }
 
     func requestExport(path: String?) {
-        guard let model else { message = modelNote; return }
-        guard plan.clips.count >= 2 else { message = "add at least two clips to the sequence first"; return }
-        if let job, !job.done { message = "a job is running (c cancels it)"; return }
-        let target = path.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
+        guard let model else {
+            message = modelNote
+            return
+        }
+        guard plan.clips.count >= 2 else {
+            message = "add at least two clips to the sequence first"
+            return
+        }
+        if let job, !job.done {
+            message = "a job is running (c cancels it)"
+            return
+        }
+        let target =
+            path.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
             ?? (folder as NSString).appendingPathComponent(plan.output ?? "composed.mp4")
-        let start = { [self] in self.export(to: target, model: model, overwrite: FileManager.default.fileExists(atPath: target)) }
+        let start = { [self] in
+            self.export(to: target, model: model, overwrite: FileManager.default.fileExists(atPath: target))
+        }
         if FileManager.default.fileExists(atPath: target) {
             confirm = ("\((target as NSString).lastPathComponent) exists. Overwrite? (y/n)", start)
-        } else { start() }
+        } else {
+            start()
+        }
     }
 
     func export(to target: String, model: MavinModel, overwrite: Bool) {
@@ -388,9 +470,12 @@ public final class StudioApp {
         let events = self.events
         DispatchQueue.global(qos: .userInitiated).async {
             do {
-                let (n, _) = try composer.run(model: model, output: URL(fileURLWithPath: target), overwrite: overwrite, cancel: job.cancel) { e in
+                let (n, _) = try composer.run(
+                    model: model, output: URL(fileURLWithPath: target), overwrite: overwrite, cancel: job.cancel
+                ) { e in
                     switch e {
-                    case .junction(let i, let n, let p): events.push(.exportProgress("junction \(i + 1)/\(n)", p.step, p.total))
+                    case .junction(let i, let n, let p):
+                        events.push(.exportProgress("junction \(i + 1)/\(n)", p.step, p.total))
                     case .writing(let f, let n): events.push(.exportProgress("writing", f, n))
                     case .junctionDone: break
                     }
@@ -431,11 +516,15 @@ public final class StudioApp {
         case "w", "write": savePlan(path: parts.count > 1 ? parts[1] : nil)
         case "export": requestExport(path: parts.count > 1 ? parts[1] : nil)
         case "open":
-            guard parts.count > 1 else { message = "usage: :open PLAN.toml"; return }
+            guard parts.count > 1 else {
+                message = "usage: :open PLAN.toml"
+                return
+            }
             let p = resolve(parts[1])
             do {
-                plan = try Plan.read(URL(fileURLWithPath: p)).rebased(from: (p as NSString).deletingLastPathComponent,
-                                                                       to: folder)
+                plan = try Plan.read(URL(fileURLWithPath: p)).rebased(
+                    from: (p as NSString).deletingLastPathComponent,
+                    to: folder)
                 plan.normaliseJunctions()
                 results.removeAll()
                 planChanged()
@@ -445,7 +534,9 @@ public final class StudioApp {
             }
         case "set":
             guard parts.count == 3, let j = selectedJunction else {
-                message = "usage: :set KEY VALUE with a junction selected; keys: " + JunctionSettings.keys.joined(separator: ", ")
+                message =
+                    "usage: :set KEY VALUE with a junction selected; keys: "
+                    + JunctionSettings.keys.joined(separator: ", ")
                 return
             }
             guard let setting = JunctionSettings.setting(parts[1]) else {
@@ -460,7 +551,8 @@ public final class StudioApp {
                 return
             }
             if let field = Field(rawValue: setting.key), let range = contextRange(field, junction: j),
-               let v = Int(setting.value(of: jn) ?? ""), !range.contains(v) {
+                let v = Int(setting.value(of: jn) ?? ""), !range.contains(v)
+            {
                 message = "\(setting.key) must be within \(range.lowerBound)…\(range.upperBound) here (got \(v))"
                 return
             }
@@ -476,7 +568,10 @@ public final class StudioApp {
         for e in events.popAll() {
             switch e {
             case .progress(let p):
-                job?.step = p.step; job?.total = p.total; job?.timestep = p.timestep; job?.eta = p.eta
+                job?.step = p.step
+                job?.total = p.total
+                job?.timestep = p.timestep
+                job?.eta = p.eta
                 job?.preview = p.preview
                 if let rs = p.clipRS { job?.clipRS.append(rs) }
                 if let pace = p.paceRS { job?.paceRS.append(pace) }
@@ -494,14 +589,17 @@ public final class StudioApp {
                 job?.done = true
                 frameIndex = 0
                 if focus == .library { focus = .preview }  // show what was just made
-                message = String(format: "generated %d frames in %.1f s", r.frames.count, r.seconds) + (r.scores.map { String(format: " — CLIP-RS %.3f, PSNR %.2f dB", $0.clip_rs, $0.psnr) } ?? "")
+                message =
+                    String(format: "generated %d frames in %.1f s", r.frames.count, r.seconds)
+                    + (r.scores.map { String(format: " — CLIP-RS %.3f, PSNR %.2f dB", $0.clip_rs, $0.psnr) } ?? "")
                 lastImageKey = ""
             case .failed(let m):
                 job?.done = true
                 job?.failed = m
                 message = m == "cancelled" ? "cancelled; nothing was changed" : m
             case .exportProgress(let label, let d, let n):
-                job?.step = d; job?.total = n
+                job?.step = d
+                job?.total = n
                 message = label
             case .exported(let path, let n):
                 job?.done = true
@@ -522,6 +620,16 @@ final class EventQueue: @unchecked Sendable {
     }
     private let lock = NSLock()
     private var items: [Event] = []
-    func push(_ e: Event) { lock.lock(); items.append(e); lock.unlock() }
-    func popAll() -> [Event] { lock.lock(); defer { lock.unlock() }; let out = items; items.removeAll(); return out }
+    func push(_ e: Event) {
+        lock.lock()
+        items.append(e)
+        lock.unlock()
+    }
+    func popAll() -> [Event] {
+        lock.lock()
+        defer { lock.unlock() }
+        let out = items
+        items.removeAll()
+        return out
+    }
 }

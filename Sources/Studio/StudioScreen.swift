@@ -9,20 +9,33 @@ import Metrics
 extension StudioApp {
     static let minimumSize = (cols: 60, rows: 18)
 
-    enum ColourPair: Int16 { case header = 1, selected, title, focus, accent, error, progress, dim }
+    enum ColourPair: Int16 {
+        case header = 1
+        case selected, title, focus, accent, error, progress, dim
+    }
 
     func setUpColours() {
         guard has_colors() else { return }
         start_color()
         use_default_colors()
         let c = theme.colours
-        func pair(_ p: ColourPair, _ fg: String, _ bg: String? = nil) { init_pair(p.rawValue, c[fg] ?? -1, bg.flatMap { c[$0] } ?? -1) }
+        func pair(_ p: ColourPair, _ fg: String, _ bg: String? = nil) {
+            init_pair(p.rawValue, c[fg] ?? -1, bg.flatMap { c[$0] } ?? -1)
+        }
         pair(.header, "header_fg", "header_bg")
         pair(.selected, "selected_fg", "selected_bg")
-        pair(.title, "title"); pair(.focus, "focus"); pair(.accent, "accent"); pair(.error, "error"); pair(.progress, "progress"); pair(.dim, "dim")
+        pair(.title, "title")
+        pair(.focus, "focus")
+        pair(.accent, "accent")
+        pair(.error, "error")
+        pair(.progress, "progress")
+        pair(.dim, "dim")
     }
 
-    func put(_ y: Int, _ x: Int, _ text: String, width: Int, _ pair: ColourPair? = nil, bold: Bool = false, reverse: Bool = false) {
+    func put(
+        _ y: Int, _ x: Int, _ text: String, width: Int, _ pair: ColourPair? = nil, bold: Bool = false,
+        reverse: Bool = false
+    ) {
         guard width > 0, y >= 0, y < Int(mavin_lines()) else { return }
         var t = String(Glyphs.text(text, unicode: caps.unicode).prefix(width))
         if t.count < width && reverse { t += String(repeating: " ", count: width - t.count) }
@@ -47,7 +60,8 @@ extension StudioApp {
 
     /// Rows that fit a width×height picture into `cols` columns without stretching it.
     func rows(for img: RGBImage?, cols: Int) -> Int {
-        let w = Double(img?.width ?? 1), h = Double(img?.height ?? 1)
+        let w = Double(img?.width ?? 1)
+        let h = Double(img?.height ?? 1)
         return Int(Double(cols) * h / (w * caps.cellAspect))
     }
 
@@ -55,7 +69,9 @@ extension StudioApp {
     func picture(_ img: RGBImage?, row: Int, col: Int, cols: Int, rows: Int) {
         guard let img, cols > 1, rows > 0 else { return }
         if caps.pictures == .ascii {
-            for (i, line) in Pictures.ascii(img, cols: cols, rows: rows).enumerated() { mvaddstr(Int32(row + i), Int32(col), line) }
+            for (i, line) in Pictures.ascii(img, cols: cols, rows: rows).enumerated() {
+                mvaddstr(Int32(row + i), Int32(col), line)
+            }
         } else {
             pendingImages.append((row, col, cols, rows, img))
         }
@@ -64,14 +80,22 @@ extension StudioApp {
     func draw() {
         erase()
         pendingImages.removeAll()
-        let H = Int(mavin_lines()), W = Int(mavin_cols())
+        let H = Int(mavin_lines())
+        let W = Int(mavin_cols())
         if W < Self.minimumSize.cols || H < Self.minimumSize.rows {
             put(0, 0, "Terminal too small (\(W)×\(H)).", width: W, .error, bold: true)
-            put(1, 0, "Mavin Studio needs at least \(Self.minimumSize.cols)×\(Self.minimumSize.rows); enlarge it or press q.", width: W)
+            put(
+                1, 0,
+                "Mavin Studio needs at least \(Self.minimumSize.cols)×\(Self.minimumSize.rows); enlarge it or press q.",
+                width: W)
             return
         }
-        put(0, 0, " Mavin Studio — \(folder) — \(modelNote) — pictures: \(caps.pictures.rawValue)", width: W, .header, bold: true, reverse: false)
-        let leftW = max(28, W / 3), rightX = leftW + 1, rightW = W - rightX
+        put(
+            0, 0, " Mavin Studio — \(folder) — \(modelNote) — pictures: \(caps.pictures.rawValue)", width: W, .header,
+            bold: true, reverse: false)
+        let leftW = max(28, W / 3)
+        let rightX = leftW + 1
+        let rightW = W - rightX
         let libH = max(5, (H - 6) / 2)
         drawLibrary(y: 1, x: 0, w: leftW, h: libH)
         drawSequence(y: 1 + libH, x: 0, w: leftW, h: H - 5 - libH)
@@ -79,7 +103,8 @@ extension StudioApp {
         drawJunction(y: 1, x: rightX, w: rightW, h: inspH)
         drawPreview(y: 1 + inspH, x: rightX, w: rightW, h: H - 5 - inspH)
         drawJob(y: H - 4, w: W)
-        let context: KeyContext = focus == .library ? .library : focus == .sequence ? .sequence : focus == .junction ? .junction : .global
+        let context: KeyContext =
+            focus == .library ? .library : focus == .sequence ? .sequence : focus == .junction ? .junction : .global
         if let commandLine {
             put(H - 1, 0, ":" + commandLine, width: W, .focus, bold: true)
             move(Int32(H - 1), Int32(min(W - 1, commandLine.count + 1)))
@@ -99,11 +124,16 @@ extension StudioApp {
             let row = y + 1 + i - first
             let text: String
             if let info = clip.info {
-                text = " \(clip.name)  \(info.frames)f \(String(format: "%.0f", info.fps))fps \(info.width)×\(info.height) \(String(format: "%.1f", info.duration))s"
+                text =
+                    " \(clip.name)  \(info.frames)f \(String(format: "%.0f", info.fps))fps "
+                    + "\(info.width)×\(info.height) \(String(format: "%.1f", info.duration))s"
             } else {
                 text = " \(clip.name)  ✗ \(clip.error ?? "")"
             }
-            put(row, x, text, width: w, i == librarySel && focus == .library ? .selected : (clip.info == nil ? .error : nil), reverse: i == librarySel && focus != .library)
+            put(
+                row, x, text, width: w,
+                i == librarySel && focus == .library ? .selected : (clip.info == nil ? .error : nil),
+                reverse: i == librarySel && focus != .library)
         }
     }
 
@@ -115,7 +145,8 @@ extension StudioApp {
             put(row, x, " \(i + 1). \(c.path)", width: w, i == sequenceSel && focus == .sequence ? .selected : nil)
             row += 1
             if i < plan.junctions.count && row < y + h {
-                let j = plan.junctions[i], (s, e) = boundaries(i)
+                let j = plan.junctions[i]
+                let (s, e) = boundaries(i)
                 let done = results[i] != nil ? " ✓" : ""
                 put(row, x, "    ╰─ s=\(s) e=\(e) l=\(j.length) \(j.mode.rawValue)\(done)", width: w, .dim)
                 row += 1
@@ -130,9 +161,12 @@ extension StudioApp {
             put(y + 1, x, " Add two clips to the sequence to make a transition.", width: w, .dim)
             return
         }
-        let a = plan.clips[j].path, b = plan.clips[j + 1].path
+        let a = plan.clips[j].path
+        let b = plan.clips[j + 1].path
         let (s, e) = boundaries(j)
-        put(y, x, " Junction \(j + 1): \(a) [s=\(s)] → \(b) [e=\(e)]", width: w, focus == .junction ? .focus : .title, bold: true)
+        put(
+            y, x, " Junction \(j + 1): \(a) [s=\(s)] → \(b) [e=\(e)]", width: w, focus == .junction ? .focus : .title,
+            bold: true)
         // Filmstrips: s−2 … s and e … e+2.
         // Thumbnails at the clip's true aspect on the measured cell (was a fixed two columns per row).
         var thumbH = max(2, min(5, h - 7, ((w - 4) / 6) / 2))
@@ -145,14 +179,20 @@ extension StudioApp {
         put(y + 1 + thumbH, x + 1, "s−2   s−1   s", width: 3 * thumbW, .dim)
         put(y + 1 + thumbH, x + 3 + 3 * thumbW, "e     e+1   e+2", width: 3 * thumbW, .dim)
         let jn = plan.junctions[j]
-        let fields: [(Field, String)] = [(.s, "s \(s)"), (.e, "e \(e)"), (.length, "length \(jn.length)"), (.mode, "mode \(jn.mode.rawValue)"),
-                                         (.f0, String(format: "f0 %.2f", jn.settings.f0)), (.lambda, String(format: "λ %.2f", jn.settings.lambda)),
-                                         (.gfm, "GFM \(jn.settings.gfm ? "on" : "off")"), (.steps, "steps \(jn.settings.steps)"),
-                                         (.strength, String(format: "strength %.2f", jn.settings.strength)), (.seed, "seed \(jn.settings.seed)")]
-        var col = x + 1, row = y + 2 + thumbH
+        let fields: [(Field, String)] = [
+            (.s, "s \(s)"), (.e, "e \(e)"), (.length, "length \(jn.length)"), (.mode, "mode \(jn.mode.rawValue)"),
+            (.f0, String(format: "f0 %.2f", jn.settings.f0)), (.lambda, String(format: "λ %.2f", jn.settings.lambda)),
+            (.gfm, "GFM \(jn.settings.gfm ? "on" : "off")"), (.steps, "steps \(jn.settings.steps)"),
+            (.strength, String(format: "strength %.2f", jn.settings.strength)), (.seed, "seed \(jn.settings.seed)")
+        ]
+        var col = x + 1
+        var row = y + 2 + thumbH
         for (f, text) in fields {
             let cell = " \(text) "
-            if col + cell.count >= x + w { col = x + 1; row += 1 }
+            if col + cell.count >= x + w {
+                col = x + 1
+                row += 1
+            }
             put(row, col, cell, width: cell.count, focus == .junction && field == f ? .selected : nil)
             col += cell.count + 1
         }
@@ -162,21 +202,29 @@ extension StudioApp {
     func drawPreview(y: Int, x: Int, w: Int, h: Int) {
         let j = selectedJunction
         var title = " Preview"
-        var left: RGBImage?, right: RGBImage?
+        var left: RGBImage?
+        var right: RGBImage?
         var caption = ""
         if stepping, let j, let r = results[j], !r.steps.isEmpty {
             let st = r.steps[min(stepIndex, r.steps.count - 1)]
             let f = min(frameIndex, st.predicted.count - 1)
-            title = " Step-through: step \(stepIndex + 1)/\(r.steps.count) t=\(st.timestep) \(showNoisy ? "x_t" : "x̂0") "
+            title =
+                " Step-through: step \(stepIndex + 1)/\(r.steps.count) t=\(st.timestep) \(showNoisy ? "x_t" : "x̂0") "
                 + "frame \(f + 1)/\(st.predicted.count)"
             left = showNoisy ? st.noisy[f] : st.predicted[f]
             caption = "[ ] steps  o x̂0/x_t  ( ) frames  Esc leave"
         } else if comparing, let j, let r = results[j], let t = truth(j) {
             let f = min(frameIndex, r.frames.count - 1)
-            left = r.frames[f]; right = t[f]
-            let p = ImageQuality.psnr(r.frames[f], t[f]), s = ImageQuality.ssim(r.frames[f], t[f])
+            left = r.frames[f]
+            right = t[f]
+            let p = ImageQuality.psnr(r.frames[f], t[f])
+            let s = ImageQuality.ssim(r.frames[f], t[f])
             title = " Compare: generated | truth — frame \(f + 1)/\(r.frames.count)"
-            caption = String(format: "frame: PSNR %.2f dB SSIM %.3f", p, s) + (r.scores.map { String(format: "   all: PSNR %.2f  MS-SSIM %.3f  CLIP-RS %.3f", $0.psnr, $0.ms_ssim, $0.clip_rs) } ?? "")
+            caption =
+                String(format: "frame: PSNR %.2f dB SSIM %.3f", p, s)
+                + (r.scores.map {
+                    String(format: "   all: PSNR %.2f  MS-SSIM %.3f  CLIP-RS %.3f", $0.psnr, $0.ms_ssim, $0.clip_rs)
+                } ?? "")
         } else if let job, !job.done, !job.preview.isEmpty {
             let f = frameIndex % job.preview.count
             left = job.preview[f]
@@ -190,7 +238,8 @@ extension StudioApp {
             left = r.frames[f]
             title = " Generated transition \(j + 1) — frame \(f + 1)/\(r.frames.count)"
         } else if sequenceSel < plan.clips.count {
-            let name = plan.clips[sequenceSel].path, n = max(1, frames(of: name))
+            let name = plan.clips[sequenceSel].path
+            let n = max(1, frames(of: name))
             left = frame(name, frameIndex % n)
             title = " \(name) — frame \(frameIndex % n + 1)/\(n)"
         }
@@ -209,20 +258,28 @@ extension StudioApp {
     }
 
     func drawJob(y: Int, w: Int) {
-        guard let job else { put(y, 0, " Job: idle", width: w, .dim); return }
+        guard let job else {
+            put(y, 0, " Job: idle", width: w, .dim)
+            return
+        }
         let barW = max(10, w / 3)
         let filled = job.total > 0 ? min(barW, barW * job.step / job.total) : 0
-        let bar = String(repeating: theme.barFull, count: filled) + String(repeating: theme.barEmpty, count: barW - filled)
+        let bar =
+            String(repeating: theme.barFull, count: filled) + String(repeating: theme.barEmpty, count: barW - filled)
         var state = job.done ? (job.failed.map { $0 == "cancelled" ? "cancelled" : "failed" } ?? "done") : "running"
         if !job.done { state += " t=\(job.timestep) eta \(formatDuration(job.eta))" }
         put(y, 0, " \(job.kind): ", width: w, .title)
-        put(y, min(w - 1, job.kind.count + 4), "\(bar) \(job.step)/\(job.total) \(state)", width: w - job.kind.count - 4, .progress)
+        put(
+            y, min(w - 1, job.kind.count + 4), "\(bar) \(job.step)/\(job.total) \(state)",
+            width: w - job.kind.count - 4, .progress)
         // CLIP-RS against the truth when there is one; always the smoothness against the clips' own pace.
         let series = job.clipRS.isEmpty ? job.paceRS : job.clipRS
         guard let last = series.last else { return }
         let spark = theme.spark
         let pace = job.paceRS.last.map { String(format: " (pace vs clips %.3f)", $0) } ?? ""
-        let label = job.clipRS.isEmpty ? String(format: " smoothness vs the clips' pace (no truth) %.3f ", last)
+        let label =
+            job.clipRS.isEmpty
+            ? String(format: " smoothness vs the clips' pace (no truth) %.3f ", last)
             : String(format: " CLIP-RS %.3f", last) + pace + " "
         let line = series.suffix(max(0, w - label.count - 1)).map { v -> Character in
             spark[max(0, min(spark.count - 1, Int(v * Double(spark.count - 1))))]
@@ -236,7 +293,8 @@ extension StudioApp {
         let title = "Mavin Studio — keys (Esc or ? closes)"
         let bw = min(W - 4, max(title.count, entries.map(\.count).max() ?? 40) + 4)
         let bh = min(H - 2, entries.count + 3)
-        let x0 = (W - bw) / 2, y0 = (H - bh) / 2
+        let x0 = (W - bw) / 2
+        let y0 = (H - bh) / 2
         let visible = bh - 3
         helpScroll = max(0, min(helpScroll, entries.count - visible))
         for r in 0..<bh { put(y0 + r, x0, "", width: bw, .header, reverse: true) }
@@ -306,11 +364,13 @@ extension StudioApp {
             case .iterm2:
                 out += cup + outer(ITerm2Images.inline(p.image, cols: p.cols, rows: p.rows))
             case .sixel:
-                let img = Pictures.fit(p.image, width: p.cols * max(1, caps.cellWidth), height: p.rows * max(1, caps.cellHeight))
+                let img = Pictures.fit(
+                    p.image, width: p.cols * max(1, caps.cellWidth), height: p.rows * max(1, caps.cellHeight))
                 out += cup + outer(Sixel.encode(img))
             case .truecolor, .ansi256:
-                out += Pictures.halfBlock(p.image, cols: p.cols, rows: p.rows, at: (p.row + 1, p.col + 1),
-                                          mode: caps.pictures, unicode: caps.unicode)
+                out += Pictures.halfBlock(
+                    p.image, cols: p.cols, rows: p.rows, at: (p.row + 1, p.col + 1),
+                    mode: caps.pictures, unicode: caps.unicode)
             case .ascii: break
             }
         }
@@ -333,7 +393,8 @@ extension StudioApp {
         setlocale(LC_ALL, "")
         initscr()
         defer { endwin() }
-        cbreak(); noecho()
+        cbreak()
+        noecho()
         mavin_keypad_on()
         set_escdelay(25)
         timeout(50)
@@ -359,7 +420,11 @@ extension StudioApp {
             flushImages()
             let key = getch()
             if key == ERR { continue }
-            if key == KEY_RESIZE { lastImageKey = ""; clear(); continue }
+            if key == KEY_RESIZE {
+                lastImageKey = ""
+                clear()
+                continue
+            }
             handle(key)
         }
         if let problem = autosave() {
@@ -372,9 +437,17 @@ extension StudioApp {
         if var line = commandLine {
             switch key {
             case 27: commandLine = nil
-            case 10, KEY_ENTER: commandLine = nil; execute(line)
-            case KEY_BACKSPACE, 127, 8: if !line.isEmpty { line.removeLast() }; commandLine = line
-            default: if key >= 32 && key < 127 { line.append(Character(UnicodeScalar(UInt8(key)))); commandLine = line }
+            case 10, KEY_ENTER:
+                commandLine = nil
+                execute(line)
+            case KEY_BACKSPACE, 127, 8:
+                if !line.isEmpty { line.removeLast() }
+                commandLine = line
+            default:
+                if key >= 32 && key < 127 {
+                    line.append(Character(UnicodeScalar(UInt8(key))))
+                    commandLine = line
+                }
             }
             return
         }
@@ -383,13 +456,17 @@ extension StudioApp {
             if key == Int32(UInt8(ascii: "y")) { c.action() } else { message = "kept the existing file" }
             return
         }
-        let context: KeyContext = focus == .library ? .library : focus == .sequence ? .sequence : focus == .junction ? .junction : .global
+        let context: KeyContext =
+            focus == .library ? .library : focus == .sequence ? .sequence : focus == .junction ? .junction : .global
         if showHelp, let step = Self.helpScrollStep(key) {
             helpScroll = max(0, helpScroll + step)
             return
         }
         if let action = KeyMap.action(for: key, in: context, stepping: stepping) {
-            if showHelp && action != .help && action != .escape && action != .quit { showHelp = false; return }
+            if showHelp && action != .help && action != .escape && action != .quit {
+                showHelp = false
+                return
+            }
             perform(action)
             lastImageKey = ""
         }

@@ -42,7 +42,10 @@ public enum ActionCycle {
         }
         switch action {
         case .stand:
-            p.legs = [Leg(hip: -0.05, knee: 0.05), Leg(hip: -0.02, knee: 0.05), Leg(hip: 0.04, knee: 0.03), Leg(hip: 0.06, knee: 0.03)]
+            p.legs = [
+                Leg(hip: -0.05, knee: 0.05), Leg(hip: -0.02, knee: 0.05), Leg(hip: 0.04, knee: 0.03),
+                Leg(hip: 0.06, knee: 0.03)
+            ]
             p.neck = 1.0 + 0.04 * sin(t * 1.3)
             p.head = -0.6
             p.tail = -1.25 + 0.12 * sin(t * 2.1)
@@ -62,27 +65,37 @@ public enum ActionCycle {
             p.tail = -0.45 + 0.1 * sin(w * t)
         case .jump:
             let u = Float((tau / period(.jump)).truncatingRemainder(dividingBy: 1))
-            if u < 0.22 {          // crouch and push
+            if u < 0.22 {  // crouch and push
                 let c = sin(.pi * u / 0.22)
-                p.legs = [Leg(hip: -0.3 * c, knee: 0.9 * c), Leg(hip: -0.25 * c, knee: 0.9 * c),
-                          Leg(hip: 0.35 * c, knee: 0.8 * c), Leg(hip: 0.3 * c, knee: 0.8 * c)]
+                p.legs = [
+                    Leg(hip: -0.3 * c, knee: 0.9 * c), Leg(hip: -0.25 * c, knee: 0.9 * c),
+                    Leg(hip: 0.35 * c, knee: 0.8 * c), Leg(hip: 0.3 * c, knee: 0.8 * c)
+                ]
                 p.pitch = 0.12 * c
-            } else if u < 0.78 {   // airborne: ballistic path, legs tucked
+            } else if u < 0.78 {  // airborne: ballistic path, legs tucked
                 let s = (u - 0.22) / 0.56
                 p.lift = 0.15 + 0.95 * 4 * s * (1 - s)
-                p.legs = [Leg(hip: -0.8, knee: 1.3), Leg(hip: -0.75, knee: 1.25), Leg(hip: 1.0, knee: 1.6), Leg(hip: 0.95, knee: 1.5)]
+                p.legs = [
+                    Leg(hip: -0.8, knee: 1.3), Leg(hip: -0.75, knee: 1.25), Leg(hip: 1.0, knee: 1.6),
+                    Leg(hip: 0.95, knee: 1.5)
+                ]
                 p.pitch = 0.35 * (1 - 2 * s)
-            } else {               // landing
+            } else {  // landing
                 let c = sin(.pi * (u - 0.78) / 0.22)
-                p.legs = [Leg(hip: 0.2 * c, knee: 0.7 * c), Leg(hip: 0.15 * c, knee: 0.7 * c),
-                          Leg(hip: -0.2 * c, knee: 0.6 * c), Leg(hip: -0.25 * c, knee: 0.6 * c)]
+                p.legs = [
+                    Leg(hip: 0.2 * c, knee: 0.7 * c), Leg(hip: 0.15 * c, knee: 0.7 * c),
+                    Leg(hip: -0.2 * c, knee: 0.6 * c), Leg(hip: -0.25 * c, knee: 0.6 * c)
+                ]
                 p.pitch = -0.1 * c
             }
             p.neck = 0.5
             p.head = -0.3
             p.tail = -0.3
         case .graze:
-            p.legs = [Leg(hip: -0.06, knee: 0.05), Leg(hip: -0.02, knee: 0.05), Leg(hip: -0.12, knee: 0.05), Leg(hip: -0.08, knee: 0.05)]
+            p.legs = [
+                Leg(hip: -0.06, knee: 0.05), Leg(hip: -0.02, knee: 0.05), Leg(hip: -0.12, knee: 0.05),
+                Leg(hip: -0.08, knee: 0.05)
+            ]
             p.neck = -1.05 + 0.06 * sin(w * t)
             p.head = -1.45 + 0.12 * sin(2 * w * t)
             p.tail = -1.2 + 0.1 * sin(w * t * 0.5)
@@ -90,8 +103,11 @@ public enum ActionCycle {
             let rise = Float(min(1, tau / 0.6))
             let r = rise * rise * (3 - 2 * rise)
             p.pitch = r * (0.95 + 0.06 * sin(w * t))
-            p.legs = [Leg(hip: 0.12 * r, knee: 0.25 * r), Leg(hip: 0.2 * r, knee: 0.3 * r),
-                      Leg(hip: 1.2 * r + 0.15 * sin(w * t * 2), knee: 1.7 * r), Leg(hip: 1.05 * r - 0.15 * sin(w * t * 2), knee: 1.6 * r)]
+            p.legs = [
+                Leg(hip: 0.12 * r, knee: 0.25 * r), Leg(hip: 0.2 * r, knee: 0.3 * r),
+                Leg(hip: 1.2 * r + 0.15 * sin(w * t * 2), knee: 1.7 * r),
+                Leg(hip: 1.05 * r - 0.15 * sin(w * t * 2), knee: 1.6 * r)
+            ]
             p.neck = 0.6 - 0.4 * r
             p.head = -0.4 + 0.6 * r
             p.tail = -1.3

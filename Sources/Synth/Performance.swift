@@ -15,14 +15,14 @@ public struct FrameTruth: Codable, Equatable, Sendable {
 public struct ActionRange: Codable, Equatable, Sendable {
     public var action: Action
     public var start: Int
-    public var end: Int   // exclusive
+    public var end: Int  // exclusive
 }
 
 public struct TransitionRange: Codable, Equatable, Sendable {
     public var from: Action
     public var to: Action
     public var start: Int
-    public var end: Int   // exclusive
+    public var end: Int  // exclusive
 }
 
 /// An animal performing a sequence of actions: every frame's pose and labels.
@@ -76,8 +76,10 @@ public struct Performance: Sendable {
                 if index == 0 { camera = x }
                 // The camera pans with the animal and eases towards a point a little ahead of it.
                 camera += step + (x + 0.25 * (pose.facing >= 0 ? 1 : -1) - camera) * 0.06
-                frames.append(FrameTruth(index: index, action: action, transition: inTransition,
-                                         from: inTransition ? previous?.action : nil, pose: pose, camera: camera))
+                frames.append(
+                    FrameTruth(
+                        index: index, action: action, transition: inTransition,
+                        from: inTransition ? previous?.action : nil, pose: pose, camera: camera))
                 index += 1
             }
             if action == .turn { facing = -facing }
@@ -107,7 +109,9 @@ public struct Performance: Sendable {
     public var actionRanges: [ActionRange] {
         var ranges: [ActionRange] = []
         for f in frames {
-            if let last = ranges.last, last.action == f.action, last.end == f.index { ranges[ranges.count - 1].end += 1 } else {
+            if let last = ranges.last, last.action == f.action, last.end == f.index {
+                ranges[ranges.count - 1].end += 1
+            } else {
                 ranges.append(ActionRange(action: f.action, start: f.index, end: f.index + 1))
             }
         }
@@ -117,7 +121,9 @@ public struct Performance: Sendable {
     public var transitionRanges: [TransitionRange] {
         var ranges: [TransitionRange] = []
         for f in frames where f.transition {
-            if let last = ranges.last, last.end == f.index, last.to == f.action { ranges[ranges.count - 1].end += 1 } else {
+            if let last = ranges.last, last.end == f.index, last.to == f.action {
+                ranges[ranges.count - 1].end += 1
+            } else {
                 ranges.append(TransitionRange(from: f.from ?? f.action, to: f.action, start: f.index, end: f.index + 1))
             }
         }

@@ -23,12 +23,17 @@ public struct SeededRandom: RandomNumberGenerator {
 
 /// Smooth value noise in [0, 1).
 @inline(__always) func valueNoise(_ x: Float, _ y: Float, _ salt: UInt32) -> Float {
-    let xf = x.rounded(.down), yf = y.rounded(.down)
-    let xi = Int32(xf), yi = Int32(yf)
-    var tx = x - xf, ty = y - yf
+    let xf = x.rounded(.down)
+    let yf = y.rounded(.down)
+    let xi = Int32(xf)
+    let yi = Int32(yf)
+    var tx = x - xf
+    var ty = y - yf
     tx = tx * tx * (3 - 2 * tx)
     ty = ty * ty * (3 - 2 * ty)
-    let a = latticeHash(xi, yi, salt), b = latticeHash(xi + 1, yi, salt)
-    let c = latticeHash(xi, yi + 1, salt), d = latticeHash(xi + 1, yi + 1, salt)
+    let a = latticeHash(xi, yi, salt)
+    let b = latticeHash(xi + 1, yi, salt)
+    let c = latticeHash(xi, yi + 1, salt)
+    let d = latticeHash(xi + 1, yi + 1, salt)
     return (a + (b - a) * tx) + ((c + (d - c) * tx) - (a + (b - a) * tx)) * ty
 }

@@ -44,11 +44,13 @@ public struct Renderer: Sendable {
         let shift = camera * unit
         let horizon = groundLine - s * 0.12
         // Hill profiles per column (parallax 0.3 and 0.6).
-        var far = [Float](repeating: 0, count: size), near = [Float](repeating: 0, count: size)
+        var far = [Float](repeating: 0, count: size)
+        var near = [Float](repeating: 0, count: size)
         for x in 0..<size {
             let fx = Float(x)
             far[x] = horizon - s * (0.10 + 0.14 * valueNoise((fx + shift * 0.3) / (s * 0.35), 0.5, salt))
-            near[x] = horizon + s * 0.02 - s * (0.03 + 0.10 * valueNoise((fx + shift * 0.6) / (s * 0.22), 3.5, salt &+ 7))
+            near[x] =
+                horizon + s * 0.02 - s * (0.03 + 0.10 * valueNoise((fx + shift * 0.6) / (s * 0.22), 3.5, salt &+ 7))
         }
         let sun = Point2(s * 0.78, s * (a.dusk ? 0.42 : 0.16))
         for y in 0..<size {
@@ -70,10 +72,13 @@ public struct Renderer: Sendable {
                 } else if fy >= far[x] {
                     col = (a.farHills[0], a.farHills[1], a.farHills[2])
                 } else {
-                    col = (a.skyTop[0] + (a.skyHorizon[0] - a.skyTop[0]) * t,
-                           a.skyTop[1] + (a.skyHorizon[1] - a.skyTop[1]) * t,
-                           a.skyTop[2] + (a.skyHorizon[2] - a.skyTop[2]) * t)
-                    let d = ((Float(x) - sun.x) * (Float(x) - sun.x) + (fy - sun.y) * (fy - sun.y)).squareRoot() - s * 0.06
+                    col = (
+                        a.skyTop[0] + (a.skyHorizon[0] - a.skyTop[0]) * t,
+                        a.skyTop[1] + (a.skyHorizon[1] - a.skyTop[1]) * t,
+                        a.skyTop[2] + (a.skyHorizon[2] - a.skyTop[2]) * t
+                    )
+                    let d =
+                        ((Float(x) - sun.x) * (Float(x) - sun.x) + (fy - sun.y) * (fy - sun.y)).squareRoot() - s * 0.06
                     let cov = min(1, max(0, 0.5 - d))
                     if cov > 0 {
                         let sc: (Float, Float, Float) = a.dusk ? (1, 0.6, 0.35) : (1, 0.97, 0.8)
@@ -90,12 +95,16 @@ public struct Renderer: Sendable {
         let sk = Skeleton(pose: pose, appearance: a)
         let u = unit
         func px(_ p: Point2) -> Point2 { toPixels(p, camera: camera) }
-        func shaded(_ col: [Float], _ k: Float) -> (Float, Float, Float) { (col[0] * k * a.light, col[1] * k * a.light, col[2] * k * a.light) }
+        func shaded(_ col: [Float], _ k: Float) -> (Float, Float, Float) {
+            (col[0] * k * a.light, col[1] * k * a.light, col[2] * k * a.light)
+        }
 
         // Shadow on the ground, fainter as the body lifts.
         let shadowCentre = px(Point2(sk.torso.x, 0))
         let lift = max(0, sk.hooves.map(\.y).min() ?? 0)
-        c.ellipse(centre: shadowCentre, radii: (sk.halfLength * u * 1.1 * max(0.15, abs(sk.facing)), 0.07 * u), angle: 0) { _, _ in
+        c.ellipse(
+            centre: shadowCentre, radii: (sk.halfLength * u * 1.1 * max(0.15, abs(sk.facing)), 0.07 * u), angle: 0
+        ) { _, _ in
             (0, 0, 0, 0.3 / (1 + 3 * lift))
         }
         let legWidth = 0.075 * u
@@ -104,7 +113,9 @@ public struct Renderer: Sendable {
             c.capsule(px(sk.hips[i]), px(sk.knees[i]), r0: legWidth * 1.25, r1: legWidth * 0.9, colour: colour)
             c.capsule(px(sk.knees[i]), px(sk.hooves[i]), r0: legWidth * 0.9, r1: legWidth * 0.75, colour: colour)
             let hoofEnd = px(sk.hooves[i])
-            c.capsule(Point2(hoofEnd.x, hoofEnd.y - legWidth * 0.9), hoofEnd, r0: legWidth * 0.95, r1: legWidth * 0.95, colour: shaded(a.hoof, 1))
+            c.capsule(
+                Point2(hoofEnd.x, hoofEnd.y - legWidth * 0.9), hoofEnd, r0: legWidth * 0.95, r1: legWidth * 0.95,
+                colour: shaded(a.hoof, 1))
         }
         // Far side first: right hind and right fore, in shadow.
         leg(1, darken: 0.62)
@@ -114,13 +125,19 @@ public struct Renderer: Sendable {
         // Torso with shading, belly and coat pattern, in torso-local coordinates.
         let centre = px(sk.torso)
         let f = abs(sk.facing) < 0.04 ? (sk.facing < 0 ? -0.04 : 0.04) : sk.facing
-        let hl = sk.halfLength * u, hh = sk.halfHeight * u
-        let cp = cos(sk.pitch), sp = sin(sk.pitch)
-        c.ellipse(centre: centre, radii: (hl * abs(f) * 1.0 + 0.001, hh), angle: 0, transform: { dx, dy in
-            // Pixel offset → torso-local units (x forward, y up).
-            let wx = dx / f, wy = -dy
-            return ((wx * cp + wy * sp) / hl, (-wx * sp + wy * cp) / hh)
-        }, localRadii: (hl, hh)) { lx, ly in
+        let hl = sk.halfLength * u
+        let hh = sk.halfHeight * u
+        let cp = cos(sk.pitch)
+        let sp = sin(sk.pitch)
+        c.ellipse(
+            centre: centre, radii: (hl * abs(f) * 1.0 + 0.001, hh), angle: 0,
+            transform: { dx, dy in
+                // Pixel offset → torso-local units (x forward, y up).
+                let wx = dx / f
+                let wy = -dy
+                return ((wx * cp + wy * sp) / hl, (-wx * sp + wy * cp) / hh)
+            }, localRadii: (hl, hh)
+        ) { lx, ly in
             var k: Float = 0.78 + 0.3 * ly
             var col = a.body
             if ly < -0.35 {
@@ -130,9 +147,12 @@ public struct Renderer: Sendable {
             switch a.coat {
             case .plain: break
             case .spots:
-                let gx = lx * 4, gy = ly * 2.5
-                let cx = gx.rounded(.down), cy = gy.rounded(.down)
-                let ox = latticeHash(Int32(cx), Int32(cy), self.salt) * 0.6 + 0.2, oy = latticeHash(Int32(cx), Int32(cy), self.salt &+ 1) * 0.6 + 0.2
+                let gx = lx * 4
+                let gy = ly * 2.5
+                let cx = gx.rounded(.down)
+                let cy = gy.rounded(.down)
+                let ox = latticeHash(Int32(cx), Int32(cy), self.salt) * 0.6 + 0.2
+                let oy = latticeHash(Int32(cx), Int32(cy), self.salt &+ 1) * 0.6 + 0.2
                 let d = ((gx - cx - ox) * (gx - cx - ox) + (gy - cy - oy) * (gy - cy - oy)).squareRoot()
                 let spot = min(1, max(0, (0.3 - d) * 12))
                 if ly > -0.5 { col = (0..<3).map { col[$0] + (a.markings[$0] - col[$0]) * spot } }
@@ -149,7 +169,9 @@ public struct Renderer: Sendable {
         c.capsule(px(sk.neckBase), px(sk.neckTop), r0: 0.16 * u, r1: 0.1 * u, colour: neckColour)
         if a.mane {
             let up = Point2(0, 0.09)
-            c.capsule(px(sk.neckBase + up), px(sk.neckTop + up * 0.6), r0: 0.05 * u, r1: 0.035 * u, colour: shaded(a.markings, 0.8))
+            c.capsule(
+                px(sk.neckBase + up), px(sk.neckTop + up * 0.6), r0: 0.05 * u, r1: 0.035 * u,
+                colour: shaded(a.markings, 0.8))
         }
         c.capsule(px(sk.neckTop), px(sk.headTip), r0: 0.11 * u, r1: 0.065 * u, colour: shaded(a.body, 0.95))
         c.capsule(px(sk.neckTop), px(sk.ear), r0: 0.04 * u, r1: 0.015 * u, colour: shaded(a.body, 0.8))
@@ -174,7 +196,9 @@ struct Canvas {
 
     @inline(__always) mutating func set(_ x: Int, _ y: Int, _ r: Float, _ g: Float, _ b: Float) {
         let i = 3 * (y * size + x)
-        rgb[i] = r; rgb[i + 1] = g; rgb[i + 2] = b
+        rgb[i] = r
+        rgb[i + 1] = g
+        rgb[i + 2] = b
     }
 
     @inline(__always) mutating func blend(_ x: Int, _ y: Int, _ r: Float, _ g: Float, _ b: Float, _ alpha: Float) {
@@ -187,17 +211,21 @@ struct Canvas {
     /// A segment with radius varying from r0 to r1 (pixels).
     mutating func capsule(_ a: Point2, _ b: Point2, r0: Float, r1: Float, colour: (Float, Float, Float)) {
         let rMax = max(r0, r1) + 1
-        let x0 = max(0, Int((min(a.x, b.x) - rMax).rounded(.down))), x1 = min(size - 1, Int((max(a.x, b.x) + rMax).rounded(.up)))
-        let y0 = max(0, Int((min(a.y, b.y) - rMax).rounded(.down))), y1 = min(size - 1, Int((max(a.y, b.y) + rMax).rounded(.up)))
+        let x0 = max(0, Int((min(a.x, b.x) - rMax).rounded(.down)))
+        let x1 = min(size - 1, Int((max(a.x, b.x) + rMax).rounded(.up)))
+        let y0 = max(0, Int((min(a.y, b.y) - rMax).rounded(.down)))
+        let y1 = min(size - 1, Int((max(a.y, b.y) + rMax).rounded(.up)))
         guard x0 <= x1, y0 <= y1 else { return }
-        let dx = b.x - a.x, dy = b.y - a.y
+        let dx = b.x - a.x
+        let dy = b.y - a.y
         let len2 = max(1e-6, dx * dx + dy * dy)
         for y in y0...y1 {
             let py = Float(y) + 0.5 - a.y
             for x in x0...x1 {
                 let pxv = Float(x) + 0.5 - a.x
                 let h = min(1, max(0, (pxv * dx + py * dy) / len2))
-                let ex = pxv - dx * h, ey = py - dy * h
+                let ex = pxv - dx * h
+                let ey = py - dy * h
                 let d = (ex * ex + ey * ey).squareRoot() - (r0 + (r1 - r0) * h)
                 let cov = min(1, max(0, 0.5 - d))
                 if cov > 0 { blend(x, y, colour.0, colour.1, colour.2, cov) }
@@ -207,22 +235,28 @@ struct Canvas {
 
     /// An ellipse whose colour comes from `paint(localX, localY)` in normalised local coordinates.
     /// Without a transform it is axis-aligned with the given pixel radii.
-    mutating func ellipse(centre: Point2, radii: (Float, Float), angle: Float,
-                          transform: ((Float, Float) -> (Float, Float))? = nil, localRadii: (Float, Float)? = nil,
-                          paint: (Float, Float) -> (Float, Float, Float, Float)) {
+    mutating func ellipse(
+        centre: Point2, radii: (Float, Float), angle: Float,
+        transform: ((Float, Float) -> (Float, Float))? = nil, localRadii: (Float, Float)? = nil,
+        paint: (Float, Float) -> (Float, Float, Float, Float)
+    ) {
         let reach = max(radii.0, radii.1, localRadii.map { max($0.0, $0.1) } ?? 0) + 2
-        let x0 = max(0, Int(centre.x - reach)), x1 = min(size - 1, Int(centre.x + reach) + 1)
-        let y0 = max(0, Int(centre.y - reach)), y1 = min(size - 1, Int(centre.y + reach) + 1)
+        let x0 = max(0, Int(centre.x - reach))
+        let x1 = min(size - 1, Int(centre.x + reach) + 1)
+        let y0 = max(0, Int(centre.y - reach))
+        let y1 = min(size - 1, Int(centre.y + reach) + 1)
         guard x0 <= x1, y0 <= y1 else { return }
         for y in y0...y1 {
             for x in x0...x1 {
-                let dx = Float(x) + 0.5 - centre.x, dy = Float(y) + 0.5 - centre.y
+                let dx = Float(x) + 0.5 - centre.x
+                let dy = Float(y) + 0.5 - centre.y
                 let (lx, ly) = transform?(dx, dy) ?? (dx / radii.0, -dy / radii.1)
                 let k = (lx * lx + ly * ly).squareRoot()
                 // Signed distance in pixels ≈ (k − 1) / |∇k|, estimated by a one-pixel finite difference.
                 let (lx2, ly2) = transform?(dx + 1, dy) ?? ((dx + 1) / radii.0, -dy / radii.1)
                 let (lx3, ly3) = transform?(dx, dy + 1) ?? (dx / radii.0, -(dy + 1) / radii.1)
-                let gx = (lx2 * lx2 + ly2 * ly2).squareRoot() - k, gy = (lx3 * lx3 + ly3 * ly3).squareRoot() - k
+                let gx = (lx2 * lx2 + ly2 * ly2).squareRoot() - k
+                let gy = (lx3 * lx3 + ly3 * ly3).squareRoot() - k
                 let g = max(1e-4, (gx * gx + gy * gy).squareRoot())
                 let d = (k - 1) / g
                 let cov = min(1, max(0, 0.5 - d))

@@ -39,24 +39,32 @@ public enum SynthWriter {
     }
 
     /// Writes `name.mp4` and `name.truth.json`; returns the manifest entry.
-    public static func write(_ performance: Performance, name: String, size: Int, to folder: URL, overwrite: Bool) throws -> ManifestEntry {
+    public static func write(_ performance: Performance, name: String, size: Int, to folder: URL, overwrite: Bool)
+        throws -> ManifestEntry
+    {
         let frames = render(performance, size: size)
         let video = folder.appendingPathComponent("\(name).mp4")
         try VideoWriter.write(frames, to: video, fps: performance.fps, overwrite: overwrite)
         let truthName = "\(name).truth.json"
-        try AtomicOutput.write(try encoder().encode(performance.frames), to: folder.appendingPathComponent(truthName), overwrite: overwrite)
-        return ManifestEntry(file: "\(name).mp4", seed: performance.seed, frames: frames.count, fps: performance.fps, size: size,
-                             actions: performance.actionRanges, transitions: performance.transitionRanges, truth: truthName)
+        try AtomicOutput.write(
+            try encoder().encode(performance.frames), to: folder.appendingPathComponent(truthName), overwrite: overwrite
+        )
+        return ManifestEntry(
+            file: "\(name).mp4", seed: performance.seed, frames: frames.count, fps: performance.fps, size: size,
+            actions: performance.actionRanges, transitions: performance.transitionRanges, truth: truthName)
     }
 
-
     public static func writeManifest(_ entries: [ManifestEntry], to folder: URL, overwrite: Bool) throws {
-        try AtomicOutput.write(try encoder().encode(Manifest(entries: entries)), to: folder.appendingPathComponent("manifest.json"), overwrite: overwrite)
+        try AtomicOutput.write(
+            try encoder().encode(Manifest(entries: entries)), to: folder.appendingPathComponent("manifest.json"),
+            overwrite: overwrite)
     }
 
     /// The Samples set: single-action clips of one animal to be joined, and one
     /// multi-action sequence with known transitions (for compare mode).
-    public static func writeSamples(to folder: URL, seed: UInt64, size: Int, fps: Double = 25, overwrite: Bool) throws -> [ManifestEntry] {
+    public static func writeSamples(to folder: URL, seed: UInt64, size: Int, fps: Double = 25, overwrite: Bool) throws
+        -> [ManifestEntry]
+    {
         let fm = FileManager.default
         let existed = fm.fileExists(atPath: folder.path)
         do {
@@ -75,8 +83,10 @@ public enum SynthWriter {
         }
     }
 
-    private static func writeSampleFiles(to folder: URL, seed: UInt64, size: Int, fps: Double,
-                                         overwrite: Bool) throws -> [ManifestEntry] {
+    private static func writeSampleFiles(
+        to folder: URL, seed: UInt64, size: Int, fps: Double,
+        overwrite: Bool
+    ) throws -> [ManifestEntry] {
         var entries: [ManifestEntry] = []
         for action in [Action.graze, .rear, .run, .walk, .jump] {
             let p = Performance(seed: seed, fps: fps, script: [(action, 2.4)])
@@ -90,12 +100,15 @@ public enum SynthWriter {
 
     /// A grid of frames (columns × rows) sampled evenly from a clip, for a person to look at.
     public static func contactSheet(_ frames: [RGBImage], columns: Int = 8, rows: Int = 2) -> RGBImage {
-        let w = frames[0].width, h = frames[0].height, gap = 2
+        let w = frames[0].width
+        let h = frames[0].height
+        let gap = 2
         var sheet = RGBImage(width: columns * (w + gap) + gap, height: rows * (h + gap) + gap, fill: (30, 30, 30))
         let count = columns * rows
         for k in 0..<count {
             let f = frames[min(frames.count - 1, k * frames.count / count)]
-            let ox = gap + (k % columns) * (w + gap), oy = gap + (k / columns) * (h + gap)
+            let ox = gap + (k % columns) * (w + gap)
+            let oy = gap + (k / columns) * (h + gap)
             for y in 0..<h {
                 let dst = 3 * ((oy + y) * sheet.width + ox)
                 sheet.pixels.replaceSubrange(dst..<(dst + 3 * w), with: f.pixels[(3 * y * w)..<(3 * (y + 1) * w)])

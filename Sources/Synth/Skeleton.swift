@@ -3,7 +3,10 @@ import Foundation
 /// A 2D point in body units (y up) or in pixels (y down), as each use says.
 public struct Point2: Codable, Equatable, Sendable {
     public var x: Float, y: Float
-    public init(_ x: Float, _ y: Float) { self.x = x; self.y = y }
+    public init(_ x: Float, _ y: Float) {
+        self.x = x
+        self.y = y
+    }
     static func + (a: Point2, b: Point2) -> Point2 { Point2(a.x + b.x, a.y + b.y) }
     static func - (a: Point2, b: Point2) -> Point2 { Point2(a.x - b.x, a.y - b.y) }
     static func * (a: Point2, s: Float) -> Point2 { Point2(a.x * s, a.y * s) }
@@ -19,7 +22,7 @@ public struct Skeleton: Sendable {
     public var halfLength: Float
     public var halfHeight: Float
     public var facing: Float
-    public var hips: [Point2]     // LH, RH, LF, RF attachment points
+    public var hips: [Point2]  // LH, RH, LF, RF attachment points
     public var knees: [Point2]
     public var hooves: [Point2]
     public var neckBase: Point2
@@ -33,14 +36,20 @@ public struct Skeleton: Sendable {
     public var backHeight: Float { torso.y + halfHeight * cos(pitch) }
 
     public init(pose: Pose, appearance a: Appearance) {
-        let L = a.bodyLength, H = a.bodyHeight
+        let L = a.bodyLength
+        let H = a.bodyHeight
         let f = pose.facing
-        let cp = cos(pose.pitch), sp = sin(pose.pitch)
+        let cp = cos(pose.pitch)
+        let sp = sin(pose.pitch)
         // Local (facing right, torso centre at origin) → world offset, before the height is known.
         func body(_ lx: Float, _ ly: Float) -> Point2 { Point2((lx * cp - ly * sp) * f, lx * sp + ly * cp) }
-        let upper = a.legLength * 0.5, lower = a.legLength * 0.5
-        let attach = [body(-0.36 * L, -0.22 * H), body(-0.32 * L, -0.22 * H), body(0.34 * L, -0.22 * H), body(0.38 * L, -0.22 * H)]
-        var knees: [Point2] = [], hooves: [Point2] = []
+        let upper = a.legLength * 0.5
+        let lower = a.legLength * 0.5
+        let attach = [
+            body(-0.36 * L, -0.22 * H), body(-0.32 * L, -0.22 * H), body(0.34 * L, -0.22 * H), body(0.38 * L, -0.22 * H)
+        ]
+        var knees: [Point2] = []
+        var hooves: [Point2] = []
         for i in 0..<4 {
             let leg = pose.legs[i]
             let hind = i < 2

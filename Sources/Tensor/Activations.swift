@@ -6,7 +6,9 @@ public func siluForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Flo
     parallelFor(count, minimumPerThread: 1 << 14) { i in out[i] = inp[i] / (1 + exp(-inp[i])) }
 }
 
-public func siluBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+public func siluBackward(
+    dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, count: Int
+) {
     parallelFor(count, minimumPerThread: 1 << 14) { i in
         let s = 1 / (1 + exp(-inp[i]))
         dinp[i] += dout[i] * s * (1 + inp[i] * (1 - s))
@@ -21,7 +23,9 @@ public func geluForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Flo
     }
 }
 
-public func geluBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+public func geluBackward(
+    dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, count: Int
+) {
     parallelFor(count, minimumPerThread: 1 << 14) { i in
         let x = inp[i]
         let cdf = 0.5 * (1 + erf(x * 0.70710678118654752))
@@ -40,9 +44,13 @@ public func softmaxForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<
 }
 
 /// dinp += y ⊙ (dout − Σ dout·y), per row.
-public func softmaxBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, out: UnsafePointer<Float>, rows: Int, dim: Int) {
+public func softmaxBackward(
+    dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, out: UnsafePointer<Float>, rows: Int, dim: Int
+) {
     parallelFor(rows, minimumPerThread: 16) { r in
-        let y = out + r * dim, d = dout + r * dim, dx = dinp + r * dim
+        let y = out + r * dim
+        let d = dout + r * dim
+        let dx = dinp + r * dim
         var dot: Float = 0
         for i in 0..<dim { dot += d[i] * y[i] }
         for i in 0..<dim { dx[i] += y[i] * (d[i] - dot) }

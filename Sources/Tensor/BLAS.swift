@@ -49,45 +49,58 @@ public enum BLAS {
     }
 
     public static var threads: Int {
-        get { ensureLoaded(); return Int(mavin_blas_get_threads()) }
-        set { ensureLoaded(); mavin_blas_set_threads(Int32(newValue)) }
+        get {
+            ensureLoaded()
+            return Int(mavin_blas_get_threads())
+        }
+        set {
+            ensureLoaded()
+            mavin_blas_set_threads(Int32(newValue))
+        }
     }
 
     /// Row-major C = alpha·op(A)·op(B) + beta·C, with op(X) = Xᵀ when the flag is set.
     /// Large products are split over the cores by rows (or columns) of C, each part a
     /// single-threaded OpenBLAS call; inside our own parallel workers the call stays serial.
-    public static func sgemm(transA: Bool = false, transB: Bool = false,
-                             m: Int, n: Int, k: Int, alpha: Float = 1,
-                             a: UnsafePointer<Float>, lda: Int,
-                             b: UnsafePointer<Float>, ldb: Int,
-                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    public static func sgemm(
+        transA: Bool = false, transB: Bool = false,
+        m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         ensureLoaded()
         if m == 0 || n == 0 { return }
         let parts = kernelWorkers
         let work: Double = Double(m) * Double(n) * Double(k)
         let serial: Bool = parts < 2 || mavin_in_worker() != 0 || work < 2_097_152 || max(m, n) < 32
         if serial {
-            mavin_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha,
-                        a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            mavin_sgemm(
+                transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha,
+                a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
             return
         }
         DispatchQueue.concurrentPerform(iterations: parts) { p in
             mavin_set_in_worker(1)
             defer { mavin_set_in_worker(0) }
             if m >= n {
-                let lo = (m * p / parts) & ~7, hi = p == parts - 1 ? m : (m * (p + 1) / parts) & ~7
+                let lo = (m * p / parts) & ~7
+                let hi = p == parts - 1 ? m : (m * (p + 1) / parts) & ~7
                 if hi <= lo { return }
                 // Rows lo..<hi of op(A) and C.
                 let aPart = transA ? a + lo : a + lo * lda
-                mavin_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(hi - lo), Int32(n), Int32(k), alpha,
-                            aPart, Int32(lda), b, Int32(ldb), beta, c + lo * ldc, Int32(ldc))
+                mavin_sgemm(
+                    transA ? 1 : 0, transB ? 1 : 0, Int32(hi - lo), Int32(n), Int32(k), alpha,
+                    aPart, Int32(lda), b, Int32(ldb), beta, c + lo * ldc, Int32(ldc))
             } else {
-                let lo = (n * p / parts) & ~15, hi = p == parts - 1 ? n : (n * (p + 1) / parts) & ~15
+                let lo = (n * p / parts) & ~15
+                let hi = p == parts - 1 ? n : (n * (p + 1) / parts) & ~15
                 if hi <= lo { return }
                 // Columns lo..<hi of op(B) and C.
                 let bPart = transB ? b + lo * ldb : b + lo
-                mavin_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(hi - lo), Int32(k), alpha,
-                            a, Int32(lda), bPart, Int32(ldb), beta, c + lo, Int32(ldc))
+                mavin_sgemm(
+                    transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(hi - lo), Int32(k), alpha,
+                    a, Int32(lda), bPart, Int32(ldb), beta, c + lo, Int32(ldc))
             }
         }
     }

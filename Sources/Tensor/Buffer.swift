@@ -44,7 +44,8 @@ public final class Buffer {
 
     public func add(_ other: Buffer) {
         precondition(other.count == count, "Buffer.add: \(other.count) vs \(count)")
-        let a = ptr, b = other.ptr
+        let a = ptr
+        let b = other.ptr
         parallelFor(count, minimumPerThread: 1 << 15) { i in a[i] += b[i] }
     }
 

@@ -5,9 +5,18 @@ public struct Conv2dShape: Sendable, Equatable {
     public var batch: Int, inChannels: Int, height: Int, width: Int
     public var outChannels: Int, kernel: Int, stride: Int, padding: Int
 
-    public init(batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int) {
-        self.batch = batch; self.inChannels = inChannels; self.height = height; self.width = width
-        self.outChannels = outChannels; self.kernel = kernel; self.stride = stride; self.padding = padding
+    public init(
+        batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int, kernel: Int, stride: Int = 1,
+        padding: Int
+    ) {
+        self.batch = batch
+        self.inChannels = inChannels
+        self.height = height
+        self.width = width
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
     }
 
     public var outHeight: Int { (height + 2 * padding - kernel) / stride + 1 }
@@ -21,9 +30,13 @@ public struct Conv2dShape: Sendable, Equatable {
 /// Unfolds `count` consecutive images into columns [patch, count·outPixels] (single-threaded:
 /// callers parallelise over image chunks so each column block stays in cache).
 private func im2col(_ col: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ s: Conv2dShape, count: Int) {
-    let hw = s.height * s.width, op = s.outPixels, cols = count * op
+    let hw = s.height * s.width
+    let op = s.outPixels
+    let cols = count * op
     for row in 0..<s.patch {
-        let c = row / (s.kernel * s.kernel), ky = (row / s.kernel) % s.kernel, kx = row % s.kernel
+        let c = row / (s.kernel * s.kernel)
+        let ky = (row / s.kernel) % s.kernel
+        let kx = row % s.kernel
         let dst = col + row * cols
         for n in 0..<count {
             let src = inp + (n * s.inChannels + c) * hw
@@ -38,7 +51,8 @@ private func im2col(_ col: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Flo
                 let srow = src + iy * s.width
                 if s.stride == 1 {
                     // Interior run copied at once; only the padded edges are special.
-                    let lo = max(0, s.padding - kx), hi = min(s.outWidth, s.width + s.padding - kx)
+                    let lo = max(0, s.padding - kx)
+                    let hi = min(s.outWidth, s.width + s.padding - kx)
                     for ox in 0..<lo { dst[o + ox] = 0 }
                     if hi > lo { (dst + o + lo).update(from: srow + lo - s.padding + kx, count: hi - lo) }
                     for ox in max(hi, lo)..<s.outWidth { dst[o + ox] = 0 }
@@ -57,21 +71,30 @@ private func im2col(_ col: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Flo
 
 /// Folds columns back, accumulating into dinp (single-threaded, like im2col).
 private func col2imAdd(_ dinp: UnsafeMutablePointer<Float>, _ col: UnsafePointer<Float>, _ s: Conv2dShape, count: Int) {
-    let hw = s.height * s.width, op = s.outPixels, cols = count * op
+    let hw = s.height * s.width
+    let op = s.outPixels
+    let cols = count * op
     for row in 0..<s.patch {
-        let c = row / (s.kernel * s.kernel), ky = (row / s.kernel) % s.kernel, kx = row % s.kernel
+        let c = row / (s.kernel * s.kernel)
+        let ky = (row / s.kernel) % s.kernel
+        let kx = row % s.kernel
         let src = col + row * cols
         for n in 0..<count {
             let dst = dinp + (n * s.inChannels + c) * hw
             var o = n * op
             for oy in 0..<s.outHeight {
                 let iy = oy * s.stride - s.padding + ky
-                if iy < 0 || iy >= s.height { o += s.outWidth; continue }
+                if iy < 0 || iy >= s.height {
+                    o += s.outWidth
+                    continue
+                }
                 let drow = dst + iy * s.width
                 if s.stride == 1 {
-                    let lo = max(0, s.padding - kx), hi = min(s.outWidth, s.width + s.padding - kx)
+                    let lo = max(0, s.padding - kx)
+                    let hi = min(s.outWidth, s.width + s.padding - kx)
                     if hi > lo {
-                        let d = drow + lo - s.padding + kx, sr = src + o + lo
+                        let d = drow + lo - s.padding + kx
+                        let sr = src + o + lo
                         for j in 0..<(hi - lo) { d[j] += sr[j] }
                     }
                     o += s.outWidth
@@ -117,10 +140,13 @@ private struct ConvPlan {
 }
 
 /// out [N, Cout, Ho, Wo] = conv(inp [N, Cin, H, W], weight [Cout, Cin, k, k]) + bias (im2col + sgemm per image chunk).
-public func conv2dForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
-                          weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                          shape s: Conv2dShape, workspace ws: Workspace) {
-    let op = s.outPixels, hw = s.height * s.width
+public func conv2dForward(
+    out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+    shape s: Conv2dShape, workspace ws: Workspace
+) {
+    let op = s.outPixels
+    let hw = s.height * s.width
     let plan = ConvPlan(s)
     let k = plan.imagesPerChunk
     let cols = (0..<plan.workers).map { ws.buffer(30 + $0, s.patch * k * op) }
@@ -132,7 +158,11 @@ public func conv2dForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<F
             src = inp + n0 * s.inChannels * hw
         } else if s.isPointwise {
             // [count, Cin, op] → [Cin, count·op]
-            for i in 0..<count { for c in 0..<s.inChannels { (cols[w] + c * n + i * op).update(from: inp + ((n0 + i) * s.inChannels + c) * hw, count: op) } }
+            for i in 0..<count {
+                for c in 0..<s.inChannels {
+                    (cols[w] + c * n + i * op).update(from: inp + ((n0 + i) * s.inChannels + c) * hw, count: op)
+                }
+            }
             src = UnsafePointer(cols[w])
         } else {
             im2col(cols[w], inp + n0 * s.inChannels * hw, s, count: count)
@@ -156,10 +186,13 @@ public func conv2dForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<F
 }
 
 /// Accumulates dinp, dweight, dbias for `conv2dForward` (the columns are rebuilt from inp).
-public func conv2dBackward(dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?,
-                           dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                           shape s: Conv2dShape, workspace ws: Workspace) {
-    let op = s.outPixels, hw = s.height * s.width
+public func conv2dBackward(
+    dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?,
+    dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    shape s: Conv2dShape, workspace ws: Workspace
+) {
+    let op = s.outPixels
+    let hw = s.height * s.width
     if let dbias {
         for n in 0..<s.batch {
             for c in 0..<s.outChannels {
@@ -180,23 +213,38 @@ public func conv2dBackward(dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMu
     for p in dws { p.update(repeating: 0, count: nw) }
     plan.run { w, n0, count in
         let n = count * op
-        let col = cols[w], dmat = dmats[w]
+        let col = cols[w]
+        let dmat = dmats[w]
         if s.isPointwise {
-            for i in 0..<count { for c in 0..<s.inChannels { (col + c * n + i * op).update(from: inp + ((n0 + i) * s.inChannels + c) * hw, count: op) } }
+            for i in 0..<count {
+                for c in 0..<s.inChannels {
+                    (col + c * n + i * op).update(from: inp + ((n0 + i) * s.inChannels + c) * hw, count: op)
+                }
+            }
         } else {
             im2col(col, inp + n0 * s.inChannels * hw, s, count: count)
         }
         // dout chunk [count, Cout, op] → [Cout, count·op]
-        for i in 0..<count { for c in 0..<s.outChannels { (dmat + c * n + i * op).update(from: dout + ((n0 + i) * s.outChannels + c) * op, count: op) } }
-        BLAS.sgemm(transB: true, m: s.outChannels, n: s.patch, k: n, a: dmat, lda: n, b: col, ldb: n, beta: 1, c: dws[w], ldc: s.patch)
+        for i in 0..<count {
+            for c in 0..<s.outChannels {
+                (dmat + c * n + i * op).update(from: dout + ((n0 + i) * s.outChannels + c) * op, count: op)
+            }
+        }
+        BLAS.sgemm(
+            transB: true, m: s.outChannels, n: s.patch, k: n, a: dmat, lda: n, b: col, ldb: n, beta: 1, c: dws[w],
+            ldc: s.patch)
         guard let dinp else { return }
         let dcol = dcols[w]
-        BLAS.sgemm(transA: true, m: s.patch, n: n, k: s.outChannels, a: weight, lda: s.patch, b: dmat, ldb: n, c: dcol, ldc: n)
+        BLAS.sgemm(
+            transA: true, m: s.patch, n: n, k: s.outChannels, a: weight, lda: s.patch, b: dmat, ldb: n, c: dcol, ldc: n)
         if s.isPointwise {
-            for i in 0..<count { for c in 0..<s.inChannels {
-                let d = dinp + ((n0 + i) * s.inChannels + c) * hw, src = dcol + c * n + i * op
-                for j in 0..<op { d[j] += src[j] }
-            } }
+            for i in 0..<count {
+                for c in 0..<s.inChannels {
+                    let d = dinp + ((n0 + i) * s.inChannels + c) * hw
+                    let src = dcol + c * n + i * op
+                    for j in 0..<op { d[j] += src[j] }
+                }
+            }
         } else {
             col2imAdd(dinp + n0 * s.inChannels * hw, dcol, s, count: count)
         }

@@ -38,8 +38,11 @@ public final class ParameterStore {
     public var step = 0
 
     public init() {
-        values = .allocate(capacity: 1); grads = .allocate(capacity: 1)
-        m = .allocate(capacity: 1); v = .allocate(capacity: 1); ema = .allocate(capacity: 1)
+        values = .allocate(capacity: 1)
+        grads = .allocate(capacity: 1)
+        m = .allocate(capacity: 1)
+        v = .allocate(capacity: 1)
+        ema = .allocate(capacity: 1)
     }
 
     deinit { [values, grads, m, v, ema].forEach { $0.deallocate() } }
@@ -49,8 +52,9 @@ public final class ParameterStore {
     public func add(_ name: String, shape: [Int], decay: Bool? = nil, initial: Initial? = nil) -> Int {
         precondition(byName[name] == nil, "parameter '\(name)' registered twice")
         let n = shape.reduce(1, *)
-        let e = Entry(name: name, shape: shape, offset: count, count: n, decay: decay ?? (shape.count >= 2),
-                      initial: initial ?? (shape.count >= 2 ? .fanIn : .zeros))
+        let e = Entry(
+            name: name, shape: shape, offset: count, count: n, decay: decay ?? (shape.count >= 2),
+            initial: initial ?? (shape.count >= 2 ? .fanIn : .zeros))
         byName[name] = entries.count
         entries.append(e)
         count += n
@@ -68,7 +72,11 @@ public final class ParameterStore {
             p.deallocate()
             return q
         }
-        values = regrow(values); grads = regrow(grads); m = regrow(m); v = regrow(v); ema = regrow(ema)
+        values = regrow(values)
+        grads = regrow(grads)
+        m = regrow(m)
+        v = regrow(v)
+        ema = regrow(ema)
         capacity = newCap
     }
 
@@ -99,7 +107,8 @@ public final class ParameterStore {
             case .ones: p.update(repeating: 1, count: e.count)
             case .small:
                 for i in 0..<e.count {
-                    let u1 = Float.random(in: Float.ulpOfOne..<1, using: &rng), u2 = Float.random(in: 0..<1, using: &rng)
+                    let u1 = Float.random(in: Float.ulpOfOne..<1, using: &rng)
+                    let u2 = Float.random(in: 0..<1, using: &rng)
                     p[i] = 0.02 * (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
                 }
             }
@@ -121,12 +130,18 @@ public final class ParameterStore {
     }
 
     /// One AdamW step (decoupled weight decay, Loshchilov & Hutter), as torch.optim.AdamW.
-    public func adamWStep(lr: Float, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 0.01) {
+    public func adamWStep(
+        lr: Float, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 0.01
+    ) {
         step += 1
-        let bc1 = 1 - pow(beta1, Float(step)), bc2 = 1 - pow(beta2, Float(step))
+        let bc1 = 1 - pow(beta1, Float(step))
+        let bc2 = 1 - pow(beta2, Float(step))
         for e in entries {
             let wd: Float = e.decay ? weightDecay : 0
-            let p = values + e.offset, g = grads + e.offset, mm = m + e.offset, vv = v + e.offset
+            let p = values + e.offset
+            let g = grads + e.offset
+            let mm = m + e.offset
+            let vv = v + e.offset
             for i in 0..<e.count {
                 p[i] -= lr * wd * p[i]
                 mm[i] = beta1 * mm[i] + (1 - beta1) * g[i]
@@ -147,21 +162,37 @@ public final class ParameterStore {
     public func swapEMA() { swap(&values, &ema) }
 
     /// Named tensors of one of the same-layout buffers, for checkpoints.
-    public enum Buffer: String, CaseIterable { case values, ema, adamM = "adam_m", adamV = "adam_v" }
+    public enum Buffer: String, CaseIterable {
+        case values, ema
+        case adamM = "adam_m"
+        case adamV = "adam_v"
+    }
 
     public func tensors(_ which: Buffer) -> [(String, [Int], UnsafePointer<Float>)] {
         let base: UnsafeMutablePointer<Float>
-        switch which { case .values: base = values; case .ema: base = ema; case .adamM: base = m; case .adamV: base = v }
+        switch which {
+        case .values: base = values
+        case .ema: base = ema
+        case .adamM: base = m
+        case .adamV: base = v
+        }
         return entries.map { ($0.name, $0.shape, UnsafePointer(base + $0.offset)) }
     }
 
     /// Loads named values into a buffer; every registered name must be present with its shape.
     public func load(_ file: SafeTensorsFile, into which: Buffer = .values, prefix: String = "") throws {
         let base: UnsafeMutablePointer<Float>
-        switch which { case .values: base = values; case .ema: base = ema; case .adamM: base = m; case .adamV: base = v }
+        switch which {
+        case .values: base = values
+        case .ema: base = ema
+        case .adamM: base = m
+        case .adamV: base = v
+        }
         for e in entries {
             guard let t = file.tensor(prefix + e.name) else { throw SafeTensorsError.missingTensor(prefix + e.name) }
-            guard t.shape == e.shape else { throw SafeTensorsError.shapeMismatch(e.name, expected: e.shape, found: t.shape) }
+            guard t.shape == e.shape else {
+                throw SafeTensorsError.shapeMismatch(e.name, expected: e.shape, found: t.shape)
+            }
             let data = try file.floats(prefix + e.name)
             for i in 0..<e.count where !data[i].isFinite { throw SafeTensorsError.nonFinite(e.name) }
             (base + e.offset).update(from: data, count: e.count)

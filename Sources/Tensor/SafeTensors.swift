@@ -15,9 +15,11 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .tooShort(let p): return "'\(p)' is too short to be a safetensors file (truncated?)"
-        case .badHeaderLength(let p, let n, let size): return "'\(p)': header length \(n) does not fit in a \(size)-byte file (truncated or not safetensors)"
+        case .badHeaderLength(let p, let n, let size):
+            return "'\(p)': header length \(n) does not fit in a \(size)-byte file (truncated or not safetensors)"
         case .badHeader(let p, let r): return "'\(p)': header is not valid safetensors JSON (\(r))"
-        case .unsupportedDType(let p, let t, let d): return "'\(p)': tensor '\(t)' has dtype \(d); F32, F16 and BF16 are supported"
+        case .unsupportedDType(let p, let t, let d):
+            return "'\(p)': tensor '\(t)' has dtype \(d); F32, F16 and BF16 are supported"
         case .badTensor(let p, let t, let r): return "'\(p)': tensor '\(t)' \(r)"
         case .missingTensor(let t): return "checkpoint has no tensor '\(t)' (is it for another model?)"
         case .shapeMismatch(let t, let e, let f): return "tensor '\(t)' has shape \(f), the model expects \(e)"
@@ -47,7 +49,9 @@ public struct SafeTensorsFile {
 
     public init(url: URL) throws {
         let path = url.path
-        guard FileManager.default.fileExists(atPath: path) else { throw FileError.writeFailed(path, reason: "no such file") }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw FileError.writeFailed(path, reason: "no such file")
+        }
         let data = try Data(contentsOf: url, options: .mappedIfSafe)
         try self.init(data: data, path: path)
     }
@@ -66,22 +70,29 @@ public struct SafeTensorsFile {
         do { json = try JSONSerialization.jsonObject(with: headerBytes) } catch {
             throw SafeTensorsError.badHeader(path, reason: "not JSON")
         }
-        guard let object = json as? [String: Any] else { throw SafeTensorsError.badHeader(path, reason: "not a JSON object") }
+        guard let object = json as? [String: Any] else {
+            throw SafeTensorsError.badHeader(path, reason: "not a JSON object")
+        }
         dataStart = 8 + Int(n)
         let byteCount = data.count - dataStart
         var metadata: [String: String] = [:]
         var tensors: [String: Info] = [:]
         for (name, value) in object {
             if name == "__metadata__" {
-                guard let m = value as? [String: Any] else { throw SafeTensorsError.badHeader(path, reason: "__metadata__ is not an object") }
+                guard let m = value as? [String: Any] else {
+                    throw SafeTensorsError.badHeader(path, reason: "__metadata__ is not an object")
+                }
                 for (k, v) in m {
-                    guard let s = v as? String else { throw SafeTensorsError.badHeader(path, reason: "__metadata__['\(k)'] is not a string") }
+                    guard let s = v as? String else {
+                        throw SafeTensorsError.badHeader(path, reason: "__metadata__['\(k)'] is not a string")
+                    }
                     metadata[k] = s
                 }
                 continue
             }
             guard let d = value as? [String: Any], let dtype = d["dtype"] as? String,
-                  let shapeAny = d["shape"] as? [Any], let offsAny = d["data_offsets"] as? [Any], offsAny.count == 2 else {
+                let shapeAny = d["shape"] as? [Any], let offsAny = d["data_offsets"] as? [Any], offsAny.count == 2
+            else {
                 throw SafeTensorsError.badTensor(path, tensor: name, reason: "lacks dtype, shape or data_offsets")
             }
             let width: Int
@@ -97,16 +108,22 @@ public struct SafeTensorsFile {
                     throw SafeTensorsError.badTensor(path, tensor: name, reason: "has an invalid shape \(shapeAny)")
                 }
                 let (p, overflow) = elements.multipliedReportingOverflow(by: k)
-                guard !overflow, p <= byteCount else { throw SafeTensorsError.badTensor(path, tensor: name, reason: "shape \(shapeAny) is larger than the file") }
+                guard !overflow, p <= byteCount else {
+                    throw SafeTensorsError.badTensor(
+                        path, tensor: name, reason: "shape \(shapeAny) is larger than the file")
+                }
                 elements = p
                 shape.append(k)
             }
             guard let b = (offsAny[0] as? NSNumber)?.intValue, let e = (offsAny[1] as? NSNumber)?.intValue,
-                  b >= 0, e >= b, e <= byteCount else {
-                throw SafeTensorsError.badTensor(path, tensor: name, reason: "has data_offsets \(offsAny) outside the \(byteCount) data bytes")
+                b >= 0, e >= b, e <= byteCount
+            else {
+                throw SafeTensorsError.badTensor(
+                    path, tensor: name, reason: "has data_offsets \(offsAny) outside the \(byteCount) data bytes")
             }
             guard e - b == elements * width else {
-                throw SafeTensorsError.badTensor(path, tensor: name, reason: "has \(e - b) bytes for shape \(shape) of \(dtype)")
+                throw SafeTensorsError.badTensor(
+                    path, tensor: name, reason: "has \(e - b) bytes for shape \(shape) of \(dtype)")
             }
             tensors[name] = Info(dtype: dtype, shape: shape, begin: b, end: e)
         }
@@ -130,11 +147,23 @@ public struct SafeTensorsFile {
             let base = raw.baseAddress! + dataStart + t.begin
             switch t.dtype {
             case "F32":
-                for i in 0..<n { out[i] = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+                for i in 0..<n {
+                    out[i] = Float(
+                        bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                }
             case "BF16":
-                for i in 0..<n { out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
+                for i in 0..<n {
+                    out[i] = Float(
+                        bitPattern: UInt32(
+                            UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
+                }
             default:
-                for i in 0..<n { out[i] = Float(Float16(bitPattern: UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
+                for i in 0..<n {
+                    out[i] = Float(
+                        Float16(
+                            bitPattern: UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+                        ))
+                }
             }
         }
         return out
@@ -146,8 +175,10 @@ public struct SafeTensorsFile {
     }
 
     /// Serialises F32 tensors (views, then values, in the order given) with string metadata.
-    public static func serialize(_ views: [(String, [Int], UnsafePointer<Float>)], values: [(String, Tensor)] = [],
-                                 metadata: [String: String] = [:]) throws -> Data {
+    public static func serialize(
+        _ views: [(String, [Int], UnsafePointer<Float>)], values: [(String, Tensor)] = [],
+        metadata: [String: String] = [:]
+    ) throws -> Data {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
@@ -165,9 +196,12 @@ public struct SafeTensorsFile {
         out.append(json)
         func append(_ p: UnsafePointer<Float>, _ count: Int) {
             #if _endian(little)
-            out.append(UnsafeBufferPointer(start: p, count: count))
+                out.append(UnsafeBufferPointer(start: p, count: count))
             #else
-            for i in 0..<count { var b = p[i].bitPattern.littleEndian; withUnsafeBytes(of: &b) { out.append(contentsOf: $0) } }
+                for i in 0..<count {
+                    var b = p[i].bitPattern.littleEndian
+                    withUnsafeBytes(of: &b) { out.append(contentsOf: $0) }
+                }
             #endif
         }
         for (_, shape, p) in views { append(p, shape.reduce(1, *)) }
@@ -179,11 +213,16 @@ public struct SafeTensorsFile {
         try serialize([], values: tensors, metadata: metadata)
     }
 
-    public static func write(_ tensors: [(String, [Int], UnsafePointer<Float>)], metadata: [String: String] = [:], to url: URL, overwrite: Bool) throws {
+    public static func write(
+        _ tensors: [(String, [Int], UnsafePointer<Float>)], metadata: [String: String] = [:], to url: URL,
+        overwrite: Bool
+    ) throws {
         try AtomicOutput.write(try serialize(tensors, metadata: metadata), to: url, overwrite: overwrite)
     }
 
-    public static func write(_ tensors: [(String, Tensor)], metadata: [String: String] = [:], to url: URL, overwrite: Bool) throws {
+    public static func write(
+        _ tensors: [(String, Tensor)], metadata: [String: String] = [:], to url: URL, overwrite: Bool
+    ) throws {
         try AtomicOutput.write(try serialize(tensors, metadata: metadata), to: url, overwrite: overwrite)
     }
 }

@@ -9,7 +9,9 @@ public struct Tensor: Equatable, Sendable {
     public var count: Int { data.count }
 
     public init(shape: [Int], data: [Float]) {
-        precondition(shape.reduce(1, *) == data.count, "Tensor: shape \(shape) holds \(shape.reduce(1, *)) values, got \(data.count)")
+        precondition(
+            shape.reduce(1, *) == data.count,
+            "Tensor: shape \(shape) holds \(shape.reduce(1, *)) values, got \(data.count)")
         self.shape = shape
         self.data = data
     }
@@ -26,7 +28,8 @@ public struct Tensor: Equatable, Sendable {
         var d = [Float](repeating: 0, count: n)
         var i = 0
         while i < n {
-            let u1 = Float.random(in: Float.ulpOfOne..<1, using: &rng), u2 = Float.random(in: 0..<1, using: &rng)
+            let u1 = Float.random(in: Float.ulpOfOne..<1, using: &rng)
+            let u2 = Float.random(in: 0..<1, using: &rng)
             let r = (-2 * log(u1)).squareRoot()
             d[i] = r * cos(2 * .pi * u2) * std
             if i + 1 < n { d[i + 1] = r * sin(2 * .pi * u2) * std }
@@ -41,7 +44,8 @@ public struct Tensor: Equatable, Sendable {
 /// Norm-wise relative error ‖a − b‖ / max(‖b‖, tiny): the measure every reference test uses.
 public func relativeError(_ a: [Float], _ b: [Float]) -> Float {
     precondition(a.count == b.count, "relativeError: \(a.count) vs \(b.count) values")
-    var num: Double = 0, den: Double = 0
+    var num: Double = 0
+    var den: Double = 0
     for i in 0..<a.count {
         let d = Double(a[i]) - Double(b[i])
         num += d * d
@@ -67,7 +71,8 @@ public func parallelFor(_ n: Int, minimumPerThread: Int = 1, _ body: (Int) -> Vo
     }
     let chunks = min(cores, max(1, n / minimumPerThread))
     DispatchQueue.concurrentPerform(iterations: chunks) { c in
-        let lo = c * n / chunks, hi = (c + 1) * n / chunks
+        let lo = c * n / chunks
+        let hi = (c + 1) * n / chunks
         for i in lo..<hi { body(i) }
     }
 }
@@ -86,7 +91,10 @@ public func forEachWithSerialBLAS(items: Int, workers: Int, _ body: (Int, Int) -
         mavin_set_in_worker(1)
         defer { mavin_set_in_worker(0) }
         var i = w
-        while i < items { body(w, i); i += workers }
+        while i < items {
+            body(w, i)
+            i += workers
+        }
     }
 }
 

@@ -54,8 +54,10 @@ struct BilinearTap {
 }
 
 /// out[c, y, x] = image[c] at (x + u[y, x], y + v[y, x]), bilinear, border-clamped.
-public func warpForward(out: UnsafeMutablePointer<Float>, image: UnsafePointer<Float>, flow: UnsafePointer<Float>,
-                        channels: Int, height h: Int, width w: Int) {
+public func warpForward(
+    out: UnsafeMutablePointer<Float>, image: UnsafePointer<Float>, flow: UnsafePointer<Float>,
+    channels: Int, height h: Int, width w: Int
+) {
     let plane = h * w
     parallelFor(h, minimumPerThread: max(1, 4096 / max(1, w))) { y in
         for x in 0..<w {
@@ -68,9 +70,11 @@ public func warpForward(out: UnsafeMutablePointer<Float>, image: UnsafePointer<F
 
 /// Accumulates dL/dimage and dL/dflow from dL/dout. The image gradient scatters into four
 /// neighbours, so it runs serially over rows; the flow gradient is local to each pixel.
-public func warpBackward(dimage: UnsafeMutablePointer<Float>?, dflow: UnsafeMutablePointer<Float>?,
-                         dout: UnsafePointer<Float>, image: UnsafePointer<Float>, flow: UnsafePointer<Float>,
-                         channels: Int, height h: Int, width w: Int) {
+public func warpBackward(
+    dimage: UnsafeMutablePointer<Float>?, dflow: UnsafeMutablePointer<Float>?,
+    dout: UnsafePointer<Float>, image: UnsafePointer<Float>, flow: UnsafePointer<Float>,
+    channels: Int, height h: Int, width w: Int
+) {
     let plane = h * w
     for y in 0..<h {
         for x in 0..<w {
@@ -100,8 +104,10 @@ public func warpBackward(dimage: UnsafeMutablePointer<Float>?, dflow: UnsafeMuta
 
 /// Resizes planes [C, h, w] to [C, H, W] bilinearly, pixel centres aligned
 /// (PyTorch's interpolate(mode="bilinear", align_corners=False)).
-public func resizeBilinear(_ planes: [Float], channels: Int, width w: Int, height h: Int,
-                           toWidth W: Int, height H: Int) -> [Float] {
+public func resizeBilinear(
+    _ planes: [Float], channels: Int, width w: Int, height h: Int,
+    toWidth W: Int, height H: Int
+) -> [Float] {
     precondition(planes.count == channels * w * h && W > 0 && H > 0)
     var out = [Float](repeating: 0, count: channels * W * H)
     let sx = Float(w) / Float(W)
@@ -134,8 +140,10 @@ public func resizeFlow(_ flow: [Float], width w: Int, height h: Int, toWidth W: 
 }
 
 /// The adjoint of `resizeBilinear`: accumulates into dplanes [C, h, w] the gradient of planes [C, H, W].
-public func resizeBilinearBackward(dplanes: inout [Float], dout: [Float], channels: Int, width w: Int, height h: Int,
-                                   fromWidth W: Int, height H: Int) {
+public func resizeBilinearBackward(
+    dplanes: inout [Float], dout: [Float], channels: Int, width w: Int, height h: Int,
+    fromWidth W: Int, height H: Int
+) {
     precondition(dplanes.count == channels * w * h && dout.count == channels * W * H)
     let sx = Float(w) / Float(W)
     let sy = Float(h) / Float(H)
@@ -144,7 +152,9 @@ public func resizeBilinearBackward(dplanes: inout [Float], dout: [Float], channe
             for y in 0..<H {
                 for x in 0..<W {
                     let t = BilinearTap(resizeX: x, y: y, scaleX: sx, scaleY: sy, width: w, height: h)
-                    for c in 0..<channels { t.scatter(g[c * W * H + y * W + x], into: d.baseAddress! + c * w * h, width: w) }
+                    for c in 0..<channels {
+                        t.scatter(g[c * W * H + y * W + x], into: d.baseAddress! + c * w * h, width: w)
+                    }
                 }
             }
         }
@@ -163,8 +173,10 @@ public func resizeBilinearBackward(dplanes: inout [Float], dout: [Float], channe
 /// Bicubic backward warp, forward only (the output renderer: bilinear halves the finest detail at a
 /// half-pixel offset, bicubic keeps most of it). PyTorch's grid_sample(mode="bicubic",
 /// padding_mode="border", align_corners=True): taps outside the image take the border's value.
-public func warpBicubicForward(out: UnsafeMutablePointer<Float>, image: UnsafePointer<Float>, flow: UnsafePointer<Float>,
-                               channels: Int, height h: Int, width w: Int) {
+public func warpBicubicForward(
+    out: UnsafeMutablePointer<Float>, image: UnsafePointer<Float>, flow: UnsafePointer<Float>,
+    channels: Int, height h: Int, width w: Int
+) {
     let plane = h * w
     parallelFor(h, minimumPerThread: max(1, 2048 / max(1, w))) { y in
         for x in 0..<w {
@@ -177,10 +189,14 @@ public func warpBicubicForward(out: UnsafeMutablePointer<Float>, image: UnsafePo
             let wy = cubicWeights(sy - fy)
             let ix = Int(max(-4, min(Float(w + 4), fx)))
             let iy = Int(max(-4, min(Float(h + 4), fy)))
-            let cols = (min(max(ix - 1, 0), w - 1), min(max(ix, 0), w - 1), min(max(ix + 1, 0), w - 1),
-                        min(max(ix + 2, 0), w - 1))
-            let rows = (min(max(iy - 1, 0), h - 1) * w, min(max(iy, 0), h - 1) * w, min(max(iy + 1, 0), h - 1) * w,
-                        min(max(iy + 2, 0), h - 1) * w)
+            let cols = (
+                min(max(ix - 1, 0), w - 1), min(max(ix, 0), w - 1), min(max(ix + 1, 0), w - 1),
+                min(max(ix + 2, 0), w - 1)
+            )
+            let rows = (
+                min(max(iy - 1, 0), h - 1) * w, min(max(iy, 0), h - 1) * w, min(max(iy + 1, 0), h - 1) * w,
+                min(max(iy + 2, 0), h - 1) * w
+            )
             for c in 0..<channels {
                 let p = image + c * plane
                 func row(_ r: Int) -> Float {

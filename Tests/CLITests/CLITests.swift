@@ -40,9 +40,12 @@ final class CLITests: XCTestCase {
     func clip(_ name: String, seconds: Double = 2, fps: Int = 25, size: String = "96x64") throws -> String {
         guard Subprocess.which("ffmpeg") != nil else { throw XCTSkip("needs the ffmpeg command line") }
         let path = dir.appendingPathComponent(name).path
-        let r = try Subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i",
-                                    "testsrc2=size=\(size):rate=\(fps)", "-t", String(seconds),
-                                    "-pix_fmt", "yuv420p", path], timeout: 300)
+        let r = try Subprocess.run(
+            [
+                "ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i",
+                "testsrc2=size=\(size):rate=\(fps)", "-t", String(seconds),
+                "-pix_fmt", "yuv420p", path
+            ], timeout: 300)
         XCTAssertEqual(r.status, 0, r.output)
         return path
     }
@@ -64,7 +67,7 @@ final class CLITests: XCTestCase {
             (dir.appendingPathComponent("plan.toml").path, "unknown output type"),
             (dir.appendingPathComponent("out.mkv").path, "unknown output type"),
             (dir.appendingPathComponent("missing/out.mp4").path, "does not exist"),
-            (a, "also an input"),
+            (a, "also an input")
         ]
         for (output, expected) in cases {
             let r = try run(base + ["-o", output, "--overwrite"])
@@ -114,8 +117,10 @@ final class CLITests: XCTestCase {
 
     func testFileErrorsAreSaidInWordsNamingTheFile() throws {
         let a = try clip("a.mp4", seconds: 0.4)
-        var r = try run(["loss-chart", dir.appendingPathComponent("missing.log.jsonl").path,
-                         "-o", dir.appendingPathComponent("chart.png").path])
+        var r = try run([
+            "loss-chart", dir.appendingPathComponent("missing.log.jsonl").path,
+            "-o", dir.appendingPathComponent("chart.png").path
+        ])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertFalse(r.output.contains("Error Domain"), r.output)
         XCTAssertTrue(r.output.contains("missing.log.jsonl"), r.output)
@@ -148,10 +153,14 @@ final class CLITests: XCTestCase {
     }
 
     func checkReadOnly(_ a: String, _ ro: URL) throws {
-        for arguments in [["frames", a, "-o", ro.appendingPathComponent("f").path],
-                          ["frames", a, "-o", ro.path],
-                          ["infill", "--before", a, "--after", a, "--length", "8", "--model", model,
-                           "-o", ro.appendingPathComponent("x.mp4").path]] {
+        for arguments in [
+            ["frames", a, "-o", ro.appendingPathComponent("f").path],
+            ["frames", a, "-o", ro.path],
+            [
+                "infill", "--before", a, "--after", a, "--length", "8", "--model", model,
+                "-o", ro.appendingPathComponent("x.mp4").path
+            ]
+        ] {
             let r = try run(arguments)
             XCTAssertNotEqual(r.status, 0)
             XCTAssertFalse(r.output.contains("Error Domain"), r.output)
@@ -199,9 +208,12 @@ final class CLITests: XCTestCase {
         let a = try clip("a.mp4", seconds: 12, size: "320x240")
         let out = dir.appendingPathComponent("out")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let status = try terminateWhileWriting(["infill", "--before", a, "--after", a, "--length", "8", "--model",
-                                                model, "-o", out.appendingPathComponent("spliced.mp4").path],
-                                               watching: out)
+        let status = try terminateWhileWriting(
+            [
+                "infill", "--before", a, "--after", a, "--length", "8", "--model",
+                model, "-o", out.appendingPathComponent("spliced.mp4").path
+            ],
+            watching: out)
         let left = try FileManager.default.contentsOfDirectory(atPath: out.path)
         XCTAssertNotNil(status, "the output was never being written")
         XCTAssertEqual(left, [], "left behind: \(left)")
@@ -231,9 +243,11 @@ final class CLITests: XCTestCase {
     func testInfoSaysATruncatedFileIsDamaged() throws {
         guard Subprocess.which("ffmpeg") != nil else { throw XCTSkip("needs the ffmpeg command line") }
         let whole = dir.appendingPathComponent("whole.mp4").path
-        let r0 = try Subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i",
-                                     "testsrc2=size=96x64:rate=25", "-t", "4", "-pix_fmt", "yuv420p",
-                                     "-movflags", "+faststart", whole])
+        let r0 = try Subprocess.run([
+            "ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i",
+            "testsrc2=size=96x64:rate=25", "-t", "4", "-pix_fmt", "yuv420p",
+            "-movflags", "+faststart", whole
+        ])
         XCTAssertEqual(r0.status, 0, r0.output)
         let data = try Data(contentsOf: URL(fileURLWithPath: whole))
         let cut = dir.appendingPathComponent("cut.mp4")

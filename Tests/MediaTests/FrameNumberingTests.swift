@@ -24,8 +24,10 @@ final class FrameNumberingTests: XCTestCase {
         let avi = dir.appendingPathComponent("packed.avi").path
         // libxvid in AVI packs each B-frame with its P-frame and stores a placeholder packet after them.
         try FFmpegCLI.run(["-framerate", "25", "-i", pattern, "-c:v", "libxvid", "-bf", "2", "-q:v", "2", avi])
-        let probe = try Subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
-                                        "packet=size", "-of", "csv=p=0", avi]).output
+        let probe = try Subprocess.run([
+            "ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+            "packet=size", "-of", "csv=p=0", avi
+        ]).output
         let sizes = probe.split(separator: "\n").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         XCTAssertTrue(sizes.contains { $0 <= 8 }, "the test file has no placeholder packets: \(sizes)")
 
@@ -48,8 +50,10 @@ final class FrameNumberingTests: XCTestCase {
         let pattern = try writePatternPNGs(30, width: 96, height: 64, into: dir)
         let avi = dir.appendingPathComponent("plain.avi").path
         // FFmpeg's own encoder stores no packet placeholders, but its I and P packets carry no timestamps.
-        try FFmpegCLI.run(["-framerate", "25", "-i", pattern, "-c:v", "mpeg4", "-vtag", "XVID", "-bf", "2",
-                           "-q:v", "2", avi])
+        try FFmpegCLI.run([
+            "-framerate", "25", "-i", pattern, "-c:v", "mpeg4", "-vtag", "XVID", "-bf", "2",
+            "-q:v", "2", avi
+        ])
         let theirs = try FFmpegCLI.decodeRGB(avi, width: 96, height: 64, folder: dir).map(decodePattern)
         let reader = try VideoReader(path: avi)
         XCTAssertEqual(reader.frameCount, theirs.count)
@@ -80,8 +84,10 @@ final class FrameNumberingTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let pattern = try writePatternPNGs(100, width: 96, height: 64, into: dir)
         let whole = dir.appendingPathComponent("whole.mp4").path
-        try FFmpegCLI.run(["-framerate", "25", "-i", pattern, "-c:v", "libx264", "-pix_fmt", "yuv420p",
-                           "-movflags", "+faststart", whole])
+        try FFmpegCLI.run([
+            "-framerate", "25", "-i", pattern, "-c:v", "libx264", "-pix_fmt", "yuv420p",
+            "-movflags", "+faststart", whole
+        ])
         XCTAssertNil(try VideoReader(path: whole).info.damage, "the whole file is sound")
         let data = try Data(contentsOf: URL(fileURLWithPath: whole))
         let cut = dir.appendingPathComponent("cut.mp4")
@@ -106,10 +112,12 @@ final class FrameNumberingTests: XCTestCase {
         let mine = dir.appendingPathComponent("mine.txt")
         try Data("keep".utf8).write(to: mine)
         let struck = MediaError.decodeFailed("in.mp4", frame: 7, reason: "damaged")
-        XCTAssertThrowsError(try FrameExport.write(frames: 0..<10, into: dir.path, overwrite: false) { i in
-            if i == 7 { throw struck }
-            return patternFrame(i)
-        }) { error in
+        XCTAssertThrowsError(
+            try FrameExport.write(frames: 0..<10, into: dir.path, overwrite: false) { i in
+                if i == 7 { throw struck }
+                return patternFrame(i)
+            }
+        ) { error in
             let text = "\(error)"
             XCTAssertTrue(text.contains("frame 7 could not be decoded"), text)
             XCTAssertTrue(text.contains("the 7 PNG frames this run had written"), text)
@@ -119,10 +127,11 @@ final class FrameNumberingTests: XCTestCase {
 
         // A folder the export created is removed again with its frames.
         let fresh = dir.appendingPathComponent("new/deeper")
-        XCTAssertThrowsError(try FrameExport.write(frames: 0..<3, into: fresh.path, overwrite: false) { i in
-            if i == 2 { throw struck }
-            return patternFrame(i)
-        })
+        XCTAssertThrowsError(
+            try FrameExport.write(frames: 0..<3, into: fresh.path, overwrite: false) { i in
+                if i == 2 { throw struck }
+                return patternFrame(i)
+            })
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("new").path))
     }
 
@@ -131,10 +140,12 @@ final class FrameNumberingTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         try PNG.write(patternFrame(0), to: dir.appendingPathComponent("frame_00005.png"))
         var decoded = 0
-        XCTAssertThrowsError(try FrameExport.write(frames: 0..<10, into: dir.path, overwrite: false) { i in
-            decoded += 1
-            return patternFrame(i)
-        }) { error in XCTAssertTrue("\(error)".contains("frame_00005.png"), "\(error)") }
+        XCTAssertThrowsError(
+            try FrameExport.write(frames: 0..<10, into: dir.path, overwrite: false) { i in
+                decoded += 1
+                return patternFrame(i)
+            }
+        ) { error in XCTAssertTrue("\(error)".contains("frame_00005.png"), "\(error)") }
         XCTAssertEqual(decoded, 0)
     }
 }

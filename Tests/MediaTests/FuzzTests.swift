@@ -25,7 +25,9 @@ final class VideoFuzzTests: XCTestCase {
         let samples = ["walk.mp4", "graze.mp4", "bunny.mp4"].map { packageRoot.appendingPathComponent("Samples/\($0)") }
         let originals = try samples.map { [UInt8](try Data(contentsOf: $0)) }
         let fields = originals.map(Mutation.mp4BoxFields)
-        var opened = 0, refused = 0, framesRead = 0
+        var opened = 0
+        var refused = 0
+        var framesRead = 0
         let start = Date()
         for k in 0..<budget.cases {
             var rng = SplitMix64(seed: budget.seed &* 1_000_003 &+ UInt64(k))
@@ -54,8 +56,9 @@ final class VideoFuzzTests: XCTestCase {
             }
             _ = try? reader.frame(at: 0, size: (33, 17), fit: .crop)
         }
-        print("video fuzz: \(budget.cases) cases from seed \(budget.seed): \(opened) opened, \(refused) refused, "
-              + "\(framesRead) frames read, \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+        print(
+            "video fuzz: \(budget.cases) cases from seed \(budget.seed): \(opened) opened, \(refused) refused, "
+                + "\(framesRead) frames read, \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
     }
 
     func testDamagedPNGFramesNeverCrashTheReader() throws {

@@ -4,7 +4,8 @@ import XCTest
 @testable import Media
 
 /// Where the package's own files are, found from this source file (tests never read ../shared).
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
 func temporaryFolder() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-tests-\(UUID().uuidString)")
@@ -20,7 +21,9 @@ func patternFrame(_ index: Int, width: Int = 96, height: Int = 64) -> RGBImage {
             let i = 3 * (y * width + x)
             if y < 16 {
                 let bit = (index >> (x * 8 / width)) & 1
-                img.pixels[i] = bit == 1 ? 235 : 16; img.pixels[i + 1] = img.pixels[i]; img.pixels[i + 2] = img.pixels[i]
+                img.pixels[i] = bit == 1 ? 235 : 16
+                img.pixels[i + 1] = img.pixels[i]
+                img.pixels[i + 2] = img.pixels[i]
             } else {
                 img.pixels[i] = UInt8((x * 255) / width)
                 img.pixels[i + 1] = UInt8((y * 255) / height)
@@ -43,15 +46,20 @@ func decodePattern(_ img: RGBImage) -> Int {
 
 func psnr(_ a: RGBImage, _ b: RGBImage) -> Double {
     var se = 0.0
-    for i in 0..<a.pixels.count { let d = Double(a.pixels[i]) - Double(b.pixels[i]); se += d * d }
+    for i in 0..<a.pixels.count {
+        let d = Double(a.pixels[i]) - Double(b.pixels[i])
+        se += d * d
+    }
     let mse = se / Double(a.pixels.count)
     return mse == 0 ? 99 : 10 * log10(255 * 255 / mse)
 }
 
 func ffprobeFrameCount(_ path: String) throws -> Int? {
     guard Subprocess.which("ffprobe") != nil else { return nil }
-    let r = try Subprocess.run(["ffprobe", "-v", "error", "-count_packets", "-select_streams", "v:0",
-                                "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", path])
+    let r = try Subprocess.run([
+        "ffprobe", "-v", "error", "-count_packets", "-select_streams", "v:0",
+        "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", path
+    ])
     return Int(r.output.trimmingCharacters(in: .whitespacesAndNewlines))
 }
 
@@ -128,10 +136,14 @@ final class VideoRoundTripTests: XCTestCase {
         XCTAssertEqual(try FrameSource.read(gif.path).map(decodePattern), Array(0..<6))
         let empty = dir.appendingPathComponent("empty")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
-        XCTAssertThrowsError(try FrameSource.read(empty.path)) { XCTAssertTrue("\($0)".contains("without PNG frames"), "\($0)") }
+        XCTAssertThrowsError(try FrameSource.read(empty.path)) {
+            XCTAssertTrue("\($0)".contains("without PNG frames"), "\($0)")
+        }
         try PNG.write(patternFrame(9, width: 32, height: 32), to: folder.appendingPathComponent("frame_00006.png"))
         XCTAssertThrowsError(try FrameSource.read(folder.path)) { XCTAssertTrue("\($0)".contains("32×32"), "\($0)") }
-        XCTAssertThrowsError(try FrameSource.read(dir.appendingPathComponent("nothing").path)) { XCTAssertTrue("\($0)".contains("no such file")) }
+        XCTAssertThrowsError(try FrameSource.read(dir.appendingPathComponent("nothing").path)) {
+            XCTAssertTrue("\($0)".contains("no such file"))
+        }
     }
 
     func testWritesNeverOverwriteUnlessAskedAndCancelLeavesNothing() throws {
@@ -197,14 +209,20 @@ final class BadInputTests: XCTestCase {
                 let reader = try VideoReader(path: cut.path)
                 var good = 0
                 for i in 0..<reader.frameCount {
-                    do { let f = try reader.frame(at: i); if decodePattern(f) == i { good += 1 } } catch let e as MediaError {
+                    do {
+                        let f = try reader.frame(at: i)
+                        if decodePattern(f) == i { good += 1 }
+                    } catch let e as MediaError {
                         guard case .decodeFailed = e else { return XCTFail("\(e)") }
                     }
                 }
                 XCTAssertLessThanOrEqual(reader.frameCount, 60)
             } catch let e as MediaError {
                 // The moov atom sits at the end of our MP4s: a cut file may have no index at all.
-                switch e { case .notAVideo, .noFrames: break; default: XCTFail("\(e)") }
+                switch e {
+                case .notAVideo, .noFrames: break
+                default: XCTFail("\(e)")
+                }
             }
         }
     }
@@ -214,20 +232,29 @@ final class BadInputTests: XCTestCase {
         var data = try Data(contentsOf: url)
         var rng = SplitMix64(seed: 7)
         let mid = data.count / 2
-        for _ in 0..<2000 { let i = mid - 2000 + Int(rng.next() % 4000); data[i] ^= 0xFF }
+        for _ in 0..<2000 {
+            let i = mid - 2000 + Int(rng.next() % 4000)
+            data[i] ^= 0xFF
+        }
         let bad = dir.appendingPathComponent("flipped.mp4")
         try data.write(to: bad)
         do {
             let reader = try VideoReader(path: bad.path)
             var decoded = 0
             for i in 0..<reader.frameCount {
-                do { _ = try reader.frame(at: i); decoded += 1 } catch let e as MediaError {
+                do {
+                    _ = try reader.frame(at: i)
+                    decoded += 1
+                } catch let e as MediaError {
                     guard case .decodeFailed = e else { return XCTFail("\(e)") }
                 }
             }
             XCTAssertGreaterThan(decoded, 0, "frames away from the damage still decode")
         } catch let e as MediaError {
-            switch e { case .notAVideo, .noFrames: break; default: XCTFail("\(e)") }
+            switch e {
+            case .notAVideo, .noFrames: break
+            default: XCTFail("\(e)")
+            }
         }
     }
 
@@ -243,14 +270,21 @@ final class BadInputTests: XCTestCase {
     func testZeroFrameVideoAndAudioOnly() throws {
         guard Subprocess.which("ffmpeg") != nil else { throw XCTSkip("ffmpeg CLI not installed") }
         let empty = dir.appendingPathComponent("empty.mp4")
-        try Subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=red:s=64x64:d=1", "-frames:v", "0", "-y", empty.path])
+        try Subprocess.run([
+            "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=red:s=64x64:d=1", "-frames:v", "0", "-y", empty.path
+        ])
         if FileManager.default.fileExists(atPath: empty.path) {
             XCTAssertThrowsError(try VideoReader(path: empty.path)) { error in
-                switch error as? MediaError { case .noFrames?, .notAVideo?: break; default: XCTFail("\(error)") }
+                switch error as? MediaError {
+                case .noFrames?, .notAVideo?: break
+                default: XCTFail("\(error)")
+                }
             }
         }
         let audio = dir.appendingPathComponent("tone.m4a")
-        try Subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=0.5", "-y", audio.path])
+        try Subprocess.run([
+            "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=0.5", "-y", audio.path
+        ])
         XCTAssertThrowsError(try VideoReader(path: audio.path)) { error in
             guard case .notAVideo(_, let reason) = error as? MediaError else { return XCTFail("\(error)") }
             XCTAssertTrue(reason.contains("no video stream"))
@@ -260,7 +294,10 @@ final class BadInputTests: XCTestCase {
     func testOddPixelFormatIsConverted() throws {
         guard Subprocess.which("ffmpeg") != nil else { throw XCTSkip("ffmpeg CLI not installed") }
         let url = dir.appendingPathComponent("yuv444.mkv")
-        try Subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=s=65x47:d=0.4:r=10", "-pix_fmt", "yuv444p", "-c:v", "ffv1", "-y", url.path])
+        try Subprocess.run([
+            "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=s=65x47:d=0.4:r=10", "-pix_fmt", "yuv444p", "-c:v",
+            "ffv1", "-y", url.path
+        ])
         let reader = try VideoReader(path: url.path)
         XCTAssertEqual(reader.frameCount, 4)
         let f = try reader.frame(at: 3)
@@ -279,7 +316,9 @@ final class PNGTests: XCTestCase {
             let url = dir.appendingPathComponent("c\(channels).png")
             try PNG.write(img, to: url)
             XCTAssertEqual(try PNG.read(url), img)
-            XCTAssertThrowsError(try PNG.write(img, to: url)) { XCTAssertEqual($0 as? FileError, .targetExists(url.path)) }
+            XCTAssertThrowsError(try PNG.write(img, to: url)) {
+                XCTAssertEqual($0 as? FileError, .targetExists(url.path))
+            }
         }
     }
 

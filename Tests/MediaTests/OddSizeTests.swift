@@ -61,8 +61,10 @@ final class OddSizeSweepTests: XCTestCase {
         var urls: [URL] = []
         for w in widths {
             let url = folder.appendingPathComponent("\(format)-\(w)x\(height(w)).nut")
-            arguments += ["-vf", "scale=\(w):\(height(w)):flags=neighbor", "-pix_fmt", format, "-c:v", "rawvideo",
-                          "-frames:v", "3", url.path]
+            arguments += [
+                "-vf", "scale=\(w):\(height(w)):flags=neighbor", "-pix_fmt", format, "-c:v", "rawvideo",
+                "-frames:v", "3", url.path
+            ]
             urls.append(url)
         }
         try FFmpegCLI.run(arguments)
@@ -78,8 +80,9 @@ final class OddSizeSweepTests: XCTestCase {
         for format in ["yuv420p", "nv12", "yuv444p"] {
             let urls = try makeClips(format: format, widths: widths, height: height, folder: folder)
             for (w, url) in zip(widths, urls) {
-                try check(url, width: w, height: height(w), folder: folder, tolerance: tolerance,
-                          label: "\(format) \(w)×\(height(w))")
+                try check(
+                    url, width: w, height: height(w), folder: folder, tolerance: tolerance,
+                    label: "\(format) \(w)×\(height(w))")
             }
         }
     }
@@ -95,8 +98,10 @@ final class OddSizeSweepTests: XCTestCase {
         // H.264 needs even sizes; these widths are not multiples of 16 (the sizes the issue found crashing).
         for (w, h) in [(24, 18), (120, 90), (136, 100), (200, 150), (360, 202)] {
             let url = folder.appendingPathComponent("h264-\(w)x\(h).mp4")
-            try FFmpegCLI.run(["-f", "lavfi", "-i", "testsrc2=size=\(w)x\(h):rate=10", "-t", "0.5",
-                               "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", url.path])
+            try FFmpegCLI.run([
+                "-f", "lavfi", "-i", "testsrc2=size=\(w)x\(h):rate=10", "-t", "0.5",
+                "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", url.path
+            ])
             try check(url, width: w, height: h, folder: folder, tolerance: tolerance, label: "h264 \(w)×\(h)")
         }
     }
@@ -122,8 +127,10 @@ final class RotationTests: XCTestCase {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let plain = folder.appendingPathComponent("plain.mp4")
-        try FFmpegCLI.run(["-f", "lavfi", "-i", "testsrc2=size=160x96:rate=10", "-t", "0.5",
-                           "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p", plain.path])
+        try FFmpegCLI.run([
+            "-f", "lavfi", "-i", "testsrc2=size=160x96:rate=10", "-t", "0.5",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p", plain.path
+        ])
         let unturned = try VideoReader(path: plain.path)
         XCTAssertEqual(unturned.info.rotation, 0)
         // FFmpeg 5.1 writes the `rotate` tag as a display matrix when it copies the stream.

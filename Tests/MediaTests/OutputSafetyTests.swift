@@ -50,8 +50,9 @@ final class OutputSafetyTests: XCTestCase {
         let raw = mine.appendingPathComponent("raw")
         try FileManager.default.createDirectory(at: raw, withIntermediateDirectories: true)
         try Data("notes".utf8).write(to: mine.appendingPathComponent("notes.txt"))
-        assertRefused(try overwrite(mine), "files and a sub-folder",
-                      containing: "which Mavin did not write")
+        assertRefused(
+            try overwrite(mine), "files and a sub-folder",
+            containing: "which Mavin did not write")
         XCTAssertEqual(try String(contentsOf: mine.appendingPathComponent("notes.txt"), encoding: .utf8), "notes")
         XCTAssertEqual(fileType(mine.appendingPathComponent("raw")), S_IFDIR)
 
@@ -83,11 +84,13 @@ final class OutputSafetyTests: XCTestCase {
     func testMavinsOwnFrameFolderAndARegularFileAreReplaced() throws {
         let out = folder.appendingPathComponent("frames")
         try VideoWriter.write(frames, to: out, fps: 10)
-        assertRefused(try VideoWriter.write(frames, to: out, fps: 10), "without --overwrite",
-                      containing: "already exists")
+        assertRefused(
+            try VideoWriter.write(frames, to: out, fps: 10), "without --overwrite",
+            containing: "already exists")
         try VideoWriter.write(Array(frames.prefix(2)), to: out, fps: 10, overwrite: true)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted(),
-                       ["frame_00000.png", "frame_00001.png"])
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: out.path).sorted(),
+            ["frame_00000.png", "frame_00001.png"])
         let file = folder.appendingPathComponent("clip.mp4")
         try Data("old".utf8).write(to: file)
         try VideoWriter.write(frames, to: file, fps: 10, overwrite: true)
@@ -101,24 +104,30 @@ final class OutputSafetyTests: XCTestCase {
         try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
         let spellings = [clip.path, sub.path + "/../clip.mp4", folder.path + "//clip.mp4"]
         for spelling in spellings {
-            assertRefused(try OutputTarget.check(spelling, kind: .file, overwrite: true, inputs: [clip.path]),
-                          spelling, containing: "also an input")
+            assertRefused(
+                try OutputTarget.check(spelling, kind: .file, overwrite: true, inputs: [clip.path]),
+                spelling, containing: "also an input")
         }
         let link = folder.appendingPathComponent("alias.mp4")
         try FileManager.default.createSymbolicLink(at: link, withDestinationURL: clip)
-        assertRefused(try OutputTarget.check(clip.path, kind: .file, overwrite: true, inputs: [link.path]),
-                      "through a link", containing: "also an input")
+        assertRefused(
+            try OutputTarget.check(clip.path, kind: .file, overwrite: true, inputs: [link.path]),
+            "through a link", containing: "also an input")
         // A frame folder output that holds an input (--truth DIR/frame…) is refused too.
-        assertRefused(try OutputTarget.check(folder.path, kind: .frameFolder, overwrite: true, inputs: [clip.path]),
-                      "folder holding an input", containing: "also an input")
-        XCTAssertNoThrow(try OutputTarget.check(folder.appendingPathComponent("new.mp4").path, kind: .file,
-                                                overwrite: false, inputs: [clip.path]))
+        assertRefused(
+            try OutputTarget.check(folder.path, kind: .frameFolder, overwrite: true, inputs: [clip.path]),
+            "folder holding an input", containing: "also an input")
+        XCTAssertNoThrow(
+            try OutputTarget.check(
+                folder.appendingPathComponent("new.mp4").path, kind: .file,
+                overwrite: false, inputs: [clip.path]))
         XCTAssertEqual(try VideoReader(path: clip.path).frameCount, 3)
     }
 
     func testAMissingOutputFolderIsNamedBeforeAnyWork() {
         let path = folder.appendingPathComponent("nowhere/out.mp4").path
-        assertRefused(try OutputTarget.check(path, kind: .file, overwrite: false), "missing folder",
-                      containing: "does not exist")
+        assertRefused(
+            try OutputTarget.check(path, kind: .file, overwrite: false), "missing folder",
+            containing: "does not exist")
     }
 }

@@ -21,8 +21,10 @@ final class FlowTests: XCTestCase {
             let moved = KnownFlow.endPointError(FlowField(width: w, height: h), truth: truth)
             let d = KnownFlow.endPointError(DISFlow.flow(from: b, to: a, width: w, height: h), truth: truth)
             let s = KnownFlow.endPointError(HornSchunck.flow(from: b, to: a, width: w, height: h), truth: truth)
-            print(String(format: "known flow seed %d: mean motion %.2f px, DIS EPE %.3f, Horn–Schunck EPE %.3f",
-                         seed, moved, d, s))
+            print(
+                String(
+                    format: "known flow seed %d: mean motion %.2f px, DIS EPE %.3f, Horn–Schunck EPE %.3f",
+                    seed, moved, d, s))
             XCTAssertGreaterThan(moved, 1.5, "the field moves pixels")
             dis.append(d)
             hs.append(s)

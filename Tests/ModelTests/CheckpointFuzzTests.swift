@@ -38,7 +38,8 @@ final class CheckpointFuzzTests: XCTestCase {
                 XCTFail("\(label): an untyped error \(error)")
             }
         }
-        print("checkpoint fuzz: \(cases) cases from seed \(seed): \(loaded) loaded, \(cases - loaded) refused, "
-              + "\(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+        print(
+            "checkpoint fuzz: \(cases) cases from seed \(seed): \(loaded) loaded, \(cases - loaded) refused, "
+                + "\(String(format: "%.1f", Date().timeIntervalSince(start))) s")
     }
 }

@@ -15,9 +15,12 @@ final class ComposeRateTests: XCTestCase {
         for (i, image) in images.enumerated() {
             try PNG.write(image, to: pngs.appendingPathComponent(String(format: "g_%05d.png", i)))
         }
-        let r = try Subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-framerate", String(fps), "-i",
-                                    pngs.appendingPathComponent("g_%05d.png").path, "-c:v", "libx264", "-qp", "0",
-                                    "-pix_fmt", "yuv444p", url.path], timeout: 120)
+        let r = try Subprocess.run(
+            [
+                "ffmpeg", "-v", "error", "-nostdin", "-y", "-framerate", String(fps), "-i",
+                pngs.appendingPathComponent("g_%05d.png").path, "-c:v", "libx264", "-qp", "0",
+                "-pix_fmt", "yuv444p", url.path
+            ], timeout: 120)
         XCTAssertEqual(r.status, 0, r.output)
     }
 
@@ -28,16 +31,18 @@ final class ComposeRateTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         try greyClip(dir.appendingPathComponent("a25.mp4"), frames: 50, fps: 25, folder: dir)
         try greyClip(dir.appendingPathComponent("b30.mp4"), frames: 60, fps: 30, folder: dir)
-        var plan = try Plan.parse("[[clip]]\npath = \"a25.mp4\"\n[[clip]]\npath = \"b30.mp4\"\n"
-                                  + "[[junction]]\nlength = 8\n")
+        var plan = try Plan.parse(
+            "[[clip]]\npath = \"a25.mp4\"\n[[clip]]\npath = \"b30.mp4\"\n"
+                + "[[junction]]\nlength = 8\n")
         let resolved = try Composer(plan: plan, folder: dir.path).resolve()
         XCTAssertEqual(resolved.fps, 25, "the first clip's rate")
         XCTAssertEqual(resolved.shown[0], Array(0..<50), "a clip at the output's rate is shown frame for frame")
         // Two seconds at 30 fps stay two seconds: 50 frames at 25 fps, frame k showing the one at k/25 s.
         XCTAssertEqual(resolved.shown[1].count, 50)
         for (k, f) in resolved.shown[1].enumerated() { XCTAssertEqual(f, k * 30 / 25, "output frame \(k)") }
-        XCTAssertTrue(resolved.notices.contains { $0.contains("'b30.mp4' is 30 fps; conformed to 25 fps") },
-                      "\(resolved.notices)")
+        XCTAssertTrue(
+            resolved.notices.contains { $0.contains("'b30.mp4' is 30 fps; conformed to 25 fps") },
+            "\(resolved.notices)")
         XCTAssertEqual(resolved.expectedFrames, 50 + 8 + 50)
 
         // The plan key sets the output's rate: the 25 fps clip then repeats frames.
@@ -52,8 +57,9 @@ final class ComposeRateTests: XCTestCase {
         plan.fps = nil
         let model = try MavinModel.load(repoRoot.appendingPathComponent("Samples/models/mavin-motion.safetensors"))
         let out = dir.appendingPathComponent("out.mp4")
-        let (frames, notices) = try Composer(plan: plan, folder: dir.path).run(model: model, output: out,
-                                                                               overwrite: false)
+        let (frames, notices) = try Composer(plan: plan, folder: dir.path).run(
+            model: model, output: out,
+            overwrite: false)
         XCTAssertEqual(frames, 108)
         XCTAssertTrue(notices.contains { $0.contains("conformed to 25 fps") }, "\(notices)")
         let written = try VideoReader(path: out.path)
@@ -72,11 +78,14 @@ final class ComposeRateTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         // One second at 25 fps (every other frame of a 50 fps source), then one second at 50 fps.
-        let r = try Subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i",
-                                    "testsrc2=size=64x48:rate=50", "-t", "2", "-vf",
-                                    "select='if(lt(t,1),not(mod(n,2)),1)',setpts=PTS", "-fps_mode", "vfr",
-                                    "-c:v", "libx264", "-pix_fmt", "yuv420p",
-                                    dir.appendingPathComponent("vfr.mp4").path], timeout: 120)
+        let r = try Subprocess.run(
+            [
+                "ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i",
+                "testsrc2=size=64x48:rate=50", "-t", "2", "-vf",
+                "select='if(lt(t,1),not(mod(n,2)),1)',setpts=PTS", "-fps_mode", "vfr",
+                "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                dir.appendingPathComponent("vfr.mp4").path
+            ], timeout: 120)
         XCTAssertEqual(r.status, 0, r.output)
         try greyClip(dir.appendingPathComponent("b25.mp4"), frames: 25, fps: 25, folder: dir)
         let reader = try VideoReader(path: dir.appendingPathComponent("vfr.mp4").path)
@@ -87,8 +96,9 @@ final class ComposeRateTests: XCTestCase {
         // Two seconds stay two seconds: the 25 fps second frame for frame, the 50 fps second every other frame.
         let expected = Array(0..<25) + (0..<25).map { 25 + 2 * $0 }
         XCTAssertEqual(resolved.shown[0], expected)
-        XCTAssertTrue(resolved.notices.contains { $0.contains("'vfr.mp4' has a variable frame rate; conformed") },
-                      "\(resolved.notices)")
+        XCTAssertTrue(
+            resolved.notices.contains { $0.contains("'vfr.mp4' has a variable frame rate; conformed") },
+            "\(resolved.notices)")
         XCTAssertFalse(resolved.notices.contains { $0.contains("b25.mp4") }, "a clip at the output's rate is not named")
     }
 

@@ -10,11 +10,16 @@ final class DiffusionTests: XCTestCase {
     /// Variable-length sampling: the histogram of l over many draws is the triangle of the
     /// exact pair counts (Pearson χ² below the 0.999 quantile for its degrees of freedom).
     func testVariableLengthHistogramIsTriangular() {
-        for ranges in [BoundaryRanges(startLow: 1, startHigh: 9, endLow: 20, endHigh: 30), ModelConfig.preset("small")!.ranges] {
+        for ranges in [
+            BoundaryRanges(startLow: 1, startHigh: 9, endLow: 20, endHigh: 30), ModelConfig.preset("small")!.ranges
+        ] {
             var rng = SplitMix64(seed: 11)
             let n = 40_000
             var counts = [Int: Int]()
-            for _ in 0..<n { let (s, e) = ranges.sample(using: &rng); counts[e - s - 1, default: 0] += 1 }
+            for _ in 0..<n {
+                let (s, e) = ranges.sample(using: &rng)
+                counts[e - s - 1, default: 0] += 1
+            }
             var chi2 = 0.0
             for l in ranges.lengths {
                 let expected = Double(n) * ranges.probability(ofLength: l)
@@ -23,7 +28,8 @@ final class DiffusionTests: XCTestCase {
             }
             let dof = ranges.lengths.count - 1
             // χ² 0.999 quantiles: dof 4 → 18.47, dof 20 → 45.31 (Wilson–Hilferty is close enough between).
-            let z = 3.09, k = Double(dof)
+            let z = 3.09
+            let k = Double(dof)
             let limit = k * pow(1 - 2 / (9 * k) + z * (2 / (9 * k)).squareRoot(), 3)
             XCTAssertLessThan(chi2, limit, "χ² \(chi2) with \(dof) dof for \(ranges)")
             // Triangular: rises to the middle, then falls.
@@ -40,12 +46,15 @@ final class DiffusionTests: XCTestCase {
 
     /// Consecutive noising: references are clean in the input and get zero loss gradient.
     func testConsecutiveNoisingKeepsReferencesCleanAndMasksTheirLoss() {
-        let L = 16, per = 10
+        let L = 16
+        let per = 10
         let z0 = (0..<(L * per)).map { Float($0 % 7) - 3 }
         var rng = SplitMix64(seed: 5)
         let ranges = BoundaryRanges(startLow: 1, startHigh: 3, endLow: 12, endHigh: 14)
         let w = z0.withUnsafeBufferPointer {
-            ConsecutiveNoising.make(clean: $0.baseAddress!, frames: L, perFrame: per, ranges: ranges, schedule: NoiseSchedule(), prediction: .v, using: &rng)
+            ConsecutiveNoising.make(
+                clean: $0.baseAddress!, frames: L, perFrame: per, ranges: ranges, schedule: NoiseSchedule(),
+                prediction: .v, using: &rng)
         }
         for f in 0..<L {
             let inside = f > w.s && f < w.e
@@ -64,7 +73,9 @@ final class DiffusionTests: XCTestCase {
         for seed in 0..<50 {
             var r = SplitMix64(seed: UInt64(seed))
             let m = z0.withUnsafeBufferPointer {
-                ConsecutiveNoising.make(clean: $0.baseAddress!, frames: L, perFrame: per, ranges: ranges, schedule: NoiseSchedule(), prediction: .v, masking: .seine, using: &r)
+                ConsecutiveNoising.make(
+                    clean: $0.baseAddress!, frames: L, perFrame: per, ranges: ranges, schedule: NoiseSchedule(),
+                    prediction: .v, masking: .seine, using: &r)
             }
             let idx = m.noised.indices.filter { m.noised[$0] }
             if let a = idx.first, let b = idx.last, b - a + 1 != idx.count { seineBlocks += 1 }
@@ -75,7 +86,9 @@ final class DiffusionTests: XCTestCase {
     /// The anchor's blend curve: linear at sharpness 0; eased (logistic, rescaled to the
     /// boundaries) otherwise, symmetric and increasing. Values from the formula by hand.
     func testAnchorBlendCurve() {
-        for f in 0...13 { XCTAssertEqual(Anchor.weight(frame: f, s: 0, e: 13, sharpness: 0), Float(f) / 13, accuracy: 1e-6) }
+        for f in 0...13 {
+            XCTAssertEqual(Anchor.weight(frame: f, s: 0, e: 13, sharpness: 0), Float(f) / 13, accuracy: 1e-6)
+        }
         XCTAssertEqual(Anchor.weight(frame: 3, s: 2, e: 6, sharpness: 12), 0.0451767, accuracy: 1e-6)
         XCTAssertEqual(Anchor.weight(frame: 1, s: 0, e: 13, sharpness: 12), 0.0037463, accuracy: 1e-6)
         var last: Float = -1
@@ -92,21 +105,27 @@ final class DiffusionTests: XCTestCase {
     /// With an anchor the diffused variable is k·(z₀ − A), A the crossfade of the boundary
     /// latents along its eased curve, and the network sees A + r_t on the infill frames.
     func testResidualNoisingAroundTheCrossfade() {
-        let L = 16, per = 6, k: Float = 2.5
+        let L = 16
+        let per = 6
+        let k: Float = 2.5
         let z0 = (0..<(L * per)).map { Float(($0 * 37) % 11) / 5 - 1 }
         var rng = SplitMix64(seed: 8)
         let ranges = BoundaryRanges(startLow: 1, startHigh: 3, endLow: 12, endHigh: 14)
         let schedule = NoiseSchedule()
         let w = z0.withUnsafeBufferPointer {
-            ConsecutiveNoising.make(clean: $0.baseAddress!, frames: L, perFrame: per, ranges: ranges, schedule: schedule,
-                                    prediction: .epsilon, anchor: .crossfade, anchorSharpness: 6, residualScale: k, timestep: 300, using: &rng)
+            ConsecutiveNoising.make(
+                clean: $0.baseAddress!, frames: L, perFrame: per, ranges: ranges, schedule: schedule,
+                prediction: .epsilon, anchor: .crossfade, anchorSharpness: 6, residualScale: k, timestep: 300,
+                using: &rng)
         }
         let (a, b) = schedule.coefficients(300)
         for f in 0..<L {
             for i in 0..<per {
                 let j = f * per + i
                 if f > w.s && f < w.e {
-                    let x = 6 * (Float(f - w.s) / Float(w.e - w.s) - 0.5), lo = 1 / (1 + exp(Float(3))), hi = 1 / (1 + exp(Float(-3)))
+                    let x = 6 * (Float(f - w.s) / Float(w.e - w.s) - 0.5)
+                    let lo = 1 / (1 + exp(Float(3)))
+                    let hi = 1 / (1 + exp(Float(-3)))
                     let u = (1 / (1 + exp(-x)) - lo) / (hi - lo)
                     let anchor = (1 - u) * z0[w.s * per + i] + u * z0[w.e * per + i]
                     XCTAssertEqual(w.input[j], anchor + a * k * (z0[j] - anchor) + b * w.target[j], accuracy: 1e-5)
@@ -124,7 +143,8 @@ final class DiffusionTests: XCTestCase {
         let ddim = DDIM(schedule: sched)
         for t in [0, 10, 500, 999] {
             for _ in 0..<100 {
-                let x0 = gaussian(&rng), eps = gaussian(&rng)
+                let x0 = gaussian(&rng)
+                let eps = gaussian(&rng)
                 let (a, b) = sched.coefficients(t)
                 let xt = a * x0 + b * eps
                 for p in [Prediction.epsilon, .v, .sample] {
@@ -145,10 +165,13 @@ final class DiffusionTests: XCTestCase {
 
     func testGaussianFilterMixerMatchesNumpyGolden() throws {
         let g = try SafeTensorsFile(url: modelGoldens.appendingPathComponent("gfm.safetensors"))
-        let zs = try g.floats("zs"), ze = try g.floats("ze"), noise = try g.floats("noise")
+        let zs = try g.floats("zs")
+        let ze = try g.floats("ze")
+        let noise = try g.floats("noise")
         for (name, f0, lam) in [("default", Float(0.6), Float(0.1)), ("high", 0.95, 0.05), ("zero", 0.0, 0.1)] {
             let mixer = GaussianFilterMixer(f0: f0, lambda: lam)
-            let out = mixer.mix(boundaryStart: zs, boundaryEnd: ze, noise: noise, s: 1, e: 10, channels: 3, height: 6, width: 5)
+            let out = mixer.mix(
+                boundaryStart: zs, boundaryEnd: ze, noise: noise, s: 1, e: 10, channels: 3, height: 6, width: 5)
             let golden = try g.floats("out_\(name)")
             XCTAssertLessThan(maxRelativeError(out, golden, atol: 1e-5), 1e-4, name)
             XCTAssertLessThan(relativeError(out, golden), 1e-5, name)
@@ -156,10 +179,12 @@ final class DiffusionTests: XCTestCase {
         }
         // The low-pass has unit gain at DC: its share of every frame keeps the boundary latent's
         // per-channel mean (measured with the noise share set to zero), for any stop frequency > 0.
-        let P = 30, l = 8
+        let P = 30
+        let l = 8
         for (f0, lam) in [(Float(0.9), Float(0.1)), (0.6, 0.1)] {
-            let out = GaussianFilterMixer(f0: f0, lambda: lam).mix(boundaryStart: zs, boundaryEnd: ze, noise: [Float](repeating: 0, count: noise.count),
-                                                                    s: 1, e: 10, channels: 3, height: 6, width: 5)
+            let out = GaussianFilterMixer(f0: f0, lambda: lam).mix(
+                boundaryStart: zs, boundaryEnd: ze, noise: [Float](repeating: 0, count: noise.count),
+                s: 1, e: 10, channels: 3, height: 6, width: 5)
             for f in 0..<l {
                 let source = f + 2 <= 5 ? zs : ze
                 for c in 0..<3 {
@@ -169,6 +194,7 @@ final class DiffusionTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(GaussianFilterMixer().stopFrequency(frame: 2, boundaryStart: 1, boundaryEnd: 10), 0.54, accuracy: 1e-6)
+        XCTAssertEqual(
+            GaussianFilterMixer().stopFrequency(frame: 2, boundaryStart: 1, boundaryEnd: 10), 0.54, accuracy: 1e-6)
     }
 }

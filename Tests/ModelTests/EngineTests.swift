@@ -8,7 +8,8 @@ import XCTest
 @testable import Synth
 @testable import Tensor
 
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
 /// One tiny model trained once for all engine tests (a few seconds on 2 cores).
 final class TinyModel {
@@ -25,13 +26,20 @@ final class TinyModel {
         let data = folder.appendingPathComponent("data")
         try! FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         for i in 0..<4 {
-            let p = Performance(seed: 500 + UInt64(i), fps: 30, script: Performance.randomScript(seed: 500 + UInt64(i), seconds: 6))
+            let p = Performance(
+                seed: 500 + UInt64(i), fps: 30, script: Performance.randomScript(seed: 500 + UInt64(i), seconds: 6))
             _ = try! SynthWriter.write(p, name: "take_\(i)", size: 32, to: data, overwrite: false)
         }
         checkpoint = folder.appendingPathComponent("tiny.safetensors")
         var o = TrainOptions(data: [data.path], output: checkpoint, config: ModelConfig.preset("tiny")!)
-        o.steps = 150; o.batch = 2; o.learningRate = 2e-3; o.warmup = 10; o.evalEvery = 150; o.saveEvery = 150
-        o.validationFraction = 0.25; o.seed = 3
+        o.steps = 150
+        o.batch = 2
+        o.learningRate = 2e-3
+        o.warmup = 10
+        o.evalEvery = 150
+        o.saveEvery = 150
+        o.validationFraction = 0.25
+        o.seed = 3
         trainer = Trainer(options: o)
         try! trainer.run(log: { _ in })
         // Validation before training: the same fixed windows, noise and timesteps on a fresh network.
@@ -50,7 +58,9 @@ final class EngineTests: XCTestCase {
     var tiny: TinyModel { TinyModel.shared }
 
     func testTinyModelTrainsAndLowersValidationLoss() throws {
-        XCTAssertLessThan(tiny.lastValidation, 0.9 * tiny.firstValidation, "validation \(tiny.firstValidation) → \(tiny.lastValidation)")
+        XCTAssertLessThan(
+            tiny.lastValidation, 0.9 * tiny.firstValidation,
+            "validation \(tiny.firstValidation) → \(tiny.lastValidation)")
         let log = try String(contentsOf: URL(fileURLWithPath: tiny.checkpoint.path + ".log.jsonl"), encoding: .utf8)
         XCTAssertEqual(log.split(separator: "\n").count, 150)
         XCTAssertTrue(FileManager.default.fileExists(atPath: tiny.checkpoint.path + ".state.safetensors"))
@@ -72,11 +82,14 @@ final class EngineTests: XCTestCase {
         log.write(Data("{\"step\":151,\"loss\":1,\"lr\":0,\"gradNorm\":0,\"seconds\":0}\n".utf8))
         try log.close()
         var o = tiny.trainer.options
-        o.output = copy; o.steps = 160; o.resume = true
+        o.output = copy
+        o.steps = 160
+        o.resume = true
         let t = Trainer(options: o)
         try t.run(log: { _ in })
         XCTAssertEqual(try MavinModel.load(copy).step, 160)
-        let lines = try String(contentsOf: URL(fileURLWithPath: copy.path + ".log.jsonl"), encoding: .utf8).split(separator: "\n")
+        let lines = try String(contentsOf: URL(fileURLWithPath: copy.path + ".log.jsonl"), encoding: .utf8).split(
+            separator: "\n")
         XCTAssertEqual(lines.count, 160)
         let steps = lines.filter { $0.contains("\"step\":151,") || $0.contains("\"step\":151}") }
         XCTAssertEqual(steps.count, 1, "no step logged twice")
@@ -88,7 +101,8 @@ final class EngineTests: XCTestCase {
         let a = try VideoReader(path: repoRoot.appendingPathComponent("Samples/graze.mp4").path)
         let b = try VideoReader(path: repoRoot.appendingPathComponent("Samples/rear.mp4").path)
         let l = infiller.allowedLengths.upperBound
-        var request = InfillRequest(before: try a.frames(from: 0, count: 60), after: try b.frames(from: 0, count: 60), length: l)
+        var request = InfillRequest(
+            before: try a.frames(from: 0, count: 60), after: try b.frames(from: 0, count: 60), length: l)
         request.settings.steps = 6
         request.record = true
         var events: [InfillProgress] = []
@@ -116,7 +130,10 @@ final class EngineTests: XCTestCase {
     func testZeroCorrectionGivesTheCrossfadeAndTrainingMeasuresTheScale() throws {
         let tinyModel = try MavinModel.load(tiny.checkpoint)
         var config = tinyModel.config
-        config.anchor = .crossfade; config.residualScale = 3; config.prediction = .sample; config.anchorSharpness = 8
+        config.anchor = .crossfade
+        config.residualScale = 3
+        config.prediction = .sample
+        config.anchorSharpness = 8
         let net = MavinUNet(config: config)
         net.initialise(seed: 1)
         net.zeroOutputLayer()
@@ -125,21 +142,29 @@ final class EngineTests: XCTestCase {
         let a = try VideoReader(path: repoRoot.appendingPathComponent("Samples/graze.mp4").path)
         let b = try VideoReader(path: repoRoot.appendingPathComponent("Samples/rear.mp4").path)
         let l = infiller.allowedLengths.upperBound
-        var request = InfillRequest(before: try a.frames(from: 0, count: 8).map { $0.resized(width: 32, height: 32) },
-                                    after: try b.frames(from: 0, count: 8).map { $0.resized(width: 32, height: 32) }, length: l)
+        var request = InfillRequest(
+            before: try a.frames(from: 0, count: 8).map { $0.resized(width: 32, height: 32) },
+            after: try b.frames(from: 0, count: 8).map { $0.resized(width: 32, height: 32) }, length: l)
         request.settings.steps = 5
         let withDetail = try infiller.run(request).frames
         request.settings.detail = false
         let latentOnly = try infiller.run(request).frames
-        let xs = request.before.last!.planarFloats(), xe = request.after.first!.planarFloats()
+        let xs = request.before.last!.planarFloats()
+        let xe = request.after.first!.planarFloats()
         let codec = try XCTUnwrap(model.codec)
-        let zs = codec.encode(xs, resolution: 32), ze = codec.encode(xe, resolution: 32)
-        func worst(_ p: RGBImage, _ q: RGBImage) -> Int { zip(p.pixels, q.pixels).map { abs(Int($0) - Int($1)) }.max()! }
+        let zs = codec.encode(xs, resolution: 32)
+        let ze = codec.encode(xe, resolution: 32)
+        func worst(_ p: RGBImage, _ q: RGBImage) -> Int {
+            zip(p.pixels, q.pixels).map { abs(Int($0) - Int($1)) }.max()!
+        }
         var codecLoss = 0
         for i in 0..<l {
-            let u = Float(i + 1) / Float(l + 1), lo = 1 / (1 + exp(Float(4))), hi = 1 / (1 + exp(Float(-4)))
+            let u = Float(i + 1) / Float(l + 1)
+            let lo = 1 / (1 + exp(Float(4)))
+            let hi = 1 / (1 + exp(Float(-4)))
             let w = (1 / (1 + exp(-8 * (u - 0.5))) - lo) / (hi - lo)
-            let decoded = RGBImage(width: 32, height: 32, planar: codec.decode(zip(zs, ze).map { (1 - w) * $0 + w * $1 }, resolution: 32))
+            let decoded = RGBImage(
+                width: 32, height: 32, planar: codec.decode(zip(zs, ze).map { (1 - w) * $0 + w * $1 }, resolution: 32))
             let pixels = RGBImage(width: 32, height: 32, planar: zip(xs, xe).map { (1 - w) * $0 + w * $1 })
             XCTAssertLessThanOrEqual(worst(latentOnly[i], decoded), 1, "frame \(i)")
             XCTAssertLessThanOrEqual(worst(withDetail[i], pixels), 1, "frame \(i)")
@@ -149,7 +174,8 @@ final class EngineTests: XCTestCase {
         // strength 0 keeps none of a (random, non-zero) network's correction: the same eased crossfade.
         let busy = MavinUNet(config: config)
         busy.initialise(seed: 2)
-        for e in busy.store.entries where e.name.hasPrefix("conv_out.") {  // initialised at zero: give it a correction to make
+        // initialised at zero: give it a correction to make
+        for e in busy.store.entries where e.name.hasPrefix("conv_out.") {
             for i in 0..<e.count { busy.store.values[e.offset + i] = Float((i * 7919) % 13) / 13 - 0.45 }
         }
         let busyInfiller = Infiller(model: MavinModel(network: busy, codec: tinyModel.codec))
@@ -164,7 +190,10 @@ final class EngineTests: XCTestCase {
 
         var o = tiny.trainer.options
         o.output = tiny.folder.appendingPathComponent("anchored.safetensors")
-        o.initFrom = tiny.checkpoint; o.steps = 12; o.evalEvery = 12; o.saveEvery = 12
+        o.initFrom = tiny.checkpoint
+        o.steps = 12
+        o.evalEvery = 12
+        o.saveEvery = 12
         o.config.anchor = .crossfade
         var lines: [String] = []
         let t = Trainer(options: o)
@@ -188,11 +217,13 @@ final class EngineTests: XCTestCase {
         }
         XCTAssertTrue(zip(weights, mask).contains { $1 > 0 && abs($0 - 1) > 0.01 }, "some frame is weighted")
         var r = o
-        r.output = tiny.folder.appendingPathComponent("relative.safetensors"); r.relativeLossEpsilon = eps
+        r.output = tiny.folder.appendingPathComponent("relative.safetensors")
+        r.relativeLossEpsilon = eps
         r.config.prediction = .sample
         try Trainer(options: r).run(log: { _ in })
         XCTAssertEqual(try MavinModel.load(r.output).provenance["mavin.relative_loss"], "0.1")
-        r.output = tiny.folder.appendingPathComponent("relative-plain.safetensors"); r.config.anchor = nil
+        r.output = tiny.folder.appendingPathComponent("relative-plain.safetensors")
+        r.config.anchor = nil
         XCTAssertThrowsError(try Trainer(options: r).run(log: { _ in })) { error in
             XCTAssertTrue("\(error)".contains("--anchor crossfade"), "\(error)")
         }
@@ -204,8 +235,11 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(LossCurve.label(0.5), "0.5")
         XCTAssertEqual(LossCurve.label(2), "2")
         XCTAssertEqual(LossCurve.label(10), "10")
-        let history = (0..<400).map { TrainRecord(step: $0, loss: 1.5 * exp(-Float($0) / 200) + 0.05, lr: 1e-4, gradNorm: 1, seconds: 0,
-                                                   valLoss: $0 % 100 == 99 ? exp(-Float($0) / 200) + 0.1 : nil) }
+        let history = (0..<400).map {
+            TrainRecord(
+                step: $0, loss: 1.5 * exp(-Float($0) / 200) + 0.05, lr: 1e-4, gradNorm: 1, seconds: 0,
+                valLoss: $0 % 100 == 99 ? exp(-Float($0) / 200) + 0.1 : nil)
+        }
         let img = LossCurve.render(history)
         func inked(_ xs: Range<Int>, _ ys: Range<Int>) -> Int {
             var n = 0
@@ -213,7 +247,8 @@ final class EngineTests: XCTestCase {
             return n
         }
         XCTAssertGreaterThan(inked(0..<36, 40..<(img.height - 40)), 20, "y labels left of the axis")
-        XCTAssertGreaterThan(inked(40..<(img.width - 40), (img.height - 34)..<img.height), 20, "x labels under the axis")
+        XCTAssertGreaterThan(
+            inked(40..<(img.width - 40), (img.height - 34)..<img.height), 20, "x labels under the axis")
         if let dir = ProcessInfo.processInfo.environment["MAVIN_TEST_ARTIFACTS"] {
             try PNG.write(img, to: URL(fileURLWithPath: dir).appendingPathComponent("loss-curve.png"), overwrite: true)
         }
@@ -224,11 +259,17 @@ final class EngineTests: XCTestCase {
         let infiller = Infiller(model: model)
         let frame = RGBImage(width: 32, height: 32, fill: (10, 20, 30))
         let range = infiller.allowedLengths
-        XCTAssertThrowsError(try infiller.run(InfillRequest(before: [frame, frame, frame], after: [frame, frame, frame], length: range.upperBound + 5))) { e in
+        XCTAssertThrowsError(
+            try infiller.run(
+                InfillRequest(before: [frame, frame, frame], after: [frame, frame, frame], length: range.upperBound + 5)
+            )
+        ) { e in
             XCTAssertEqual(e as? InfillError, .lengthOutOfRange(range.upperBound + 5, allowed: range))
             XCTAssertTrue("\(e)".contains("\(range.lowerBound)…\(range.upperBound)"))
         }
-        XCTAssertThrowsError(try infiller.run(InfillRequest(before: [], after: [frame, frame, frame], length: range.lowerBound))) { e in
+        XCTAssertThrowsError(
+            try infiller.run(InfillRequest(before: [], after: [frame, frame, frame], length: range.lowerBound))
+        ) { e in
             guard case .clipTooShort(let which, 0, _)? = e as? InfillError else { return XCTFail("\(e)") }
             XCTAssertEqual(which, "preceding")
         }
@@ -236,12 +277,18 @@ final class EngineTests: XCTestCase {
 
     func testHostileCheckpointsAreRefusedClearly() throws {
         let dir = tiny.folder
-        XCTAssertThrowsError(try MavinModel.load(dir.appendingPathComponent("missing.safetensors"))) { XCTAssertTrue("\($0)".contains("no such file")) }
+        XCTAssertThrowsError(try MavinModel.load(dir.appendingPathComponent("missing.safetensors"))) {
+            XCTAssertTrue("\($0)".contains("no such file"))
+        }
         let data = try Data(contentsOf: tiny.checkpoint)
         let cut = dir.appendingPathComponent("cut.safetensors")
         try data.prefix(data.count / 2).write(to: cut)
-        XCTAssertThrowsError(try MavinModel.load(cut)) { XCTAssertTrue("\($0)".contains("not a Mavin model checkpoint")) }
-        XCTAssertThrowsError(try MavinModel.load(modelGoldens.appendingPathComponent("gfm.safetensors"))) { XCTAssertTrue("\($0)".contains("no mavin.format")) }
+        XCTAssertThrowsError(try MavinModel.load(cut)) {
+            XCTAssertTrue("\($0)".contains("not a Mavin model checkpoint"))
+        }
+        XCTAssertThrowsError(try MavinModel.load(modelGoldens.appendingPathComponent("gfm.safetensors"))) {
+            XCTAssertTrue("\($0)".contains("no mavin.format"))
+        }
         // A NaN in one weight is refused.
         let model = try MavinModel.load(tiny.checkpoint)
         model.network.store.ema[5] = .nan
@@ -257,12 +304,16 @@ final class EngineTests: XCTestCase {
     func testComposePlanEndToEnd() throws {
         let samples = repoRoot.appendingPathComponent("Samples")
         var plan = try Plan.read(samples.appendingPathComponent("plan.toml"))
-        for i in plan.junctions.indices { plan.junctions[i].settings.steps = 4; plan.junctions[i].length = Infiller(model: try MavinModel.load(tiny.checkpoint)).allowedLengths.upperBound }
+        for i in plan.junctions.indices {
+            plan.junctions[i].settings.steps = 4
+            plan.junctions[i].length = Infiller(model: try MavinModel.load(tiny.checkpoint)).allowedLengths.upperBound
+        }
         let composer = Composer(plan: plan, folder: samples.path)
         let resolved = try composer.resolve()
         let out = tiny.folder.appendingPathComponent("composed.mp4")
         var sawWriting = false
-        let (frames, _) = try composer.run(model: try MavinModel.load(tiny.checkpoint), output: out, overwrite: true) { e in
+        let (frames, _) = try composer.run(model: try MavinModel.load(tiny.checkpoint), output: out, overwrite: true) {
+            e in
             if case .writing = e { sawWriting = true }
         }
         XCTAssertTrue(sawWriting)

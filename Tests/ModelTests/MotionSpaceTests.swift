@@ -18,7 +18,9 @@ final class MotionSpaceTests: XCTestCase {
             for x in 0..<w {
                 var v = 90 + 50 * sin(Float(x) / 5) * cos(Float(y) / 7)
                 let u = Float(x) - x0
-                if u >= 0 && u < Float(w) / 3 && y >= h / 3 && y < 2 * h / 3 { v = 190 + 30 * sin(u / 7) + 20 * cos(Float(y) / 3) }
+                if u >= 0 && u < Float(w) / 3 && y >= h / 3 && y < 2 * h / 3 {
+                    v = 190 + 30 * sin(u / 7) + 20 * cos(Float(y) / 3)
+                }
                 let i = 3 * (y * w + x)
                 px[i] = UInt8(max(0, min(255, v)))
                 px[i + 1] = UInt8(max(0, min(255, v * 0.7)))
@@ -32,8 +34,9 @@ final class MotionSpaceTests: XCTestCase {
         // Timed: m's correction also moves the flows (through τ = t − δm), so m's picks test that chain.
         for timed in [false, true] {
             let (w, h, G) = (32, 32, 8)
-            let synthesis = MotionSynthesis(start: Self.scene(width: w, height: h, square: 4),
-                                            end: Self.scene(width: w, height: h, square: 12), timed: timed)
+            let synthesis = MotionSynthesis(
+                start: Self.scene(width: w, height: h, square: 4),
+                end: Self.scene(width: w, height: h, square: 12), timed: timed)
             let truth = Self.scene(width: w, height: h, square: 8)
             var rng = SplitMix64(seed: 21)
             let delta = (0..<(MotionLatent.channels * G * G)).map { i in
@@ -45,7 +48,8 @@ final class MotionSpaceTests: XCTestCase {
             var numeric: [Float] = []
             var analytic: [Float] = []
             let mPlane = MotionLatent.blend * G * G
-            let picks = (0..<16).map { _ in Int.random(in: 0..<delta.count, using: &rng) }
+            let picks =
+                (0..<16).map { _ in Int.random(in: 0..<delta.count, using: &rng) }
                 + (0..<8).map { _ in mPlane + Int.random(in: 0..<(G * G), using: &rng) }
             for i in picks {
                 var plus = delta
@@ -91,7 +95,8 @@ final class MotionSpaceTests: XCTestCase {
         let frames = MotionSynthesis.render(synthesis, clean: zero, coarseAnchor: zero, grid: G)
         XCTAssertEqual(frames.count, l)
         let motion = Scores.measure(generated: frames, truth: truth)
-        let fade = Scores.measure(generated: try! Baseline.crossfade.generate(start: start, end: end, length: l), truth: truth)
+        let fade = Scores.measure(
+            generated: try! Baseline.crossfade.generate(start: start, end: end, length: l), truth: truth)
         XCTAssertGreaterThan(motion.psnr, fade.psnr + 3, "warped pixels follow the square; a crossfade ghosts it")
     }
 
@@ -132,11 +137,15 @@ final class MotionSpaceTests: XCTestCase {
             XCTAssertEqual(result.frames.count, length)
             XCTAssertEqual(result.notices.filter { $0.contains("resampled in time") }.count, 1, "\(result.notices)")
         }
-        XCTAssertTrue(try infiller.run(InfillRequest(before: before, after: after, length: 4)).notices.allSatisfy {
-            !$0.contains("resampled in time")
-        })
-        XCTAssertThrowsError(try infiller.run(InfillRequest(before: before, after: after,
-                                                             length: Infiller.longestMotionInfill + 1)))
+        XCTAssertTrue(
+            try infiller.run(InfillRequest(before: before, after: after, length: 4)).notices.allSatisfy {
+                !$0.contains("resampled in time")
+            })
+        XCTAssertThrowsError(
+            try infiller.run(
+                InfillRequest(
+                    before: before, after: after,
+                    length: Infiller.longestMotionInfill + 1)))
     }
 
     /// A tiny untrained motion model (its output layer is zero, so it returns the anchor).
@@ -178,8 +187,9 @@ final class MotionSpaceTests: XCTestCase {
 
     func testTheBoundaryFrameAloneEachSideIsEnough() throws {
         let infiller = Infiller(model: Self.tinyMotionModel())
-        let request = InfillRequest(before: [Self.scene(width: 48, height: 32, square: 4)],
-                                    after: [Self.scene(width: 48, height: 32, square: 10)], length: 4)
+        let request = InfillRequest(
+            before: [Self.scene(width: 48, height: 32, square: 4)],
+            after: [Self.scene(width: 48, height: 32, square: 10)], length: 4)
         let result = try infiller.run(request)
         XCTAssertEqual(result.frames.count, 4)
         XCTAssertEqual(result.notices.filter { $0.contains("is repeated") }.count, 2, "\(result.notices)")
@@ -189,8 +199,9 @@ final class MotionSpaceTests: XCTestCase {
     func testEtaOutsideItsRangeIsRefused() {
         let infiller = Infiller(model: Self.tinyMotionModel())
         for eta: Float in [-1, 1e9, .nan] {
-            var request = InfillRequest(before: [Self.scene(width: 32, height: 32, square: 4)],
-                                        after: [Self.scene(width: 32, height: 32, square: 8)], length: 3)
+            var request = InfillRequest(
+                before: [Self.scene(width: 32, height: 32, square: 4)],
+                after: [Self.scene(width: 32, height: 32, square: 8)], length: 3)
             request.settings.eta = eta
             XCTAssertThrowsError(try infiller.run(request)) { XCTAssertTrue("\($0)".contains("eta"), "\($0)") }
         }
@@ -198,7 +209,8 @@ final class MotionSpaceTests: XCTestCase {
 
     func testCheckpointOfAMotionModelRoundTripsWithoutACodec() throws {
         let model = Self.tinyMotionModel()
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-motion-\(UUID().uuidString).safetensors")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mavin-motion-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         try model.save(to: url, overwrite: false)
         let back = try MavinModel.load(url)

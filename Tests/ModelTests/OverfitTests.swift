@@ -16,11 +16,13 @@ final class OverfitTests: XCTestCase {
         let target = (0..<x.latents.count).map { _ in gaussian(&rng) }
         let per = c.latentChannels * c.latentSide * c.latentSide
         let dOut = Buffer(count: x.latents.count)
-        var first: Float = 0, last: Float = 0
+        var first: Float = 0
+        var last: Float = 0
         for step in 0..<200 {
             net.store.zeroGrad()
             let out = net.forward(x)
-            let loss = maskedMSEForwardBackward(dpred: dOut.ptr, pred: out.ptr, target: target, mask: x.referenceMask.map { 1 - $0 }, perFrame: per)
+            let loss = maskedMSEForwardBackward(
+                dpred: dOut.ptr, pred: out.ptr, target: target, mask: x.referenceMask.map { 1 - $0 }, perFrame: per)
             if step == 0 { first = loss }
             last = loss
             net.backward(dOut)

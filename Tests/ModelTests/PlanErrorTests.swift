@@ -18,7 +18,9 @@ final class PlanErrorTests: XCTestCase {
 
     func testUnknownClipKeyIsRefusedAndTooManyJunctionsSayWhatIsAllowed() {
         let clipKey = "[[clip]]\npath = \"a.mp4\"\nspeed = 2\n"
-        XCTAssertThrowsError(try Plan.parse(clipKey)) { XCTAssertTrue("\($0)".contains("clip 1: unknown key 'speed'"), "\($0)") }
+        XCTAssertThrowsError(try Plan.parse(clipKey)) {
+            XCTAssertTrue("\($0)".contains("clip 1: unknown key 'speed'"), "\($0)")
+        }
         let extra = "[[clip]]\npath = \"a.mp4\"\n[[clip]]\npath = \"b.mp4\"\n[[junction]]\ns = 1\n[[junction]]\ns = 2\n"
         XCTAssertThrowsError(try Plan.parse(extra)) { XCTAssertTrue("\($0)".contains("fewer is fine"), "\($0)") }
         let fewer = "[[clip]]\npath = \"a.mp4\"\n[[clip]]\npath = \"b.mp4\"\n[[clip]]\npath = \"c.mp4\"\n"
@@ -27,7 +29,8 @@ final class PlanErrorTests: XCTestCase {
 
     /// Every junction setting is checked by the one table, and the message names the plan's line.
     func testEverySettingIsRangeCheckedWithItsLineNumber() {
-        let head = "[[clip]]\npath = \"a.mp4\"\n[[clip]]\npath = \"b.mp4\"\n[[clip]]\npath = \"c.mp4\"\n"
+        let head =
+            "[[clip]]\npath = \"a.mp4\"\n[[clip]]\npath = \"b.mp4\"\n[[clip]]\npath = \"c.mp4\"\n"
             + "[[junction]]\nlength = 10\n[[junction]]\ns = 4\n"
         // The bad value sits on line 11, in the second junction.
         let cases: [(String, String)] = [
@@ -41,7 +44,7 @@ final class PlanErrorTests: XCTestCase {
             ("gfm = \"maybe\"", "gfm must be on or off"),
             ("mode = \"blend\"", "mode must be insert or regenerate (got 'blend')"),
             ("length = 0", "length must be an integer within 1…24 (got '0')"),
-            ("speed = 2", "unknown setting 'speed' (valid: s, e, length, mode, f0, lambda, gfm, steps, strength"),
+            ("speed = 2", "unknown setting 'speed' (valid: s, e, length, mode, f0, lambda, gfm, steps, strength")
         ]
         for (line, expected) in cases {
             XCTAssertThrowsError(try Plan.parse(head + line + "\n", source: "p.toml")) {

@@ -15,8 +15,9 @@ func untrainedTinyModel() -> MavinModel {
     let block = 3 * config.codecPatch * config.codecPatch
     var rng = SplitMix64(seed: 2)
     let basis = (0..<(config.latentChannels * block)).map { _ in Float.random(in: -0.1...0.1, using: &rng) }
-    let codec = LatentCodec(patch: config.codecPatch, components: config.latentChannels, basis: basis,
-                            mean: [Float](repeating: 0.5, count: block), scale: 1)
+    let codec = LatentCodec(
+        patch: config.codecPatch, components: config.latentChannels, basis: basis,
+        mean: [Float](repeating: 0.5, count: block), scale: 1)
     return MavinModel(network: network, codec: codec)
 }
 
@@ -47,8 +48,10 @@ final class StreamingTests: XCTestCase {
         let length = infiller.allowedLengths.lowerBound
         let (needBefore, needAfter) = infiller.references(for: length)
         for mode in [InfillMode.insert, .regenerate] {
-            let a = try VideoReader(path: before.path), b = try VideoReader(path: after.path)
-            let s = 299, e = 0
+            let a = try VideoReader(path: before.path)
+            let b = try VideoReader(path: after.path)
+            let s = 299
+            let e = 0
             let (tb, ta) = try infiller.referenceFrames(before: a, s: s, after: b, e: e, mode: mode, length: length)
             let (dropBefore, dropAfter) = mode.replaced(length: length)
             XCTAssertEqual(tb.count, needBefore, "\(mode)")
@@ -62,8 +65,9 @@ final class StreamingTests: XCTestCase {
             let result = try infiller.run(request)
             let out = folder.appendingPathComponent("out-\(mode).mp4")
             let writer = try VideoWriter(url: out, width: 48, height: 32, fps: 25)
-            let written = try Infiller.writeSpliced(before: a, s: s, generated: result.frames, after: b, e: e,
-                                                    mode: mode, length: length, to: writer)
+            let written = try Infiller.writeSpliced(
+                before: a, s: s, generated: result.frames, after: b, e: e,
+                mode: mode, length: length, to: writer)
             try writer.finish()
             let expected = (s + 1 - dropBefore) + length + (250 - e - dropAfter)
             XCTAssertEqual(written, expected)
@@ -72,25 +76,33 @@ final class StreamingTests: XCTestCase {
     }
 
     func testAShortPrecedingClipIsStillNamedWithItsFrameCount() throws {
-        let before = try clip("short.mp4", frames: 2, shade: 40), after = try clip("after.mp4", frames: 40, shade: 200)
+        let before = try clip("short.mp4", frames: 2, shade: 40)
+        let after = try clip("after.mp4", frames: 40, shade: 200)
         let infiller = Infiller(model: untrainedTinyModel())
         let length = infiller.allowedLengths.lowerBound
-        let a = try VideoReader(path: before.path), b = try VideoReader(path: after.path)
+        let a = try VideoReader(path: before.path)
+        let b = try VideoReader(path: after.path)
         let (tb, ta) = try infiller.referenceFrames(before: a, s: 1, after: b, e: 0, mode: .regenerate, length: length)
         // Fewer references than the model's window: the outermost frame is repeated, and the notice names the count.
         let result = try infiller.run(InfillRequest(before: tb, after: ta, length: length))
-        XCTAssertTrue(result.notices.contains { $0.contains("the preceding clip has \(tb.count) of the") }, "\(result.notices)")
+        XCTAssertTrue(
+            result.notices.contains { $0.contains("the preceding clip has \(tb.count) of the") }, "\(result.notices)")
     }
 
     func testStreamedMetricsEqualTheInMemoryOnesAndReadEachFrameOnceInOrder() throws {
-        let g = try clip("g.mp4", frames: 23, shade: 60), t = try clip("t.mp4", frames: 23, shade: 70)
-        let gs = try FrameSequence(path: g.path), ts = try FrameSequence(path: t.path)
-        let all = try FrameSource.read(g.path), truth = try FrameSource.read(t.path)
+        let g = try clip("g.mp4", frames: 23, shade: 60)
+        let t = try clip("t.mp4", frames: 23, shade: 70)
+        let gs = try FrameSequence(path: g.path)
+        let ts = try FrameSequence(path: t.path)
+        let all = try FrameSource.read(g.path)
+        let truth = try FrameSource.read(t.path)
         var asked: [Int] = []
-        let streamed = try Scores.measure(count: 23, chunk: 5, generated: { i in
-            asked.append(i)
-            return try gs.frame(at: i)
-        }, truth: { try ts.frame(at: $0) })
+        let streamed = try Scores.measure(
+            count: 23, chunk: 5,
+            generated: { i in
+                asked.append(i)
+                return try gs.frame(at: i)
+            }, truth: { try ts.frame(at: $0) })
         XCTAssertEqual(asked, Array(0..<23), "each generated frame read once, in order")
         XCTAssertEqual(streamed, Scores.measure(generated: all, truth: truth))
     }
@@ -104,8 +116,9 @@ final class ResumeConfigTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: folder) }
         let checkpoint = folder.appendingPathComponent("tiny.safetensors")
         try untrainedTinyModel().save(to: checkpoint, overwrite: false)
-        var small = TrainOptions(data: [folder.appendingPathComponent("no-data").path], output: checkpoint,
-                                 config: ModelConfig.preset("small")!)
+        var small = TrainOptions(
+            data: [folder.appendingPathComponent("no-data").path], output: checkpoint,
+            config: ModelConfig.preset("small")!)
         small.resume = true
         XCTAssertThrowsError(try Trainer(options: small).run(log: { _ in })) { error in
             let text = "\(error)"

@@ -9,10 +9,14 @@ func tinyInput(_ c: ModelConfig, windows: Int, seed: UInt64) -> UNetInput {
     let n = windows * c.frames * c.latentChannels * c.latentSide * c.latentSide
     let lat = (0..<n).map { _ in gaussian(&rng) }
     var mask = [Float](repeating: 0, count: windows * c.frames)
-    for w in 0..<windows { mask[w * c.frames] = 1; mask[w * c.frames + c.frames - 1] = 1 }
+    for w in 0..<windows {
+        mask[w * c.frames] = 1
+        mask[w * c.frames + c.frames - 1] = 1
+    }
     let px = (0..<(windows * 2 * 3 * c.resolution * c.resolution)).map { _ in Float.random(in: 0...1, using: &rng) }
-    return UNetInput(latents: lat, referenceMask: mask, timesteps: (0..<windows).map { Float(100 + 300 * $0) },
-                     lengths: (0..<windows).map { Float(4 + $0) }, boundaryPixels: px)
+    return UNetInput(
+        latents: lat, referenceMask: mask, timesteps: (0..<windows).map { Float(100 + 300 * $0) },
+        lengths: (0..<windows).map { Float(4 + $0) }, boundaryPixels: px)
 }
 
 final class UNetGradientTests: XCTestCase {
@@ -38,13 +42,20 @@ final class UNetGradientTests: XCTestCase {
         _ = net.forward(x)
         net.store.zeroGrad()
         net.backward(Buffer(g))
-        let names = ["conv_in.weight", "down.0.res.conv1.weight", "down.0.res.emb_proj.weight", "down.0.tconv.conv.weight",
-                     "down.0.spatial.block.attn1.to_q.weight", "down.0.spatial.block.attn2.to_k.weight", "down.1.temporal.frame_pos",
-                     "down.1.temporal.block.ff.0.weight", "mid.res.norm1.weight", "up.1.res.skip.weight", "up.0.spatial.proj_in.weight",
-                     "conv_out.weight", "time_embedding.linear_1.weight", "length_embedding.linear_2.weight", "embedding_mlp.weight",
-                     "bfg.patch_embed.weight", "bfg.position", "bfg.boundary_type", "bfg.norm.weight", "down.0.downsample.weight",
-                     "up.1.upsample.conv.weight"]
-        var numeric: [Float] = [], analytic: [Float] = []
+        let names = [
+            "conv_in.weight", "down.0.res.conv1.weight", "down.0.res.emb_proj.weight", "down.0.tconv.conv.weight",
+            "down.0.spatial.block.attn1.to_q.weight", "down.0.spatial.block.attn2.to_k.weight",
+            "down.1.temporal.frame_pos",
+            "down.1.temporal.block.ff.0.weight", "mid.res.norm1.weight", "up.1.res.skip.weight",
+            "up.0.spatial.proj_in.weight",
+            "conv_out.weight", "time_embedding.linear_1.weight", "length_embedding.linear_2.weight",
+            "embedding_mlp.weight",
+            "bfg.patch_embed.weight", "bfg.position", "bfg.boundary_type", "bfg.norm.weight",
+            "down.0.downsample.weight",
+            "up.1.upsample.conv.weight"
+        ]
+        var numeric: [Float] = []
+        var analytic: [Float] = []
         for name in names {
             guard let e = net.store.entry(name) else { return XCTFail("no parameter \(name)") }
             for k in 0..<3 {
@@ -61,7 +72,10 @@ final class UNetGradientTests: XCTestCase {
             }
         }
         let err = relativeError(analytic, numeric)
-        print("U-Net gradient check: relative error \(err) over \(numeric.count) coordinates, largest |grad| \(analytic.map(abs).max() ?? 0)")
+        print(
+            "U-Net gradient check: relative error \(err) over \(numeric.count) coordinates, largest |grad| "
+                + "\(analytic.map(abs).max() ?? 0)"
+        )
         XCTAssertLessThan(err, 2e-2, "U-Net gradient relative error \(err)")
     }
 }

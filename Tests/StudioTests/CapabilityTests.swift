@@ -8,7 +8,8 @@ func kittyEscapes(_ s: String) -> [(keys: [String: String], payload: String)] {
     var out: [(keys: [String: String], payload: String)] = []
     var rest = Substring(s)
     while let start = rest.range(of: "\u{1B}_G"),
-          let end = rest.range(of: "\u{1B}\\", range: start.upperBound..<rest.endIndex) {
+        let end = rest.range(of: "\u{1B}\\", range: start.upperBound..<rest.endIndex)
+    {
         let body = rest[start.upperBound..<end.lowerBound]
         let parts = body.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)
         var keys: [String: String] = [:]
@@ -74,8 +75,9 @@ final class CapabilityTests: XCTestCase {
     }
 
     func testTmuxPassthroughDoublesEveryEscape() {
-        XCTAssertEqual(TmuxPassthrough.wrap("\u{1B}_Ga=p,i=1\u{1B}\\"),
-                       "\u{1B}Ptmux;\u{1B}\u{1B}_Ga=p,i=1\u{1B}\u{1B}\\\u{1B}\\")
+        XCTAssertEqual(
+            TmuxPassthrough.wrap("\u{1B}_Ga=p,i=1\u{1B}\\"),
+            "\u{1B}Ptmux;\u{1B}\u{1B}_Ga=p,i=1\u{1B}\u{1B}\\\u{1B}\\")
         let sixel = Sixel.encode(knownImage())
         let wrapped = TmuxPassthrough.wrap(sixel)
         let escapes = Array(wrapped.utf8).filter { $0 == 0x1B }.count
@@ -96,7 +98,8 @@ final class CapabilityTests: XCTestCase {
         XCTAssertEqual(Palette256.nearest((255, 0, 0)), 196)
         XCTAssertEqual(Palette256.nearest((128, 128, 128)), 244)
         for c: (UInt8, UInt8, UInt8) in [(70, 110, 50), (90, 140, 60), (120, 150, 90), (135, 170, 200)] {
-            let old = Palette256.colour(Pictures.ansi256RGB(c)), new = Palette256.colour(Palette256.nearest(c))
+            let old = Palette256.colour(Pictures.ansi256RGB(c))
+            let new = Palette256.colour(Palette256.nearest(c))
             let target = Palette256.oklab(c)
             func deltaE(_ p: (UInt8, UInt8, UInt8)) -> Float {
                 let q = Palette256.oklab(p)
@@ -112,19 +115,25 @@ final class CapabilityTests: XCTestCase {
         XCTAssertEqual(Palette256.nearest((90, 140, 60)), 64)
         // A slow horizontal gradient: undithered it is a few flat bands; dithered, each 4×4 block's
         // mean colour follows the gradient more closely.
-        let w = 64, h = 4
+        let w = 64
+        let h = 4
         var px: [UInt8] = []
         for _ in 0..<h { for x in 0..<w { px += [UInt8(100 + x / 2), UInt8(140 + x / 2), UInt8(200 + x / 3)] } }
         func blockError(_ index: (Int, Int, (UInt8, UInt8, UInt8)) -> Int) -> Double {
             var err = 0.0
             for bx in stride(from: 0, to: w, by: 4) {
-                var mean = [0.0, 0.0, 0.0], want = [0.0, 0.0, 0.0]
+                var mean = [0.0, 0.0, 0.0]
+                var want = [0.0, 0.0, 0.0]
                 for y in 0..<h {
                     for x in bx..<(bx + 4) {
                         let k = 3 * (y * w + x)
                         let c = Palette256.colour(index(x, y, (px[k], px[k + 1], px[k + 2])))
-                        mean[0] += Double(c.0); mean[1] += Double(c.1); mean[2] += Double(c.2)
-                        want[0] += Double(px[k]); want[1] += Double(px[k + 1]); want[2] += Double(px[k + 2])
+                        mean[0] += Double(c.0)
+                        mean[1] += Double(c.1)
+                        mean[2] += Double(c.2)
+                        want[0] += Double(px[k])
+                        want[1] += Double(px[k + 1])
+                        want[2] += Double(px[k + 2])
                     }
                 }
                 err += zip(mean, want).map { abs($0 - $1) / 16 }.reduce(0, +)
@@ -137,12 +146,15 @@ final class CapabilityTests: XCTestCase {
     }
 
     func testGlyphsAreASCIIWithoutUnicode() {
-        let ui = " Mavin Studio — Samples — model small L=32 l 2…22 · 256×144 ✗ ╰─ s=59 ✓ ▶ λ 0.10 x̂0 s−2 "
+        let ui =
+            " Mavin Studio — Samples — model small L=32 l 2…22 · 256×144 ✗ ╰─ s=59 ✓ ▶ λ 0.10 x̂0 s−2 "
             + "█░▁▂▃▄▅▆▇ ↑/k"
         let plain = Glyphs.text(ui, unicode: false)
         XCTAssertTrue(plain.utf8.allSatisfy { $0 < 0x80 }, plain)
-        XCTAssertEqual(plain, " Mavin Studio - Samples - model small L=32 l 2...22 . 256x144 x `- s=59 * > lambda 0.10 "
-                       + "x^0 s-2 #._.-=+*% ^/k")
+        XCTAssertEqual(
+            plain,
+            " Mavin Studio - Samples - model small L=32 l 2...22 . 256x144 x `- s=59 * > lambda 0.10 "
+                + "x^0 s-2 #._.-=+*% ^/k")
         XCTAssertEqual(Glyphs.text(ui, unicode: true), ui)
         XCTAssertTrue(Capabilities.localeIsUTF8(["LANG": "en_US.UTF-8"]))
         XCTAssertFalse(Capabilities.localeIsUTF8(["LANG": "C"]))
@@ -170,24 +182,32 @@ final class CapabilityTests: XCTestCase {
     // MARK: detection from recorded answers
 
     /// Recorded with `mavin studio --detect --raw` under Xvfb: XTerm(379) -ti vt340 -bg white.
-    static let xtermVT340 = "\u{1B}P>|XTerm(379)\u{1B}\\\u{1B}[?1;0;1024S\u{1B}[?2;0;600;390S"
+    static let xtermVT340 =
+        "\u{1B}P>|XTerm(379)\u{1B}\\\u{1B}[?1;0;1024S\u{1B}[?2;0;600;390S"
         + "\u{1B}]11;rgb:ffff/ffff/ffff\u{1B}\\\u{1B}[?63;1;2;4;6;9;15;16;22;28c"
     /// Recorded: tmux 3.3a inside that xterm, allow-passthrough off, then on (the outer DA1 comes back).
     static let tmuxOff = "\u{1B}P>|tmux 3.3a\u{1B}\\\u{1B}[?1;2c"
-    static let tmuxOn = "\u{1B}P>|tmux 3.3a\u{1B}\\\u{1B}[?1;2c\u{1B}P>|XTerm(379)\u{1B}\\"
+    static let tmuxOn =
+        "\u{1B}P>|tmux 3.3a\u{1B}\\\u{1B}[?1;2c\u{1B}P>|XTerm(379)\u{1B}\\"
         + "\u{1B}[?63;1;2;4;6;9;15;16;22;28c"
     /// Written from the terminals' documented reply formats (not recorded here: no such terminal on this machine).
-    static let kitty = "\u{1B}P>|kitty(0.35.2)\u{1B}\\\u{1B}_Gi=31;OK\u{1B}\\\u{1B}[4;1040;1800t\u{1B}[6;26;12t"
+    static let kitty =
+        "\u{1B}P>|kitty(0.35.2)\u{1B}\\\u{1B}_Gi=31;OK\u{1B}\\\u{1B}[4;1040;1800t\u{1B}[6;26;12t"
         + "\u{1B}]11;rgb:0000/0000/0000\u{1B}\\\u{1B}[?62;c"
-    static let wezterm = "\u{1B}P>|WezTerm 20240203-110809-5046fc22\u{1B}\\\u{1B}[?1;0;256S\u{1B}[4;960;1600t"
+    static let wezterm =
+        "\u{1B}P>|WezTerm 20240203-110809-5046fc22\u{1B}\\\u{1B}[?1;0;256S\u{1B}[4;960;1600t"
         + "\u{1B}]11;rgb:1c1c/1c1c/1c1c\u{1B}\\\u{1B}[?65;4;6;18;22c"
-    static let foot = "\u{1B}P>|foot(1.16.2)\u{1B}\\\u{1B}[?1;0;1024S\u{1B}[?2;0;1920;1080S\u{1B}[4;1080;1920t"
+    static let foot =
+        "\u{1B}P>|foot(1.16.2)\u{1B}\\\u{1B}[?1;0;1024S\u{1B}[?2;0;1920;1080S\u{1B}[4;1080;1920t"
         + "\u{1B}[6;20;10t\u{1B}]11;rgb:ffff/ffff/ffff\u{1B}\\\u{1B}[?62;4;22c"
 
-    func decide(_ answer: String?, _ env: [String: String], tmux: TmuxInfo? = nil, cell: PixelSize? = nil,
-                columns: Int = 80, rows: Int = 24) -> Capabilities {
-        Capabilities.decide(answers: answer.map { Capabilities.parse(Array($0.utf8)) }, environment: env, tmux: tmux,
-                            winsizeCell: cell, columns: columns, rows: rows)
+    func decide(
+        _ answer: String?, _ env: [String: String], tmux: TmuxInfo? = nil, cell: PixelSize? = nil,
+        columns: Int = 80, rows: Int = 24
+    ) -> Capabilities {
+        Capabilities.decide(
+            answers: answer.map { Capabilities.parse(Array($0.utf8)) }, environment: env, tmux: tmux,
+            winsizeCell: cell, columns: columns, rows: rows)
     }
 
     func testParserReadsEveryAnswer() {
@@ -279,8 +299,10 @@ final class CapabilityTests: XCTestCase {
         let q = Capabilities.query
         XCTAssertTrue(q.hasPrefix("\u{1B}[>0q"))
         XCTAssertTrue(q.hasSuffix("\u{1B}[c"))
-        for part in ["\u{1B}_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\u{1B}\\", "\u{1B}[?1;1;0S", "\u{1B}[?2;1;0S", "\u{1B}[14t",
-                     "\u{1B}[16t", "\u{1B}]11;?\u{1B}\\"] {
+        for part in [
+            "\u{1B}_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\u{1B}\\", "\u{1B}[?1;1;0S", "\u{1B}[?2;1;0S", "\u{1B}[14t",
+            "\u{1B}[16t", "\u{1B}]11;?\u{1B}\\"
+        ] {
             XCTAssertTrue(q.contains(part), part)
         }
         let through = Capabilities.tmuxQuery(passthrough: true)

@@ -16,12 +16,20 @@ final class TmuxStudioTests: XCTestCase {
 
     func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", "studio"]) }
 
-    func keys(_ k: String...) throws { _ = try tmux(["send-keys", "-t", "studio"] + k); usleep(250_000) }
+    func keys(_ k: String...) throws {
+        _ = try tmux(["send-keys", "-t", "studio"] + k)
+        usleep(250_000)
+    }
 
-    func type(_ text: String) throws { _ = try tmux(["send-keys", "-t", "studio", "-l", text]); usleep(150_000) }
+    func type(_ text: String) throws {
+        _ = try tmux(["send-keys", "-t", "studio", "-l", text])
+        usleep(150_000)
+    }
 
     @discardableResult
-    func waitFor(_ text: String, timeout: Double = 60, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    func waitFor(_ text: String, timeout: Double = 60, file: StaticString = #filePath, line: UInt = #line) throws
+        -> String
+    {
         let deadline = Date().addingTimeInterval(timeout)
         var last = ""
         while Date() < deadline {
@@ -39,7 +47,8 @@ final class TmuxStudioTests: XCTestCase {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-studio-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for name in ["graze.mp4", "rear.mp4", "walk-graze-rear.mp4", "plan.toml"] {
-            try FileManager.default.copyItem(at: samples.appendingPathComponent(name), to: folder.appendingPathComponent(name))
+            try FileManager.default.copyItem(
+                at: samples.appendingPathComponent(name), to: folder.appendingPathComponent(name))
         }
         try Data("not a video".utf8).write(to: folder.appendingPathComponent("broken.mp4"))
         // A plan whose junction has known ground truth: one video on both sides, e − s − 1 = length.
@@ -63,8 +72,10 @@ final class TmuxStudioTests: XCTestCase {
 
     /// The mavin executable beside the test binary in the build folder.
     func mavinBinary() throws -> String {
-        let dirs = [Bundle.main.executableURL?.deletingLastPathComponent(), Bundle(for: TmuxStudioTests.self).bundleURL,
-                    Bundle(for: TmuxStudioTests.self).bundleURL.deletingLastPathComponent()].compactMap { $0 }
+        let dirs = [
+            Bundle.main.executableURL?.deletingLastPathComponent(), Bundle(for: TmuxStudioTests.self).bundleURL,
+            Bundle(for: TmuxStudioTests.self).bundleURL.deletingLastPathComponent()
+        ].compactMap { $0 }
         let paths = dirs.map { $0.appendingPathComponent("mavin").path }
         let found = paths.first { FileManager.default.fileExists(atPath: $0) }
         guard let bin = found else {
@@ -79,7 +90,8 @@ final class TmuxStudioTests: XCTestCase {
     func testPlainLocaleSmallHelpAndDumbTerminal() throws {
         let bin = try mavinBinary()
         let model = samples.appendingPathComponent("models/mavin-small.safetensors").path
-        let cmd = "cd '\(folder.path)' && LANG=C LC_ALL=C MAVIN_PICTURES=truecolor MAVIN_MODEL='\(model)' '\(bin)'"
+        let cmd =
+            "cd '\(folder.path)' && LANG=C LC_ALL=C MAVIN_PICTURES=truecolor MAVIN_MODEL='\(model)' '\(bin)'"
             + " studio . ;"
             + " echo EXITED $? ; sleep 60"
         _ = try tmux(["new-session", "-d", "-s", "studio", "-x", "60", "-y", "18", cmd])
@@ -137,19 +149,24 @@ final class TmuxStudioTests: XCTestCase {
         XCTAssertTrue(s.contains("Sequence (2 clips)"), s)  // plan.toml's clips that exist here
         try waitFor("model small")
         // Junction inspector: move s by one and by ten, see the boundary frames change.
-        try keys("Tab"); try keys("Tab")
+        try keys("Tab")
+        try keys("Tab")
         try waitFor("Junction 1: graze.mp4 [s=59]")
         try keys("h")
         try waitFor("[s=58]")
         try keys("H")
         try waitFor("[s=48]")
-        try keys("L"); try keys("l")
+        try keys("L")
+        try keys("l")
         try waitFor("[s=59]")
-        try keys("j"); try keys("l")
+        try keys("j")
+        try keys("l")
         try waitFor("e 1")
         try keys("h")
         // Fewer steps, then generate and watch progress to the end.
-        try keys(":"); try type("set steps 2"); try keys("Enter")
+        try keys(":")
+        try type("set steps 2")
+        try keys("Enter")
         try waitFor("steps = 2")
         try keys("g")
         s = try waitFor("generated 10 frames", timeout: 240)
@@ -164,7 +181,9 @@ final class TmuxStudioTests: XCTestCase {
         try waitFor("x_t")
         try keys("Escape")
         // Compare needs known truth: open the plan with one video on both sides.
-        try keys(":"); try type("open truth.toml"); try keys("Enter")
+        try keys(":")
+        try type("open truth.toml")
+        try keys("Enter")
         try waitFor("opened")
         try keys("g")
         try waitFor("generated 10 frames", timeout: 240)
@@ -177,7 +196,10 @@ final class TmuxStudioTests: XCTestCase {
         try keys("e")
         try waitFor("exported 180 frames", timeout: 300)
         let out = folder.appendingPathComponent("composed.mp4").path
-        let probe = try Subprocess.run(["ffprobe", "-v", "error", "-count_packets", "-select_streams", "v:0", "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", out])
+        let probe = try Subprocess.run([
+            "ffprobe", "-v", "error", "-count_packets", "-select_streams", "v:0", "-show_entries",
+            "stream=nb_read_packets", "-of", "csv=p=0", out
+        ])
         XCTAssertEqual(probe.output.trimmingCharacters(in: .whitespacesAndNewlines), "180")
         try keys("e")
         try waitFor("exists. Overwrite? (y/n)")

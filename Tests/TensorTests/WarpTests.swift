@@ -28,7 +28,8 @@ final class WarpTests: XCTestCase {
         assertClose(warp(image, flow, c: c, h: h, w: w), try golden("warp.out"), 1e-5, "warp out")
         var dimage = [Float](repeating: 0, count: image.count)
         var dflow = [Float](repeating: 0, count: flow.count)
-        warpBackward(dimage: &dimage, dflow: &dflow, dout: dout, image: image, flow: flow, channels: c, height: h, width: w)
+        warpBackward(
+            dimage: &dimage, dflow: &dflow, dout: dout, image: image, flow: flow, channels: c, height: h, width: w)
         assertClose(dimage, try golden("warp.dimage"), 1e-5, "warp dimage")
         assertClose(dflow, try golden("warp.dflow"), 1e-4, "warp dflow")
     }
@@ -36,7 +37,8 @@ final class WarpTests: XCTestCase {
     func testBicubicWarpMatchesGridSample() throws {
         let (c, h, w) = (3, 5, 7)
         var out = [Float](repeating: 0, count: c * h * w)
-        warpBicubicForward(out: &out, image: try golden("warp.image"), flow: try golden("warp.flow"), channels: c, height: h, width: w)
+        warpBicubicForward(
+            out: &out, image: try golden("warp.image"), flow: try golden("warp.flow"), channels: c, height: h, width: w)
         assertClose(out, try golden("bicubic.out"), 1e-5, "bicubic warp")
     }
 
@@ -48,7 +50,8 @@ final class WarpTests: XCTestCase {
         let g = (0..<(c * h * w)).map { _ in Float.random(in: -1...1, using: &rng) }
         var dimage = [Float](repeating: 0, count: image.count)
         var dflow = [Float](repeating: 0, count: flow.count)
-        warpBackward(dimage: &dimage, dflow: &dflow, dout: g, image: image, flow: flow, channels: c, height: h, width: w)
+        warpBackward(
+            dimage: &dimage, dflow: &dflow, dout: g, image: image, flow: flow, channels: c, height: h, width: w)
         // Only coordinates that land inside the image (a clamped one has no flow gradient).
         let interior = (0..<(2 * h * w)).filter { i in
             let p = i % (h * w)
