@@ -140,9 +140,8 @@ public enum JunctionSettings {
     public static func setting(_ key: String) -> JunctionSetting? { all.first { $0.key == key } }
 
     /// The refusal of an unknown key, listing the valid ones.
-    public static func unknown(_ key: String, samplerOnly: Bool = false) -> String {
-        let valid = all.filter { !samplerOnly || $0.sampler }.map(\.key)
-        return "unknown setting '\(key)' (valid: \(valid.joined(separator: ", ")))"
+    public static func unknown(_ key: String, samplerOnly: Bool = false) -> EngineError {
+        .unknownSetting(key: key, valid: all.filter { !samplerOnly || $0.sampler }.map(\.key))
     }
 
     /// Sampler settings with `key=value` pairs applied (`eval --variant`), e.g. "gfm=off,steps=2".
@@ -153,7 +152,7 @@ public enum JunctionSettings {
             let kv = part.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
             guard kv.count == 2 else { throw SettingError(key: String(part), text: pairs, rule: "written key=value") }
             guard let s = setting(kv[0]), s.sampler else {
-                throw EngineError.badInput(unknown(kv[0], samplerOnly: true))
+                throw unknown(kv[0], samplerOnly: true)
             }
             try s.apply(kv[1], to: &junction)
         }
