@@ -135,14 +135,10 @@ public final class Composer {
         for (k, j) in plan.junctions.enumerated() {
             let a = resolved.segments[k]
             let b = resolved.segments[k + 1]
-            let (tb, ta) = try infiller.referenceFrames(
-                before: resolved.readers[a.clip], s: a.last,
-                firstBefore: a.first,
-                after: resolved.readers[b.clip], e: b.first,
-                lastAfter: b.last, mode: j.mode, length: j.length)
-            var request = InfillRequest(before: tb, after: ta, length: j.length)
-            request.mode = j.mode
-            request.settings = j.settings
+            let window = try JunctionWindow(
+                before: resolved.readers[a.clip], after: resolved.readers[b.clip], junction: j,
+                names: (plan.clips[k].path, plan.clips[k + 1].path), firstBefore: a.first, lastAfter: b.last)
+            let request = try window.request(for: infiller)
             let result = try infiller.run(request, cancel: cancel) {
                 event(.junction(index: k, of: plan.junctions.count, $0))
             }

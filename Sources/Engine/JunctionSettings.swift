@@ -144,6 +144,24 @@ public enum JunctionSettings {
         .unknownSetting(key: key, valid: all.filter { !samplerOnly || $0.sampler }.map(\.key))
     }
 
+    /// A junction with `(key, value)` pairs applied in order, each checked by its row (the CLI's options).
+    public static func junction(_ pairs: [(key: String, value: String)], base: Plan.Junction = Plan.Junction()) throws
+        -> Plan.Junction
+    {
+        var junction = base
+        for (key, value) in pairs {
+            guard let s = setting(key) else { throw unknown(key) }
+            try s.apply(value, to: &junction)
+        }
+        return junction
+    }
+
+    /// A setting's help with its rule, as an option's help text says it ("DDIM steps (an integer within 1…1000)").
+    public static func help(_ key: String) -> String {
+        guard let s = setting(key) else { return key }
+        return "\(s.help.prefix(1).uppercased())\(s.help.dropFirst()) (\(s.kind.rule))."
+    }
+
     /// Sampler settings with `key=value` pairs applied (`eval --variant`), e.g. "gfm=off,steps=2".
     public static func sampler(_ base: SamplerSettings, applying pairs: String) throws -> SamplerSettings {
         var junction = Plan.Junction()
