@@ -25,7 +25,9 @@ public struct JunctionWindow {
     ) throws {
         let s = junction.s ?? before.frameCount - 1
         let e = junction.e ?? 0
-        for (key, value, name, n) in [("s", s, names.before, before.frameCount), ("e", e, names.after, after.frameCount)]
+        for (key, value, name, n) in [
+            ("s", s, names.before, before.frameCount), ("e", e, names.after, after.frameCount)
+        ]
         where value < 0 || value >= n {
             throw EngineError.boundaryOutsideClip(clip: name, key: key, value: value, frames: n)
         }
@@ -46,7 +48,8 @@ public struct JunctionWindow {
     /// request is refused with the allowed range before any of this is read by `request`).
     public func referenceFrames(for infiller: Infiller) throws -> (before: [RGBImage], after: [RGBImage]) {
         let length = junction.length
-        let (needBefore, needAfter) = infiller.allowedLengths.contains(length) ? infiller.references(for: length) : (1, 1)
+        let (needBefore, needAfter) =
+            infiller.allowedLengths.contains(length) ? infiller.references(for: length) : (1, 1)
         let (extraBefore, extraAfter) = junction.mode.replaced(length: length)
         let s = boundaryStart
         let e = boundaryEnd
@@ -58,7 +61,8 @@ public struct JunctionWindow {
     }
 
     /// The request for this junction: its reference frames, length, mode and sampler settings.
-    public func request(for infiller: Infiller, truth: [RGBImage]? = nil, record: Bool = false) throws -> InfillRequest {
+    public func request(for infiller: Infiller, truth: [RGBImage]? = nil, record: Bool = false) throws -> InfillRequest
+    {
         guard infiller.allowedLengths.contains(junction.length) else {
             throw InfillError.lengthOutOfRange(junction.length, allowed: infiller.allowedLengths)
         }

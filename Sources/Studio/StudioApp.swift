@@ -77,6 +77,8 @@ public final class StudioApp {
     private var readers: [String: VideoReader] = [:]
     private var thumbCache: [String: RGBImage] = [:]
     private let events = EventQueue()
+    /// The engine's job runner: one job at a time, cancellable.
+    let runner = JobRunner()
     var pendingImages: [(row: Int, col: Int, cols: Int, rows: Int, image: RGBImage)] = []
     var lastImageKey = ""
     var lastImageRects: [(row: Int, col: Int, cols: Int, rows: Int)] = []
@@ -392,48 +394,46 @@ public final class StudioApp {
         }
         let jn = plan.junctions[j]
         guard let made = source(of: j) else { return }
-        let (s, e) = boundaries(j)
         let a = plan.clips[j].path
         let b = plan.clips[j + 1].path
         let infiller = Infiller(model: model)
-        guard infiller.allowedLengths.contains(jn.length) else {
-            message = "length \(jn.length) is outside \(infiller.allowedLengths)"
-            return
-        }
-        let (nb, na) = infiller.references(for: jn.length)
         guard let ra = reader(a), let rb = reader(b) else {
             message = "cannot read the clips"
             return
         }
         do {
-            let (extraA, extraB) = jn.mode.replaced(length: jn.length)
-            let from = max(0, s - nb - extraA + 1)
-            let before = try ra.frames(from: from, count: s - from + 1)
-            let after = try rb.frames(from: e, count: min(rb.frameCount - e, na + extraB))
-            let (tb, ta) = jn.mode.trim(before: before, after: after, length: jn.length)
-            var request = InfillRequest(before: tb, after: ta, length: jn.length)
-            request.mode = jn.mode
-            request.settings = jn.settings
-            request.record = true
-            request.truth = truth(j)
+            let window = try JunctionWindow(before: ra, after: rb, junction: jn, names: (a, b))
+            let request = try window.request(for: infiller, truth: truth(j), record: true)
             let job = Job(kind: "infill \(a) → \(b)")
             job.total = jn.settings.steps
             self.job = job
             stepping = false
             comparing = false
             let events = self.events
-            let req = request
-            DispatchQueue.global(qos: .userInitiated).async {
-                do {
-                    let result = try infiller.run(req, cancel: job.cancel) { p in events.push(.progress(p)) }
-                    events.push(.finished(j, made, result))
-                } catch {
-                    events.push(.failed("\(error)"))
+            start(InfillJob(infiller: infiller, request: request, title: job.kind), cancel: job.cancel) { e in
+                switch e {
+                case .preview(let p, _): events.push(.progress(p))
+                case .finished(.infill(let result)): events.push(.finished(j, made, result))
+                default: events.push(job: e)
                 }
             }
             message = "generating \(jn.length) frames…"
         } catch {
             message = "\(error)"
+        }
+    }
+
+    /// Hands a job to the runner; its events reach the UI through the queue, drained at each tick.
+    func start(_ job: any Engine.Job, cancel: CancelFlag, events handle: @escaping @Sendable (JobEvent) -> Void) {
+        let runner = self.runner
+        let events = self.events
+        let work = StartedJob(job: job)
+        Task {
+            do {
+                try await runner.start(work.job, cancel: cancel, events: handle)
+            } catch {
+                events.push(.failed("\(error)"))
+            }
         }
     }
 
@@ -468,21 +468,13 @@ public final class StudioApp {
         self.job = job
         let composer = Composer(plan: plan, folder: folder)
         let events = self.events
-        DispatchQueue.global(qos: .userInitiated).async {
-            do {
-                let (n, _) = try composer.run(
-                    model: model, output: URL(fileURLWithPath: target), overwrite: overwrite, cancel: job.cancel
-                ) { e in
-                    switch e {
-                    case .junction(let i, let n, let p):
-                        events.push(.exportProgress("junction \(i + 1)/\(n)", p.step, p.total))
-                    case .writing(let f, let n): events.push(.exportProgress("writing", f, n))
-                    case .junctionDone: break
-                    }
-                }
-                events.push(.exported(target, n))
-            } catch {
-                events.push(.failed("\(error)"))
+        let compose = ComposeJob(
+            composer: composer, model: model, output: URL(fileURLWithPath: target), overwrite: overwrite)
+        start(compose, cancel: job.cancel) { e in
+            switch e {
+            case .progress(let stage, let step, let total, _): events.push(.exportProgress(stage, step, total))
+            case .finished(.composed(let path, let n, _)): events.push(.exported(path, n))
+            default: events.push(job: e)
             }
         }
         message = "exporting to \(target)…"
@@ -596,7 +588,11 @@ public final class StudioApp {
             case .failed(let m):
                 job?.done = true
                 job?.failed = m
-                message = m == "cancelled" ? "cancelled; nothing was changed" : m
+                message = m
+            case .cancelled:
+                job?.done = true
+                job?.failed = "cancelled"
+                message = "cancelled; nothing was changed"
             case .exportProgress(let label, let d, let n):
                 job?.step = d
                 job?.total = n
@@ -609,6 +605,11 @@ public final class StudioApp {
     }
 }
 
+/// A job handed to the runner, which alone uses it from then on.
+private struct StartedJob: @unchecked Sendable {
+    let job: any Engine.Job
+}
+
 /// A lock-protected queue of job events (producer: engine thread, consumer: UI tick).
 final class EventQueue: @unchecked Sendable {
     enum Event {
@@ -617,6 +618,15 @@ final class EventQueue: @unchecked Sendable {
         case failed(String)
         case exportProgress(String, Int, Int)
         case exported(String, Int)
+        case cancelled
+    }
+    /// A job event the Studio shows only by how it ended (or not at all).
+    func push(job e: JobEvent) {
+        switch e {
+        case .failed(let error): push(.failed("\(error)"))
+        case .cancelled: push(.cancelled)
+        case .finished, .progress, .preview, .score, .log: break
+        }
     }
     private let lock = NSLock()
     private var items: [Event] = []
