@@ -74,13 +74,7 @@ public enum PNGMemory {
                 }
             }
         }
-        var size = compressBound(uLong(filtered.count))
-        var idat = [UInt8](repeating: 0, count: Int(size))
-        let status = idat.withUnsafeMutableBufferPointer { out in
-            filtered.withUnsafeBufferPointer { compress2(out.baseAddress, &size, $0.baseAddress, uLong($0.count), 1) }
-        }
-        guard status == Z_OK else { return [] }
-        idat.removeSubrange(Int(size)...)
+        guard let idat = deflateRunLengths(filtered) else { return [] }
         var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         func bigEndian(_ v: Int) -> [UInt8] { [24, 16, 8, 0].map { UInt8((v >> $0) & 0xFF) } }
         func chunk(_ type: String, _ data: [UInt8]) {
@@ -94,6 +88,29 @@ public enum PNGMemory {
         chunk("IDAT", idat)
         chunk("IEND", [])
         return png
+    }
+
+    /// A zlib stream of `data` with deflate's run-length strategy (matches at distance one only): on Sub-filtered
+    /// rows nearly as small as a full search and several times faster.
+    static func deflateRunLengths(_ data: [UInt8]) -> [UInt8]? {
+        var stream = z_stream()
+        guard deflateInit2_(&stream, 1, Z_DEFLATED, 15, 8, Z_RLE, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+            == Z_OK
+        else { return nil }
+        defer { deflateEnd(&stream) }
+        var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(data.count))))
+        let status = data.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                stream.next_in = UnsafeMutablePointer(mutating: src.baseAddress)
+                stream.avail_in = uInt(src.count)
+                stream.next_out = dst.baseAddress
+                stream.avail_out = uInt(dst.count)
+                return deflate(&stream, Z_FINISH)
+            }
+        }
+        guard status == Z_STREAM_END else { return nil }
+        out.removeSubrange(Int(stream.total_out)...)
+        return out
     }
 }
 

@@ -94,6 +94,9 @@ final class StudioActionTests: XCTestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: path), path)
             _ = try VideoReader(path: path)
         }
+        // What `mavin compose` does with it first: open every clip from the plan's own folder, check s and e.
+        let resolved = try Composer(plan: written, folder: other.path).resolve()
+        XCTAssertEqual(resolved.readers.count, 2)
         app.plan.clips = []
         app.execute("open \(other.path)/p.toml")
         XCTAssertEqual(app.plan.clips.map(\.path), ["a.mp4", "b.mp4"], app.message)
