@@ -86,7 +86,8 @@ public final class StudioApp {
         clips = Self.library(folder: folder)
         loadPlan(explicit: planPath)
         loadModel()
-        if let warning = caps.warning { message = message.isEmpty ? warning : warning + "; " + message }
+        // What was opened first: a long warning is cut at the right edge, the plan's message must not be.
+        if let warning = caps.warning { message = message.isEmpty ? warning : message + "; " + warning }
     }
 
     /// The clips of a folder, sorted by name; unreadable files are listed with their error.

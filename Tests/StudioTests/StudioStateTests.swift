@@ -135,6 +135,28 @@ final class StudioStateTests: XCTestCase {
         XCTAssertEqual(app.draw(), app.draw())
     }
 
+    /// The inspector at 160 columns in mode regenerate: every field shows whole, inside the pane.
+    func testInspectorFitsAt160Columns() {
+        let app = studio(pictures: "truecolor")
+        truthPlan(app)
+        app.plan.junctions[0].mode = .regenerate
+        app.focus = .junction
+        for width in [160, 100, 60] {
+            app.size = (width, 40)
+            let screen = app.draw()
+            let paneLeft = max(28, width / 3) + 1
+            let lines = screen.lines()
+            for label in ["s 5", "e 16", "length 10", "mode regenerate", "f0 0.60", "λ 0.10", "GFM off", "steps 1"] {
+                let found = lines.prefix(14).contains { line in
+                    guard let r = line.range(of: " \(label) ") else { return false }
+                    return line.distance(from: line.startIndex, to: r.lowerBound) >= paneLeft
+                }
+                XCTAssertTrue(found, "\(label) whole in the inspector at \(width) columns:\n\(screen.text)")
+            }
+            for run in screen.runs { XCTAssertLessThanOrEqual(run.col + run.text.count, width, run.text) }
+        }
+    }
+
     // MARK: pictures
 
     func rect(_ r: Int, _ c: Int, _ cols: Int, _ rows: Int) -> CellRect {
