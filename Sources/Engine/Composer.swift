@@ -45,7 +45,7 @@ public final class Composer {
     /// Opens the clips and checks every s and e against them.
     public func resolve() throws -> ResolvedPlan {
         guard plan.clips.count >= 2 else {
-            throw EngineError.badInput("a composition needs at least two clips (the plan has \(plan.clips.count))")
+            throw EngineError.tooFewClips(plan.clips.count)
         }
         let readers = try plan.clips.map { try VideoReader(path: path($0.path)) }
         var segments: [ResolvedPlan.Segment] = []
@@ -54,15 +54,10 @@ public final class Composer {
             let n = r.frameCount
             let first = i == 0 ? 0 : (plan.junctions[i - 1].e ?? 0)
             let last = i == readers.count - 1 ? n - 1 : (plan.junctions[i].s ?? n - 1)
-            let frames = "clip '\(name)' has \(n) frames (0…\(n - 1))"
             for (key, value) in [("e", first), ("s", last)] where value < 0 || value >= n {
-                let place = value < 0 ? "is before its first frame" : "is past its end"
-                throw EngineError.badInput("\(frames); \(key)=\(value) \(place); use 0…\(n - 1)")
+                throw EngineError.boundaryOutsideClip(clip: name, key: key, value: value, frames: n)
             }
-            if last < first {
-                throw EngineError.badInput(
-                    "clip '\(name)': s=\(last) comes before e=\(first); nothing of the clip would remain")
-            }
+            if last < first { throw EngineError.boundariesCross(clip: name, s: last, e: first) }
             segments.append(.init(clip: i, first: first, last: last))
         }
         let fps = plan.fps ?? readers[0].info.fps
@@ -140,14 +135,10 @@ public final class Composer {
         for (k, j) in plan.junctions.enumerated() {
             let a = resolved.segments[k]
             let b = resolved.segments[k + 1]
-            let (tb, ta) = try infiller.referenceFrames(
-                before: resolved.readers[a.clip], s: a.last,
-                firstBefore: a.first,
-                after: resolved.readers[b.clip], e: b.first,
-                lastAfter: b.last, mode: j.mode, length: j.length)
-            var request = InfillRequest(before: tb, after: ta, length: j.length)
-            request.mode = j.mode
-            request.settings = j.settings
+            let window = try JunctionWindow(
+                before: resolved.readers[a.clip], after: resolved.readers[b.clip], junction: j,
+                names: (plan.clips[k].path, plan.clips[k + 1].path), firstBefore: a.first, lastAfter: b.last)
+            let request = try window.request(for: infiller)
             let result = try infiller.run(request, cancel: cancel) {
                 event(.junction(index: k, of: plan.junctions.count, $0))
             }

@@ -72,8 +72,6 @@ public enum DefaultModel {
         for c in all where FileManager.default.fileExists(atPath: c.path) {
             return (URL(fileURLWithPath: c.path), c.why)
         }
-        throw EngineError.badInput(
-            "no model found (looked for \(all.map(\.path).joined(separator: ", "))); "
-                + "pass --model PATH, set MAVIN_MODEL, or install with scripts/install.sh")
+        throw EngineError.noModel(lookedAt: all.map(\.path))
     }
 }

@@ -114,9 +114,12 @@ public final class Evaluator {
         return (pairs.map(\.0), pairs.map(\.1))
     }
 
-    public func run(methods: [EvalMethod], title: String, sheets: URL? = nil, progress: (String) -> Void = { _ in })
-        throws -> EvalReport
-    {
+    /// Every method on every case; `progress` sees each finished case (1-based) and its line. Cancelled between
+    /// methods and inside the model's steps (`EngineError.cancelled`).
+    public func run(
+        methods: [EvalMethod], title: String, sheets: URL? = nil, cancel: CancelFlag = CancelFlag(),
+        progress: (Int, String) -> Void = { _, _ in }
+    ) throws -> EvalReport {
         var sums: [String: (ms: Double, psnr: Double, rs: Double, ssim: Double, sharp: Double, sec: Double, n: Int)] =
             [:]
         var positions: [String: [Double]] = [:]  // per-position PSNR sums, while every case has one length
@@ -129,6 +132,7 @@ public final class Evaluator {
             let measured = MeasuredTruth(truth)  // once per case, shared by every method
             let scene = try silhouettes(c, width: truth[0].width, height: truth[0].height)
             for m in methods {
+                if cancel.isCancelled { throw EngineError.cancelled }
                 let t0 = Date()
                 let frames: [RGBImage]
                 switch m {
@@ -136,7 +140,7 @@ public final class Evaluator {
                 case .model(_, let model, let settings):
                     var request = InfillRequest(before: before, after: after, length: c.length)
                     request.settings = settings
-                    frames = try Infiller(model: model).run(request).frames
+                    frames = try Infiller(model: model).run(request, cancel: cancel).frames
                 }
                 let seconds = Date().timeIntervalSince(t0)
                 // A pixel-space model makes its own square frames: scored at the truth's size.
@@ -173,6 +177,7 @@ public final class Evaluator {
                 try PNG.write(contactSheet(rows: rows), to: sheets.appendingPathComponent(name), overwrite: true)
             }
             progress(
+                ci + 1,
                 "case \(ci + 1)/\(cases.count) \(c.label ?? "") (\((c.video as NSString).lastPathComponent) "
                     + "s=\(c.s) e=\(c.e))"
             )

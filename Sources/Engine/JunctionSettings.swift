@@ -140,9 +140,26 @@ public enum JunctionSettings {
     public static func setting(_ key: String) -> JunctionSetting? { all.first { $0.key == key } }
 
     /// The refusal of an unknown key, listing the valid ones.
-    public static func unknown(_ key: String, samplerOnly: Bool = false) -> String {
-        let valid = all.filter { !samplerOnly || $0.sampler }.map(\.key)
-        return "unknown setting '\(key)' (valid: \(valid.joined(separator: ", ")))"
+    public static func unknown(_ key: String, samplerOnly: Bool = false) -> EngineError {
+        .unknownSetting(key: key, valid: all.filter { !samplerOnly || $0.sampler }.map(\.key))
+    }
+
+    /// A junction with `(key, value)` pairs applied in order, each checked by its row (the CLI's options).
+    public static func junction(_ pairs: [(key: String, value: String)], base: Plan.Junction = Plan.Junction()) throws
+        -> Plan.Junction
+    {
+        var junction = base
+        for (key, value) in pairs {
+            guard let s = setting(key) else { throw unknown(key) }
+            try s.apply(value, to: &junction)
+        }
+        return junction
+    }
+
+    /// A setting's help with its rule, as an option's help text says it ("DDIM steps (an integer within 1…1000)").
+    public static func help(_ key: String) -> String {
+        guard let s = setting(key) else { return key }
+        return "\(s.help.prefix(1).uppercased())\(s.help.dropFirst()) (\(s.kind.rule))."
     }
 
     /// Sampler settings with `key=value` pairs applied (`eval --variant`), e.g. "gfm=off,steps=2".
@@ -153,7 +170,7 @@ public enum JunctionSettings {
             let kv = part.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
             guard kv.count == 2 else { throw SettingError(key: String(part), text: pairs, rule: "written key=value") }
             guard let s = setting(kv[0]), s.sampler else {
-                throw EngineError.badInput(unknown(kv[0], samplerOnly: true))
+                throw unknown(kv[0], samplerOnly: true)
             }
             try s.apply(kv[1], to: &junction)
         }

@@ -82,8 +82,7 @@ public enum LossCurve {
     public static func read(_ url: URL) throws -> [TrainRecord] {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            let what = "training log '\(url.path)' cannot be read: \(FileProblem.reason(error))"
-            throw EngineError.badInput(what + " (train writes it as CHECKPOINT.log.jsonl)")
+            throw EngineError.unreadableTrainingLog(path: url.path, reason: FileProblem.reason(error))
         }
         let text = String(decoding: data, as: UTF8.self)
         return text.split(separator: "\n").compactMap {

@@ -116,7 +116,7 @@ public struct Plan: Equatable, Sendable {
             for key in t.keys.sorted() {
                 let line = Plan.line(of: key, inJunction: i, of: text).map { ":\($0)" } ?? ""
                 guard let setting = JunctionSettings.setting(key) else {
-                    throw PlanError.invalid(source + line, "junction \(i + 1): " + JunctionSettings.unknown(key))
+                    throw PlanError.invalid(source + line, "junction \(i + 1): " + JunctionSettings.unknown(key).description)
                 }
                 let value = t[key]!
                 let number = value.int.map(String.init) ?? value.double.map { String($0) }

@@ -118,39 +118,32 @@ public final class Trainer {
         let new = fields(b)
         let keys = Set(old.keys).union(new.keys).sorted().filter { old[$0] != new[$0] }
         let differences = keys.map { "\($0) \(old[$0] ?? "none") vs \(new[$0] ?? "none")" }.joined(separator: ", ")
-        throw EngineError.badInput(
-            "--resume: '\(path)' was trained with config '\(saved.name)' but this run asks for "
-                + "'\(asked.name)' (\(differences)); resume with the checkpoint's own settings (--config "
-                + "\(saved.name) and "
-                + "the same flags) or write a new checkpoint with another --out")
+        throw EngineError.resumeMismatch(path: path, saved: saved.name, asked: asked.name, differences: differences)
     }
 
     /// Loads data, builds or resumes the model, then trains; `event` sees every record.
     public func run(log: (String) -> Void = { print($0) }, event: (TrainRecord) -> Void = { _ in }) throws {
         let o = options
-        if let problem = o.config.validate() { throw EngineError.badInput("config: \(problem)") }
+        if let problem = o.config.validate() { throw EngineError.invalidConfig(problem) }
         if let share = o.pureNoiseShare, !(0...1).contains(share) {
-            throw EngineError.badInput("the pure-noise share must be within 0…1 (got \(share))")
+            throw EngineError.badTrainingOption(option: "--pure-noise \(share)", rule: "the share must be within 0…1")
         }
         if let lambda = o.photometricWeight {
             guard lambda > 0, lambda.isFinite else {
-                throw EngineError.badInput("the photometric weight λ must be > 0 (got \(lambda))")
+                throw EngineError.badTrainingOption(option: "--photometric \(lambda)", rule: "the weight λ must be > 0")
             }
             guard o.config.latentSpace == .motion, o.config.prediction == .sample else {
-                throw EngineError.badInput(
-                    "the photometric loss builds frames from x̂₀ through the warp: it needs --config motion "
-                        + "and --prediction sample")
+                let rule = "the loss builds frames from x̂₀ through the warp: it needs --config motion and --prediction sample"
+                throw EngineError.badTrainingOption(option: "--photometric", rule: rule)
             }
         }
         if let eps = o.relativeLossEpsilon {
             guard eps > 0, eps.isFinite else {
-                throw EngineError.badInput("the relative loss's ε must be > 0 (got \(eps))")
+                throw EngineError.badTrainingOption(option: "--relative-loss \(eps)", rule: "ε must be > 0")
             }
             guard o.config.anchor != nil, o.config.prediction == .sample else {
-                throw EngineError.badInput(
-                    "the relative loss weighs frames by the anchor's error: it needs --anchor crossfade and "
-                        + "--prediction sample"
-                )
+                let rule = "it weighs frames by the anchor's error: it needs --anchor crossfade and --prediction sample"
+                throw EngineError.badTrainingOption(option: "--relative-loss", rule: rule)
             }
         }
         if !o.resume && FileManager.default.fileExists(atPath: o.output.path) {
@@ -189,8 +182,7 @@ public final class Trainer {
                 guard source.config.channels == config.channels, source.config.latentChannels == config.latentChannels,
                     source.config.bfg || !config.bfg, source.config.frames == config.frames
                 else {
-                    throw EngineError.badInput(
-                        "--init-from \(o.initFrom!.path) has a different network shape; train from scratch instead")
+                    throw EngineError.initShapeMismatch(path: o.initFrom?.path ?? "")
                 }
                 if source.config.bfg != config.bfg {
                     log("boundary frame guidance off: the source's boundary encoder and cross-attention are not loaded")
@@ -504,7 +496,7 @@ public final class Trainer {
                 photometricLoss(cases, output: out.ptr, dOut: dOut.ptr, weight: $0)
             }
             guard loss.isFinite, photometric?.isFinite ?? true else {
-                throw EngineError.badInput("training diverged at step \(step) (loss \(loss)); lower --lr and resume")
+                throw EngineError.diverged(step: step, loss: loss)
             }
             net.backward(dOut)
             let norm = net.store.clipGradNorm(o.clip)
@@ -587,7 +579,7 @@ public final class Trainer {
     private func loadState(into model: MavinModel) throws -> Int {
         let file = try SafeTensorsFile(url: options.stateURL)
         guard file.metadata["mavin.config"] == model.config.json() else {
-            throw EngineError.badInput("\(options.stateURL.path) belongs to a different model config")
+            throw EngineError.stateMismatch(path: options.stateURL.path)
         }
         let store = model.network.store
         for b in ParameterStore.Buffer.allCases { try store.load(file, into: b, prefix: "\(b.rawValue)/") }
@@ -595,29 +587,4 @@ public final class Trainer {
         if let s = file.metadata["mavin.rng"].flatMap(UInt64.init) { rng = SplitMix64(seed: s) }
         return Int(file.metadata["mavin.step"] ?? "0") ?? 0
     }
-}
-
-/// A thread-safe cancel request shared by a job and whoever may cancel it.
-public final class CancelFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cancelled = false
-    public init() {}
-    public func cancel() {
-        lock.lock()
-        cancelled = true
-        lock.unlock()
-    }
-    public var isCancelled: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return cancelled
-    }
-}
-
-public func formatDuration(_ seconds: Double) -> String {
-    guard seconds.isFinite else { return "?" }
-    let s = Int(seconds)
-    if s >= 3600 { return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) }
-    if s >= 60 { return String(format: "%dm%02ds", s / 60, s % 60) }
-    return "\(s)s"
 }

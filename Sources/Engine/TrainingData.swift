@@ -32,7 +32,7 @@ public final class TrainingData {
         for folder in folders {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir) else {
-                throw EngineError.badInput("'\(folder)' does not exist")
+                throw EngineError.noSuchData(folder)
             }
             if !isDir.boolValue {
                 found.append(folder)
@@ -45,6 +45,7 @@ public final class TrainingData {
                 }
             }
         }
+        guard !found.isEmpty else { throw EngineError.noTrainingVideos(folders: folders) }
         return found.sorted()
     }
 
@@ -56,7 +57,7 @@ public final class TrainingData {
     ) throws {
         self.resolution = resolution
         self.frames = L
-        guard !videos.isEmpty else { throw EngineError.badInput("no training videos found") }
+        guard !videos.isEmpty else { throw EngineError.noTrainingVideos(folders: []) }
         for (i, path) in videos.enumerated() {
             let reader = try VideoReader(path: path)
             var frames: [RGBImage] = []
@@ -96,8 +97,7 @@ public final class TrainingData {
             training = Array(training[..<cutoff])
         }
         guard !training.isEmpty else {
-            throw EngineError.badInput(
-                "no training windows: videos need at least \(L * sampleRate) frames without shot cuts")
+            throw EngineError.noTrainingWindows(framesNeeded: L * sampleRate)
         }
     }
 
@@ -129,14 +129,3 @@ public final class TrainingData {
     }
 }
 
-public enum EngineError: Error, CustomStringConvertible {
-    case badInput(String)
-    case cancelled
-
-    public var description: String {
-        switch self {
-        case .badInput(let m): return m
-        case .cancelled: return "cancelled"
-        }
-    }
-}

@@ -186,10 +186,12 @@ struct EvalCommand: ParsableCommand {
             side = n
         }
         let evaluator = Evaluator(cases: list, resolution: side, references: references)
-        let r = try evaluator.run(methods: rows, title: title, sheets: sheets.map { URL(fileURLWithPath: $0) }) {
-            print($0)
-            fflush(stdout)
-        }
+        let job = EvalJob(
+            evaluator: evaluator, methods: rows, title: title, sheets: sheets.map { URL(fileURLWithPath: $0) })
+        let view = JobProgressView()
+        let outcome = try JobRunner.runToEnd(job, events: view.show)
+        view.end()
+        guard case .evaluated(let r) = outcome else { throw ValidationError("the evaluation made no report") }
         try AtomicOutput.write(Data(r.markdown().utf8), to: URL(fileURLWithPath: report), overwrite: overwrite)
         if let json {
             let e = JSONEncoder()

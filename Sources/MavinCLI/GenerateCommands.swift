@@ -18,6 +18,37 @@ struct ProgressLine {
     func end() { if enabled { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) } }
 }
 
+/// The CLI's view of a job's events: progress on the progress line with the live scores of a denoising step,
+/// log lines printed.
+final class JobProgressView: @unchecked Sendable {
+    private let bar = ProgressLine()
+    private let lock = NSLock()
+    private var extra = ""
+
+    var show: @Sendable (JobEvent) -> Void { { [self] in handle($0) } }
+
+    private func handle(_ event: JobEvent) {
+        lock.lock()
+        defer { lock.unlock() }
+        switch event {
+        case .progress(let stage, let step, let total, let eta):
+            bar.show(stage, step, total, (eta.map { "eta \(formatDuration($0))" } ?? "") + extra)
+        case .preview(let p, _):
+            extra =
+                " t=\(p.timestep)"
+                + (p.clipRS.map { String(format: " CLIP-RS %.3f", $0) } ?? "")
+                + (p.paceRS.map { String(format: " pace vs clips %.3f", $0) } ?? "")
+        case .log(let line):
+            bar.end()
+            print(line)
+            fflush(stdout)
+        case .score, .finished, .failed, .cancelled: break
+        }
+    }
+
+    func end() { bar.end() }
+}
+
 /// Checks an output before any work: its type from the extension, the folder it goes in, what is there now
 /// (replaced only with --overwrite, and only a regular file or a Mavin frame folder) and that it is no input.
 func checkOutput(_ path: String, overwrite: Bool, inputs: [String]) throws {
@@ -29,15 +60,6 @@ func checkOutput(_ path: String, overwrite: Bool, inputs: [String]) throws {
 /// so a long write that follows stays within what it needs itself.
 func releaseFreedMemory() {
     _ = FrameMemory.releaseFreed()
-}
-
-/// A boundary frame index inside its clip, or an error that says which end it missed.
-func checkBoundary(_ option: String, _ index: Int, clip: String, frames: Int) throws {
-    let range = "'\(clip)' has \(frames) frames (0…\(frames - 1))"
-    if index < 0 {
-        throw ValidationError("\(range); \(option) \(index) is before its first frame; use 0…\(frames - 1)")
-    }
-    if index >= frames { throw ValidationError("\(range); \(option) \(index) is past its end") }
 }
 
 struct InfillCommand: ParsableCommand {
@@ -83,24 +105,39 @@ struct InfillCommand: ParsableCommand {
 
     func run() throws {
         PartialFiles.removeOnSignal()
-        guard let m = InfillMode(rawValue: mode) else { throw ValidationError("--mode must be insert or regenerate") }
         let modelURL = try DefaultModel.locate(explicit: model)
         // Fail before the work if the output cannot be written.
         let inputs = [before, after, modelURL.path] + [truth].compactMap { $0 }
         try checkOutput(output, overwrite: overwrite, inputs: inputs)
         let mavin = try MavinModel.load(modelURL)
         let infiller = Infiller(model: mavin)
-        guard infiller.allowedLengths.contains(length) else {
-            throw InfillError.lengthOutOfRange(length, allowed: infiller.allowedLengths)
-        }
         let a = try VideoReader(path: before)
         let b = try VideoReader(path: after)
-        let sFrame = s ?? a.frameCount - 1
-        let eFrame = e ?? 0
-        try checkBoundary("--s", sFrame, clip: before, frames: a.frameCount)
-        try checkBoundary("--e", eFrame, clip: after, frames: b.frameCount)
+        // The options go through the settings table, which holds every range (`JunctionSettings`).
+        var pairs: [(key: String, value: String)] = [
+            ("length", "\(length)"), ("mode", mode), ("f0", "\(f0)"), ("lambda", "\(lambda)"),
+            ("gfm", noGfm ? "off" : "on"), ("detail", noDetail ? "off" : "on"), ("steps", "\(steps)"),
+            ("strength", "\(strength)"), ("eta", "\(eta)"), ("seed", "\(seed)")
+        ]
+        pairs += [("s", s), ("e", e)].compactMap { key, value in value.map { (key, "\($0)") } }
+        let junction: Plan.Junction
+        do {
+            junction = try JunctionSettings.junction(pairs)
+        } catch let problem as SettingError {
+            throw ValidationError("--\(problem.key) must be \(problem.rule) (got '\(problem.text)')")
+        }
         // Only the frames the model needs are read here; the rest stream into the output at the end.
-        let result = try generate(infiller, a, sFrame, b, eFrame, mode: m)
+        let window = try JunctionWindow(before: a, after: b, junction: junction, names: (before, after))
+        var request = try window.request(for: infiller)
+        if let truth {
+            let t = try FrameSequence(path: truth)
+            guard t.count == length else {
+                let rule = "it must have exactly --length \(length)"
+                throw ValidationError("--truth '\(truth)' has \(t.count) frames; \(rule)")
+            }
+            request.truth = try (0..<t.count).map { try t.frame(at: $0) }
+        }
+        let result = try runInfill(InfillJob(infiller: infiller, request: request))
         // What the generation held at the clips' own size is given back before the long write.
         releaseFreedMemory()
         let writer = try VideoWriter(
@@ -112,9 +149,7 @@ struct InfillCommand: ParsableCommand {
                 for g in result.frames { try writer.append(g.resized(width: writer.width, height: writer.height)) }
                 written = writer.framesWritten
             } else {
-                written = try Infiller.writeSpliced(
-                    before: a, s: sFrame, generated: result.frames, after: b, e: eFrame,
-                    mode: m, length: length, to: writer)
+                written = try window.writeSpliced(generated: result.frames, to: writer)
             }
             try writer.finish()
         } catch {
@@ -142,38 +177,13 @@ struct InfillCommand: ParsableCommand {
         }
     }
 
-    /// The transition: reference frames read, the model run, with a progress line.
-    private func generate(
-        _ infiller: Infiller, _ a: VideoReader, _ sFrame: Int, _ b: VideoReader, _ eFrame: Int,
-        mode m: InfillMode
-    ) throws -> InfillResult {
-        let (tb, ta) = try infiller.referenceFrames(before: a, s: sFrame, after: b, e: eFrame, mode: m, length: length)
-        var request = InfillRequest(before: tb, after: ta, length: length)
-        request.mode = m
-        request.settings.f0 = f0
-        request.settings.lambda = lambda
-        request.settings.gfm = !noGfm
-        request.settings.detail = !noDetail
-        request.settings.steps = steps
-        request.settings.strength = strength
-        request.settings.eta = eta
-        request.settings.seed = seed
-        if let truth {
-            let t = try FrameSequence(path: truth)
-            guard t.count == length else {
-                let rule = "it must have exactly --length \(length)"
-                throw ValidationError("--truth '\(truth)' has \(t.count) frames; \(rule)")
-            }
-            request.truth = try (0..<t.count).map { try t.frame(at: $0) }
+    /// The transition, run by the job runner, with a progress line.
+    private func runInfill(_ job: InfillJob) throws -> InfillResult {
+        let view = JobProgressView()
+        defer { view.end() }
+        guard case .infill(let result) = try JobRunner.runToEnd(job, events: view.show) else {
+            throw ValidationError("the infill job returned no frames")
         }
-        let bar = ProgressLine()
-        let result = try infiller.run(request) { p in
-            let clipRS =
-                (p.clipRS.map { String(format: " CLIP-RS %.3f", $0) } ?? "")
-                + (p.paceRS.map { String(format: " pace vs clips %.3f", $0) } ?? "")
-            bar.show("denoising", p.step, p.total, "t=\(p.timestep) eta \(formatDuration(p.eta))" + clipRS)
-        }
-        bar.end()
         return result
     }
 }
@@ -212,17 +222,13 @@ struct ComposeCommand: ParsableCommand {
         try checkOutput(out, overwrite: overwrite, inputs: [plan, modelURL.path] + composer.clipPaths)
         let mavin = try MavinModel.load(modelURL)
         let t0 = Date()
-        let bar = ProgressLine()
-        let (frames, notices) = try composer.run(model: mavin, output: URL(fileURLWithPath: out), overwrite: overwrite)
-        { e in
-            switch e {
-            case .junction(let i, let n, let p):
-                bar.show("junction \(i + 1)/\(n)", p.step, p.total, "eta \(formatDuration(p.eta))")
-            case .junctionDone: break
-            case .writing(let f, let n): bar.show("writing", f, n)
-            }
+        let view = JobProgressView()
+        let job = ComposeJob(composer: composer, model: mavin, output: URL(fileURLWithPath: out), overwrite: overwrite)
+        let outcome = try JobRunner.runToEnd(job, events: view.show)
+        view.end()
+        guard case .composed(_, let frames, let notices) = outcome else {
+            throw ValidationError("the compose job wrote nothing")
         }
-        bar.end()
         let r = Report(frames: frames, seconds: Date().timeIntervalSince(t0), output: out, notices: notices)
         if json {
             try printJSON(r)

@@ -129,13 +129,12 @@ struct TrainCommand: ParsableCommand {
             return source
         }
         defer { sources.forEach { $0.cancel() } }
-        let trainer = Trainer(options: o, cancel: cancel)
+        let view = JobProgressView()
         do {
-            try trainer.run(log: { line in
-                print(line)
-                fflush(stdout)
-            })
+            _ = try JobRunner.runToEnd(TrainJob(options: o), cancel: cancel, events: view.show)
+            view.end()
         } catch EngineError.cancelled {
+            view.end()
             print("stopped; resume with the same command and --resume")
         }
     }

@@ -177,7 +177,7 @@ final class MP4Sink: FrameSink {
         guard let rgb = rgbFrame.buffer(width: codedW, height: codedH) else {
             throw MediaError.encodeFailed(output.target.path, reason: "out of memory for a \(codedW)×\(codedH) picture")
         }
-        var (src, srcStride) = FF.mutablePlanes(rgb)
+        let (src, srcStride) = FF.mutablePlanes(rgb)
         guard let base = src[0] else { throw MediaError.encodeFailed(output.target.path, reason: "no RGB picture") }
         let rowBytes = width * 3
         image.pixels.withUnsafeBufferPointer { pixels in

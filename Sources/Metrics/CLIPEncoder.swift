@@ -42,10 +42,35 @@ public final class CLIPImageEncoder {
         guard width % self.heads == 0 else {
             throw MetricsError.badInput("width \(width) not divisible by \(self.heads) heads")
         }
+        // Every tensor the forward pass reads, with its element count: a user's file missing one, or with one of
+        // another shape, is refused here rather than trapping later.
+        let D = width
+        var expected: [(String, Int)] = [
+            ("conv1.weight", D * 3 * patch * patch), ("class_embedding", D), ("positional_embedding", pos.shape[0] * D),
+            ("proj", D * outputDim)
+        ]
+        for name in ["ln_pre", "ln_post"] { expected += [("\(name).weight", D), ("\(name).bias", D)] }
+        for b in 0..<n {
+            let p = "transformer.resblocks.\(b)"
+            expected += [
+                ("\(p).ln_1.weight", D), ("\(p).ln_1.bias", D), ("\(p).ln_2.weight", D), ("\(p).ln_2.bias", D),
+                ("\(p).attn.in_proj_weight", 3 * D * D), ("\(p).attn.in_proj_bias", 3 * D),
+                ("\(p).attn.out_proj.weight", D * D), ("\(p).attn.out_proj.bias", D),
+                ("\(p).mlp.c_fc.weight", 4 * D * D), ("\(p).mlp.c_fc.bias", 4 * D),
+                ("\(p).mlp.c_proj.weight", 4 * D * D), ("\(p).mlp.c_proj.bias", D)
+            ]
+        }
+        for (name, count) in expected where w[name]?.data.count != count {
+            let found = w[name].map { "\($0.data.count) values" } ?? "missing"
+            throw MetricsError.badInput(
+                "'\(url.path)': visual.\(name) should have \(count) values for width \(D) (\(found)); "
+                    + "use an OpenAI or open_clip ViT image tower")
+        }
         self.w = w
     }
 
-    func t(_ name: String) -> [Float] { w[name]!.data }
+    /// A tensor checked to exist at init.
+    func t(_ name: String) -> [Float] { w[name]?.data ?? [] }
 
     /// Bicubic (Keys, a = −0.5) resize of the short side, centre crop, CLIP normalisation → planar [3, S, S].
     public func preprocess(_ img: RGBImage) -> [Float] {

@@ -620,7 +620,7 @@ public final class StudioApp {
                 return
             }
             guard let setting = JunctionSettings.setting(parts[1]) else {
-                message = JunctionSettings.unknown(parts[1])
+                message = JunctionSettings.unknown(parts[1]).description
                 return
             }
             var jn = plan.junctions[j]

@@ -52,7 +52,13 @@ final class StreamingTests: XCTestCase {
             let b = try VideoReader(path: after.path)
             let s = 299
             let e = 0
-            let (tb, ta) = try infiller.referenceFrames(before: a, s: s, after: b, e: e, mode: mode, length: length)
+            var junction = Plan.Junction()
+            junction.s = s
+            junction.e = e
+            junction.mode = mode
+            junction.length = length
+            let window = try JunctionWindow(before: a, after: b, junction: junction, names: ("before", "after"))
+            let (tb, ta) = try window.referenceFrames(for: infiller)
             let (dropBefore, dropAfter) = mode.replaced(length: length)
             XCTAssertEqual(tb.count, needBefore, "\(mode)")
             XCTAssertEqual(ta.count, needAfter, "\(mode)")
@@ -60,14 +66,13 @@ final class StreamingTests: XCTestCase {
             XCTAssertEqual(b.converted, needAfter + dropAfter, "\(mode)")
             // The references are the frames right before the replaced ones (their red channel counts frames).
             XCTAssertEqual(Int(tb.last!.pixel(0, 0).0), (s - dropBefore) % 200, accuracy: 3)
-            var request = InfillRequest(before: tb, after: ta, length: length)
-            request.mode = mode
+            let request = try window.request(for: infiller)
+            XCTAssertEqual(request.before.count, tb.count)
+            XCTAssertEqual(request.mode, mode)
             let result = try infiller.run(request)
             let out = folder.appendingPathComponent("out-\(mode).mp4")
             let writer = try VideoWriter(url: out, width: 48, height: 32, fps: 25)
-            let written = try Infiller.writeSpliced(
-                before: a, s: s, generated: result.frames, after: b, e: e,
-                mode: mode, length: length, to: writer)
+            let written = try window.writeSpliced(generated: result.frames, to: writer)
             try writer.finish()
             let expected = (s + 1 - dropBefore) + length + (250 - e - dropAfter)
             XCTAssertEqual(written, expected)
@@ -82,7 +87,13 @@ final class StreamingTests: XCTestCase {
         let length = infiller.allowedLengths.lowerBound
         let a = try VideoReader(path: before.path)
         let b = try VideoReader(path: after.path)
-        let (tb, ta) = try infiller.referenceFrames(before: a, s: 1, after: b, e: 0, mode: .regenerate, length: length)
+        var junction = Plan.Junction()
+        junction.s = 1
+        junction.e = 0
+        junction.mode = .regenerate
+        junction.length = length
+        let window = try JunctionWindow(before: a, after: b, junction: junction, names: ("short.mp4", "after.mp4"))
+        let (tb, ta) = try window.referenceFrames(for: infiller)
         // Fewer references than the model's window: the outermost frame is repeated, and the notice names the count.
         let result = try infiller.run(InfillRequest(before: tb, after: ta, length: length))
         XCTAssertTrue(

@@ -1,0 +1,95 @@
+import Foundation
+import Media
+
+/// One junction of two clips resolved to the frames its transition needs: the one place a junction becomes an
+/// `InfillRequest` (`mavin infill`, `compose` and the Studio all use it). Only the reference frames the model
+/// uses are read, trimmed for the mode, so a transition between two long clips holds a few frames; the spliced
+/// output streams through one frame at a time.
+public struct JunctionWindow {
+    public let before: VideoReader
+    public let after: VideoReader
+    /// The junction, its s and e filled in: s defaults to the preceding clip's last frame, e to 0.
+    public let junction: Plan.Junction
+    /// s: the preceding clip's boundary frame xˢ; e: the following clip's xᵉ.
+    public let boundaryStart: Int
+    public let boundaryEnd: Int
+    /// Nothing of `before` ahead of this frame is read (a composition's segment start).
+    public let firstBefore: Int
+    /// Nothing of `after` past this frame is read (a composition's segment end).
+    public let lastAfter: Int
+
+    /// Checks s and e against the clips, naming the clip (`names`) and the frames it has.
+    public init(
+        before: VideoReader, after: VideoReader, junction: Plan.Junction, names: (before: String, after: String),
+        firstBefore: Int = 0, lastAfter: Int? = nil
+    ) throws {
+        let s = junction.s ?? before.frameCount - 1
+        let e = junction.e ?? 0
+        for (key, value, name, n) in [("s", s, names.before, before.frameCount), ("e", e, names.after, after.frameCount)]
+        where value < 0 || value >= n {
+            throw EngineError.boundaryOutsideClip(clip: name, key: key, value: value, frames: n)
+        }
+        self.before = before
+        self.after = after
+        var filled = junction
+        filled.s = s
+        filled.e = e
+        self.junction = filled
+        boundaryStart = s
+        boundaryEnd = e
+        self.firstBefore = firstBefore
+        self.lastAfter = lastAfter ?? after.frameCount - 1
+    }
+
+    /// The frames of the preceding clip ending at s and of the following clip starting at e that the
+    /// transition uses, trimmed by the mode. A length the model cannot make reads one frame each side (the
+    /// request is refused with the allowed range before any of this is read by `request`).
+    public func referenceFrames(for infiller: Infiller) throws -> (before: [RGBImage], after: [RGBImage]) {
+        let length = junction.length
+        let (needBefore, needAfter) = infiller.allowedLengths.contains(length) ? infiller.references(for: length) : (1, 1)
+        let (extraBefore, extraAfter) = junction.mode.replaced(length: length)
+        let s = boundaryStart
+        let e = boundaryEnd
+        let fromA = max(firstBefore, s - needBefore - extraBefore + 1)
+        let toB = min(lastAfter, e + needAfter + extraAfter - 1)
+        let before = try self.before.frames(from: fromA, count: s - fromA + 1)
+        let after = try self.after.frames(from: e, count: toB - e + 1)
+        return junction.mode.trim(before: before, after: after, length: length)
+    }
+
+    /// The request for this junction: its reference frames, length, mode and sampler settings.
+    public func request(for infiller: Infiller, truth: [RGBImage]? = nil, record: Bool = false) throws -> InfillRequest {
+        guard infiller.allowedLengths.contains(junction.length) else {
+            throw InfillError.lengthOutOfRange(junction.length, allowed: infiller.allowedLengths)
+        }
+        let (tb, ta) = try referenceFrames(for: infiller)
+        var request = InfillRequest(before: tb, after: ta, length: junction.length)
+        request.mode = junction.mode
+        request.settings = junction.settings
+        request.truth = truth
+        request.record = record
+        return request
+    }
+
+    /// Writes the preceding clip up to s, the generated frames, then the following clip from e to its end (less
+    /// the frames the mode replaces), each at the writer's size, reading and appending one frame at a time.
+    /// Returns the number of frames written.
+    public func writeSpliced(generated: [RGBImage], to writer: VideoWriter, cancel: CancelFlag = CancelFlag()) throws
+        -> Int
+    {
+        let size = (width: writer.width, height: writer.height)
+        let (dropBefore, dropAfter) = junction.mode.replaced(length: junction.length)
+        func append(_ reader: VideoReader, _ frames: ClosedRange<Int>) throws {
+            for i in frames {
+                if cancel.isCancelled { throw EngineError.cancelled }
+                try writer.append(try reader.frame(at: i).resized(width: size.width, height: size.height))
+            }
+        }
+        if boundaryStart - dropBefore >= 0 { try append(before, 0...(boundaryStart - dropBefore)) }
+        for g in generated { try writer.append(g.resized(width: size.width, height: size.height)) }
+        if boundaryEnd + dropAfter <= after.frameCount - 1 {
+            try append(after, (boundaryEnd + dropAfter)...(after.frameCount - 1))
+        }
+        return writer.framesWritten
+    }
+}
