@@ -24,20 +24,31 @@ public final class StudioApp {
         var index: Int { Field.allCases.firstIndex(of: self)! }
     }
 
-    /// A job running in the background and what it last reported.
-    final class Job {
+    /// The job started last (on the engine's runner) and what it last reported.
+    final class JobStatus {
+        enum State: Equatable {
+            case running, done, cancelled
+            case failed(String)
+        }
         let kind: String
         let cancel = CancelFlag()
-        var step = 0, total = 1
+        var step = 0
+        var total = 1
         var timestep = 0
         var eta = 0.0
         var clipRS: [Double] = []
         /// Smoothness against the clips' own pace (no truth needed), per step.
         var paceRS: [Double] = []
         var preview: [RGBImage] = []
-        var done = false
-        var failed: String?
+        var state = State.running
+        var done: Bool { state != .running }
         init(kind: String) { self.kind = kind }
+    }
+
+    /// Where a job's outcome goes: a junction's result (with what made it), or an exported file.
+    enum JobPurpose: Sendable {
+        case transition(junction: Int, made: ResultSource)
+        case export(path: String)
     }
 
     public static let videoExtensions: Set<String> = ["mp4", "m4v", "mov", "mkv", "webm", "avi", "gif"]
@@ -51,7 +62,9 @@ public final class StudioApp {
     var librarySel = 0, sequenceSel = 0, field = Field.s
     var model: MavinModel?
     var modelNote = ""
-    var job: Job?
+    var job: JobStatus?
+    /// The engine's one job runner: the Studio starts jobs on it and renders their events.
+    let runner = JobRunner()
     /// Generated transitions by junction, each with what made it: one whose junction or clips have
     /// changed since is never shown (`result(_:)`) and is dropped at the next change.
     var results: [Int: JunctionResult] = [:]
@@ -445,47 +458,43 @@ public final class StudioApp {
         }
         let jn = plan.junctions[j]
         guard let made = source(of: j) else { return }
-        let (s, e) = boundaries(j)
         let a = plan.clips[j].path
         let b = plan.clips[j + 1].path
         let infiller = Infiller(model: model)
-        guard infiller.allowedLengths.contains(jn.length) else {
-            message = "length \(jn.length) is outside \(infiller.allowedLengths)"
-            return
-        }
-        let (nb, na) = infiller.references(for: jn.length)
         guard let ra = reader(a), let rb = reader(b) else {
             message = "cannot read the clips"
             return
         }
         do {
-            let (extraA, extraB) = jn.mode.replaced(length: jn.length)
-            let from = max(0, s - nb - extraA + 1)
-            let before = try ra.frames(from: from, count: s - from + 1)
-            let after = try rb.frames(from: e, count: min(rb.frameCount - e, na + extraB))
-            let (tb, ta) = jn.mode.trim(before: before, after: after, length: jn.length)
-            var request = InfillRequest(before: tb, after: ta, length: jn.length)
-            request.mode = jn.mode
-            request.settings = jn.settings
-            request.record = true
-            request.truth = truth(j)
-            let job = Job(kind: "infill \(a) → \(b)")
-            job.total = jn.settings.steps
-            self.job = job
+            // The engine resolves the junction to the frames it needs (JunctionWindow) and runs the job.
+            let window = try JunctionWindow(before: ra, after: rb, junction: jn, names: (a, b))
+            let request = try window.request(for: infiller, truth: truth(j), record: true)
+            let status = JobStatus(kind: "infill \(a) → \(b)")
+            status.total = jn.settings.steps
             if mode.isStepping || mode == .compare { mode = .browse }
-            let events = self.events
-            let req = request
-            DispatchQueue.global(qos: .userInitiated).async {
-                do {
-                    let result = try infiller.run(req, cancel: job.cancel) { p in events.push(.progress(p)) }
-                    events.push(.finished(j, made, result))
-                } catch {
-                    events.push(.failed("\(error)"))
-                }
-            }
+            launch(
+                InfillJob(infiller: infiller, request: request, title: status.kind),
+                purpose: .transition(junction: j, made: made), status: status)
             message = "generating \(jn.length) frames…"
         } catch {
             message = "\(error)"
+        }
+    }
+
+    /// The one place the Studio starts a job: on the engine's runner, its events queued for the next tick
+    /// (the job's thread never touches the state).
+    func launch(_ work: any Job, purpose: JobPurpose, status: JobStatus) {
+        job = status
+        let events = self.events
+        let runner = self.runner
+        let handed = HandedJob(job: work)
+        let cancel = status.cancel
+        Task {
+            do {
+                try await runner.start(handed.job, cancel: cancel) { e in events.push(e, for: purpose) }
+            } catch {
+                events.push(.failed(error), for: purpose)
+            }
         }
     }
 
@@ -527,27 +536,10 @@ public final class StudioApp {
     }
 
     func export(to target: String, model: MavinModel, overwrite: Bool) {
-        let job = Job(kind: "export \((target as NSString).lastPathComponent)")
-        self.job = job
         let composer = Composer(plan: plan, folder: folder)
-        let events = self.events
-        DispatchQueue.global(qos: .userInitiated).async {
-            do {
-                let (n, _) = try composer.run(
-                    model: model, output: URL(fileURLWithPath: target), overwrite: overwrite, cancel: job.cancel
-                ) { e in
-                    switch e {
-                    case .junction(let i, let n, let p):
-                        events.push(.exportProgress("junction \(i + 1)/\(n)", p.step, p.total))
-                    case .writing(let f, let n): events.push(.exportProgress("writing", f, n))
-                    case .junctionDone: break
-                    }
-                }
-                events.push(.exported(target, n))
-            } catch {
-                events.push(.failed("\(error)"))
-            }
-        }
+        let work = ComposeJob(
+            composer: composer, model: model, output: URL(fileURLWithPath: target), overwrite: overwrite)
+        launch(work, purpose: .export(path: target), status: JobStatus(kind: work.title))
         message = "exporting to \(target)…"
     }
 
@@ -645,66 +637,73 @@ public final class StudioApp {
 
     /// Applies what the background job reported since the last tick.
     func drainEvents() {
-        for e in events.popAll() { apply(e) }
+        for (event, purpose) in events.popAll() { apply(event, for: purpose) }
     }
 
     /// One job event into the state.
-    func apply(_ e: EventQueue.Event) {
-        switch e {
-        case .progress(let p):
-            job?.step = p.step
-            job?.total = p.total
+    func apply(_ event: JobEvent, for purpose: JobPurpose) {
+        switch event {
+        case .progress(let stage, let step, let total, let eta):
+            job?.step = step
+            job?.total = total
+            if let eta { job?.eta = eta }
+            if case .export = purpose { message = stage }
+        case .preview(let p, _):
             job?.timestep = p.timestep
-            job?.eta = p.eta
             job?.preview = p.preview
             if let rs = p.clipRS { job?.clipRS.append(rs) }
             if let pace = p.paceRS { job?.paceRS.append(pace) }
-        case .finished(let j, let made, let r):
+        case .score: break
+        case .log(let line): message = line
+        case .finished(let outcome):
+            job?.state = .done
+            finished(outcome, for: purpose)
+        case .failed(let error):
+            job?.state = .failed("\(error)")
+            message = "\(error)"
+        case .cancelled:
+            job?.state = .cancelled
+            message = "cancelled; nothing was changed"
+        }
+    }
+
+    func finished(_ outcome: JobOutcome, for purpose: JobPurpose) {
+        switch (outcome, purpose) {
+        case (.infill(let r), .transition(let j, let made)):
             // Edited while it ran: the result is of settings the junction no longer has.
             guard source(of: j) == made else {
-                job?.done = true
                 message = "the junction changed while it was generated: press g again"
                 return
             }
             results[j] = JunctionResult(source: made, result: r)
-            job?.done = true
             frameIndex = 0
             if focus == .library { focus = .preview }  // show what was just made
             message =
                 String(format: "generated %d frames in %.1f s", r.frames.count, r.seconds)
                 + (r.scores.map { String(format: " — CLIP-RS %.3f, PSNR %.2f dB", $0.clip_rs, $0.psnr) } ?? "")
-        case .failed(let m):
-            job?.done = true
-            job?.failed = m
-            message = m == "cancelled" ? "cancelled; nothing was changed" : m
-        case .exportProgress(let label, let d, let n):
-            job?.step = d
-            job?.total = n
-            message = label
-        case .exported(let path, let n):
-            job?.done = true
-            message = "exported \(n) frames to \(path)"
+        case (.composed(let output, let frames, _), _):
+            message = "exported \(frames) frames to \(output)"
+        default:
+            message = "the job finished"
         }
     }
 }
 
-/// A lock-protected queue of job events (producer: engine thread, consumer: UI tick).
+/// A job handed to the runner, which alone uses it from then on.
+private struct HandedJob: @unchecked Sendable {
+    let job: any Job
+}
+
+/// A lock-protected queue of job events (producer: the job's thread, consumer: the UI tick).
 final class EventQueue: @unchecked Sendable {
-    enum Event {
-        case progress(InfillProgress)
-        case finished(Int, StudioApp.ResultSource, InfillResult)
-        case failed(String)
-        case exportProgress(String, Int, Int)
-        case exported(String, Int)
-    }
     private let lock = NSLock()
-    private var items: [Event] = []
-    func push(_ e: Event) {
+    private var items: [(JobEvent, StudioApp.JobPurpose)] = []
+    func push(_ e: JobEvent, for purpose: StudioApp.JobPurpose) {
         lock.lock()
-        items.append(e)
+        items.append((e, purpose))
         lock.unlock()
     }
-    func popAll() -> [Event] {
+    func popAll() -> [(JobEvent, StudioApp.JobPurpose)] {
         lock.lock()
         defer { lock.unlock() }
         let out = items

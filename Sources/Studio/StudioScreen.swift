@@ -262,7 +262,13 @@ extension StudioApp {
         let filled = job.total > 0 ? min(barW, barW * job.step / job.total) : 0
         let bar =
             String(repeating: theme.barFull, count: filled) + String(repeating: theme.barEmpty, count: barW - filled)
-        var state = job.done ? (job.failed.map { $0 == "cancelled" ? "cancelled" : "failed" } ?? "done") : "running"
+        var state: String
+        switch job.state {
+        case .running: state = "running"
+        case .done: state = "done"
+        case .cancelled: state = "cancelled"
+        case .failed: state = "failed"
+        }
         if !job.done { state += " t=\(job.timestep) eta \(formatDuration(job.eta))" }
         screen.put(y, 0, " \(job.kind): ", width: w, .title)
         screen.put(
