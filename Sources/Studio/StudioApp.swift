@@ -552,15 +552,17 @@ public final class StudioApp {
         return (folder as NSString).appendingPathComponent(typed)
     }
 
-    /// Writes the plan (`w`: the folder's plan.toml). An existing file different from what would be written
-    /// is replaced only after `y` to the question this asks; one that already holds it is left alone.
+    /// Writes the plan (`w`: the folder's plan.toml). An existing file holding another plan is replaced only
+    /// after `y` to the question this asks; one that already holds this plan is left alone.
     func savePlan(path: String?, overwrite: Bool = false) {
         let target = path.map(resolve) ?? planFile
         // Paths in a plan are relative to its own folder: a plan written elsewhere names the same files.
-        let text = plan.rebased(from: folder, to: (target as NSString).deletingLastPathComponent).toml()
+        let saved = plan.rebased(from: folder, to: (target as NSString).deletingLastPathComponent)
+        let text = saved.toml()
         let name = (target as NSString).lastPathComponent
         if FileManager.default.fileExists(atPath: target) && !overwrite {
-            if (try? String(contentsOfFile: target, encoding: .utf8)) == text {
+            // A file that reads as this very plan (its comments and layout aside) is left as it is.
+            if (try? Plan.read(URL(fileURLWithPath: target))) == saved {
                 message = "\(name) already holds this plan"
                 return
             }

@@ -298,10 +298,13 @@ final class StudioStateTests: XCTestCase {
         app.handle(Int32(UInt8(ascii: "y")))
         XCTAssertTrue(app.message.hasPrefix("saved"), app.message)
         XCTAssertEqual(try Plan.read(planFile), app.plan)
-        // Saving what the file already holds asks nothing.
+        // Saving what the file already holds asks nothing, even when it is laid out otherwise.
+        let commented = "# mine\n" + (try String(contentsOf: planFile, encoding: .utf8))
+        try commented.write(to: planFile, atomically: true, encoding: .utf8)
         app.perform(.save)
         XCTAssertEqual(app.mode, .browse)
         XCTAssertEqual(app.message, "plan.toml already holds this plan")
+        XCTAssertEqual(try String(contentsOf: planFile, encoding: .utf8), commented, "left as it is")
     }
 
     func testOpenSaysNoSuchFile() {
