@@ -1,7 +1,7 @@
 import Foundation
 
 /// What the network predicts.
-public enum Prediction: String, Codable, Sendable {
+public enum Prediction: String, Codable, Sendable, CaseIterable {
     /// ε, the noise (DDPM).
     case epsilon
     /// v = √ᾱ·ε − √(1−ᾱ)·x₀ (Salimans & Ho): well-conditioned at high noise, where ε̂ ≈ x_t is trivial.

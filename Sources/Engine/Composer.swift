@@ -129,6 +129,7 @@ public final class Composer {
         try OutputTarget.check(output.path, kind: kind, overwrite: overwrite, inputs: clipPaths)
         let resolved = try resolve()
         let infiller = Infiller(model: model)
+        let fit = plan.fit ?? Plan.defaultFit
         var notices: [String] = []
         var generated: [[RGBImage]] = []
         notices += resolved.notices
@@ -137,7 +138,8 @@ public final class Composer {
             let b = resolved.segments[k + 1]
             let window = try JunctionWindow(
                 before: resolved.readers[a.clip], after: resolved.readers[b.clip], junction: j,
-                names: (plan.clips[k].path, plan.clips[k + 1].path), firstBefore: a.first, lastAfter: b.last)
+                names: (plan.clips[k].path, plan.clips[k + 1].path), firstBefore: a.first, lastAfter: b.last,
+                size: (resolved.width, resolved.height), fit: fit)
             let request = try window.request(for: infiller)
             let result = try infiller.run(request, cancel: cancel) {
                 event(.junction(index: k, of: plan.junctions.count, $0))
@@ -167,9 +169,12 @@ public final class Composer {
                         if previous == nil {
                             let size = "\(frame.width)×\(frame.height)"
                             let to = "\(resolved.width)×\(resolved.height)"
-                            notices.append("clip '\(plan.clips[i].path)' is \(size); resized to \(to)")
+                            let how = ["crop": "cropped to fill", "pad": "padded to fit", "stretch": "stretched to"]
+                            notices.append(
+                                "clip '\(plan.clips[i].path)' is \(size); \(how[fit.rawValue] ?? "fitted to") \(to) "
+                                    + "(fit = \(fit.rawValue)), with its transitions")
                         }
-                        frame = try reader.frame(at: f, size: (resolved.width, resolved.height), fit: .crop)
+                        frame = try reader.frame(at: f, size: (resolved.width, resolved.height), fit: fit)
                     }
                     previous = (f, frame)
                     try writer.append(frame)

@@ -17,15 +17,21 @@ public struct JunctionWindow {
     public let firstBefore: Int
     /// Nothing of `after` past this frame is read (a composition's segment end).
     public let lastAfter: Int
+    /// The output's size, which every frame read is fitted to (`fit`), so the transition is generated in the
+    /// output's geometry; nil: the preceding clip's own size.
+    public let size: (width: Int, height: Int)
+    public let fit: Fit
 
     /// Checks s and e against the clips, naming the clip (`names`) and the frames it has.
     public init(
         before: VideoReader, after: VideoReader, junction: Plan.Junction, names: (before: String, after: String),
-        firstBefore: Int = 0, lastAfter: Int? = nil
+        firstBefore: Int = 0, lastAfter: Int? = nil, size: (width: Int, height: Int)? = nil, fit: Fit = Plan.defaultFit
     ) throws {
         let s = junction.s ?? before.frameCount - 1
         let e = junction.e ?? 0
-        for (key, value, name, n) in [("s", s, names.before, before.frameCount), ("e", e, names.after, after.frameCount)]
+        for (key, value, name, n) in [
+            ("s", s, names.before, before.frameCount), ("e", e, names.after, after.frameCount)
+        ]
         where value < 0 || value >= n {
             throw EngineError.boundaryOutsideClip(clip: name, key: key, value: value, frames: n)
         }
@@ -39,6 +45,14 @@ public struct JunctionWindow {
         boundaryEnd = e
         self.firstBefore = firstBefore
         self.lastAfter = lastAfter ?? after.frameCount - 1
+        self.size = size ?? (before.info.width, before.info.height)
+        self.fit = fit
+    }
+
+    /// Frames `range` of a clip at the output's size: as decoded when the sizes agree, else fitted.
+    func frames(_ reader: VideoReader, from start: Int, count: Int) throws -> [RGBImage] {
+        let same = reader.info.width == size.width && reader.info.height == size.height
+        return try reader.frames(from: start, count: count, size: same ? nil : size, fit: fit)
     }
 
     /// The frames of the preceding clip ending at s and of the following clip starting at e that the
@@ -46,19 +60,21 @@ public struct JunctionWindow {
     /// request is refused with the allowed range before any of this is read by `request`).
     public func referenceFrames(for infiller: Infiller) throws -> (before: [RGBImage], after: [RGBImage]) {
         let length = junction.length
-        let (needBefore, needAfter) = infiller.allowedLengths.contains(length) ? infiller.references(for: length) : (1, 1)
+        let (needBefore, needAfter) =
+            infiller.allowedLengths.contains(length) ? infiller.references(for: length) : (1, 1)
         let (extraBefore, extraAfter) = junction.mode.replaced(length: length)
         let s = boundaryStart
         let e = boundaryEnd
         let fromA = max(firstBefore, s - needBefore - extraBefore + 1)
         let toB = min(lastAfter, e + needAfter + extraAfter - 1)
-        let before = try self.before.frames(from: fromA, count: s - fromA + 1)
-        let after = try self.after.frames(from: e, count: toB - e + 1)
+        let before = try frames(self.before, from: fromA, count: s - fromA + 1)
+        let after = try frames(self.after, from: e, count: toB - e + 1)
         return junction.mode.trim(before: before, after: after, length: length)
     }
 
     /// The request for this junction: its reference frames, length, mode and sampler settings.
-    public func request(for infiller: Infiller, truth: [RGBImage]? = nil, record: Bool = false) throws -> InfillRequest {
+    public func request(for infiller: Infiller, truth: [RGBImage]? = nil, record: Bool = false) throws -> InfillRequest
+    {
         guard infiller.allowedLengths.contains(junction.length) else {
             throw InfillError.lengthOutOfRange(junction.length, allowed: infiller.allowedLengths)
         }
@@ -72,7 +88,7 @@ public struct JunctionWindow {
     }
 
     /// Writes the preceding clip up to s, the generated frames, then the following clip from e to its end (less
-    /// the frames the mode replaces), each at the writer's size, reading and appending one frame at a time.
+    /// the frames the mode replaces), each fitted to the writer's size, reading and appending one frame at a time.
     /// Returns the number of frames written.
     public func writeSpliced(generated: [RGBImage], to writer: VideoWriter, cancel: CancelFlag = CancelFlag()) throws
         -> Int
@@ -82,7 +98,8 @@ public struct JunctionWindow {
         func append(_ reader: VideoReader, _ frames: ClosedRange<Int>) throws {
             for i in frames {
                 if cancel.isCancelled { throw EngineError.cancelled }
-                try writer.append(try reader.frame(at: i).resized(width: size.width, height: size.height))
+                let same = reader.info.width == size.width && reader.info.height == size.height
+                try writer.append(try reader.frame(at: i, size: same ? nil : size, fit: fit))
             }
         }
         if boundaryStart - dropBefore >= 0 { try append(before, 0...(boundaryStart - dropBefore)) }

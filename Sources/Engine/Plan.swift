@@ -1,4 +1,5 @@
 import Foundation
+import Media
 import TOMLKit
 
 /// A composition: ordered clips and, per junction, where to cut and how to generate.
@@ -51,6 +52,12 @@ public struct Plan: Equatable, Sendable {
     public var output: String?
     /// Frames per second of the output; nil: the first clip's.
     public var fps: Double?
+    /// How a clip of another size or aspect ratio is fitted to the output (the first clip's size): its frames and
+    /// the transitions to and from it alike; nil: `Plan.defaultFit`.
+    public var fit: Fit?
+    /// Crop: every frame fills the picture, as an editor's "fill"; the transitions are generated between
+    /// full pictures, with no bars moving in or out (Samples/models/README.md compares the three).
+    public static let defaultFit = Fit.crop
 
     public init(clips: [Clip] = [], junctions: [Junction] = []) {
         self.clips = clips
@@ -91,8 +98,8 @@ public struct Plan: Equatable, Sendable {
         var plan = Plan()
         plan.model = table["model"]?.string
         plan.output = table["output"]?.string
-        for key in table.keys where !["model", "output", "fps", "clip", "junction"].contains(key) {
-            let allowed = "model, output, fps, [[clip]], [[junction]]"
+        for key in table.keys where !["model", "output", "fps", "fit", "clip", "junction"].contains(key) {
+            let allowed = "model, output, fps, fit, [[clip]], [[junction]]"
             throw PlanError.invalid(source, "unknown key '\(key)' (allowed: \(allowed))")
         }
         if let v = table["fps"] {
@@ -100,6 +107,18 @@ public struct Plan: Equatable, Sendable {
                 throw PlanError.invalid(source, "fps must be a number from 1 to 240 (frames per second of the output)")
             }
             plan.fps = rate
+        }
+        if let v = table["fit"] {
+            guard let name = v.string, let fit = Fit(rawValue: name) else {
+                let line = text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex {
+                    $0.trimmingCharacters(in: .whitespaces).hasPrefix("fit")
+                }
+                let choices = Fit.allCases.map(\.rawValue).joined(separator: ", ")
+                throw PlanError.invalid(
+                    source + (line.map { ":\($0 + 1)" } ?? ""),
+                    "fit must be one of \(choices) (how clips of another size fill the output), got \(v)")
+            }
+            plan.fit = fit
         }
         for (i, c) in (table["clip"]?.array ?? TOMLArray()).enumerated() {
             guard let t = c.table, let path = t["path"]?.string else {
@@ -116,7 +135,8 @@ public struct Plan: Equatable, Sendable {
             for key in t.keys.sorted() {
                 let line = Plan.line(of: key, inJunction: i, of: text).map { ":\($0)" } ?? ""
                 guard let setting = JunctionSettings.setting(key) else {
-                    throw PlanError.invalid(source + line, "junction \(i + 1): " + JunctionSettings.unknown(key).description)
+                    throw PlanError.invalid(
+                        source + line, "junction \(i + 1): " + JunctionSettings.unknown(key).description)
                 }
                 let value = t[key]!
                 let number = value.int.map(String.init) ?? value.double.map { String($0) }
@@ -175,6 +195,7 @@ public struct Plan: Equatable, Sendable {
         if let model { out += "model = \(q(model))\n" }
         if let output { out += "output = \(q(output))\n" }
         if let fps { out += "fps = \(fps)\n" }
+        if let fit { out += "fit = \(q(fit.rawValue))\n" }
         for c in clips { out += "\n[[clip]]\npath = \(q(c.path))\n" }
         for (i, j) in junctions.enumerated() {
             out += "\n[[junction]]  # between clip \(i + 1) and clip \(i + 2)\n"

@@ -133,7 +133,8 @@ public final class Trainer {
                 throw EngineError.badTrainingOption(option: "--photometric \(lambda)", rule: "the weight λ must be > 0")
             }
             guard o.config.latentSpace == .motion, o.config.prediction == .sample else {
-                let rule = "the loss builds frames from x̂₀ through the warp: it needs --config motion and --prediction sample"
+                let rule =
+                    "the loss builds frames from x̂₀ through the warp: it needs --config motion and --prediction sample"
                 throw EngineError.badTrainingOption(option: "--photometric", rule: rule)
             }
         }

@@ -128,4 +128,3 @@ public final class TrainingData {
         return (Array(clip.latents[w.start..<(w.start + frames)].joined()), clip.frames[w.start..<(w.start + frames)])
     }
 }
-

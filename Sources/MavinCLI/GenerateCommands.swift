@@ -75,8 +75,13 @@ struct InfillCommand: ParsableCommand {
     @Option(help: "First frame of AFTER to keep (default: 0).") var e: Int?
     @Option(help: "Model checkpoint (default: Samples/models/mavin-motion.safetensors, else mavin-small).") var model:
         String?
-    @Option(help: "insert (new frames between) or regenerate (replace frames around the junction).") var mode: String =
-        "insert"
+    @Option(help: "insert (new frames between) or regenerate (replace frames around the junction).")
+    var mode: InfillMode = .insert
+    @Option(
+        help: ArgumentHelp(
+            "How AFTER is fitted when its size differs from BEFORE's, which the output has: crop, pad or stretch "
+                + "(the transition is generated in the output's geometry)."))
+    var fit: Fit = Plan.defaultFit
     @Option(help: "GFM stop frequency f0.") var f0: Float = SamplerSettings().f0
     @Option(help: "GFM decay λ.") var lambda: Float = SamplerSettings().lambda
     @Flag(help: "Plain Gaussian initial noise instead of GFM (ablation).") var noGfm = false
@@ -115,7 +120,7 @@ struct InfillCommand: ParsableCommand {
         let b = try VideoReader(path: after)
         // The options go through the settings table, which holds every range (`JunctionSettings`).
         var pairs: [(key: String, value: String)] = [
-            ("length", "\(length)"), ("mode", mode), ("f0", "\(f0)"), ("lambda", "\(lambda)"),
+            ("length", "\(length)"), ("mode", mode.rawValue), ("f0", "\(f0)"), ("lambda", "\(lambda)"),
             ("gfm", noGfm ? "off" : "on"), ("detail", noDetail ? "off" : "on"), ("steps", "\(steps)"),
             ("strength", "\(strength)"), ("eta", "\(eta)"), ("seed", "\(seed)")
         ]
@@ -127,7 +132,7 @@ struct InfillCommand: ParsableCommand {
             throw ValidationError("--\(problem.key) must be \(problem.rule) (got '\(problem.text)')")
         }
         // Only the frames the model needs are read here; the rest stream into the output at the end.
-        let window = try JunctionWindow(before: a, after: b, junction: junction, names: (before, after))
+        let window = try JunctionWindow(before: a, after: b, junction: junction, names: (before, after), fit: fit)
         var request = try window.request(for: infiller)
         if let truth {
             let t = try FrameSequence(path: truth)

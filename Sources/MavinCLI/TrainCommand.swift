@@ -26,8 +26,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Validation every N steps.") var evalEvery: Int = 250
     @Option(help: "Checkpoint every N steps.") var saveEvery: Int = 250
     @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Option(help: "What the network predicts: v, epsilon or sample (x₀).") var prediction: String?
-    @Option(help: "Training corruption: consecutive (MAVIN) or seine (ablation).") var masking: String = "consecutive"
+    @Option(help: "What the network predicts: v, epsilon or sample (x₀).") var prediction: Prediction?
+    @Option(help: "Training corruption: consecutive (MAVIN) or seine (ablation).") var masking: Masking = .consecutive
     @Flag(help: "Train without boundary frame guidance (ablation).") var noBfg = false
     @Option(
         help:
@@ -64,38 +64,9 @@ struct TrainCommand: ParsableCommand {
     var relativeLoss: Float?
 
     func run() throws {
-        guard var cfg = ModelConfig.preset(config) else {
-            throw ValidationError("unknown --config '\(config)'; use tiny, small or motion")
-        }
-        guard let m = Masking(rawValue: masking) else {
-            throw ValidationError("--masking must be consecutive or seine")
-        }
-        cfg.masking = m
-        if noBfg { cfg.contextDim = nil }
-        if let a = anchor {
-            if a == "none" {
-                cfg.anchor = nil
-            } else {
-                guard let v = Anchor(rawValue: a) else { throw ValidationError("--anchor must be crossfade or none") }
-                cfg.anchor = v
-            }
-            cfg.residualScale = nil
-        }
-        if cfg.anchor == .motion {
-            // The motion anchor is linear motion; its blend curve is learned.
-            if anchorSharpness != nil { throw ValidationError("--anchor-sharpness is for the crossfade anchor") }
-        } else if cfg.anchor != nil {
-            // its range is checked with the rest of the config (ModelConfig.validate)
-            cfg.anchorSharpness = anchorSharpness ?? 12
-        } else if anchorSharpness != nil {
-            throw ValidationError("--anchor-sharpness needs --anchor crossfade")
-        }
-        if let p = prediction {
-            guard let pr = Prediction(rawValue: p) else {
-                throw ValidationError("--prediction must be v, epsilon or sample")
-            }
-            cfg.prediction = pr
-        }
+        let cfg = try ModelConfig.forTraining(
+            preset: config, masking: masking, bfg: !noBfg, anchor: anchor, anchorSharpness: anchorSharpness,
+            prediction: prediction)
         guard steps > 0, batch > 0, lr > 0, sampleRate > 0, evalEvery > 0, saveEvery > 0 else {
             throw ValidationError(
                 "--steps, --batch, --lr, --sample-rate, --eval-every and --save-every must be positive")

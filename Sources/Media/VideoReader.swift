@@ -25,6 +25,8 @@ public enum Fit: String, Sendable, CaseIterable {
     case stretch
     /// Scale to cover the target, keeping the aspect ratio, then cut the centre.
     case crop
+    /// Scale to fit inside the target, keeping the aspect ratio, centred on black (letter- or pillarbox).
+    case pad
 }
 
 /// Reads frames from anything FFmpeg demuxes, by index, without loading the file.
@@ -408,6 +410,10 @@ public final class VideoReader {
             let s = max(Double(target.width) / Double(srcW), Double(target.height) / Double(srcH))
             scaledW = max(target.width, Int((Double(srcW) * s).rounded()))
             scaledH = max(target.height, Int((Double(srcH) * s).rounded()))
+        } else if fit == .pad {
+            let s = min(Double(target.width) / Double(srcW), Double(target.height) / Double(srcH))
+            scaledW = min(target.width, max(1, Int((Double(srcW) * s).rounded())))
+            scaledH = min(target.height, max(1, Int((Double(srcH) * s).rounded())))
         }
         guard
             let ctx = scaler.context(
@@ -429,14 +435,19 @@ public final class VideoReader {
             let reason = "colour conversion failed (\(FF.message(rows)))"
             throw MediaError.decodeFailed(path, frame: nextIndex ?? 0, reason: reason)
         }
-        let x0 = (scaledW - target.width) / 2
-        let y0 = (scaledH - target.height) / 2
+        // Crop: the centre of the scaled picture; pad: the scaled picture at the centre of a black one.
+        let x0 = max(0, (scaledW - target.width) / 2)
+        let y0 = max(0, (scaledH - target.height) / 2)
+        let outX = max(0, (target.width - scaledW) / 2)
+        let outY = max(0, (target.height - scaledH) / 2)
+        let copied = min(scaledW, target.width) * 3
         let rowBytes = target.width * 3
         var pixels = [UInt8](repeating: 0, count: target.height * rowBytes)
         pixels.withUnsafeMutableBufferPointer { out in
-            for y in 0..<target.height {
+            guard let start = out.baseAddress else { return }
+            for y in 0..<min(scaledH, target.height) {
                 let from = base + (y + y0) * Int(dstStride[0]) + x0 * 3
-                (out.baseAddress! + y * rowBytes).update(from: from, count: rowBytes)
+                (start + (y + outY) * rowBytes + outX * 3).update(from: from, count: copied)
             }
         }
         let image = RGBImage(width: target.width, height: target.height, pixels: pixels)

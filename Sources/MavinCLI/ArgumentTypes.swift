@@ -1,0 +1,10 @@
+import ArgumentParser
+import Diffusion
+import Engine
+import Media
+
+// The engine's enums as option values: parsed by their raw values, listed in --help, refused with the valid ones.
+extension InfillMode: @retroactive ExpressibleByArgument {}
+extension Fit: @retroactive ExpressibleByArgument {}
+extension Masking: @retroactive ExpressibleByArgument {}
+extension Prediction: @retroactive ExpressibleByArgument {}
