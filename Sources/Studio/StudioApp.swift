@@ -133,10 +133,13 @@ public final class StudioApp {
             let missing = plan.clips.filter { p in !clips.contains { $0.name == p.path && $0.info != nil } }
             plan.clips = plan.clips.filter { p in clips.contains { $0.name == p.path && $0.info != nil } }
             plan.normaliseJunctions()
+            let hasPlan = FileManager.default.fileExists(atPath: planFile)
             message =
-                restored
-                ? "restored your last session (it differs from plan.toml; w saves it there)"
-                : "opened \((path as NSString).lastPathComponent)"
+                !restored
+                ? "opened \((path as NSString).lastPathComponent)"
+                : hasPlan
+                    ? "restored your last session (it differs from plan.toml; w saves it there)"
+                    : "restored your last session (w saves it as plan.toml)"
             if !missing.isEmpty {
                 message +=
                     "; left out \(missing.count) clip(s) not found or unreadable in \(folder): "
