@@ -20,41 +20,44 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses", providers: [.apt(["libncurses-dev"])]),
+        // One C shim a module: what Swift cannot import (macros, globals) or what wants target_clones.
         .target(
-            name: "CShim", dependencies: ["CFFmpeg", "CNcurses"],
-            cSettings: [.unsafeFlags(["-O2", "-ffast-math"])],
-            linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("ncursesw"), .linkedLibrary("avutil")]),
+            name: "CTensorShim", cSettings: [.unsafeFlags(["-O2", "-ffast-math"])],
+            linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CMediaShim", dependencies: ["CFFmpeg"], linkerSettings: [.linkedLibrary("avutil")]),
+        .target(name: "CMetricsShim", cSettings: [.unsafeFlags(["-O2", "-ffast-math"])]),
+        .target(name: "CCursesShim", dependencies: ["CNcurses"], linkerSettings: [.linkedLibrary("ncursesw")]),
         .target(name: "Core"),
-        .target(name: "Tensor", dependencies: ["CShim", "Core"]),
-        .target(name: "Media", dependencies: ["CShim", "CFFmpeg", "CPNG", "Core"]),
+        .target(name: "Tensor", dependencies: ["CTensorShim", "Core"]),
+        .target(name: "Media", dependencies: ["CMediaShim", "CFFmpeg", "CPNG", "Core"]),
         .target(name: "Synth", dependencies: ["Media", "Core"]),
-        .target(name: "Metrics", dependencies: ["Tensor", "Media", "CShim", "Core"]),
-        .target(name: "Diffusion", dependencies: ["Tensor", "CFFTW"]),
-        .target(name: "MavinModel", dependencies: ["Tensor", "Diffusion", "Media", "Core"]),
+        .target(name: "Metrics", dependencies: ["Tensor", "Media", "CMetricsShim", "Core"]),
+        .target(name: "Diffusion", dependencies: ["Tensor", "CFFTW", "Core"]),
+        .target(name: "MavinModel", dependencies: ["Tensor", "Diffusion", "Core"]),
         .target(
             name: "Engine",
-            dependencies: ["MavinModel", "Diffusion", "Tensor", "Media", "Metrics", "Synth", "TOMLKit"]),
+            dependencies: ["Core", "MavinModel", "Diffusion", "Tensor", "Media", "Metrics", "Synth", "TOMLKit"]),
         .target(
             name: "Studio",
             dependencies: [
-                "CShim", "CNcurses", "CPNG", "Media", "Synth", "Engine", "MavinModel",
+                "CCursesShim", "CNcurses", "CPNG", "Core", "Media", "Synth", "Engine", "MavinModel",
                 "Metrics", "TOMLKit"
             ]),
         .executableTarget(
             name: "MavinCLI",
             dependencies: [
-                "Tensor", "Media", "Synth", "Metrics", "Studio", "Engine", "MavinModel", "Diffusion",
+                "Core", "Tensor", "Media", "Synth", "Metrics", "Studio", "Engine", "MavinModel", "Diffusion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "Core"], exclude: ["Goldens"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Tensor", "Core"]),
-        .testTarget(name: "SynthTests", dependencies: ["Synth", "Media"]),
+        .testTarget(name: "SynthTests", dependencies: ["Core", "Synth", "Media"]),
         .testTarget(name: "StudioTests", dependencies: ["Studio", "Media", "Engine", "Core"]),
-        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Media", "Tensor"], exclude: ["Goldens"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Core", "Metrics", "Media", "Tensor"], exclude: ["Goldens"]),
         .testTarget(name: "CLITests", dependencies: ["Core"]),
         .testTarget(
             name: "ModelTests",
-            dependencies: ["MavinModel", "Diffusion", "Tensor", "Engine", "Media", "Synth", "Metrics"],
+            dependencies: ["Core", "MavinModel", "Diffusion", "Tensor", "Engine", "Media", "Synth", "Metrics"],
             exclude: ["Goldens"])
     ],
     swiftLanguageModes: [.v5]

@@ -45,6 +45,13 @@ public enum DefaultModel {
         return out
     }
 
+    /// The model of a plan in `folder` (`mavin compose`, the Studio): the same order, the plan's `model` taken
+    /// relative to the plan's folder.
+    public static func locate(explicit: String?, for plan: Plan, in folder: String) throws -> URL {
+        let fromPlan = plan.model.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
+        return try locate(explicit: explicit, plan: fromPlan, near: folder)
+    }
+
     /// The first candidate that exists. --model and $MAVIN_MODEL are taken as given (a missing file is
     /// then the loader's error, naming it), the rest only when they exist.
     public static func locate(

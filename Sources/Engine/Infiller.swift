@@ -1,3 +1,4 @@
+import Core
 import Diffusion
 import Foundation
 import MavinModel

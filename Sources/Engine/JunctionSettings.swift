@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// What a junction setting holds, with its allowed values.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Core
 import Engine
 import Foundation
 import MavinModel
@@ -221,8 +222,7 @@ struct ComposeCommand: ParsableCommand {
         let folder = url.deletingLastPathComponent().path
         let out = output ?? p.output.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
         guard let out else { throw ValidationError("no output: pass -o OUT.mp4 or set output = \"…\" in the plan") }
-        let fromPlan = p.model.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
-        let modelURL = try DefaultModel.locate(explicit: model, plan: fromPlan, near: folder)
+        let modelURL = try DefaultModel.locate(explicit: model, for: p, in: folder)
         let composer = Composer(plan: p, folder: folder)
         try checkOutput(out, overwrite: overwrite, inputs: [plan, modelURL.path] + composer.clipPaths)
         let mavin = try MavinModel.load(modelURL)

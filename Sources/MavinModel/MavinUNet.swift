@@ -1,4 +1,4 @@
-@_exported import Core
+import Core
 import Diffusion
 import Foundation
 import Tensor

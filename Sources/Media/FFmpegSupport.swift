@@ -1,5 +1,5 @@
 import CFFmpeg
-import CShim
+import CMediaShim
 import Foundation
 
 /// Small helpers around FFmpeg's C conventions.

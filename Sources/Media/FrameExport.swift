@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// `mavin frames`: frames written as frame_NNNNN.png into a folder, beside what is there.

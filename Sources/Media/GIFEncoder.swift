@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// Animated GIF: a median-cut palette of 256 colours per frame, LZW-compressed,

@@ -1,4 +1,5 @@
 import CPNG
+import Core
 import Foundation
 
 /// An 8-bit image with 1 (gray), 3 (RGB) or 4 (RGBA) interleaved channels.

@@ -1,4 +1,4 @@
-@_exported import Core
+import Core
 import Foundation
 
 /// An 8-bit RGB frame, rows top to bottom, pixels interleaved R, G, B.

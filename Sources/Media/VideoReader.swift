@@ -1,5 +1,5 @@
 import CFFmpeg
-import CShim
+import CMediaShim
 import Foundation
 
 /// Facts about a video stream; `frames` is counted from the packet index, not the container's estimate.

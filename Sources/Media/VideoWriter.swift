@@ -1,5 +1,6 @@
 import CFFmpeg
-import CShim
+import CMediaShim
+import Core
 import Foundation
 
 /// Writes frames as H.264 MP4, animated GIF or a folder of PNG frames, chosen by

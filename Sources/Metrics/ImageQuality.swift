@@ -1,4 +1,4 @@
-import CShim
+import CMetricsShim
 import Foundation
 import Media
 

@@ -1,4 +1,5 @@
 import CNcurses
+import Core
 
 /// Everything a key can do in the Studio.
 public enum StudioAction: String, CaseIterable, Sendable {

@@ -1,5 +1,6 @@
 import CNcurses
-import CShim
+import CCursesShim
+import Core
 import Engine
 import Foundation
 import MavinModel
@@ -152,9 +153,8 @@ public final class StudioApp {
 
     func loadModel() {
         do {
-            // $MAVIN_MODEL, then the plan's model when it exists, then the default locations.
-            let fromPlan = plan.model.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
-            let url = try DefaultModel.locate(explicit: nil, plan: fromPlan, near: folder)
+            // The one rule (DefaultModel): $MAVIN_MODEL, the plan's model, then the installed and sample models.
+            let url = try DefaultModel.locate(explicit: nil, for: plan, in: folder)
             let m = try MavinModel.load(url)
             model = m
             let c = m.config

@@ -1,5 +1,6 @@
 import CNcurses
-import CShim
+import CCursesShim
+import Core
 import Engine
 import Foundation
 import Media

@@ -1,4 +1,4 @@
-import CShim
+import CTensorShim
 import Foundation
 
 /// SiLU: x·σ(x).

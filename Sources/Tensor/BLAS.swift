@@ -1,4 +1,5 @@
-import CShim
+import CTensorShim
+import Core
 import Foundation
 
 /// OpenBLAS, loaded on first use.

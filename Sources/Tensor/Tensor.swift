@@ -1,4 +1,4 @@
-import CShim
+import CTensorShim
 import Foundation
 
 /// A float32 n-d array in row-major order: the plain value the kernels read and write.

@@ -1,24 +1,10 @@
 #define _GNU_SOURCE
-#include "CShim.h"
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libavutil/error.h>
-#include <libavutil/avutil.h>
-#ifndef _XOPEN_SOURCE_EXTENDED
-#define _XOPEN_SOURCE_EXTENDED 1
-#endif
-#include <ncursesw/ncurses.h>
-
-int mavin_averror(int e) { return AVERROR(e); }
-int mavin_averror_eof(void) { return AVERROR_EOF; }
-int64_t mavin_av_nopts_value(void) { return AV_NOPTS_VALUE; }
-
-void *mavin_stdscr(void) { return stdscr; }
-int mavin_lines(void) { return LINES; }
-int mavin_cols(void) { return COLS; }
+#include "CTensorShim.h"
 
 int mavin_cpu_has_avx512(void) {
 #if defined(__x86_64__)
@@ -86,11 +72,6 @@ void mavin_sgemm(int transA, int transB, int m, int n, int k, float alpha,
             m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-int mavin_a_bold(void) { return (int)A_BOLD; }
-int mavin_a_reverse(void) { return (int)A_REVERSE; }
-int mavin_a_dim(void) { return (int)A_DIM; }
-int mavin_color_pair(int n) { return (int)COLOR_PAIR(n); }
-void mavin_keypad_on(void) { keypad(stdscr, TRUE); }
 
 // exp as 2^k * e^r: k = round(x*log2(e)), r reduced with a two-part ln 2 (Cody-Waite),
 // e^r by its degree-6 Taylor polynomial (|r| <= ln2/2, relative error < 2e-7).
@@ -143,71 +124,3 @@ void mavin_softmax_row(float *y, const float *x, int n) {
 static __thread int in_worker;
 void mavin_set_in_worker(int v) { in_worker = v; }
 int mavin_in_worker(void) { return in_worker; }
-
-/* SSIM statistics of two planes with 'valid' Gaussian filtering (every output pixel's
- * window inside the image), fused: the five moment planes (x, y, x², y², xy) are filtered
- * horizontally into scratch rows, then each output row is filtered vertically and turned
- * into SSIM and contrast-structure terms at once, so nothing of output size is stored.
- * Values are centred on `shift` first so float variances stay exact. Returns the means
- * of the SSIM map and of cs = (2σxy + C2)/(σx² + σy² + C2); 0 on allocation failure. */
-__attribute__((target_clones("avx512f", "avx2", "default")))
-int mavin_ssim_valid(const float *x, const float *y, int w, int h, const float *taps, int ntaps,
-                     float shift, float c1, float c2, double *ssim_mean, double *cs_mean) {
-    int ow = w - ntaps + 1, oh = h - ntaps + 1;
-    if (ow < 1 || oh < 1) return 0;
-    size_t plane = (size_t)h * ow;
-    float *hb = malloc(sizeof(float) * (5 * plane + 5 * (size_t)ow + 2 * (size_t)w));
-    if (!hb) return 0;
-    float *hx = hb, *hy = hb + plane, *hxx = hb + 2 * plane, *hyy = hb + 3 * plane, *hxy = hb + 4 * plane;
-    float *v = hb + 5 * plane;                 /* five output rows */
-    float *cx = v + 5 * (size_t)ow, *cy = cx + w;  /* one centred input row each */
-    for (int r = 0; r < h; r++) {
-        const float *sx = x + (size_t)r * w, *sy = y + (size_t)r * w;
-        for (int i = 0; i < w; i++) { cx[i] = sx[i] - shift; cy[i] = sy[i] - shift; }
-        float *ax = hx + (size_t)r * ow, *ay = hy + (size_t)r * ow, *axx = hxx + (size_t)r * ow,
-              *ayy = hyy + (size_t)r * ow, *axy = hxy + (size_t)r * ow;
-        for (int i = 0; i < ow; i++) { ax[i] = 0; ay[i] = 0; axx[i] = 0; ayy[i] = 0; axy[i] = 0; }
-        for (int t = 0; t < ntaps; t++) {
-            float k = taps[t];
-            const float *px = cx + t, *py = cy + t;
-            for (int i = 0; i < ow; i++) {
-                float a = px[i], b = py[i];
-                ax[i] += k * a; ay[i] += k * b; axx[i] += k * a * a; ayy[i] += k * b * b; axy[i] += k * a * b;
-            }
-        }
-    }
-    double ssum = 0, csum = 0;
-    float *ux = v, *uy = v + ow, *uxx = v + 2 * ow, *uyy = v + 3 * ow, *uxy = v + 4 * ow;
-    for (int r = 0; r < oh; r++) {
-        for (int i = 0; i < ow; i++) { ux[i] = 0; uy[i] = 0; uxx[i] = 0; uyy[i] = 0; uxy[i] = 0; }
-        for (int t = 0; t < ntaps; t++) {
-            float k = taps[t];
-            size_t o = (size_t)(r + t) * ow;
-            const float *ax = hx + o, *ay = hy + o, *axx = hxx + o, *ayy = hyy + o, *axy = hxy + o;
-            for (int i = 0; i < ow; i++) {
-                ux[i] += k * ax[i]; uy[i] += k * ay[i]; uxx[i] += k * axx[i]; uyy[i] += k * ayy[i]; uxy[i] += k * axy[i];
-            }
-        }
-        float srow = 0, crow = 0;
-        for (int i = 0; i < ow; i++) {
-            float mx = ux[i] + shift, my = uy[i] + shift;
-            float vx = uxx[i] - ux[i] * ux[i], vy = uyy[i] - uy[i] * uy[i], vxy = uxy[i] - ux[i] * uy[i];
-            float cs = (2 * vxy + c2) / (vx + vy + c2);
-            crow += cs;
-            srow += (2 * mx * my + c1) / (mx * mx + my * my + c1) * cs;
-        }
-        ssum += srow; csum += crow;
-    }
-    free(hb);
-    double n = (double)ow * oh;
-    *ssim_mean = ssum / n; *cs_mean = csum / n;
-    return 1;
-}
-
-
-#if defined(__GLIBC__)
-#include <malloc.h>
-int mavin_release_freed_memory(void) { return malloc_trim(0); }
-#else
-int mavin_release_freed_memory(void) { return 0; }
-#endif
