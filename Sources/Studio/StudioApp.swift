@@ -212,10 +212,13 @@ public final class StudioApp {
         return min(max(0, sequenceSel), plan.clips.count - 2)
     }
 
-    /// What junction j is made of now: its settings and its two clips.
+    /// What junction j is made of now: its settings, s and e filled in (a default s and the same s written
+    /// out make the same transition), and its two clips.
     func source(of j: Int) -> ResultSource? {
         guard j >= 0, j + 1 < plan.clips.count, j < plan.junctions.count else { return nil }
-        return ResultSource(junction: plan.junctions[j], clips: [plan.clips[j].path, plan.clips[j + 1].path])
+        var junction = plan.junctions[j]
+        (junction.s, junction.e) = boundaries(j)
+        return ResultSource(junction: junction, clips: [plan.clips[j].path, plan.clips[j + 1].path])
     }
 
     /// Junction j's result, only while the junction is made of what made it.
@@ -410,7 +413,8 @@ public final class StudioApp {
         case .integer, .number:
             // s, e, steps and seed move by the press (±1, ±10 with H/L); the others by one increment.
             let presses = [.s, .e, .steps, .seed].contains(field) ? d : d.signum()
-            jn = setting.nudged(jn, by: setting.step, steps: presses)!
+            guard let moved = setting.nudged(jn, by: setting.step, steps: presses) else { return }
+            jn = moved
             if let range = contextRange(field, junction: j), let v = Int(setting.value(of: jn) ?? "") {
                 try? setting.apply(String(min(range.upperBound, max(range.lowerBound, v))), to: &jn)
             }

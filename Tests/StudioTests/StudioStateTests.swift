@@ -78,6 +78,14 @@ final class StudioStateTests: XCTestCase {
         screen = app.draw().text
         XCTAssertFalse(screen.contains("✓"), screen)
         XCTAssertFalse(screen.contains("Generated transition"), screen)
+        // Writing out the value s already has by default changes nothing that made the result.
+        app.plan.junctions[0].s = nil
+        try finish(app)
+        app.plan.junctions[0].s = app.boundaries(0).s
+        XCTAssertNotNil(app.plan.junctions[0].s)
+        XCTAssertNotNil(app.result(0))
+        app.planChanged()
+        XCTAssertNotNil(app.result(0))
         // A result that arrives after the junction changed while it ran is not shown either.
         try finish(app)
         app.plan.junctions[0].settings.seed = 9
