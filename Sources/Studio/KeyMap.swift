@@ -72,7 +72,9 @@ public enum KeyMap {
             keys: [k(")"), k(".")], label: ")", action: .nextFrame, context: .global,
             help: "next frame of the preview"),
         KeyBinding(keys: [k(" ")], label: "Space", action: .play, context: .global, help: "play / pause the preview"),
-        KeyBinding(keys: [k("w")], label: "w", action: .save, context: .global, help: "save the plan (plan.toml)"),
+        KeyBinding(
+            keys: [k("w")], label: "w", action: .save, context: .global,
+            help: "save the plan to plan.toml (asks before replacing another plan)"),
         KeyBinding(keys: [27], label: "Esc", action: .escape, context: .global, help: "close overlay / leave mode"),
         KeyBinding(
             keys: [12], label: "Ctrl-L", action: .redraw, context: .global,

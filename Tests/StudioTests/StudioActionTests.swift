@@ -99,6 +99,16 @@ final class StudioActionTests: XCTestCase {
         app.plan.clips = []
         app.execute("open \(other.path)/p.toml")
         XCTAssertEqual(app.plan.clips.map(\.path), ["a.mp4", "b.mp4"], app.message)
+        // What compose makes of the plan written elsewhere: every clip found, the composition written.
+        if let model = app.model {
+            var plan = written
+            plan.junctions[0].settings.steps = 1
+            let out = other.appendingPathComponent("composed.mp4")
+            let (frames, _) = try Composer(plan: plan, folder: other.path).run(
+                model: model, output: out, overwrite: false)
+            XCTAssertGreaterThan(frames, 30)
+            XCTAssertEqual(try VideoReader(path: out.path).frameCount, frames)
+        }
         XCTAssertEqual(
             Plan(clips: [.init(path: "../a.mp4")]).rebased(from: "/x/y", to: "/x/y/z").clips[0].path, "/x/a.mp4")
         XCTAssertEqual(Plan(clips: [.init(path: "c/a.mp4")]).rebased(from: "/x", to: "/x/c").clips[0].path, "a.mp4")
