@@ -4,7 +4,7 @@ import Engine
 import Media
 
 // The engine's enums as option values: parsed by their raw values, listed in --help, refused with the valid ones.
-extension InfillMode: @retroactive ExpressibleByArgument {}
-extension Fit: @retroactive ExpressibleByArgument {}
-extension Masking: @retroactive ExpressibleByArgument {}
-extension Prediction: @retroactive ExpressibleByArgument {}
+extension InfillMode: ExpressibleByArgument {}
+extension Fit: ExpressibleByArgument {}
+extension Masking: ExpressibleByArgument {}
+extension Prediction: ExpressibleByArgument {}

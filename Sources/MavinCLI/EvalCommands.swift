@@ -83,7 +83,7 @@ struct EvalCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "test-auto: videos to scan.") var auto: [String] = []
     @Option(help: "Synthetic folder with manifest.json.") var synthetic: String?
     @Option(help: "Gap length l for --auto and --synthetic.") var length: Int = 12
-    @Option(help: "Model checkpoint for the model rows.") var model: String?
+    @OptionGroup var modelOption: ModelOption
     @Option(help: "Comma-separated rows.")
     var methods: String = "model,repeat,crossfade,flow,ffmpeg-xfade,ffmpeg-minterpolate,opencv-dis"
     @Option(
@@ -117,13 +117,13 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         PartialFiles.removeOnSignal()
         let compared = compare.map { String($0.drop { $0 != "=" }.dropFirst()) }
-        let inputs = [cases, synthetic, model].compactMap { $0 } + auto + compared
+        let inputs = [cases, synthetic, modelOption.model].compactMap { $0 } + auto + compared
         for p in [report] + [json, chart].compactMap({ $0 }) {
             try OutputTarget.check(p, kind: .file, overwrite: overwrite, inputs: inputs)
         }
         let names = methods.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         let wantsModel = names.contains("model") || !variant.isEmpty || !compare.isEmpty
-        let mavin = wantsModel ? try MavinModel.load(try DefaultModel.locate(explicit: model)) : nil
+        let mavin = wantsModel ? try MavinModel.load(try DefaultModel.locate(explicit: modelOption.model)) : nil
         let resolution = mavin?.config.resolution ?? 128
         let window = mavin.map { Infiller(model: $0).references(for: length) }  // reference frames each side
         let references = window?.before ?? 2

@@ -71,11 +71,11 @@ struct InfillCommand: ParsableCommand {
 
     @Option(help: "The preceding clip (its last frame, or --s, is the boundary frame xˢ).") var before: String
     @Option(help: "The following clip (its first frame, or --e, is the boundary frame xᵉ).") var after: String
-    @Option(help: "Frames to generate (the model's trained range, e.g. 8…12).") var length: Int
+    @Option(help: ArgumentHelp(JunctionSettings.help("length") + " The model says which it makes (mavin info)."))
+    var length: Int
     @Option(help: "Last frame of BEFORE to keep (default: its last).") var s: Int?
     @Option(help: "First frame of AFTER to keep (default: 0).") var e: Int?
-    @Option(help: "Model checkpoint (default: Samples/models/mavin-motion.safetensors, else mavin-small).") var model:
-        String?
+    @OptionGroup var modelOption: ModelOption
     @Option(help: "insert (new frames between) or regenerate (replace frames around the junction).")
     var mode: InfillMode = .insert
     @Option(
@@ -83,17 +83,7 @@ struct InfillCommand: ParsableCommand {
             "How AFTER is fitted when its size differs from BEFORE's, which the output has: crop, pad or stretch "
                 + "(the transition is generated in the output's geometry)."))
     var fit: Fit = Plan.defaultFit
-    @Option(help: "GFM stop frequency f0.") var f0: Float = SamplerSettings().f0
-    @Option(help: "GFM decay λ.") var lambda: Float = SamplerSettings().lambda
-    @Flag(help: "Plain Gaussian initial noise instead of GFM (ablation).") var noGfm = false
-    @Flag(help: "Do not add back the boundary frames' fine detail that the latent codec drops (ablation).")
-    var noDetail = false
-    @Option(help: "DDIM steps (more: a more decided sample, lower PSNR; see Samples/models/README.md).") var steps:
-        Int = SamplerSettings().steps
-    @Option(help: "Share of the model's correction to its anchor that is kept (0: the eased crossfade, 1: all).")
-    var strength: Float = SamplerSettings().strength
-    @Option(help: "DDIM η (0: deterministic).") var eta: Float = SamplerSettings().eta
-    @Option(help: "Seed.") var seed: UInt64 = 0
+    @OptionGroup var sampler: SamplerOptions
     @Option(help: "Ground truth of the transition: a video or a folder of PNG frames, exactly LENGTH frames.")
     var truth: String?
     @Option(name: .shortAndLong, help: "Output (.mp4, .gif or a folder for PNG frames).") var output: String
@@ -111,7 +101,7 @@ struct InfillCommand: ParsableCommand {
 
     func run() throws {
         PartialFiles.removeOnSignal()
-        let modelURL = try DefaultModel.locate(explicit: model)
+        let modelURL = try DefaultModel.locate(explicit: modelOption.model)
         // Fail before the work if the output cannot be written.
         let inputs = [before, after, modelURL.path] + [truth].compactMap { $0 }
         try checkOutput(output, overwrite: overwrite, inputs: inputs)
@@ -120,11 +110,8 @@ struct InfillCommand: ParsableCommand {
         let a = try VideoReader(path: before)
         let b = try VideoReader(path: after)
         // The options go through the settings table, which holds every range (`JunctionSettings`).
-        var pairs: [(key: String, value: String)] = [
-            ("length", "\(length)"), ("mode", mode.rawValue), ("f0", "\(f0)"), ("lambda", "\(lambda)"),
-            ("gfm", noGfm ? "off" : "on"), ("detail", noDetail ? "off" : "on"), ("steps", "\(steps)"),
-            ("strength", "\(strength)"), ("eta", "\(eta)"), ("seed", "\(seed)")
-        ]
+        var pairs: [(key: String, value: String)] = [("length", "\(length)"), ("mode", mode.rawValue)]
+        pairs += sampler.pairs
         pairs += [("s", s), ("e", e)].compactMap { key, value in value.map { (key, "\($0)") } }
         let junction: Plan.Junction
         do {
@@ -164,7 +151,7 @@ struct InfillCommand: ParsableCommand {
         }
         let sc = result.scores
         let report = Report(
-            seconds: result.seconds, steps: steps, frames: written, length: length, output: output,
+            seconds: result.seconds, steps: sampler.steps, frames: written, length: length, output: output,
             psnr: sc?.psnr, ms_ssim: sc?.ms_ssim, clip_rs: sc?.clip_rs, ssim: sc?.ssim, similarity: sc?.similarity,
             notices: result.notices)
         if json {
@@ -203,8 +190,7 @@ struct ComposeCommand: ParsableCommand {
 
     @Argument(help: "The plan file.") var plan: String
     @Option(name: .shortAndLong, help: "Output video (default: the plan's output).") var output: String?
-    @Option(help: "Model checkpoint (default: the plan's model, then Samples/models/mavin-motion.safetensors).")
-    var model: String?
+    @OptionGroup var modelOption: ModelOption
     @Flag(help: "Replace the output if it exists.") var overwrite = false
     @Flag(help: "Print JSON (keys: frames, seconds, output).") var json = false
 
@@ -222,7 +208,7 @@ struct ComposeCommand: ParsableCommand {
         let folder = url.deletingLastPathComponent().path
         let out = output ?? p.output.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
         guard let out else { throw ValidationError("no output: pass -o OUT.mp4 or set output = \"…\" in the plan") }
-        let modelURL = try DefaultModel.locate(explicit: model, for: p, in: folder)
+        let modelURL = try DefaultModel.locate(explicit: modelOption.model, for: p, in: folder)
         let composer = Composer(plan: p, folder: folder)
         try checkOutput(out, overwrite: overwrite, inputs: [plan, modelURL.path] + composer.clipPaths)
         let mavin = try MavinModel.load(modelURL)

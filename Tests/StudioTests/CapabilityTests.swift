@@ -74,6 +74,33 @@ final class CapabilityTests: XCTestCase {
         XCTAssertEqual(decoded.rgb.pixels, img.pixels)
     }
 
+    /// Our PNG writer (Sub filter, zlib level 1) against libpng's reader on a picture with noise, gradients and
+    /// flat areas, wider than any SIMD run: every byte back as it was.
+    func testOurPNGDecodesWithLibpngOnANoisyFrame() throws {
+        var rng = SystemRandomNumberGenerator()
+        let w = 257
+        let h = 131
+        var pixels = [UInt8](repeating: 0, count: w * h * 3)
+        for y in 0..<h {
+            for x in 0..<w {
+                let i = (y * w + x) * 3
+                pixels[i] = UInt8((x * 255) / (w - 1))
+                pixels[i + 1] = y < h / 2 ? 200 : UInt8.random(in: 0...255, using: &rng)
+                pixels[i + 2] = UInt8((x ^ y) & 0xFF)
+            }
+        }
+        let img = RGBImage(width: w, height: h, pixels: pixels)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("png-\(UUID().uuidString).png")
+        let png = PNGMemory.encode(img)
+        XCTAssertLessThan(png.count, pixels.count, "it compresses")
+        try Data(png).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let decoded = try PNG.read(file)
+        XCTAssertEqual(decoded.width, w)
+        XCTAssertEqual(decoded.height, h)
+        XCTAssertEqual(decoded.rgb.pixels, pixels)
+    }
+
     func testTmuxPassthroughDoublesEveryEscape() {
         XCTAssertEqual(
             TmuxPassthrough.wrap("\u{1B}_Ga=p,i=1\u{1B}\\"),

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Engine
+
+/// `--model`, as every command that runs the model takes it; the search order is `DefaultModel`'s, stated once.
+struct ModelOption: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "Model checkpoint (default: $MAVIN_MODEL, a plan's model, share/mavin/models beside the binary, "
+                + "then ./Samples/models/mavin-motion.safetensors)."))
+    var model: String?
+}
+
+/// The sampler's options of one transition. Their ranges are the settings table's (`JunctionSettings`): `pairs`
+/// hands them to it.
+struct SamplerOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(JunctionSettings.help("f0"))) var f0: Float = SamplerSettings().f0
+    @Option(help: ArgumentHelp(JunctionSettings.help("lambda"))) var lambda: Float = SamplerSettings().lambda
+    @Flag(help: "Plain Gaussian initial noise instead of GFM (the default; GFM is on only with --gfm).")
+    var noGfm = false
+    @Flag(help: "GFM initial noise (the paper's).") var gfm = false
+    @Flag(help: "Do not add back the boundary frames' fine detail that the latent codec drops (ablation).")
+    var noDetail = false
+    @Option(help: ArgumentHelp(JunctionSettings.help("steps") + " More: a more decided sample, lower PSNR."))
+    var steps: Int = SamplerSettings().steps
+    @Option(help: ArgumentHelp(JunctionSettings.help("strength"))) var strength: Float = SamplerSettings().strength
+    @Option(help: ArgumentHelp(JunctionSettings.help("eta"))) var eta: Float = SamplerSettings().eta
+    @Option(help: ArgumentHelp(JunctionSettings.help("seed"))) var seed: UInt64 = SamplerSettings().seed
+
+    /// The options as (key, value) pairs for `JunctionSettings.junction`.
+    var pairs: [(key: String, value: String)] {
+        [
+            ("f0", "\(f0)"), ("lambda", "\(lambda)"), ("gfm", gfm && !noGfm ? "on" : "off"),
+            ("detail", noDetail ? "off" : "on"), ("steps", "\(steps)"), ("strength", "\(strength)"),
+            ("eta", "\(eta)"), ("seed", "\(seed)")
+        ]
+    }
+}
