@@ -77,10 +77,13 @@ public struct TmuxInfo: Equatable, Sendable {
     public var clientTerm: String
     /// `#{client_termfeatures}`, e.g. ["256", "RGB", "sixel", …].
     public var clientFeatures: [String]
-    public init(passthrough: Bool, clientTerm: String = "", clientFeatures: [String] = []) {
+    /// `focus-events on`: tmux tells the pane when it is shown again, so the Studio can repaint its pictures.
+    public var focusEvents: Bool
+    public init(passthrough: Bool, clientTerm: String = "", clientFeatures: [String] = [], focusEvents: Bool = true) {
         self.passthrough = passthrough
         self.clientTerm = clientTerm
         self.clientFeatures = clientFeatures
+        self.focusEvents = focusEvents
     }
 }
 
@@ -147,10 +150,20 @@ public struct Capabilities: Sendable {
             why.append("pictures: \(mode.rawValue) (\(reason))")
             var usePassthrough = passthrough && (mode == .kitty || mode == .sixel || mode == .iterm2)
             if !inTmux { usePassthrough = false }
+            var said = warning
+            // tmux keeps no pixels: shown again after a pane or window switch, the pane has none until it
+            // repaints, and only a focus report tells the Studio when.
+            if usePassthrough, let tmux, !tmux.focusEvents {
+                why.append("tmux: focus-events off")
+                let hint =
+                    "pictures vanish after a tmux pane or window switch until Ctrl-L; "
+                    + "`tmux set -g focus-events on` repaints them by itself"
+                said = said.map { $0 + "; " + hint } ?? hint
+            }
             return Capabilities(
                 pictures: mode, cellWidth: cell.width, cellHeight: cell.height, cellMeasured: measured,
                 background: a.background, unicode: unicode, tmuxPassthrough: usePassthrough,
-                warning: warning, reasons: why)
+                warning: said, reasons: why)
         }
 
         if term == "dumb" {
@@ -457,11 +470,13 @@ public struct Capabilities: Sendable {
             return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
         let pass = tmux(["show-options", "-gqv", "allow-passthrough"])
+        let focus = tmux(["show-options", "-gqv", "focus-events"])
         let client = tmux(["display-message", "-p", "#{client_termname}|#{client_termfeatures}"])
         let parts = client.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         return TmuxInfo(
             passthrough: pass == "on" || pass == "all", clientTerm: parts.first ?? "",
-            clientFeatures: parts.count > 1 ? parts[1].split(separator: ",").map(String.init) : [])
+            clientFeatures: parts.count > 1 ? parts[1].split(separator: ",").map(String.init) : [],
+            focusEvents: focus == "on")
     }
 
     /// Writes the batched query to the controlling terminal (/dev/tty, so a redirected stdout does

@@ -5,7 +5,7 @@ import Core
 public enum StudioAction: String, CaseIterable, Sendable {
     case quit, help, nextPane, previousPane, command, up, down, left, right, bigLeft, bigRight
     case add, remove, moveUp, moveDown, generate, cancel, export, stepThrough, compare
-    case previousStep, nextStep, toggleNoisy, previousFrame, nextFrame, play, save, escape
+    case previousStep, nextStep, toggleNoisy, previousFrame, nextFrame, play, save, escape, redraw
 }
 
 /// Where a binding applies.
@@ -72,8 +72,13 @@ public enum KeyMap {
             keys: [k(")"), k(".")], label: ")", action: .nextFrame, context: .global,
             help: "next frame of the preview"),
         KeyBinding(keys: [k(" ")], label: "Space", action: .play, context: .global, help: "play / pause the preview"),
-        KeyBinding(keys: [k("w")], label: "w", action: .save, context: .global, help: "save the plan (plan.toml)"),
-        KeyBinding(keys: [27], label: "Esc", action: .escape, context: .global, help: "close overlay / leave mode")
+        KeyBinding(
+            keys: [k("w")], label: "w", action: .save, context: .global,
+            help: "save the plan to plan.toml (asks before replacing another plan)"),
+        KeyBinding(keys: [27], label: "Esc", action: .escape, context: .global, help: "close overlay / leave mode"),
+        KeyBinding(
+            keys: [12], label: "Ctrl-L", action: .redraw, context: .global,
+            help: "redraw the whole screen, pictures included")
     ]
 
     /// The action of a key in a context: a context binding first, then a global one.
@@ -128,6 +133,7 @@ public enum KeyMap {
         case .play: return "play"
         case .save: return "save"
         case .escape: return "close"
+        case .redraw: return "redraw"
         }
     }
 

@@ -25,20 +25,31 @@ public final class StudioApp {
         var index: Int { Field.allCases.firstIndex(of: self)! }
     }
 
-    /// A job running in the background and what it last reported.
-    final class Job {
+    /// The job started last (on the engine's runner) and what it last reported.
+    final class JobStatus {
+        enum State: Equatable {
+            case running, done, cancelled
+            case failed(String)
+        }
         let kind: String
         let cancel = CancelFlag()
-        var step = 0, total = 1
+        var step = 0
+        var total = 1
         var timestep = 0
         var eta = 0.0
         var clipRS: [Double] = []
         /// Smoothness against the clips' own pace (no truth needed), per step.
         var paceRS: [Double] = []
         var preview: [RGBImage] = []
-        var done = false
-        var failed: String?
+        var state = State.running
+        var done: Bool { state != .running }
         init(kind: String) { self.kind = kind }
+    }
+
+    /// Where a job's outcome goes: a junction's result (with what made it), or an exported file.
+    enum JobPurpose: Sendable {
+        case transition(junction: Int, made: ResultSource)
+        case export(path: String)
     }
 
     public static let videoExtensions: Set<String> = ["mp4", "m4v", "mov", "mkv", "webm", "avi", "gif"]
@@ -52,53 +63,45 @@ public final class StudioApp {
     var librarySel = 0, sequenceSel = 0, field = Field.s
     var model: MavinModel?
     var modelNote = ""
-    var job: Job?
-    var results: [Int: InfillResult] = [:]
-    /// What each result was made from; a result whose junction or clips have changed since is dropped.
-    var resultSources: [Int: ResultSource] = [:]
-
-    /// A junction's settings and its two clips, as a result was made from them.
-    struct ResultSource: Equatable, Sendable {
-        var junction: Plan.Junction
-        var clips: [String]
-    }
-
-    func source(of j: Int) -> ResultSource? {
-        guard j + 1 < plan.clips.count, j < plan.junctions.count else { return nil }
-        return ResultSource(junction: plan.junctions[j], clips: [plan.clips[j].path, plan.clips[j + 1].path])
-    }
-    var stepping = false, stepIndex = 0, showNoisy = false
-    var comparing = false
-    var frameIndex = 0, playing = false
+    var job: JobStatus?
+    /// The engine's one job runner: the Studio starts jobs on it and renders their events.
+    let runner = JobRunner()
+    /// Generated transitions by junction, each with what made it: one whose junction or clips have
+    /// changed since is never shown (`result(_:)`) and is dropped at the next change.
+    var results: [Int: JunctionResult] = [:]
+    var mode = Mode.browse
+    var frameIndex = 0
+    var playing = false
     var message = ""
-    var commandLine: String?
-    var confirm: (prompt: String, action: () -> Void)?
-    var showHelp = false
     var quitRequested = false
+    /// The terminal's size in cells, as last measured; `draw` lays the screen out for it.
+    var size = (cols: 120, rows: 40)
+    /// The next frame repaints everything: Ctrl-L, a resize, the terminal or tmux pane regained focus.
+    var repaintAll = true
     private var readers: [String: VideoReader] = [:]
     private var thumbCache: [String: RGBImage] = [:]
     private let events = EventQueue()
-    /// The engine's job runner: one job at a time, cancellable.
-    let runner = JobRunner()
-    var pendingImages: [(row: Int, col: Int, cols: Int, rows: Int, image: RGBImage)] = []
-    var lastImageKey = ""
-    var lastImageRects: [(row: Int, col: Int, cols: Int, rows: Int)] = []
-    var helpScroll = 0
-    /// kitty: content key → image id already stored in the terminal, oldest first.
-    var kittyIDs: [Int: Int] = [:]
-    var kittyOrder: [Int] = []
-    var nextKittyID = 1
+    /// Where the plan is kept between sessions (outside the folder: see `Autosave`).
+    let autosaveURL: URL
+    var pictures: PictureLayer
+    /// The text last painted, to know when ncurses will write over rows pictures are on.
+    var lastRuns: [Screen.Run] = []
 
     public init(
-        folder: String, plan planPath: String? = nil, theme: Theme = .builtIn, capabilities: Capabilities? = nil
+        folder: String, plan planPath: String? = nil, theme: Theme = .builtIn, capabilities: Capabilities? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
         self.folder = folder
         self.theme = theme
-        self.caps = capabilities ?? Capabilities.detect()
+        let caps = capabilities ?? Capabilities.detect()
+        self.caps = caps
+        pictures = PictureLayer(caps: caps)
+        autosaveURL = Autosave.location(folder: folder, environment: environment)
         clips = Self.library(folder: folder)
         loadPlan(explicit: planPath)
         loadModel()
-        if let warning = caps.warning { message = message.isEmpty ? warning : warning + "; " + message }
+        // What was opened first: a long warning is cut at the right edge, the plan's message must not be.
+        if let warning = caps.warning { message = message.isEmpty ? warning : message + "; " + warning }
     }
 
     /// The clips of a folder, sorted by name; unreadable files are listed with their error.
@@ -114,28 +117,37 @@ public final class StudioApp {
         }
     }
 
-    var autosaveURL: URL { URL(fileURLWithPath: folder).appendingPathComponent(".mavin-autosave.toml") }
+    /// The folder's own plan file, what `w` writes.
+    var planFile: String { (folder as NSString).appendingPathComponent("plan.toml") }
 
+    /// Opens the explicit plan, else the last session when it differs from plan.toml (and says so), else
+    /// plan.toml; a restored session that reads the same as the plan on disk is not announced.
     func loadPlan(explicit: String?) {
-        let candidates: [String] = [
-            explicit, autosaveURL.path, (folder as NSString).appendingPathComponent("plan.toml")
-        ].compactMap { $0 }
-        for c in candidates where FileManager.default.fileExists(atPath: c) {
-            do {
-                plan = try Plan.read(URL(fileURLWithPath: c))
-                let missing = plan.clips.filter { p in !clips.contains { $0.name == p.path && $0.info != nil } }.map(
-                    \.path)
-                plan.clips = plan.clips.filter { p in clips.contains { $0.name == p.path && $0.info != nil } }
-                plan.normaliseJunctions()
-                message =
-                    c == autosaveURL.path ? "restored your last session" : "opened \((c as NSString).lastPathComponent)"
-                if !missing.isEmpty {
-                    message +=
-                        "; left out \(missing.count) clip(s) not found or unreadable in \(folder): "
-                        + missing.joined(separator: ", ")
-                }
-                return
-            } catch { message = "could not open \(c): \(error)" }
+        let path: String
+        switch Autosave.choose(explicit: explicit, autosave: autosaveURL, planFile: planFile) {
+        case .none: return
+        case .explicit(let p), .plan(let p), .restored(let p): path = p
+        }
+        let restored = path == autosaveURL.path
+        do {
+            plan = try Plan.read(URL(fileURLWithPath: path))
+            let missing = plan.clips.filter { p in !clips.contains { $0.name == p.path && $0.info != nil } }
+            plan.clips = plan.clips.filter { p in clips.contains { $0.name == p.path && $0.info != nil } }
+            plan.normaliseJunctions()
+            let hasPlan = FileManager.default.fileExists(atPath: planFile)
+            message =
+                !restored
+                ? "opened \((path as NSString).lastPathComponent)"
+                : hasPlan
+                    ? "restored your last session (it differs from plan.toml; w saves it there)"
+                    : "restored your last session (w saves it as plan.toml)"
+            if !missing.isEmpty {
+                message +=
+                    "; left out \(missing.count) clip(s) not found or unreadable in \(folder): "
+                    + missing.map(\.path).joined(separator: ", ")
+            }
+        } catch {
+            message = "could not open \(path): \(error)"
         }
     }
 
@@ -156,6 +168,8 @@ public final class StudioApp {
     @discardableResult
     func autosave() -> String? {
         do {
+            try FileManager.default.createDirectory(
+                at: autosaveURL.deletingLastPathComponent(), withIntermediateDirectories: true)
             try AtomicOutput.write(Data(plan.toml().utf8), to: autosaveURL, overwrite: true)
             return nil
         } catch {
@@ -198,14 +212,54 @@ public final class StudioApp {
         return min(max(0, sequenceSel), plan.clips.count - 2)
     }
 
-    /// Ground truth for junction j when both sides are the same video and the gap is exactly the length.
-    func truth(_ j: Int) -> [RGBImage]? {
+    /// What junction j is made of now: its settings, s and e filled in (a default s and the same s written
+    /// out make the same transition), and its two clips.
+    func source(of j: Int) -> ResultSource? {
+        guard j >= 0, j + 1 < plan.clips.count, j < plan.junctions.count else { return nil }
+        var junction = plan.junctions[j]
+        (junction.s, junction.e) = boundaries(j)
+        return ResultSource(junction: junction, clips: [plan.clips[j].path, plan.clips[j + 1].path])
+    }
+
+    /// Junction j's result, only while the junction is made of what made it.
+    func result(_ j: Int) -> InfillResult? {
+        guard let r = results[j], r.source == source(of: j) else { return nil }
+        return r.result
+    }
+
+    /// Junction j's comparison with its ground truth, when compare has computed it for the current result.
+    func comparison(_ j: Int) -> Comparison? {
+        guard let r = results[j], r.source == source(of: j) else { return nil }
+        return r.comparison
+    }
+
+    /// Ground truth exists for junction j: both sides are the same video and the gap is exactly the
+    /// length. Decodes nothing, so drawing may ask.
+    func hasTruth(_ j: Int) -> Bool {
+        guard j + 1 < plan.clips.count, model != nil else { return false }
         let a = plan.clips[j].path
-        let b = plan.clips[j + 1].path
         let (s, e) = boundaries(j)
-        guard a == b, e - s - 1 == plan.junctions[j].length, let r = reader(a), let m = model else { return nil }
+        return a == plan.clips[j + 1].path && e - s - 1 == plan.junctions[j].length && s >= 0
+            && e <= frames(of: a)
+    }
+
+    /// The ground-truth frames of junction j at the model's resolution (decoded: not for drawing).
+    func truth(_ j: Int) -> [RGBImage]? {
+        guard hasTruth(j), let r = reader(plan.clips[j].path), let m = model else { return nil }
         let R = m.config.resolution
+        let (s, e) = boundaries(j)
         return try? ((s + 1)..<e).map { try r.frame(at: $0, size: (R, R), fit: .stretch) }
+    }
+
+    /// Junction j's result beside its truth with per-frame PSNR and SSIM, computed once per result.
+    func makeComparison(_ j: Int) -> Comparison? {
+        if let known = comparison(j) { return known }
+        guard let r = result(j), let t = truth(j), t.count == r.frames.count else { return nil }
+        let c = Comparison(
+            truth: t, psnr: zip(r.frames, t).map { ImageQuality.psnr($0, $1) },
+            ssim: zip(r.frames, t).map { ImageQuality.ssim($0, $1) })
+        results[j]?.comparison = c
+        return c
     }
 
     // MARK: actions
@@ -213,18 +267,16 @@ public final class StudioApp {
     func perform(_ action: StudioAction) {
         switch action {
         case .quit: quitRequested = true
-        case .help: showHelp.toggle()
-        case .escape:
-            showHelp = false
-            stepping = false
-            comparing = false
-            confirm = nil
+        case .help: mode = mode.isHelp ? .browse : .help(scroll: 0)
+        case .escape: mode = .browse
+        case .redraw:
+            repaintAll = true
         case .nextPane, .previousPane:
             let step = action == .nextPane ? 1 : Pane.allCases.count - 1
-            focus = Pane(rawValue: (focus.rawValue + step) % Pane.allCases.count)!
+            focus = Pane.allCases[(focus.rawValue + step) % Pane.allCases.count]
             // Entering the inspector starts on its first field, so H/L never change a field left from last time.
             if focus == .junction { field = .s }
-        case .command: commandLine = ""
+        case .command: mode = .command("")
         case .up, .down:
             let d = action == .up ? -1 : 1
             switch focus {
@@ -234,6 +286,7 @@ public final class StudioApp {
             case .sequence:
                 sequenceSel = max(0, min(plan.clips.count - 1, sequenceSel + d))
                 frameIndex = 0
+                leaveViewsWithoutResult()
             case .junction: field = Field.allCases[max(0, min(Field.allCases.count - 1, field.index + d))]
             case .preview: frameIndex = max(0, frameIndex + d)
             }
@@ -279,28 +332,41 @@ public final class StudioApp {
             }
         case .export: requestExport(path: nil)
         case .stepThrough:
-            guard let j = selectedJunction, let r = results[j], !r.steps.isEmpty else {
+            if mode.isStepping {
+                mode = .browse
+                return
+            }
+            guard let j = selectedJunction, let r = result(j), !r.steps.isEmpty else {
                 message = "generate first (g), then step through"
                 return
             }
-            stepping.toggle()
-            comparing = false
-            stepIndex = r.steps.count - 1
+            mode = .stepThrough(index: r.steps.count - 1, noisy: false)
         case .compare:
-            guard let j = selectedJunction, results[j] != nil else {
-                message = "generate first (g)"
+            if mode == .compare {
+                mode = .browse
                 return
             }
-            guard truth(j) != nil else {
+            guard let j = selectedJunction, result(j) != nil else {
+                message = "generate first (g): there is no result of this junction as it is now"
+                return
+            }
+            guard hasTruth(j) else {
                 message = "no ground truth here: use one video on both sides with e − s − 1 = length"
                 return
             }
-            comparing.toggle()
-            stepping = false
-        case .previousStep: stepIndex = max(0, stepIndex - 1)
-        case .nextStep:
-            if let j = selectedJunction, let r = results[j] { stepIndex = min(r.steps.count - 1, stepIndex + 1) }
-        case .toggleNoisy: showNoisy.toggle()
+            guard makeComparison(j) != nil else {
+                message = "the ground-truth frames cannot be read from \(plan.clips[j].path)"
+                return
+            }
+            mode = .compare
+        case .previousStep, .nextStep:
+            guard case .stepThrough(let index, let noisy) = mode, let j = selectedJunction, let r = result(j) else {
+                return
+            }
+            let to = index + (action == .nextStep ? 1 : -1)
+            mode = .stepThrough(index: max(0, min(r.steps.count - 1, to)), noisy: noisy)
+        case .toggleNoisy:
+            if case .stepThrough(let index, let noisy) = mode { mode = .stepThrough(index: index, noisy: !noisy) }
         case .previousFrame:
             frameIndex = max(0, frameIndex - 1)
             playing = false
@@ -312,18 +378,22 @@ public final class StudioApp {
         }
     }
 
+    /// Step-through and compare show only a result of the selected junction as it is now.
+    func leaveViewsWithoutResult() {
+        let current = selectedJunction.flatMap { result($0) }
+        switch mode {
+        case .stepThrough: if current == nil { mode = .browse }
+        case .compare: if current == nil || selectedJunction.flatMap({ comparison($0) }) == nil { mode = .browse }
+        default: break
+        }
+    }
+
+    /// After any change of the plan: results of junctions that are no longer made of what made them are
+    /// dropped (the ✓, step-through and compare follow), and the plan is autosaved.
     func planChanged() {
-        // The ✓, the compare view and step-through only ever show a result of the junction as it is now.
-        for (j, made) in resultSources where source(of: j) != made {
-            results[j] = nil
-            resultSources[j] = nil
-        }
-        if let j = selectedJunction, results[j] == nil {
-            stepping = false
-            comparing = false
-        }
+        for (j, made) in results where source(of: j) != made.source { results[j] = nil }
+        leaveViewsWithoutResult()
         autosave()
-        lastImageKey = ""
     }
 
     func adjust(by d: Int) {
@@ -343,7 +413,8 @@ public final class StudioApp {
         case .integer, .number:
             // s, e, steps and seed move by the press (±1, ±10 with H/L); the others by one increment.
             let presses = [.s, .e, .steps, .seed].contains(field) ? d : d.signum()
-            jn = setting.nudged(jn, by: setting.step, steps: presses)!
+            guard let moved = setting.nudged(jn, by: setting.step, steps: presses) else { return }
+            jn = moved
             if let range = contextRange(field, junction: j), let v = Int(setting.value(of: jn) ?? "") {
                 try? setting.apply(String(min(range.upperBound, max(range.lowerBound, v))), to: &jn)
             }
@@ -402,37 +473,34 @@ public final class StudioApp {
             return
         }
         do {
+            // The engine resolves the junction to the frames it needs (JunctionWindow) and runs the job.
             let window = try JunctionWindow(before: ra, after: rb, junction: jn, names: (a, b))
             let request = try window.request(for: infiller, truth: truth(j), record: true)
-            let job = Job(kind: "infill \(a) → \(b)")
-            job.total = jn.settings.steps
-            self.job = job
-            stepping = false
-            comparing = false
-            let events = self.events
-            start(InfillJob(infiller: infiller, request: request, title: job.kind), cancel: job.cancel) { e in
-                switch e {
-                case .preview(let p, _): events.push(.progress(p))
-                case .finished(.infill(let result)): events.push(.finished(j, made, result))
-                default: events.push(job: e)
-                }
-            }
+            let status = JobStatus(kind: "infill \(a) → \(b)")
+            status.total = jn.settings.steps
+            if mode.isStepping || mode == .compare { mode = .browse }
+            launch(
+                InfillJob(infiller: infiller, request: request, title: status.kind),
+                purpose: .transition(junction: j, made: made), status: status)
             message = "generating \(jn.length) frames…"
         } catch {
             message = "\(error)"
         }
     }
 
-    /// Hands a job to the runner; its events reach the UI through the queue, drained at each tick.
-    func start(_ job: any Engine.Job, cancel: CancelFlag, events handle: @escaping @Sendable (JobEvent) -> Void) {
-        let runner = self.runner
+    /// The one place the Studio starts a job: on the engine's runner, its events queued for the next tick
+    /// (the job's thread never touches the state).
+    func launch(_ work: any Job, purpose: JobPurpose, status: JobStatus) {
+        job = status
         let events = self.events
-        let work = StartedJob(job: job)
+        let runner = self.runner
+        let handed = HandedJob(job: work)
+        let cancel = status.cancel
         Task {
             do {
-                try await runner.start(work.job, cancel: cancel, events: handle)
+                try await runner.start(handed.job, cancel: cancel) { e in events.push(e, for: purpose) }
             } catch {
-                events.push(.failed("\(error)"))
+                events.push(.failed(error), for: purpose)
             }
         }
     }
@@ -453,30 +521,32 @@ public final class StudioApp {
         let target =
             path.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
             ?? (folder as NSString).appendingPathComponent(plan.output ?? "composed.mp4")
-        let start = { [self] in
-            self.export(to: target, model: model, overwrite: FileManager.default.fileExists(atPath: target))
-        }
         if FileManager.default.fileExists(atPath: target) {
-            confirm = ("\((target as NSString).lastPathComponent) exists. Overwrite? (y/n)", start)
+            let name = (target as NSString).lastPathComponent
+            mode = .confirm(prompt: "\(name) exists. Overwrite? (y/n)", action: .export(path: target))
         } else {
-            start()
+            export(to: target, model: model, overwrite: false)
+        }
+    }
+
+    /// Carries out what a confirmation asked about, after `y`.
+    func confirmed(_ action: PendingAction) {
+        switch action {
+        case .export(let path):
+            guard let model else {
+                message = modelNote
+                return
+            }
+            export(to: path, model: model, overwrite: true)
+        case .savePlan(let path): savePlan(path: path, overwrite: true)
         }
     }
 
     func export(to target: String, model: MavinModel, overwrite: Bool) {
-        let job = Job(kind: "export \((target as NSString).lastPathComponent)")
-        self.job = job
         let composer = Composer(plan: plan, folder: folder)
-        let events = self.events
-        let compose = ComposeJob(
+        let work = ComposeJob(
             composer: composer, model: model, output: URL(fileURLWithPath: target), overwrite: overwrite)
-        start(compose, cancel: job.cancel) { e in
-            switch e {
-            case .progress(let stage, let step, let total, _): events.push(.exportProgress(stage, step, total))
-            case .finished(.composed(let path, let n, _)): events.push(.exported(path, n))
-            default: events.push(job: e)
-            }
-        }
+        launch(work, purpose: .export(path: target), status: JobStatus(kind: work.title))
         message = "exporting to \(target)…"
     }
 
@@ -489,12 +559,25 @@ public final class StudioApp {
         return (folder as NSString).appendingPathComponent(typed)
     }
 
-    func savePlan(path: String?) {
-        let target = path.map(resolve) ?? (folder as NSString).appendingPathComponent("plan.toml")
+    /// Writes the plan (`w`: the folder's plan.toml). An existing file holding another plan is replaced only
+    /// after `y` to the question this asks; one that already holds this plan is left alone.
+    func savePlan(path: String?, overwrite: Bool = false) {
+        let target = path.map(resolve) ?? planFile
         // Paths in a plan are relative to its own folder: a plan written elsewhere names the same files.
         let saved = plan.rebased(from: folder, to: (target as NSString).deletingLastPathComponent)
+        let text = saved.toml()
+        let name = (target as NSString).lastPathComponent
+        if FileManager.default.fileExists(atPath: target) && !overwrite {
+            // A file that reads as this very plan (its comments and layout aside) is left as it is.
+            if (try? Plan.read(URL(fileURLWithPath: target))) == saved {
+                message = "\(name) already holds this plan"
+                return
+            }
+            mode = .confirm(prompt: "\(name) exists. Overwrite? (y/n)", action: .savePlan(path: target))
+            return
+        }
         do {
-            try AtomicOutput.write(Data(saved.toml().utf8), to: URL(fileURLWithPath: target), overwrite: true)
+            try AtomicOutput.write(Data(text.utf8), to: URL(fileURLWithPath: target), overwrite: true)
             message = "saved \(target)"
         } catch { message = "\(error)" }
     }
@@ -513,6 +596,12 @@ public final class StudioApp {
                 return
             }
             let p = resolve(parts[1])
+            guard FileManager.default.fileExists(atPath: p) else {
+                let cwd = FileManager.default.currentDirectoryPath
+                let looked = parts[1].hasPrefix("/") ? "" : " (looked in \(cwd) and in \(folder))"
+                message = "no such file: \(parts[1])\(looked)"
+                return
+            }
             do {
                 plan = try Plan.read(URL(fileURLWithPath: p)).rebased(
                     from: (p as NSString).deletingLastPathComponent,
@@ -557,85 +646,73 @@ public final class StudioApp {
 
     /// Applies what the background job reported since the last tick.
     func drainEvents() {
-        for e in events.popAll() {
-            switch e {
-            case .progress(let p):
-                job?.step = p.step
-                job?.total = p.total
-                job?.timestep = p.timestep
-                job?.eta = p.eta
-                job?.preview = p.preview
-                if let rs = p.clipRS { job?.clipRS.append(rs) }
-                if let pace = p.paceRS { job?.paceRS.append(pace) }
-                lastImageKey = ""
-            case .finished(let j, let made, let r):
-                // Edited while it ran: the result is of settings the junction no longer has.
-                guard source(of: j) == made else {
-                    job?.done = true
-                    message = "the junction changed while it was generated: press g again"
-                    lastImageKey = ""
-                    continue
-                }
-                results[j] = r
-                resultSources[j] = made
-                job?.done = true
-                frameIndex = 0
-                if focus == .library { focus = .preview }  // show what was just made
-                message =
-                    String(format: "generated %d frames in %.1f s", r.frames.count, r.seconds)
-                    + (r.scores.map { String(format: " — CLIP-RS %.3f, PSNR %.2f dB", $0.clip_rs, $0.psnr) } ?? "")
-                lastImageKey = ""
-            case .failed(let m):
-                job?.done = true
-                job?.failed = m
-                message = m
-            case .cancelled:
-                job?.done = true
-                job?.failed = "cancelled"
-                message = "cancelled; nothing was changed"
-            case .exportProgress(let label, let d, let n):
-                job?.step = d
-                job?.total = n
-                message = label
-            case .exported(let path, let n):
-                job?.done = true
-                message = "exported \(n) frames to \(path)"
+        for (event, purpose) in events.popAll() { apply(event, for: purpose) }
+    }
+
+    /// One job event into the state.
+    func apply(_ event: JobEvent, for purpose: JobPurpose) {
+        switch event {
+        case .progress(let stage, let step, let total, let eta):
+            job?.step = step
+            job?.total = total
+            if let eta { job?.eta = eta }
+            if case .export = purpose { message = stage }
+        case .preview(let p, _):
+            job?.timestep = p.timestep
+            job?.preview = p.preview
+            if let rs = p.clipRS { job?.clipRS.append(rs) }
+            if let pace = p.paceRS { job?.paceRS.append(pace) }
+        case .score: break
+        case .log(let line): message = line
+        case .finished(let outcome):
+            job?.state = .done
+            finished(outcome, for: purpose)
+        case .failed(let error):
+            job?.state = .failed("\(error)")
+            message = "\(error)"
+        case .cancelled:
+            job?.state = .cancelled
+            message = "cancelled; nothing was changed"
+        }
+    }
+
+    func finished(_ outcome: JobOutcome, for purpose: JobPurpose) {
+        switch (outcome, purpose) {
+        case (.infill(let r), .transition(let j, let made)):
+            // Edited while it ran: the result is of settings the junction no longer has.
+            guard source(of: j) == made else {
+                message = "the junction changed while it was generated: press g again"
+                return
             }
+            results[j] = JunctionResult(source: made, result: r)
+            frameIndex = 0
+            if focus == .library { focus = .preview }  // show what was just made
+            message =
+                String(format: "generated %d frames in %.1f s", r.frames.count, r.seconds)
+                + (r.scores.map { String(format: " — CLIP-RS %.3f, PSNR %.2f dB", $0.clip_rs, $0.psnr) } ?? "")
+        case (.composed(let output, let frames, _), _):
+            message = "exported \(frames) frames to \(output)"
+        default:
+            message = "the job finished"
         }
     }
 }
 
 /// A job handed to the runner, which alone uses it from then on.
-private struct StartedJob: @unchecked Sendable {
-    let job: any Engine.Job
+private struct HandedJob: @unchecked Sendable {
+    let job: any Job
 }
 
-/// A lock-protected queue of job events (producer: engine thread, consumer: UI tick).
+/// A lock-protected queue of job events (producer: the job's thread, consumer: the UI tick).
 final class EventQueue: @unchecked Sendable {
-    enum Event {
-        case progress(InfillProgress)
-        case finished(Int, StudioApp.ResultSource, InfillResult)
-        case failed(String)
-        case exportProgress(String, Int, Int)
-        case exported(String, Int)
-        case cancelled
-    }
-    /// A job event the Studio shows only by how it ended (or not at all).
-    func push(job e: JobEvent) {
-        switch e {
-        case .failed(let error): push(.failed("\(error)"))
-        case .cancelled: push(.cancelled)
-        case .finished, .progress, .preview, .score, .log: break
-        }
-    }
     private let lock = NSLock()
-    private var items: [Event] = []
-    func push(_ e: Event) {
+    private var items: [(JobEvent, StudioApp.JobPurpose)] = []
+    func push(_ e: JobEvent, for purpose: StudioApp.JobPurpose) {
         lock.lock()
-        items.append(e)
+        items.append((e, purpose))
         lock.unlock()
     }
-    func popAll() -> [Event] {
+    func popAll() -> [(JobEvent, StudioApp.JobPurpose)] {
         lock.lock()
         defer { lock.unlock() }
         let out = items

@@ -294,6 +294,11 @@ final class CapabilityTests: XCTestCase {
         XCTAssertEqual(on.pictures, .sixel)
         XCTAssertTrue(on.tmuxPassthrough)
         XCTAssertNil(on.warning)
+        // Without focus reports a pane switch leaves the pane pictureless until Ctrl-L: said once, with the fix.
+        let blind = decide(
+            Self.tmuxOn, tmuxEnv, tmux: TmuxInfo(passthrough: true, clientTerm: "xterm", focusEvents: false))
+        XCTAssertEqual(blind.pictures, .sixel)
+        XCTAssertTrue(blind.warning?.contains("tmux set -g focus-events on") == true, blind.warning ?? "no warning")
 
         let kittyInTmux = decide(Self.tmuxOff, tmuxEnv, tmux: TmuxInfo(passthrough: true, clientTerm: "xterm-kitty"))
         XCTAssertEqual(kittyInTmux.pictures, .kitty)

@@ -23,7 +23,8 @@ final class StudioActionTests: XCTestCase {
 
     func studio() -> StudioApp {
         let caps = Capabilities.decide(answers: nil, environment: ["TERM": "xterm", "MAVIN_PICTURES": "ascii"])
-        let app = StudioApp(folder: folder.path, capabilities: caps)
+        let env = ["XDG_STATE_HOME": folder.appendingPathComponent("state").path]
+        let app = StudioApp(folder: folder.path, capabilities: caps, environment: env)
         app.plan = Plan(clips: [.init(path: "a.mp4"), .init(path: "b.mp4")])
         app.plan.normaliseJunctions()
         return app
@@ -31,10 +32,11 @@ final class StudioActionTests: XCTestCase {
 
     func fakeResult(_ app: StudioApp) {
         let frame = RGBImage(width: 32, height: 32, fill: (1, 2, 3))
-        app.results[0] = InfillResult(
+        let result = InfillResult(
             frames: [frame], referencesBefore: 1, referencesAfter: 1, seconds: 0, scores: nil,
             steps: [], notices: [])
-        app.resultSources[0] = app.source(of: 0)
+        guard let source = app.source(of: 0) else { return XCTFail("no junction 0") }
+        app.results[0] = .init(source: source, result: result)
     }
 
     func testChangingABoundaryOrASettingDropsTheResult() {
@@ -42,11 +44,11 @@ final class StudioActionTests: XCTestCase {
         app.focus = .junction
         for field in [StudioApp.Field.s, .steps, .gfm, .mode] {
             fakeResult(app)
-            app.comparing = true
+            app.mode = .compare
             app.field = field
             app.adjust(by: field == .s ? -1 : 1)
             XCTAssertNil(app.results[0], "\(field)")
-            XCTAssertFalse(app.comparing, "compare cannot show a stale result (\(field))")
+            XCTAssertEqual(app.mode, .browse, "compare cannot show a stale result (\(field))")
         }
         // Moving the field cursor changes nothing: the result stays.
         fakeResult(app)
@@ -100,6 +102,16 @@ final class StudioActionTests: XCTestCase {
         app.plan.clips = []
         app.execute("open \(other.path)/p.toml")
         XCTAssertEqual(app.plan.clips.map(\.path), ["a.mp4", "b.mp4"], app.message)
+        // What compose makes of the plan written elsewhere: every clip found, the composition written.
+        if let model = app.model {
+            var plan = written
+            plan.junctions[0].settings.steps = 1
+            let out = other.appendingPathComponent("composed.mp4")
+            let (frames, _) = try Composer(plan: plan, folder: other.path).run(
+                model: model, output: out, overwrite: false)
+            XCTAssertGreaterThan(frames, 30)
+            XCTAssertEqual(try VideoReader(path: out.path).frameCount, frames)
+        }
         XCTAssertEqual(
             Plan(clips: [.init(path: "../a.mp4")]).rebased(from: "/x/y", to: "/x/y/z").clips[0].path, "/x/a.mp4")
         XCTAssertEqual(Plan(clips: [.init(path: "c/a.mp4")]).rebased(from: "/x", to: "/x/c").clips[0].path, "a.mp4")

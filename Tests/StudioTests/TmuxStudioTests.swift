@@ -2,7 +2,7 @@ import Core
 import Foundation
 import XCTest
 @testable import Media
-import Studio
+@testable import Studio
 
 /// Drives the real `mavin studio` in tmux as a person would: keys in, screen text out.
 final class TmuxStudioTests: XCTestCase {
@@ -141,9 +141,16 @@ final class TmuxStudioTests: XCTestCase {
     func testStudioAsAPersonWouldUseIt() throws {
         let bin = try mavinBinary()
         let model = samples.appendingPathComponent("models/mavin-small.safetensors").path
-        let cmd = "cd '\(folder.path)' && MAVIN_MODEL='\(model)' '\(bin)' studio . ; echo EXITED $? ; sleep 60"
+        // The session is kept outside the folder: a state folder of its own, empty as on a fresh machine.
+        let state = folder.appendingPathComponent(".state").path
+        let before = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        let cmd =
+            "cd '\(folder.path)' && XDG_STATE_HOME='\(state)' MAVIN_MODEL='\(model)' '\(bin)' studio . ;"
+            + " echo EXITED $? ; sleep 60"
         _ = try tmux(["new-session", "-d", "-s", "studio", "-x", "120", "-y", "40", cmd])
         var s = try waitFor("Library (4)")
+        XCTAssertTrue(s.contains("opened plan.toml"), s)
+        XCTAssertFalse(s.contains("restored"), "a first launch has no session to restore: \(s)")
         XCTAssertTrue(s.contains("broken.mp4"), "unreadable files are listed")
         XCTAssertTrue(s.contains("✗"))
         XCTAssertTrue(s.contains("Sequence (2 clips)"), s)  // plan.toml's clips that exist here
@@ -161,8 +168,10 @@ final class TmuxStudioTests: XCTestCase {
         try waitFor("[s=59]")
         try keys("j")
         try keys("l")
-        try waitFor("e 1")
+        // Only the junction's title says [e=1]; "e 1" would match the preview's "frame 1/…".
+        try waitFor("[e=1]")
         try keys("h")
+        try waitFor("[e=0]")
         // Fewer steps, then generate and watch progress to the end.
         try keys(":")
         try type("set steps 2")
@@ -178,7 +187,8 @@ final class TmuxStudioTests: XCTestCase {
         try keys("[")
         try waitFor("step 1/2")
         try keys("o")
-        try waitFor("x_t")
+        // The caption always names x_t; only the title of the noisy view says "noisy x_t".
+        try waitFor("noisy x_t")
         try keys("Escape")
         // Compare needs known truth: open the plan with one video on both sides.
         try keys(":")
@@ -209,6 +219,10 @@ final class TmuxStudioTests: XCTestCase {
         try keys("?")
         try waitFor("keys (Esc or ? closes)")
         try keys("Escape")
+        // Ctrl-L repaints everything: the screen is whole again afterwards.
+        try keys("C-l")
+        s = try waitFor("Library (4)")
+        XCTAssertTrue(s.contains("Sequence (2 clips)"), s)
         // Tiny terminal, then back.
         _ = try tmux(["resize-window", "-t", "studio", "-x", "40", "-y", "12"])
         try waitFor("Terminal too small")
@@ -218,8 +232,19 @@ final class TmuxStudioTests: XCTestCase {
         try keys("q")
         s = try waitFor("EXITED 0")
         XCTAssertFalse(s.contains("Library (4)"), "the terminal is restored")
-        // The plan was autosaved and reopens.
-        let autosave = try String(contentsOf: folder.appendingPathComponent(".mavin-autosave.toml"), encoding: .utf8)
+        // The plan was autosaved outside the folder; the folder holds only what the user made (the export).
+        let autosaveURL = Autosave.location(folder: folder.path, environment: ["XDG_STATE_HOME": state])
+        let autosave = try String(contentsOf: autosaveURL, encoding: .utf8)
         XCTAssertTrue(autosave.contains("walk-graze-rear.mp4"))
+        let after = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        XCTAssertEqual(after, (before + ["composed.mp4", ".state"]).sorted())
+        // The next start restores it, since it differs from plan.toml, and says so.
+        let again =
+            "cd '\(folder.path)' && XDG_STATE_HOME='\(state)' MAVIN_MODEL='\(model)' '\(bin)' studio . ;"
+            + " echo EXITED $? ; sleep 60"
+        _ = try tmux(["new-window", "-t", "studio", again])
+        try waitFor("restored your last session")
+        try keys("q")
+        try waitFor("EXITED 0")
     }
 }
