@@ -9,7 +9,9 @@ struct BenchRender: ParsableCommand {
         commandName: "render",
         abstract: "Milliseconds to turn a 256² frame into kitty, iTerm2, sixel and half-block bytes "
             + "(and chafa's sixel time, if installed).")
-    @Flag(help: "Print JSON (keys: kitty_ms, iterm2_ms, sixel_ms, halfblock_ms, halfblock256_ms, chafa_ms).")
+    @Flag(
+        help: "Print JSON (keys: kitty_ms, iterm2_ms, sixel_ms, halfblock_ms, halfblock256_ms, quadrants_ms, chafa_ms)."
+    )
     var json = false
 
     struct Report: Encodable {
@@ -18,6 +20,7 @@ struct BenchRender: ParsableCommand {
         var sixel_ms: Double
         var halfblock_ms: Double
         var halfblock256_ms: Double
+        var quadrants_ms: Double
         var chafa_ms: Double?
     }
 
@@ -42,6 +45,8 @@ struct BenchRender: ParsableCommand {
         let half256 = timeIt(minSeconds: 1) {
             _ = Pictures.halfBlock(frame, cols: 128, rows: 64, at: (1, 1), mode: .ansi256)
         }
+        // Quadrants: 2×2 pixels a cell, so the same frame on 128×128 cells.
+        let quads = timeIt(minSeconds: 1) { _ = Pictures.quadrants(frame, cols: 128, rows: 128, at: (1, 1)) }
         var chafa: Double?
         if Subprocess.which("chafa") != nil {
             let png = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-bench-\(getpid()).png")
@@ -54,15 +59,15 @@ struct BenchRender: ParsableCommand {
         let r = Report(
             kitty_ms: kitty * 1000, iterm2_ms: iterm2 * 1000, sixel_ms: sixel * 1000,
             halfblock_ms: half * 1000,
-            halfblock256_ms: half256 * 1000, chafa_ms: chafa.map { $0 * 1000 })
+            halfblock256_ms: half256 * 1000, quadrants_ms: quads * 1000, chafa_ms: chafa.map { $0 * 1000 })
         if json {
             try printJSON(r)
         } else {
             print(
                 String(format: "256² frame: kitty %.2f ms, iTerm2 %.2f ms, ", r.kitty_ms, r.iterm2_ms)
                     + String(
-                        format: "sixel %.2f ms, half-block %.2f ms (24-bit) / %.2f ms (256)",
-                        r.sixel_ms, r.halfblock_ms, r.halfblock256_ms)
+                        format: "sixel %.2f ms, half-block %.2f ms (24-bit) / %.2f ms (256), quadrants %.2f ms",
+                        r.sixel_ms, r.halfblock_ms, r.halfblock256_ms, r.quadrants_ms)
                     + (r.chafa_ms.map { String(format: ", chafa %.1f ms", $0) } ?? " (chafa not installed)"))
         }
     }

@@ -8,6 +8,7 @@ public enum PictureMode: String, CaseIterable, Sendable {
     case kitty  // kitty graphics protocol: transmit once by id, place by id
     case iterm2  // iTerm2 inline images (OSC 1337 File=…), a PNG per picture
     case sixel
+    case quadrants  // quadrant blocks ▘▝▀▖▌▞▛ with 24-bit colour: 2×2 pixels a cell (MAVIN_PICTURES=quadrants)
     case truecolor  // half-block ▀ with 24-bit colour
     case ansi256  // half-block with the 256-colour palette, OKLab-nearest and dithered
     case ascii  // shades of characters
@@ -15,7 +16,7 @@ public enum PictureMode: String, CaseIterable, Sendable {
     /// Names MAVIN_PICTURES accepts.
     static let forcedNames: [String: PictureMode] = [
         "kitty": .kitty, "iterm2": .iterm2, "iterm": .iterm2, "sixel": .sixel, "truecolor": .truecolor,
-        "24bit": .truecolor, "256": .ansi256, "ansi256": .ansi256, "ascii": .ascii
+        "24bit": .truecolor, "quadrants": .quadrants, "256": .ansi256, "ansi256": .ansi256, "ascii": .ascii
     ]
 }
 

@@ -57,13 +57,13 @@ struct PictureLayer {
         if force { forgetStoredImages() }
         if changed || force {
             switch caps.pictures {
-            case .sixel, .iterm2, .truecolor, .ansi256:
+            case .sixel, .iterm2, .quadrants, .truecolor, .ansi256:
                 if !shown.isEmpty {
                     output.before =
                         Self.beginSync + Self.saveCursor + Self.resetAttributes
                         + shown.map { Self.erase($0.rect) }.joined() + Self.restoreCursor
                 }
-                let pixelsOutside = caps.tmuxPassthrough && caps.pictures != .truecolor && caps.pictures != .ansi256
+                let pixelsOutside = caps.tmuxPassthrough && ![.truecolor, .ansi256, .quadrants].contains(caps.pictures)
                 if pixelsOutside && (geometryChanged || force) { output.clearScreen = true }
             case .kitty, .ascii: break
             }
@@ -115,7 +115,10 @@ struct PictureLayer {
             let img = Pictures.fit(
                 p.image, width: p.rect.cols * max(1, caps.cellWidth), height: p.rect.rows * max(1, caps.cellHeight))
             return cup + outer(Sixel.encode(img))
-        case .truecolor, .ansi256:
+        case .quadrants where caps.unicode:
+            return Pictures.quadrants(
+                p.image, cols: p.rect.cols, rows: p.rect.rows, at: (p.rect.row + 1, p.rect.col + 1))
+        case .truecolor, .ansi256, .quadrants:
             return Pictures.halfBlock(
                 p.image, cols: p.rect.cols, rows: p.rect.rows, at: (p.rect.row + 1, p.rect.col + 1),
                 mode: caps.pictures, unicode: caps.unicode)

@@ -15,18 +15,18 @@ final class ComposeGeometryTests: XCTestCase {
     }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
-    /// 64×36 mid grey (16:9), and 36×36 (1:1) in three horizontal bands: red, green, blue from the top.
-    func writeClips() throws {
+    /// 64×36 mid grey (16:9), and a `width`×36 clip in three horizontal bands: red, green, blue from the top.
+    func writeClips(width: Int = 36) throws {
         let wide = try VideoWriter(url: dir.appendingPathComponent("wide.mp4"), width: 64, height: 36, fps: 25)
         for _ in 0..<20 { try wide.append(RGBImage(width: 64, height: 36, fill: (128, 128, 128))) }
         try wide.finish()
         var pixels: [UInt8] = []
         for y in 0..<36 {
             let colour: [UInt8] = y < 12 ? [230, 20, 20] : (y < 24 ? [20, 230, 20] : [20, 20, 230])
-            for _ in 0..<36 { pixels += colour }
+            for _ in 0..<width { pixels += colour }
         }
-        let bands = RGBImage(width: 36, height: 36, pixels: pixels)
-        let square = try VideoWriter(url: dir.appendingPathComponent("square.mp4"), width: 36, height: 36, fps: 25)
+        let bands = RGBImage(width: width, height: 36, pixels: pixels)
+        let square = try VideoWriter(url: dir.appendingPathComponent("square.mp4"), width: width, height: 36, fps: 25)
         for _ in 0..<20 { try square.append(bands) }
         try square.finish()
     }
@@ -91,6 +91,33 @@ final class ComposeGeometryTests: XCTestCase {
             XCTAssertEqual(nearest, fit, "\(fit): mean distances \(distance)")
             // The 16:9 clip fills the output as it is.
             XCTAssertEqual(band(try written.frame(at: 19).pixel(2, 18)), "grey")
+        }
+    }
+
+    /// The same with a 4:3 clip (48×36), whose fits differ by less: the clip's frames and the transition's last
+    /// frame are each nearest to the plan's fit of the three.
+    func testA43ClipAndItsTransitionShareTheOutputsGeometry() throws {
+        try writeClips(width: 48)
+        let model = try MavinModel.load(repoRoot.appendingPathComponent("Samples/models/mavin-motion.safetensors"))
+        let square = try VideoReader(path: dir.appendingPathComponent("square.mp4").path)
+        let fitted = try Dictionary(
+            uniqueKeysWithValues: Fit.allCases.map { ($0, try square.frame(at: 0, size: (64, 36), fit: $0)) })
+        for fit in [Fit.crop, .pad] {
+            let text =
+                "fit = \"\(fit.rawValue)\"\n[[clip]]\npath = \"wide.mp4\"\n[[clip]]\npath = \"square.mp4\"\n"
+                + "[[junction]]\nlength = 6\nstrength = 0\n"
+            let out = dir.appendingPathComponent("out43-\(fit.rawValue).mp4")
+            let (frames, _) = try Composer(plan: try Plan.parse(text), folder: dir.path).run(
+                model: model, output: out, overwrite: false)
+            let written = try VideoReader(path: out.path)
+            for index in [25, 26, frames - 1] {
+                let f = try written.frame(at: index)
+                let distance = fitted.mapValues { other in
+                    zip(f.pixels, other.pixels).reduce(0.0) { $0 + abs(Double($1.0) - Double($1.1)) }
+                        / Double(f.pixels.count)
+                }
+                XCTAssertEqual(distance.min { $0.value < $1.value }?.key, fit, "\(fit) frame \(index): \(distance)")
+            }
         }
     }
 }
