@@ -14,16 +14,5 @@ ABL=${ABL:-runs/abl-motion}
 mkdir -p "$ABL"
 C=(--data "$DATA" --config motion --init-from "$PARENT" --steps 600 --decay-steps 300 --batch 2 --lr 1e-4
    --photometric 1000 --pure-noise 0.5 --seed 13 --eval-every 300 --save-every 100)
-# One run: skipped when finished (NAME.done), resumed when it stopped part-way, else started.
-run() {
-  local name=$1
-  shift
-  [ -f "$ABL/$name.done" ] && return
-  if [ -f "$ABL/$name.safetensors.state.safetensors" ]; then
-    "$MAVIN" train "${C[@]}" --out "$ABL/$name.safetensors" --resume "$@"
-  else
-    "$MAVIN" train "${C[@]}" --out "$ABL/$name.safetensors" "$@"
-  fi
-  touch "$ABL/$name.done"
-}
+source "$(dirname "$0")/train-once.sh"
 run nobfg --no-bfg

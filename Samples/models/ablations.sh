@@ -12,17 +12,7 @@ mkdir -p "$ABL"
 [ -f "$ABL/x0-2300.safetensors" ] || git show 8e7da5d:Samples/models/mavin-small.safetensors > "$ABL/x0-2300.safetensors"
 C=(--data "$DATA" --init-from "$ABL/x0-2300.safetensors" --prediction sample --steps 500 --decay-steps 200
    --batch 2 --lr 2e-4 --seed 7 --eval-every 250 --save-every 250)
-# One run: skipped when finished (NAME.done), resumed when it stopped part-way, else started.
-run() {
-  local name=$1; shift
-  [ -f "$ABL/$name.done" ] && return
-  if [ -f "$ABL/$name.safetensors.state.safetensors" ]; then
-    "$MAVIN" train "${C[@]}" --out "$ABL/$name.safetensors" --resume "$@"
-  else
-    "$MAVIN" train "${C[@]}" --out "$ABL/$name.safetensors" "$@"
-  fi
-  touch "$ABL/$name.done"
-}
+source "$(dirname "$0")/train-once.sh"
 run consec
 run seine --masking seine
 run nobfg --no-bfg
