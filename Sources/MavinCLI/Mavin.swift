@@ -36,11 +36,19 @@ struct Mavin: ParsableCommand {
     }
 
     /// As ArgumentParser's own, but Foundation's raw file errors (`Error Domain=NSCocoaErrorDomain …`) are
-    /// said in words, with the file they name.
+    /// said in words, with the file they name, and a refusal found while running (a frame past a clip's end)
+    /// is said without the root command's usage, which would not help.
     static func main() {
+        var command: ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
             try command.run()
+        } catch let refusal as ValidationError {
+            exit(withError: UserError(refusal.message))
         } catch {
             guard FileProblem.isFoundationError(error) else { exit(withError: error) }
             let reason = FileProblem.reason(error)

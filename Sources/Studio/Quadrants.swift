@@ -13,54 +13,79 @@ extension Pictures {
     /// mean colours is chosen among the seven two-colour splits and the single colour; ties go to the simpler one.
     public static func quadrants(_ img: RGBImage, cols: Int, rows: Int, at origin: (row: Int, col: Int)) -> String {
         let pic = fit(img, width: cols * 2, height: rows * 2)
-        var out = ""
-        out.reserveCapacity(cols * rows * 40)
-        var last: (fg: RGB, bg: RGB)?
-        for r in 0..<rows {
-            out += "\u{1B}[\(origin.row + r);\(origin.col)H"
-            for c in 0..<cols {
-                let px = [(0, 0), (1, 0), (0, 1), (1, 1)].map { dx, dy in pic.pixel(2 * c + dx, 2 * r + dy) }
-                let (mask, fg, bg) = bestSplit(px)
-                if last?.fg != fg || last?.bg != bg {
-                    out += "\u{1B}[38;2;\(fg.r);\(fg.g);\(fg.b);48;2;\(bg.r);\(bg.g);\(bg.b)m"
-                    last = (fg, bg)
-                }
-                out.append(quadrantGlyphs[mask] ?? "█")
-            }
-            out += "\u{1B}[0m"
-            last = nil
+        var out = [UInt8]()
+        out.reserveCapacity(cols * rows * 44)
+        func number(_ n: Int) {
+            if n >= 100 { out.append(UInt8(48 + n / 100)) }
+            if n >= 10 { out.append(UInt8(48 + (n / 10) % 10)) }
+            out.append(UInt8(48 + n % 10))
         }
-        return out
+        let glyphs = (0...15).map { Array(String(quadrantGlyphs[$0] ?? "█").utf8) }
+        pic.pixels.withUnsafeBufferPointer { px in
+            for r in 0..<rows {
+                out += Array("\u{1B}[".utf8)
+                number(origin.row + r)
+                out.append(UInt8(ascii: ";"))
+                number(origin.col)
+                out.append(UInt8(ascii: "H"))
+                var last: (RGB, RGB)?
+                for c in 0..<cols {
+                    let top = 3 * (2 * r * pic.width + 2 * c)
+                    let bottom = top + 3 * pic.width
+                    let cell = [top, top + 3, bottom, bottom + 3].map { (px[$0], px[$0 + 1], px[$0 + 2]) }
+                    let (mask, fg, bg) = bestSplit(cell)
+                    if last?.0 != fg || last?.1 != bg {
+                        out += Array("\u{1B}[38;2;".utf8)
+                        for (k, v) in [fg.r, fg.g, fg.b].enumerated() {
+                            if k > 0 { out.append(UInt8(ascii: ";")) }
+                            number(Int(v))
+                        }
+                        out += Array(";48;2;".utf8)
+                        for (k, v) in [bg.r, bg.g, bg.b].enumerated() {
+                            if k > 0 { out.append(UInt8(ascii: ";")) }
+                            number(Int(v))
+                        }
+                        out.append(UInt8(ascii: "m"))
+                        last = (fg, bg)
+                    }
+                    out += glyphs[mask]
+                }
+                out += Array("\u{1B}[0m".utf8)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
-    /// The mask (1…7, or 15 for one colour) and the two mean colours of the best split of four pixels.
+    /// The mask (1…7, or 15 for one colour) and the two mean colours of the best split of four pixels. For a
+    /// split, the squared error is Σ|p|² − |Σp|²/n per group, so only sums are needed.
     static func bestSplit(_ px: [(UInt8, UInt8, UInt8)]) -> (mask: Int, fg: RGB, bg: RGB) {
-        func mean(_ members: [Int]) -> (Double, Double, Double) {
-            let n = Double(members.count)
-            return (
-                members.reduce(0.0) { $0 + Double(px[$1].0) } / n, members.reduce(0.0) { $0 + Double(px[$1].1) } / n,
-                members.reduce(0.0) { $0 + Double(px[$1].2) } / n
-            )
-        }
-        func error(_ members: [Int], _ m: (Double, Double, Double)) -> Double {
-            members.reduce(0.0) { acc, i in
-                let d = (Double(px[i].0) - m.0, Double(px[i].1) - m.1, Double(px[i].2) - m.2)
-                return acc + d.0 * d.0 + d.1 * d.1 + d.2 * d.2
+        let v = px.map { (Int($0.0), Int($0.1), Int($0.2)) }
+        let squares = v.reduce(0) { $0 + $1.0 * $1.0 + $1.1 * $1.1 + $1.2 * $1.2 }
+        func sums(_ mask: Int) -> (Int, Int, Int, Int) {
+            var s = (0, 0, 0, 0)
+            for i in 0..<4 where mask & (1 << i) != 0 {
+                s.0 += v[i].0
+                s.1 += v[i].1
+                s.2 += v[i].2
+                s.3 += 1
             }
+            return s
         }
-        func rgb(_ m: (Double, Double, Double)) -> RGB {
-            RGB(UInt8(m.0.rounded()), UInt8(m.1.rounded()), UInt8(m.2.rounded()))
+        func colour(_ s: (Int, Int, Int, Int)) -> RGB {
+            let n = max(1, s.3)
+            return RGB(UInt8((s.0 + n / 2) / n), UInt8((s.1 + n / 2) / n), UInt8((s.2 + n / 2) / n))
         }
-        let all = mean([0, 1, 2, 3])
-        var best = (mask: 15, fg: rgb(all), bg: rgb(all), err: error([0, 1, 2, 3], all))
+        // Error × 12 (the common multiple of the group sizes 1…4) keeps it in integers.
+        func explained(_ s: (Int, Int, Int, Int)) -> Int {
+            s.3 == 0 ? 0 : 12 * (s.0 * s.0 + s.1 * s.1 + s.2 * s.2) / s.3
+        }
+        let all = sums(15)
+        var best = (mask: 15, err: 12 * squares - explained(all))
         for mask in 1...7 {
-            let inside = (0..<4).filter { mask & (1 << $0) != 0 }
-            let outside = (0..<4).filter { mask & (1 << $0) == 0 }
-            let a = mean(inside)
-            let b = mean(outside)
-            let e = error(inside, a) + error(outside, b)
-            if e < best.err - 1e-9 { best = (mask, rgb(a), rgb(b), e) }
+            let e = 12 * squares - explained(sums(mask)) - explained(sums(15 & ~mask))
+            if e < best.err { best = (mask, e) }
         }
-        return (best.mask, best.fg, best.bg)
+        if best.mask == 15 { return (15, colour(all), colour(all)) }
+        return (best.mask, colour(sums(best.mask)), colour(sums(15 & ~best.mask)))
     }
 }
