@@ -51,6 +51,9 @@ public struct TerminalAnswers: Equatable, Sendable {
     public var version: String?
     /// The kitty graphics query (`a=q`) was answered OK.
     public var kittyGraphics = false
+    /// The kitty query by temporary file (`t=t`, id 32) was answered OK: the terminal reads files of this
+    /// machine, so pictures can go as raw files instead of base64 through the tty.
+    public var kittyTempFiles = false
     /// XTSMGRAPHICS: sixel colour registers and the largest sixel image.
     public var sixelColours: Int?
     public var sixelGeometry: PixelSize?
@@ -101,6 +104,8 @@ public struct Capabilities: Sendable {
     public var unicode: Bool
     /// Inside tmux with allow-passthrough on: pixel escapes are wrapped in `DCS tmux; … ST`.
     public var tmuxPassthrough: Bool
+    /// kitty reads pictures from temporary files of this machine (answered to the `t=t` query).
+    public var kittyTempFiles = false
     /// Something the user should know (TERM=dumb, tmux passthrough off), said once.
     public var warning: String?
     /// One line per decision, for `mavin studio --detect`.
@@ -161,10 +166,15 @@ public struct Capabilities: Sendable {
                     + "`tmux set -g focus-events on` repaints them by itself"
                 said = said.map { $0 + "; " + hint } ?? hint
             }
-            return Capabilities(
+            var caps = Capabilities(
                 pictures: mode, cellWidth: cell.width, cellHeight: cell.height, cellMeasured: measured,
                 background: a.background, unicode: unicode, tmuxPassthrough: usePassthrough,
                 warning: said, reasons: why)
+            if mode == .kitty && a.kittyTempFiles && !inTmux {
+                caps.kittyTempFiles = true
+                caps.reasons.append("kitty reads temporary files: pictures go as files (t=t)")
+            }
+            return caps
         }
 
         if term == "dumb" {
@@ -283,6 +293,17 @@ public struct Capabilities: Sendable {
 
     /// The kitty graphics query: a 1×1 RGB image, id 31, answered `ESC _ G i=31;OK ESC \` by kitty.
     static let kittyQuery = "\u{1B}_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\u{1B}\\"
+
+    /// The same 1×1 image as a temporary file (id 32): kitty answers OK only when it can read files of this
+    /// machine (not over ssh), and deletes the file once read.
+    static func kittyFileQuery(path: String) -> String {
+        "\u{1B}_Gi=32,s=1,v=1,a=q,t=t,f=24;" + Data(path.utf8).base64EncodedString() + "\u{1B}\\"
+    }
+
+    /// The batched query with the temporary-file probe before DA1.
+    public static func query(fileProbe path: String) -> String {
+        "\u{1B}[>0q" + kittyQuery + kittyFileQuery(path: path) + plainQuestions
+    }
     /// XTSMGRAPHICS (colour registers, sixel geometry), CSI 14 t, CSI 16 t, OSC 11, then DA1.
     static let plainQuestions =
         "\u{1B}[?1;1;0S" + "\u{1B}[?2;1;0S" + "\u{1B}[14t" + "\u{1B}[16t"
@@ -336,7 +357,8 @@ public struct Capabilities: Sendable {
                 let (body, next) = stringBody(from: i + 2)
                 let text = String(decoding: body, as: UTF8.self)
                 if text.hasPrefix("G"), let semi = text.firstIndex(of: ";"), text[text.index(after: semi)...] == "OK" {
-                    a.kittyGraphics = true
+                    let keys = text.dropFirst().prefix(upTo: semi).split(separator: ",")
+                    if keys.contains("i=32") { a.kittyTempFiles = true } else { a.kittyGraphics = true }
                 }
                 i = next
             case UInt8(ascii: "]"):
@@ -436,7 +458,12 @@ public struct Capabilities: Sendable {
         let throughTmux = tmux?.passthrough == true
         let term = env["TERM"] ?? ""
         let multiplexed = env["TMUX"] != nil || term.hasPrefix("tmux") || term.hasPrefix("screen")
-        let question = multiplexed ? tmuxQuery(passthrough: throughTmux) : query
+        // Outside a multiplexer, one 3-byte probe file asks whether kitty reads files of this machine; kitty
+        // deletes it once read, and it is removed here in any case.
+        let probe = multiplexed ? nil : KittyGraphics.writeTempFile([0, 0, 0])
+        defer { if let probe { try? FileManager.default.removeItem(atPath: probe) } }
+        let question =
+            multiplexed ? tmuxQuery(passthrough: throughTmux) : probe.map { query(fileProbe: $0) } ?? query
         let raw = term == "dumb" ? nil : ask(question, deadline: deadline, answersOfDA1: throughTmux ? 2 : 1)
         let (cell, cols, rows) = terminalSize()
         let caps = decide(

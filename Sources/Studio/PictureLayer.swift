@@ -101,7 +101,11 @@ struct PictureLayer {
                 nextKittyID = nextKittyID % 4_000_000 + 1
                 kittyIDs[p.key] = id
                 kittyOrder.append(p.key)
-                for escape in KittyGraphics.transmit(p.image, id: id) { out += outer(escape) }
+                if caps.kittyTempFiles, let file = KittyGraphics.transmitFile(p.image, id: id) {
+                    out += outer(file)
+                } else {
+                    for escape in KittyGraphics.transmit(p.image, id: id) { out += outer(escape) }
+                }
                 if kittyOrder.count > Self.kittyKept, let oldest = kittyOrder.first, let old = kittyIDs[oldest] {
                     kittyOrder.removeFirst()
                     kittyIDs[oldest] = nil

@@ -27,6 +27,23 @@ public enum KittyGraphics {
         return escapes
     }
 
+    /// The image as a temporary file the terminal reads and deletes (`t=t`): raw RGB on disk instead of base64
+    /// through the tty. Nil when the file cannot be written (then `transmit` is the way).
+    public static func transmitFile(_ img: RGBImage, id: Int) -> String? {
+        guard let path = writeTempFile(img.pixels) else { return nil }
+        let keys = "a=t,f=24,s=\(img.width),v=\(img.height),i=\(id),t=t,q=2"
+        return "\u{1B}_G\(keys);" + Data(path.utf8).base64EncodedString() + "\u{1B}\\"
+    }
+
+    /// Writes `bytes` to a new file in the temporary folder whose name has `tty-graphics-protocol` in it, as
+    /// kitty requires of files it may delete; the path, or nil.
+    static func writeTempFile(_ bytes: [UInt8]) -> String? {
+        let folder = FileManager.default.temporaryDirectory.path
+        let path = (folder as NSString).appendingPathComponent("mavin-tty-graphics-protocol-\(UUID().uuidString).rgb")
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { return nil }
+        return path
+    }
+
     /// Shows image `id` at the cursor, scaled to `cols`×`rows` cells; the cursor does not move (`C=1`).
     public static func place(id: Int, cols: Int, rows: Int) -> String {
         "\u{1B}_Ga=p,i=\(id),c=\(cols),r=\(rows),C=1,q=2\u{1B}\\"

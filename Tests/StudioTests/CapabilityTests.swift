@@ -101,6 +101,37 @@ final class CapabilityTests: XCTestCase {
         XCTAssertEqual(decoded.rgb.pixels, pixels)
     }
 
+    /// kitty's answer to the temporary-file probe (id 32) turns on file transfer for kitty pictures, outside tmux
+    /// only; the file escape names a file that holds exactly the pixels.
+    func testKittyTempFileProbeAndTransfer() throws {
+        let answered = Self.kitty.replacingOccurrences(of: "\u{1B}[?62;c", with: "\u{1B}_Gi=32;OK\u{1B}\\\u{1B}[?62;c")
+        let a = Capabilities.parse(Array(answered.utf8))
+        XCTAssertTrue(a.kittyGraphics)
+        XCTAssertTrue(a.kittyTempFiles)
+        let env = ["TERM": "xterm-kitty"]
+        XCTAssertTrue(Capabilities.decide(answers: a, environment: env).kittyTempFiles)
+        XCTAssertFalse(
+            Capabilities.decide(answers: Capabilities.parse(Array(Self.kitty.utf8)), environment: env).kittyTempFiles)
+        XCTAssertFalse(
+            Capabilities.decide(answers: a, environment: env.merging(["TMUX": "/tmp/t,1,0"]) { $1 }).kittyTempFiles)
+        let q = Capabilities.query(fileProbe: "/tmp/x-tty-graphics-protocol")
+        XCTAssertTrue(
+            q.contains(
+                "\u{1B}_Gi=32,s=1,v=1,a=q,t=t,f=24;" + Data("/tmp/x-tty-graphics-protocol".utf8).base64EncodedString()))
+        XCTAssertTrue(q.hasSuffix("\u{1B}[c"), "DA1 stays last")
+        let img = knownImage()
+        let escape = try XCTUnwrap(KittyGraphics.transmitFile(img, id: 7))
+        XCTAssertTrue(escape.hasPrefix("\u{1B}_Ga=t,f=24,s=\(img.width),v=\(img.height),i=7,t=t,q=2;"))
+        let b64 = escape.dropFirst(
+            escape.distance(from: escape.startIndex, to: try XCTUnwrap(escape.firstIndex(of: ";"))) + 1
+        )
+        .dropLast(2)
+        let path = String(decoding: try XCTUnwrap(Data(base64Encoded: String(b64))), as: UTF8.self)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        XCTAssertTrue(path.contains("tty-graphics-protocol"))
+        XCTAssertEqual([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))), img.pixels)
+    }
+
     func testTmuxPassthroughDoublesEveryEscape() {
         XCTAssertEqual(
             TmuxPassthrough.wrap("\u{1B}_Ga=p,i=1\u{1B}\\"),
@@ -247,6 +278,7 @@ final class CapabilityTests: XCTestCase {
         XCTAssertFalse(x.kittyGraphics)
         let k = Capabilities.parse(Array(Self.kitty.utf8))
         XCTAssertTrue(k.kittyGraphics)
+        XCTAssertFalse(k.kittyTempFiles)
         XCTAssertEqual(k.windowPixels, PixelSize(width: 1800, height: 1040))
         XCTAssertEqual(k.cellPixels, PixelSize(width: 12, height: 26))
         XCTAssertEqual(k.background, RGB(0, 0, 0))
