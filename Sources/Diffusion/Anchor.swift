@@ -26,7 +26,12 @@ public enum Anchor: String, Codable, Sendable, CaseIterable {
     /// (An eased curve scores higher per-frame PSNR on transitions: the frames next to a
     /// boundary stay close to it, where real motion usually is; see Samples/models/README.md.)
     public static func weight(frame f: Int, s: Int, e: Int, sharpness a: Float) -> Float {
-        let u = Float(f - s) / Float(e - s)
+        eased(Float(f - s) / Float(e - s), sharpness: a)
+    }
+
+    /// The position u ∈ [0, 1] eased by a logistic of the given sharpness, rescaled to 0 at 0 and 1 at 1
+    /// (sharpness 0: u itself). `weight`'s curve, and the motion anchor's time curve.
+    public static func eased(_ u: Float, sharpness a: Float) -> Float {
         guard a > 1e-3 else { return u }
         func logistic(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
         let lo = logistic(-a / 2)

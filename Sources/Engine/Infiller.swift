@@ -214,7 +214,7 @@ public final class Infiller {
             let end = after[0]
             let synthesis = MotionSynthesis(
                 start: start, end: end.resized(width: start.width, height: start.height),
-                timed: c.timesBlend)
+                timed: c.timesBlend, timeSharpness: c.motionTimeSharpness)
             render = { clean, anchor in
                 MotionSynthesis.render(
                     synthesis, clean: clean, coarseAnchor: anchor, grid: c.latentSide,

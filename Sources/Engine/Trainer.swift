@@ -412,7 +412,9 @@ public final class Trainer {
         let frames = cases.reduce(0) { $0 + $1.e - $1.s - 1 }
         var total: Float = 0
         for (b, item) in cases.enumerated() {
-            let synthesis = MotionSynthesis(start: item.frames[item.s], end: item.frames[item.e], timed: c.timesBlend)
+            let synthesis = MotionSynthesis(
+                start: item.frames[item.s], end: item.frames[item.e], timed: c.timesBlend,
+                timeSharpness: c.motionTimeSharpness)
             let results = parallelMap(item.e - item.s - 1) { f -> (Float, [Float]) in
                 let base = (b * c.frames + item.s + 1 + f) * perFrame
                 // x̂₀ = A + r̂₀/k, so the correction to the coarse anchor is r̂₀/k.

@@ -76,7 +76,7 @@ struct EvalCommand: ParsableCommand {
         discussion: """
             Cases come from --cases (test-manual TOML: [[case]] video, s, e), --auto VIDEOS (test-auto, Eq. 8) \
             or --synthetic DIR (transitions of a `mavin samples`/`synth-dataset` folder's manifest). \
-            Rows: --methods (repeat, crossfade, flow, ffmpeg-xfade, ffmpeg-minterpolate, opencv-dis, model, none) \
+            Rows: --methods (repeat, crossfade, flow, dis, ffmpeg-xfade, ffmpeg-minterpolate, opencv-dis, model, none) \
             and one model row per --variant.
             """)
     @Option(help: "test-manual cases (TOML).") var cases: String?

@@ -180,6 +180,9 @@ struct InfoCommand: ParsableCommand {
                         if c.timesBlend {
                             print("  timed blend: m is also each point's time (τ = 1 − m), the flows follow it")
                         }
+                        print(
+                            String(
+                                format: "  anchor time curve: sharpness %g (0 = linear motion)", c.motionTimeSharpness))
                         let longest = max(Infiller.longestMotionInfill, c.ranges.longest)
                         print(
                             "  makes 1…\(longest) frames (beyond the trained lengths, the motion is resampled in time)")

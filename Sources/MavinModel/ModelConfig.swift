@@ -43,6 +43,11 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// that happens late, a hold near a boundary) as well as reweighing the blend (1 − τ)·W(xˢ) + τ·W(xᵉ).
     /// nil or false: m only blends, around a visibility-weighted anchor (the first motion model).
     public var timedBlend: Bool?
+    /// Motion models: sharpness of the anchor's time curve (`Anchor.eased`): the frame at position t of the
+    /// gap moves as at time eased(t), so the frames next to a boundary keep its pose and the change happens
+    /// in the middle. nil = `defaultTimeSharpness`; 0 = linear motion (the anchor these checkpoints were
+    /// trained with before it: measured lower with them too, see Samples/models/README.md).
+    public var timeSharpness: Float?
 
     public var latentSpace: LatentSpace { space ?? .pixels }
 
@@ -51,6 +56,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
 
     public var latentSide: Int { resolution / codecPatch }
     public var timesBlend: Bool { timedBlend ?? false }
+    /// `timeSharpness` with nil read as the default.
+    public var motionTimeSharpness: Float { timeSharpness ?? ModelConfig.defaultTimeSharpness }
+    /// The highest-PSNR sharpness on the tuning transitions (seeds 80000+, l = 12) among 0, 8, 12, 16, 24.
+    public static let defaultTimeSharpness: Float = 16
     public var bfg: Bool { contextDim != nil }
 
     public static func preset(_ name: String) -> ModelConfig? {
@@ -136,6 +145,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         if let k = residualScale, !(k.isFinite && k > 0) { return "residual scale must be a positive number" }
         if let a = anchorSharpness, !(a.isFinite && a >= 0 && a <= 100) {
             return "anchor sharpness must be within 0…100"
+        }
+        if let a = timeSharpness, !(a.isFinite && a >= 0 && a <= 100) {
+            return "time sharpness must be within 0…100"
         }
         return ranges.validate(window: frames)
     }

@@ -10,6 +10,8 @@ public enum Baseline: String, CaseIterable, Sendable {
     case crossfade
     /// Horn–Schunck flow both ways, bidirectional warping, occlusion-aware blending.
     case flow
+    /// Our DIS flow both ways, linear-motion warps and blend: opencv-dis's method with our estimator.
+    case dis
     /// ffmpeg's xfade filter (external; needs the ffmpeg CLI).
     case ffmpegXfade = "ffmpeg-xfade"
     /// ffmpeg's minterpolate, motion-compensated (mi_mode=mci) (external).
@@ -34,6 +36,7 @@ public enum Baseline: String, CaseIterable, Sendable {
         case .repeatFrames: return (0..<l).map { $0 < (l + 1) / 2 ? start : end }
         case .crossfade: return (1...l).map { Baseline.blend(start, end, Float($0) / Float(l + 1)) }
         case .flow: return FlowInterpolation.frames(start: start, end: end, length: l)
+        case .dis: return FlowInterpolation.linearMotionFrames(start: start, end: end, length: l)
         case .ffmpegXfade, .ffmpegMinterpolate: return try FFmpegPeer.frames(self, start: start, end: end, length: l)
         case .opencvDIS: return try OpenCVPeer.frames(start: start, end: end, length: l)
         }
@@ -72,6 +75,43 @@ public enum FlowInterpolation {
     /// Bilinear sample of a plane at (x, y), clamped at the borders.
     public static func sampleClamped(_ p: [Float], _ w: Int, _ h: Int, _ x: Float, _ y: Float) -> Float {
         sample(p, w, h, x, y)
+    }
+
+    /// Linear motion between DIS flows both ways (Super SloMo's intermediate flows
+    /// F_{t→0} = −(1−t)t·F_{0→1} + t²·F_{1→0}, F_{t→1} = (1−t)²·F_{0→1} − t(1−t)·F_{1→0}), bilinear backward warps,
+    /// blend (1−t)·W₀ + t·W₁: what `OpenCVPeer` does, so the two estimators compare on the same footing.
+    public static func linearMotionFrames(
+        start: RGBImage, end: RGBImage, length l: Int, settings: DISFlow.Settings = DISFlow.Settings()
+    ) -> [RGBImage] {
+        let w = start.width
+        let h = start.height
+        let la = start.luma()
+        let lb = end.luma()
+        let pair = parallelMap(2) { k in
+            k == 0
+                ? DISFlow.flow(from: la, to: lb, width: w, height: h, settings: settings)
+                : DISFlow.flow(from: lb, to: la, width: w, height: h, settings: settings)
+        }
+        let (fwd, bwd) = (pair[0], pair[1])
+        let planesA = (0..<3).map { c in (0..<(w * h)).map { Float(start.pixels[3 * $0 + c]) } }
+        let planesB = (0..<3).map { c in (0..<(w * h)).map { Float(end.pixels[3 * $0 + c]) } }
+        return (1...l).map { k in
+            let t = Float(k) / Float(l + 1)
+            var px = [UInt8](repeating: 0, count: w * h * 3)
+            for i in 0..<(w * h) {
+                let x = Float(i % w)
+                let y = Float(i / w)
+                let ax = x - (1 - t) * t * fwd.u[i] + t * t * bwd.u[i]
+                let ay = y - (1 - t) * t * fwd.v[i] + t * t * bwd.v[i]
+                let bx = x + (1 - t) * (1 - t) * fwd.u[i] - t * (1 - t) * bwd.u[i]
+                let by = y + (1 - t) * (1 - t) * fwd.v[i] - t * (1 - t) * bwd.v[i]
+                for c in 0..<3 {
+                    let v = (1 - t) * sample(planesA[c], w, h, ax, ay) + t * sample(planesB[c], w, h, bx, by)
+                    px[3 * i + c] = UInt8(max(0, min(255, v.rounded())))
+                }
+            }
+            return RGBImage(width: w, height: h, pixels: px)
+        }
     }
 
     public static func frames(start: RGBImage, end: RGBImage, length l: Int) -> [RGBImage] {

@@ -34,6 +34,50 @@ final class FlowTests: XCTestCase {
         XCTAssertLessThan(meanDIS, hs.reduce(0, +) / 3)
     }
 
+    /// A textured square moving 5 px over a flat background with a vertical gradient (a sky): the
+    /// background may move any way along the gradient's level lines, and only the still candidate keeps
+    /// it from taking on the square's motion. The square's own flow stays right.
+    func testDISKeepsATexturelessStaticBackgroundStill() {
+        let (w, h) = (96, 64)
+        func scene(_ x0: Int) -> [Float] {
+            (0..<(w * h)).map { i in
+                let (x, y) = (i % w, i / w)
+                let inside = x >= x0 && x < x0 + 24 && y >= 20 && y < 44
+                let texture = 40 * sin(Float(x - x0) / 2.3) * cos(Float(y) / 1.7)
+                return inside ? 150 + texture : 60 + Float(y)
+            }
+        }
+        let a = scene(40)
+        let b = scene(35)
+        var still = DISFlow.Settings()
+        var spread = still
+        spread.stillCandidate = false
+        func background(_ f: FlowField) -> Float {
+            var sum: Float = 0
+            var count = 0
+            for y in 0..<h {
+                for x in 0..<w where x < 28 || x > 76 || y < 10 || y > 54 {
+                    let i = y * w + x
+                    sum += (f.u[i] * f.u[i] + f.v[i] * f.v[i]).squareRoot()
+                    count += 1
+                }
+            }
+            return sum / Float(count)
+        }
+        still.stillCandidate = true
+        let kept = DISFlow.flow(from: a, to: b, width: w, height: h, settings: still)
+        let spilt = DISFlow.flow(from: a, to: b, width: w, height: h, settings: spread)
+        print(
+            String(
+                format: "background flow: %.3f px with the still candidate, %.3f without", background(kept),
+                background(spilt)))
+        XCTAssertLessThan(background(kept), 0.2)
+        XCTAssertGreaterThan(background(spilt), 2 * background(kept) + 0.1, "without it the motion spreads")
+        let centre = 32 * w + 52
+        XCTAssertEqual(kept.u[centre], -5, accuracy: 0.3, "the square's own motion")
+        XCTAssertEqual(kept.v[centre], 0, accuracy: 0.3)
+    }
+
     func testDISOfIdenticalFramesIsZeroAndOfATranslationIsIt() throws {
         let (w, h) = (96, 64)
         let a = try frame(width: w, height: h)

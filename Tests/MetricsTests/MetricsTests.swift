@@ -193,14 +193,17 @@ final class MetricsTests: XCTestCase {
         let a = frame(20)
         let b = frame(20 + 3 * (l + 1))
         var scores: [Baseline: Scores] = [:]
-        for m in [Baseline.repeatFrames, .crossfade, .flow] {
+        for m in [Baseline.repeatFrames, .crossfade, .flow, .dis] {
             let f = try m.generate(start: a, end: b, length: l)
             XCTAssertEqual(f.count, l)
             scores[m] = Scores.measure(generated: f, truth: truth)
         }
-        XCTAssertGreaterThan(scores[.flow]!.ms_ssim, scores[.crossfade]!.ms_ssim)
-        XCTAssertGreaterThan(scores[.flow]!.psnr, scores[.crossfade]!.psnr)
-        XCTAssertGreaterThan(scores[.flow]!.psnr, scores[.repeatFrames]!.psnr)
+        for m in [Baseline.flow, .dis] {
+            XCTAssertGreaterThan(scores[m]!.ms_ssim, scores[.crossfade]!.ms_ssim, m.rawValue)
+            XCTAssertGreaterThan(scores[m]!.psnr, scores[.crossfade]!.psnr, m.rawValue)
+            XCTAssertGreaterThan(scores[m]!.psnr, scores[.repeatFrames]!.psnr, m.rawValue)
+        }
+
         // Horn–Schunck finds the motion to the right inside the square and none in the static corner.
         let f = HornSchunck.flow(from: a.luma(), to: b.luma(), width: 96, height: 96)
         XCTAssertGreaterThan(f.u[44 * 96 + 40], 3)
