@@ -8,7 +8,7 @@ MODEL=${MODEL:-Samples/models/mavin-motion.safetensors}
 CASES=${CASES:-40}
 export MAVIN_PYTHON=${PY:-${MAVIN_PYTHON:-python3}}
 mkdir -p "$OUT"
-ROWS=model,repeat,crossfade,flow,ffmpeg-minterpolate,opencv-dis
+ROWS=model,repeat,crossfade,flow,dis,ffmpeg-minterpolate,opencv-dis
 # Tuning set (seeds 80000+; the sampler's strength and steps were chosen here) and held-out set (90000+);
 # training used seeds 1000–1011. 15 fps = the training frame spacing.
 for S in 80000 90000; do

@@ -29,6 +29,9 @@ public struct SamplerSettings: Codable, Equatable, Sendable {
     /// How much of the network's correction to the anchor each step keeps (models with an anchor):
     /// 0 returns the anchor, 1 the network's full estimate.
     public var strength: Float = 0.5
+    /// Motion models: sharpness of the anchor's time curve (`ModelConfig.timeSharpness`); nil = the model's.
+    /// 0 is linear motion, right for a steady camera pan or a rigid move at constant speed.
+    public var timeSharpness: Float?
     /// Every setting's range and parser: `JunctionSettings`.
     public init() {}
 }
@@ -214,7 +217,7 @@ public final class Infiller {
             let end = after[0]
             let synthesis = MotionSynthesis(
                 start: start, end: end.resized(width: start.width, height: start.height),
-                timed: c.timesBlend, timeSharpness: c.motionTimeSharpness)
+                timed: c.timesBlend, timeSharpness: r.settings.timeSharpness ?? c.motionTimeSharpness)
             render = { clean, anchor in
                 MotionSynthesis.render(
                     synthesis, clean: clean, coarseAnchor: anchor, grid: c.latentSide,

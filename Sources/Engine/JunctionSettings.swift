@@ -126,6 +126,11 @@ public enum JunctionSettings {
             help: "share of the model's correction to its anchor (0: the anchor alone)", sampler: true,
             get: { String($0.settings.strength) }, set: { $0.settings.strength = Float($1)! }),
         JunctionSetting(
+            key: "ease", step: 2, kind: .number(0...100),
+            help: "motion models: how long the frames keep each boundary's pose (0: linear motion; unset: the model's)",
+            sampler: true, get: { $0.settings.timeSharpness.map { String($0) } },
+            set: { $0.settings.timeSharpness = Float($1)! }),
+        JunctionSetting(
             key: "eta", step: 0.05, kind: .number(0...1), help: "DDIM η (0: deterministic)", sampler: true,
             get: { String($0.settings.eta) }, set: { $0.settings.eta = Float($1)! }),
         JunctionSetting(

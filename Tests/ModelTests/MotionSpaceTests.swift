@@ -271,6 +271,32 @@ final class MotionSpaceTests: XCTestCase {
         }
     }
 
+    /// `ease` overrides the model's time curve per junction: 0 is the linear anchor, a value outside 0…100 is
+    /// refused, and unset is the model's default.
+    func testEaseSettingOverridesTheAnchorsTimeCurve() throws {
+        let infiller = Infiller(model: Self.tinyMotionModel())
+        let before = (0..<4).map { Self.scene(width: 48, height: 32, square: Float(2 + 2 * $0)) }
+        let after = (0..<4).map { Self.scene(width: 48, height: 32, square: Float(24 + 2 * $0)) }
+        func frames(_ pairs: String) throws -> [RGBImage] {
+            var request = InfillRequest(before: before, after: after, length: 3)
+            request.settings = try JunctionSettings.sampler(SamplerSettings(), applying: "strength=0," + pairs)
+            return try infiller.run(request).frames
+        }
+        let linear = try frames("ease=0")
+        let model = try frames("seed=0")
+        let explicit = try frames("ease=\(ModelConfig.defaultTimeSharpness)")
+        XCTAssertEqual(model.map(\.pixels), explicit.map(\.pixels))
+        XCTAssertNotEqual(linear[0].pixels, model[0].pixels)
+        // The eased first frame stays nearer xˢ than the linear one.
+        let start = before[before.count - 1]
+        XCTAssertGreaterThan(ImageQuality.psnr(model[0], start), ImageQuality.psnr(linear[0], start))
+        XCTAssertThrowsError(try frames("ease=101")) { XCTAssertTrue("\($0)".contains("ease"), "\($0)") }
+        var junction = Plan.Junction()
+        XCTAssertNil(JunctionSettings.setting("ease")!.value(of: junction), "unset: a plan does not write it")
+        try JunctionSettings.setting("ease")!.apply("4", to: &junction)
+        XCTAssertEqual(junction.settings.timeSharpness, 4)
+    }
+
     func testCheckpointOfAMotionModelRoundTripsWithoutACodec() throws {
         let model = Self.tinyMotionModel()
         let url = FileManager.default.temporaryDirectory.appendingPathComponent(
