@@ -1,6 +1,13 @@
 import Foundation
 import Media
 
+/// A non-negative integer's decimal digits appended as ASCII: the numbers inside escape sequences, written into
+/// the renderers' byte buffers without building a String each.
+func appendDecimal(_ n: Int, to out: inout [UInt8]) {
+    if n >= 10 { appendDecimal(n / 10, to: &out) }
+    out.append(UInt8(48 + n % 10))
+}
+
 /// Pure renderers: image → terminal bytes, no terminal needed (unit-tested).
 public enum Pictures {
     /// Nearest-neighbour-free box resize to exactly w×h (area average), for thumbnails.
@@ -21,11 +28,7 @@ public enum Pictures {
         let pic = fit(img, width: cols, height: rows * perCell)
         var out = [UInt8]()
         out.reserveCapacity(cols * rows * 40)
-        func number(_ n: Int) {
-            if n >= 100 { out.append(UInt8(48 + n / 100)) }
-            if n >= 10 { out.append(UInt8(48 + (n / 10) % 10)) }
-            out.append(UInt8(48 + n % 10))
-        }
+        func number(_ n: Int) { appendDecimal(n, to: &out) }
         func rgb(_ px: UnsafeBufferPointer<UInt8>, _ k: Int) {
             number(Int(px[k]))
             out.append(UInt8(ascii: ";"))
@@ -129,12 +132,7 @@ public enum Sixel {
         var out = [UInt8]()
         out.reserveCapacity(img.width * img.height)
         func text(_ s: String) { out += Array(s.utf8) }
-        func number(_ n: Int) {
-            if n >= 1000 { out.append(UInt8(48 + n / 1000)) }
-            if n >= 100 { out.append(UInt8(48 + (n / 100) % 10)) }
-            if n >= 10 { out.append(UInt8(48 + (n / 10) % 10)) }
-            out.append(UInt8(48 + n % 10))
-        }
+        func number(_ n: Int) { appendDecimal(n, to: &out) }
         text("\u{1B}P0;1;0q\"1;1;\(img.width);\(img.height)")
         for i in 0..<colours {
             let r = Int(palette[3 * i]) * 100 / 255

@@ -15,11 +15,7 @@ extension Pictures {
         let pic = fit(img, width: cols * 2, height: rows * 2)
         var out = [UInt8]()
         out.reserveCapacity(cols * rows * 44)
-        func number(_ n: Int) {
-            if n >= 100 { out.append(UInt8(48 + n / 100)) }
-            if n >= 10 { out.append(UInt8(48 + (n / 10) % 10)) }
-            out.append(UInt8(48 + n % 10))
-        }
+        func number(_ n: Int) { appendDecimal(n, to: &out) }
         let glyphs = (0...15).map { Array(String(quadrantGlyphs[$0] ?? "█").utf8) }
         pic.pixels.withUnsafeBufferPointer { px in
             for r in 0..<rows {
