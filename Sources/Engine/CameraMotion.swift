@@ -39,33 +39,36 @@ public struct CameraMotion: Sendable {
     /// excursion of the path stays inside the source picture.
     public func apply(_ frames: [RGBImage]) -> [RGBImage] {
         precondition(frames.count == path.count)
-        guard let first = frames.first else { return frames }
-        let w = first.width
-        let h = first.height
+        return parallelMap(frames.count) { n in view(frames[n], at: n) }
+    }
+
+    /// Frame n of the path's window seen through the camera (the base zoom is the whole path's, so a
+    /// frame rendered apart from its window, such as a background for the silhouette, lines up with it).
+    public func view(_ frame: RGBImage, at n: Int) -> RGBImage {
+        let w = frame.width
+        let h = frame.height
         let reach = path.map { max(abs($0.x), abs($0.y)) + Float(max(w, h)) * abs($0.scale - 1) }.max() ?? 0
         let base = 1 / (1 - min(0.4, 2 * reach / Float(min(w, h)) + 0.02))
-        return parallelMap(frames.count) { n in
-            let p = path[n]
-            // Output pixel q looks at source c + R(θ)·(q − c)/(base·scale) − t.
-            let k = 1 / (base * p.scale)
-            let cosA = Foundation.cos(p.angle) * k
-            let sinA = Foundation.sin(p.angle) * k
-            let cx = Float(w - 1) / 2
-            let cy = Float(h - 1) / 2
-            var flow = [Float](repeating: 0, count: 2 * w * h)
-            for y in 0..<h {
-                for x in 0..<w {
-                    let dx = Float(x) - cx
-                    let dy = Float(y) - cy
-                    let sx = cx + cosA * dx - sinA * dy - p.x
-                    let sy = cy + sinA * dx + cosA * dy - p.y
-                    flow[y * w + x] = sx - Float(x)
-                    flow[w * h + y * w + x] = sy - Float(y)
-                }
+        let p = path[n]
+        // Output pixel q looks at source c + R(θ)·(q − c)/(base·scale) − t.
+        let k = 1 / (base * p.scale)
+        let cosA = Foundation.cos(p.angle) * k
+        let sinA = Foundation.sin(p.angle) * k
+        let cx = Float(w - 1) / 2
+        let cy = Float(h - 1) / 2
+        var flow = [Float](repeating: 0, count: 2 * w * h)
+        for y in 0..<h {
+            for x in 0..<w {
+                let dx = Float(x) - cx
+                let dy = Float(y) - cy
+                let sx = cx + cosA * dx - sinA * dy - p.x
+                let sy = cy + sinA * dx + cosA * dy - p.y
+                flow[y * w + x] = sx - Float(x)
+                flow[w * h + y * w + x] = sy - Float(y)
             }
-            var out = [Float](repeating: 0, count: 3 * w * h)
-            warpForward(out: &out, image: frames[n].planarFloats(), flow: flow, channels: 3, height: h, width: w)
-            return RGBImage(width: w, height: h, planar: out)
         }
+        var out = [Float](repeating: 0, count: 3 * w * h)
+        warpForward(out: &out, image: frame.planarFloats(), flow: flow, channels: 3, height: h, width: w)
+        return RGBImage(width: w, height: h, planar: out)
     }
 }

@@ -26,6 +26,9 @@ public final class Evaluator {
     /// Side of the square frames; nil = each clip's own size (outputs of another size are resized to it).
     public let resolution: Int?
     public let references: Int
+    /// Each case seen through its own moving camera (`CameraMotion`, seeded by the case's index): pans,
+    /// zooms and shake over synthetic takes shot from a still one. The silhouettes' backgrounds follow it.
+    public var camera = false
 
     public init(cases: [EvalCase], resolution: Int?, references: Int) {
         self.cases = cases
@@ -91,7 +94,9 @@ public final class Evaluator {
 
     /// A synthetic case's truth silhouettes and backgrounds (exact renders of frames s+1…e−1 with and
     /// without the animal) at the evaluation size.
-    func silhouettes(_ c: EvalCase, width: Int, height: Int) throws -> (masks: [[Bool]], backgrounds: [RGBImage])? {
+    func silhouettes(_ c: EvalCase, width: Int, height: Int, camera: CameraMotion? = nil) throws -> (
+        masks: [[Bool]], backgrounds: [RGBImage]
+    )? {
         guard let scene = c.scene else { return nil }
         let data: Data
         do {
@@ -108,8 +113,13 @@ public final class Evaluator {
         let renderer = Renderer(size: scene.size, appearance: Appearance(seed: scene.seed), seed: scene.seed)
         let pairs = parallelMap(c.length) { k -> ([Bool], RGBImage) in
             let truth = frames[c.s + 1 + k]
-            let background = renderer.renderBackground(camera: truth.camera).resized(width: width, height: height)
-            let exact = renderer.render(truth).resized(width: width, height: height)
+            var background = renderer.renderBackground(camera: truth.camera).resized(width: width, height: height)
+            var exact = renderer.render(truth).resized(width: width, height: height)
+            if let camera {
+                // Truth frame k is frame references + k of the window the camera moved over.
+                background = camera.view(background, at: references + k)
+                exact = camera.view(exact, at: references + k)
+            }
             return (Silhouette.mask(exact, background: background), background)
         }
         return (pairs.map(\.0), pairs.map(\.1))
@@ -128,10 +138,22 @@ public final class Evaluator {
         let oneLength = Set(cases.map(\.length)).count == 1
         if let sheets { try FileManager.default.createDirectory(at: sheets, withIntermediateDirectories: true) }
         for (ci, c) in cases.enumerated() {
-            let (before, truth, after) = try load(c)
+            var (before, truth, after) = try load(c)
+            var path: CameraMotion?
+            if camera {
+                var rng = SplitMix64(seed: 0xCA3E_2A00 &+ UInt64(ci))
+                let moving = CameraMotion.random(
+                    frames: before.count + truth.count + after.count, side: min(truth[0].width, truth[0].height),
+                    using: &rng)
+                let seen = moving.apply(before + truth + after)
+                before = Array(seen[0..<before.count])
+                truth = Array(seen[before.count..<(before.count + truth.count)])
+                after = Array(seen[(before.count + truth.count)...])
+                path = moving
+            }
             var rows: [(String, [RGBImage])] = [("truth", truth)]
             let measured = MeasuredTruth(truth)  // once per case, shared by every method
-            let scene = try silhouettes(c, width: truth[0].width, height: truth[0].height)
+            let scene = try silhouettes(c, width: truth[0].width, height: truth[0].height, camera: path)
             for m in methods {
                 if cancel.isCancelled { throw EngineError.cancelled }
                 let t0 = Date()

@@ -32,6 +32,8 @@ public struct SamplerSettings: Codable, Equatable, Sendable {
     /// Motion models: sharpness of the anchor's time curve (`ModelConfig.timeSharpness`); nil = the model's.
     /// 0 is linear motion, right for a steady camera pan or a rigid move at constant speed.
     public var timeSharpness: Float?
+    /// Motion models: where the eased time applies (`ModelConfig.timeEasing`); nil = the model's.
+    public var timeEasing: TimeEasing?
     /// Every setting's range and parser: `JunctionSettings`.
     public init() {}
 }
@@ -217,7 +219,8 @@ public final class Infiller {
             let end = after[0]
             let synthesis = MotionSynthesis(
                 start: start, end: end.resized(width: start.width, height: start.height),
-                timed: c.timesBlend, timeSharpness: r.settings.timeSharpness ?? c.motionTimeSharpness)
+                timed: c.timesBlend, timeSharpness: r.settings.timeSharpness ?? c.motionTimeSharpness,
+                easing: r.settings.timeEasing ?? c.motionTimeEasing)
             render = { clean, anchor in
                 MotionSynthesis.render(
                     synthesis, clean: clean, coarseAnchor: anchor, grid: c.latentSide,

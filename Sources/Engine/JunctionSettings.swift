@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import MavinModel
 
 /// What a junction setting holds, with its allowed values.
 public enum SettingKind: Sendable {
@@ -130,6 +131,11 @@ public enum JunctionSettings {
             help: "motion models: how long the frames keep each boundary's pose (0: linear motion; unset: the model's)",
             sampler: true, get: { $0.settings.timeSharpness.map { String($0) } },
             set: { $0.settings.timeSharpness = Float($1)! }),
+        JunctionSetting(
+            key: "easing", step: 0, kind: .choice(TimeEasing.allCases.map(\.rawValue)),
+            help: "motion models: ease every point's time (uniform) or all but the camera's motion (unset: the model's)",
+            sampler: true, get: { $0.settings.timeEasing?.rawValue },
+            set: { $0.settings.timeEasing = TimeEasing(rawValue: $1)! }),
         JunctionSetting(
             key: "eta", step: 0.05, kind: .number(0...1), help: "DDIM η (0: deterministic)", sampler: true,
             get: { String($0.settings.eta) }, set: { $0.settings.eta = Float($1)! }),

@@ -111,8 +111,18 @@ public struct MotionSynthesis {
     /// Sharpness of the anchor's time curve (`ModelConfig.timeSharpness`): the frame at position t moves as at
     /// time `Anchor.eased(t)`. 0 is linear motion.
     public let timeSharpness: Float
+    /// The parts of the two flows that move at the eased time: all of them, or with `TimeEasing.camera`
+    /// what is left after the camera's motion (`cameraForward`, `cameraBackward`, moved at the frame's own
+    /// linear time; nil otherwise).
+    let localForward: FlowField
+    let localBackward: FlowField
+    let cameraForward: FlowField?
+    let cameraBackward: FlowField?
 
-    public init(start: RGBImage, end: RGBImage, timed: Bool = false, timeSharpness: Float = 0) {
+    public init(
+        start: RGBImage, end: RGBImage, timed: Bool = false, timeSharpness: Float = 0,
+        easing: TimeEasing = .uniform
+    ) {
         precondition(start.width == end.width && start.height == end.height)
         self.start = start
         self.end = end
@@ -133,6 +143,30 @@ public struct MotionSynthesis {
         visibleEnd = timed ? [] : FlowInterpolation.visibility(pair[1], pair[0])
         forward = pair[0]
         backward = pair[1]
+        if easing == .camera && timeSharpness > 0 {
+            // The dominant affine motion of each flow, fitted where the pair is consistent and robustly (a
+            // Cauchy weight of 1 px at 128², scaled with the working size).
+            let scale = Float(max(w, h)) / 128
+            let cf = pair[0].affineFit(weights: FlowInterpolation.consistency(pair[0], pair[1]), scale: scale)
+            let cb = pair[1].affineFit(weights: FlowInterpolation.consistency(pair[1], pair[0]), scale: scale)
+            func minus(_ f: FlowField, _ g: FlowField) -> FlowField {
+                var out = f
+                for i in out.u.indices {
+                    out.u[i] -= g.u[i]
+                    out.v[i] -= g.v[i]
+                }
+                return out
+            }
+            cameraForward = cf
+            cameraBackward = cb
+            localForward = minus(pair[0], cf)
+            localBackward = minus(pair[1], cb)
+        } else {
+            cameraForward = nil
+            cameraBackward = nil
+            localForward = pair[0]
+            localBackward = pair[1]
+        }
     }
 
     public var workingWidth: Int { forward.width }
@@ -159,7 +193,7 @@ public struct MotionSynthesis {
     public func motion(correction up: [Float], t: Float) -> (motion: [Float], tau: [Float]?) {
         let base = time(t)
         guard timed else {
-            var motion = anchor(t: base)
+            var motion = anchor(t: base, linear: t)
             for i in motion.indices { motion[i] += up[i] }
             return (motion, nil)
         }
@@ -170,37 +204,45 @@ public struct MotionSynthesis {
         for i in 0..<n {
             let time = min(1, max(0, base - up[mBase + i]))
             tau[i] = time
-            addLinearFlows(to: &out, at: i, time: time)
+            addLinearFlows(to: &out, at: i, time: time, linear: t)
             out[mBase + i] = 1 - time
         }
         return (out, tau)
     }
 
     /// Adds the flows of linear motion at `time` at working point i to `out` [5, h, w] (latent units):
-    /// F_{τ→s} = −(1−τ)τ·F_{s→e} + τ²·F_{e→s} and F_{τ→e} = (1−τ)²·F_{s→e} − τ(1−τ)·F_{e→s}.
-    @inline(__always) func addLinearFlows(to out: inout [Float], at i: Int, time: Float) {
+    /// F_{τ→s} = −(1−τ)τ·F_{s→e} + τ²·F_{e→s} and F_{τ→e} = (1−τ)²·F_{s→e} − τ(1−τ)·F_{e→s}, the camera's
+    /// part of the flows (if split off) at the frame's own time `linear` instead.
+    @inline(__always) func addLinearFlows(to out: inout [Float], at i: Int, time: Float, linear: Float) {
         let n = workingWidth * workingHeight
         let su = MotionLatent.flowScale / Float(workingWidth)
         let sv = MotionLatent.flowScale / Float(workingHeight)
         let toS = MotionLatent.toStart * n
         let toE = MotionLatent.toEnd * n
+        func add(_ f: FlowField, _ b: FlowField, _ k: (toStart: (Float, Float), toEnd: (Float, Float))) {
+            out[toS + i] += (k.toStart.0 * f.u[i] + k.toStart.1 * b.u[i]) * su
+            out[toS + n + i] += (k.toStart.0 * f.v[i] + k.toStart.1 * b.v[i]) * sv
+            out[toE + i] += (k.toEnd.0 * f.u[i] + k.toEnd.1 * b.u[i]) * su
+            out[toE + n + i] += (k.toEnd.0 * f.v[i] + k.toEnd.1 * b.v[i]) * sv
+        }
         let k = MotionSynthesis.coefficients(time)
-        out[toS + i] += (k.toStart.0 * forward.u[i] + k.toStart.1 * backward.u[i]) * su
-        out[toS + n + i] += (k.toStart.0 * forward.v[i] + k.toStart.1 * backward.v[i]) * sv
-        out[toE + i] += (k.toEnd.0 * forward.u[i] + k.toEnd.1 * backward.u[i]) * su
-        out[toE + n + i] += (k.toEnd.0 * forward.v[i] + k.toEnd.1 * backward.v[i]) * sv
+        add(localForward, localBackward, (k.toStart, k.toEnd))
+        if let cameraForward, let cameraBackward {
+            let c = MotionSynthesis.coefficients(linear)
+            add(cameraForward, cameraBackward, (c.toStart, c.toEnd))
+        }
     }
 
     /// The anchor of infill frame at position t ∈ (0, 1) on the working grid, in latent units:
     /// intermediate flows under linear motion, F_{t→s} = −(1−t)t·F_{s→e} + t²·F_{e→s} and
     /// F_{t→e} = (1−t)²·F_{s→e} − t(1−t)·F_{e→s}, and m = (1−t)·vis_s / ((1−t)·vis_s + t·vis_e)
     /// (timed: m = 1 − t).
-    public func anchor(t: Float) -> [Float] {
+    public func anchor(t: Float, linear: Float? = nil) -> [Float] {
         let w = workingWidth
         let h = workingHeight
         let n = w * h
         var out = [Float](repeating: 0, count: MotionLatent.channels * n)
-        for i in 0..<n { addLinearFlows(to: &out, at: i, time: t) }
+        for i in 0..<n { addLinearFlows(to: &out, at: i, time: t, linear: linear ?? t) }
         if timed {
             for i in 0..<n { out[MotionLatent.blend * n + i] = 1 - t }
             return out
@@ -332,12 +374,14 @@ public struct MotionSynthesis {
             // Through τ = t − δm: the flows move with τ and m = 1 − τ.
             for i in 0..<n where tau[i] > 0 && tau[i] < 1 {
                 let k = MotionSynthesis.coefficients(tau[i])
+                // Only the part moved at τ (the camera's follows the frame's own time).
+                let (f, b) = (localForward, localBackward)
                 let gs =
-                    (dS[i] * (k.dStart.0 * forward.u[i] + k.dStart.1 * backward.u[i])
-                        + dS[n + i] * (k.dStart.0 * forward.v[i] + k.dStart.1 * backward.v[i]))
+                    (dS[i] * (k.dStart.0 * f.u[i] + k.dStart.1 * b.u[i])
+                        + dS[n + i] * (k.dStart.0 * f.v[i] + k.dStart.1 * b.v[i]))
                 let ge =
-                    (dE[i] * (k.dEnd.0 * forward.u[i] + k.dEnd.1 * backward.u[i])
-                        + dE[n + i] * (k.dEnd.0 * forward.v[i] + k.dEnd.1 * backward.v[i]))
+                    (dE[i] * (k.dEnd.0 * f.u[i] + k.dEnd.1 * b.u[i])
+                        + dE[n + i] * (k.dEnd.0 * f.v[i] + k.dEnd.1 * b.v[i]))
                 // dS, dE are gradients per working pixel of flow, as are the flows' derivatives here.
                 let dTau = gs + ge - mGradient[i]
                 dmotion[mBase + i] = -dTau

@@ -414,7 +414,7 @@ public final class Trainer {
         for (b, item) in cases.enumerated() {
             let synthesis = MotionSynthesis(
                 start: item.frames[item.s], end: item.frames[item.e], timed: c.timesBlend,
-                timeSharpness: c.motionTimeSharpness)
+                timeSharpness: c.motionTimeSharpness, easing: c.motionTimeEasing)
             let results = parallelMap(item.e - item.s - 1) { f -> (Float, [Float]) in
                 let base = (b * c.frames + item.s + 1 + f) * perFrame
                 // x̂₀ = A + r̂₀/k, so the correction to the coarse anchor is r̂₀/k.

@@ -99,6 +99,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Another checkpoint as a row of its own, NAME=PATH (repeatable; e.g. the retrained ablations).")
     var compare: [String] = []
     @Option(help: "Use at most this many cases.") var maxCases: Int = 1000
+    @Flag(help: "See every case through its own moving camera (pans, zooms, shake; seeded by the case).")
+    var camera = false
     @Option(help: "Markdown report to write.") var report: String
     @Option(help: "JSON results to write.") var json: String?
     @Option(help: "Bar chart PNG to write (default: next to the report).") var chart: String?
@@ -186,6 +188,7 @@ struct EvalCommand: ParsableCommand {
             side = n
         }
         let evaluator = Evaluator(cases: list, resolution: side, references: references)
+        evaluator.camera = camera
         let job = EvalJob(
             evaluator: evaluator, methods: rows, title: title, sheets: sheets.map { URL(fileURLWithPath: $0) })
         let view = JobProgressView()

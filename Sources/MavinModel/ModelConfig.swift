@@ -48,6 +48,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// in the middle. nil = `defaultTimeSharpness`; 0 = linear motion (the anchor these checkpoints were
     /// trained with before it: measured lower with them too, see Samples/models/README.md).
     public var timeSharpness: Float?
+    /// Motion models: where the eased time applies (`TimeEasing`); nil = `defaultTimeEasing`.
+    public var timeEasing: TimeEasing?
 
     public var latentSpace: LatentSpace { space ?? .pixels }
 
@@ -60,6 +62,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var motionTimeSharpness: Float { timeSharpness ?? ModelConfig.defaultTimeSharpness }
     /// The highest-PSNR sharpness on the tuning transitions (seeds 80000+, l = 12) among 0, 8, 12, 16, 24.
     public static let defaultTimeSharpness: Float = 16
+    /// `timeEasing` with nil read as the default.
+    public var motionTimeEasing: TimeEasing { timeEasing ?? ModelConfig.defaultTimeEasing }
+    /// Camera: the highest mean PSNR over the two tuning sets (seeds 80000+, l = 12, still and `--camera`).
+    public static let defaultTimeEasing = TimeEasing.camera
     public var bfg: Bool { contextDim != nil }
 
     public static func preset(_ name: String) -> ModelConfig? {
@@ -157,4 +163,13 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         e.outputFormatting = [.sortedKeys]
         return String(decoding: (try? e.encode(self)) ?? Data(), as: UTF8.self)
     }
+}
+
+/// Where a motion model's anchor takes its time from the eased curve rather than the linear one.
+public enum TimeEasing: String, Codable, Sendable, CaseIterable {
+    /// Every point: the frames next to a boundary keep its pose (right for a pose change on a still camera).
+    case uniform
+    /// Everything but the camera: the dominant affine motion of each flow (a pan, zoom or roll) moves at the
+    /// frame's own linear time, what moves apart from it at the eased time.
+    case camera
 }

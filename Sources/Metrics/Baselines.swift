@@ -72,6 +72,24 @@ public enum FlowInterpolation {
         return vis
     }
 
+    /// Forward–backward consistency of f (with g the flow the other way) as a weight in 0…1:
+    /// exp(−r² / (0.01·|f|² + 0.5)), r the round trip's miss in pixels, the soft form of `visibility`'s test.
+    public static func consistency(_ f: FlowField, _ g: FlowField) -> [Float] {
+        let w = f.width
+        let h = f.height
+        var out = [Float](repeating: 1, count: w * h)
+        for y in 0..<h {
+            for x in 0..<w {
+                let i = y * w + x
+                let ru = f.u[i] + sample(g.u, w, h, Float(x) + f.u[i], Float(y) + f.v[i])
+                let rv = f.v[i] + sample(g.v, w, h, Float(x) + f.u[i], Float(y) + f.v[i])
+                let mag = f.u[i] * f.u[i] + f.v[i] * f.v[i]
+                out[i] = exp(-(ru * ru + rv * rv) / (0.01 * mag + 0.5))
+            }
+        }
+        return out
+    }
+
     /// Bilinear sample of a plane at (x, y), clamped at the borders.
     public static func sampleClamped(_ p: [Float], _ w: Int, _ h: Int, _ x: Float, _ y: Float) -> Float {
         sample(p, w, h, x, y)

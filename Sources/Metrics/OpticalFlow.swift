@@ -25,6 +25,75 @@ public struct FlowField: Sendable {
         return out
     }
 
+    /// The field's dominant affine motion, u = a₀ + a₁x + a₂y and v = b₀ + b₁x + b₂y (a camera's pan, zoom
+    /// and roll over a far scene): weighted least squares from `weights` (e.g. forward–backward consistency),
+    /// then iteratively reweighted by a Cauchy factor 1 / (1 + r²/c²) of each point's miss r, c = `scale`
+    /// pixels, and in the last two passes points more than 3c off dropped, so that what moves on its own (an
+    /// animal, its limbs) drops out. All zero weights: zero motion.
+    public func affineFit(weights: [Float], scale c: Float = 1, iterations: Int = 5) -> FlowField {
+        precondition(weights.count == width * height)
+        let n = width * height
+        // Coordinates centred and scaled to ±1, for a well-conditioned 3×3 system.
+        let sx = 2 / Float(max(1, width - 1))
+        let sy = 2 / Float(max(1, height - 1))
+        var fit = FlowField(width: width, height: height)
+        var w = weights
+        for iteration in 0...iterations {
+            // Normal equations Σ w·φφᵀ · a = Σ w·φ·u with φ = (1, x, y), for u and v at once.
+            var m = [Double](repeating: 0, count: 9)
+            var ru = [Double](repeating: 0, count: 3)
+            var rv = [Double](repeating: 0, count: 3)
+            for y in 0..<height {
+                for x in 0..<width {
+                    let i = y * width + x
+                    let phi = [1, Double(Float(x) * sx - 1), Double(Float(y) * sy - 1)]
+                    let wi = Double(w[i])
+                    for r in 0..<3 {
+                        for k in 0..<3 { m[3 * r + k] += wi * phi[r] * phi[k] }
+                        ru[r] += wi * phi[r] * Double(u[i])
+                        rv[r] += wi * phi[r] * Double(v[i])
+                    }
+                }
+            }
+            guard let a = FlowField.solve3(m, ru), let b = FlowField.solve3(m, rv) else {
+                return FlowField(width: width, height: height)
+            }
+            for y in 0..<height {
+                for x in 0..<width {
+                    let i = y * width + x
+                    let px = Double(Float(x) * sx - 1)
+                    let py = Double(Float(y) * sy - 1)
+                    fit.u[i] = Float(a[0] + a[1] * px + a[2] * py)
+                    fit.v[i] = Float(b[0] + b[1] * px + b[2] * py)
+                }
+            }
+            guard iteration < iterations else { break }
+            // The last two passes also drop points more than 3c off: what is left is the camera's alone.
+            let trim = iteration >= iterations - 2
+            for i in 0..<n {
+                let du = u[i] - fit.u[i]
+                let dv = v[i] - fit.v[i]
+                let r2 = (du * du + dv * dv) / (c * c)
+                w[i] = trim && r2 > 9 ? 0 : weights[i] / (1 + r2)
+            }
+        }
+        return fit
+    }
+
+    /// The solution of a 3×3 system (row-major m) by Cramer's rule; nil when it is (nearly) singular.
+    static func solve3(_ m: [Double], _ r: [Double]) -> [Double]? {
+        func det(_ a: [Double]) -> Double {
+            a[0] * (a[4] * a[8] - a[5] * a[7]) - a[1] * (a[3] * a[8] - a[5] * a[6]) + a[2] * (a[3] * a[7] - a[4] * a[6])
+        }
+        let d = det(m)
+        guard abs(d) > 1e-9 * max(1, abs(m[0] * m[4] * m[8])) else { return nil }
+        return (0..<3).map { k in
+            var a = m
+            for row in 0..<3 { a[3 * row + k] = r[row] }
+            return det(a) / d
+        }
+    }
+
     public var meanMagnitude: Float {
         var s: Float = 0
         for i in 0..<u.count { s += (u[i] * u[i] + v[i] * v[i]).squareRoot() }

@@ -5,6 +5,39 @@ import XCTest
 
 /// Dense Inverse Search against exactly known flow (KnownFlow) on a real frame.
 final class FlowTests: XCTestCase {
+    /// The dominant affine motion: recovered exactly from a field that is affine except for an object moving
+    /// on its own (a quarter of the picture), which the reweighting drops; zero weights give zero motion.
+    func testAffineFitFindsTheCameraAndIgnoresTheObject() {
+        let (w, h) = (60, 40)
+        var f = FlowField(width: w, height: h)
+        func camera(_ x: Int, _ y: Int) -> (Float, Float) {
+            let px = Float(x) * 2 / Float(w - 1) - 1
+            let py = Float(y) * 2 / Float(h - 1) - 1
+            return (1.5 + 0.8 * px - 0.3 * py, -0.7 + 0.2 * px + 0.5 * py)
+        }
+        for y in 0..<h {
+            for x in 0..<w {
+                let (u, v) = camera(x, y)
+                let object = x >= 10 && x < 40 && y >= 5 && y < 25
+                f.u[y * w + x] = object ? u + 6 : u
+                f.v[y * w + x] = object ? v - 4 : v
+            }
+        }
+        let fit = f.affineFit(weights: [Float](repeating: 1, count: w * h))
+        var worst: Float = 0
+        for y in 0..<h {
+            for x in 0..<w {
+                let (u, v) = camera(x, y)
+                worst = max(worst, abs(fit.u[y * w + x] - u), abs(fit.v[y * w + x] - v))
+            }
+        }
+        XCTAssertLessThan(worst, 0.01)
+        // One plain least-squares pass is pulled towards the object.
+        let plain = f.affineFit(weights: [Float](repeating: 1, count: w * h), iterations: 0)
+        XCTAssertGreaterThan(abs(plain.u[0] - camera(0, 0).0), 0.3)
+        XCTAssertEqual(f.affineFit(weights: [Float](repeating: 0, count: w * h)).u.max(), 0)
+    }
+
     func frame(width: Int, height: Int) throws -> [Float] {
         let r = try VideoReader(path: samplesFolder.appendingPathComponent("bunny.mp4").path)
         return try r.frame(at: 10, size: (width, height)).luma()

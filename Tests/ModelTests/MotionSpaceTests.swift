@@ -107,6 +107,50 @@ final class MotionSpaceTests: XCTestCase {
         XCTAssertNotNil(c.validate())
     }
 
+    /// Camera easing: the camera's part of the motion (the flows' dominant affine motion) moves at the frame's
+    /// own linear time, the rest at the eased time; a whole-picture pan is all camera, so it is linear motion.
+    func testCameraEasingMovesAPanAtLinearTime() {
+        // A whole-picture pan, 4 px.
+        func panned(_ shift: Float) -> RGBImage {
+            var px = [UInt8](repeating: 0, count: 3 * 64 * 48)
+            for y in 0..<48 {
+                for x in 0..<64 {
+                    let X = Float(x) + shift
+                    let v = 120 + 60 * sin(X / 4) * cos(Float(y) / 5) + 30 * sin(X * Float(y) / 90)
+                    for c in 0..<3 { px[3 * (y * 64 + x) + c] = UInt8(max(0, min(255, v - Float(c) * 20))) }
+                }
+            }
+            return RGBImage(width: 64, height: 48, pixels: px)
+        }
+        let (start, end) = (panned(0), panned(4))
+        let zero = [Float](repeating: 0, count: MotionLatent.channels * 64 * 48)
+        let linear = MotionSynthesis(start: start, end: end, timed: true)
+        let uniform = MotionSynthesis(start: start, end: end, timed: true, timeSharpness: 16)
+        let t: Float = 0.25
+        // Away from the sides, where 4 columns leave or enter the picture.
+        let interior = (8..<40).flatMap { y in (14..<50).map { y * 64 + $0 } }
+        // The pan is the camera's, so the flows are linear motion's at t; uniform easing's are not.
+        let camera = MotionSynthesis(start: start, end: end, timed: true, timeSharpness: 16, easing: .camera)
+        let flows = 4 * 64 * 48
+        let m = camera.motion(correction: zero, t: t).motion
+        let l = linear.motion(correction: zero, t: t).motion
+        let u = uniform.motion(correction: zero, t: t).motion
+        let planes = (0..<4).flatMap { k in interior.map { k * 64 * 48 + $0 } }
+        XCTAssertLessThan(planes.map { abs(m[$0] - l[$0]) }.max()!, 0.005)
+        XCTAssertGreaterThan(planes.map { abs(u[$0] - l[$0]) }.max()!, 0.03)
+        XCTAssertEqual(m.count, flows + 64 * 48)
+        // A still camera and a square moving on its own: all of the motion is eased, as with uniform easing.
+        let (a, b) = (Self.scene(width: 48, height: 32, square: 6), Self.scene(width: 48, height: 32, square: 30))
+        let still = [Float](repeating: 0, count: MotionLatent.channels * 48 * 32)
+        let object = MotionSynthesis(start: a, end: b, timed: true, timeSharpness: 16, easing: .camera)
+        let eased = MotionSynthesis(start: a, end: b, timed: true, timeSharpness: 16)
+        let o = object.motion(correction: still, t: t).motion
+        let e = eased.motion(correction: still, t: t).motion
+        XCTAssertLessThan(zip(o, e).map { abs($0 - $1) }.max()!, 0.01)
+        let plain = MotionSynthesis(start: a, end: b, timed: true).motion(correction: still, t: t).motion
+        XCTAssertGreaterThan(zip(plain, e).map { abs($0 - $1) }.max()!, 0.2)
+    }
+
     /// Near a boundary the eased anchor is nearly that boundary frame: on a square that moves only in the
     /// middle of the gap (held, then a jump), it beats the linear anchor next to the ends.
     func testEasedAnchorKeepsAHeldPoseNextToTheBoundaries() {

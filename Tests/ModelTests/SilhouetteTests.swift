@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import XCTest
 
@@ -56,7 +57,7 @@ final class SilhouetteTests: XCTestCase {
         let c = try XCTUnwrap(cases.first)
         XCTAssertNotNil(c.scene)
         let evaluator = Evaluator(cases: cases, resolution: nil, references: 2)
-        let (_, truth, _) = try evaluator.load(c)
+        let (before, truth, after) = try evaluator.load(c)
         let scene = try XCTUnwrap(try evaluator.silhouettes(c, width: 96, height: 96))
         XCTAssertEqual(scene.masks.count, 8)
         let truthOverlap = zip(truth, zip(scene.masks, scene.backgrounds)).compactMap { frame, pair in
@@ -71,6 +72,21 @@ final class SilhouetteTests: XCTestCase {
             Silhouette.iou(Silhouette.mask(stale, background: background), mask)
         }
         XCTAssertLessThan(staleOverlap.last!, truthOverlap.last! - 0.2)
+
+        // Seen through a moving camera (`eval --camera`): the backgrounds follow the same path, so the truth
+        // still scores high; against the still camera's backgrounds it would not.
+        var rng = SplitMix64(seed: 5)
+        let path = CameraMotion.random(frames: before.count + 8 + after.count, side: 96, pan: 2, using: &rng)
+        let moved = Array(path.apply(before + truth + after)[before.count..<(before.count + 8)])
+        let follow = try XCTUnwrap(try evaluator.silhouettes(c, width: 96, height: 96, camera: path))
+        func overlap(_ s: (masks: [[Bool]], backgrounds: [RGBImage])) -> Double {
+            let v = zip(moved, zip(s.masks, s.backgrounds)).compactMap { frame, pair in
+                Silhouette.iou(Silhouette.mask(frame, background: pair.1), pair.0)
+            }
+            return v.reduce(0, +) / Double(max(1, v.count))
+        }
+        XCTAssertGreaterThan(overlap(follow), 0.8)
+        XCTAssertLessThan(overlap(scene), overlap(follow) - 0.2)
         print(
             "silhouette IoU: truth", truthOverlap.map { String(format: "%.3f", $0) }, "stale",
             staleOverlap.map { String(format: "%.3f", $0) })
