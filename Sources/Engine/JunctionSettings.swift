@@ -133,7 +133,8 @@ public enum JunctionSettings {
             set: { $0.settings.timeSharpness = Float($1)! }),
         JunctionSetting(
             key: "easing", step: 0, kind: .choice(TimeEasing.allCases.map(\.rawValue)),
-            help: "motion models: ease every point's time (uniform) or all but the camera's motion (unset: the model's)",
+            help:
+                "motion models: ease every point's time (uniform) or all but the camera's motion (unset: the model's)",
             sampler: true, get: { $0.settings.timeEasing?.rawValue },
             set: { $0.settings.timeEasing = TimeEasing(rawValue: $1)! }),
         JunctionSetting(
