@@ -114,6 +114,9 @@ public struct MotionSynthesis {
     /// The parts of the two flows that move at the eased time: all of them, or with `TimeEasing.camera`
     /// what is left after the camera's motion (`cameraForward`, `cameraBackward`, moved at the frame's own
     /// linear time; nil otherwise).
+    /// With `TimeEasing.adaptive`: how far each working point's time follows the eased curve rather than the
+    /// linear one (1 where the two flows disagree, 0 where they agree); empty: the eased curve everywhere.
+    let easeShare: [Float]
     let localForward: FlowField
     let localBackward: FlowField
     let cameraForward: FlowField?
@@ -143,7 +146,9 @@ public struct MotionSynthesis {
         visibleEnd = timed ? [] : FlowInterpolation.visibility(pair[1], pair[0])
         forward = pair[0]
         backward = pair[1]
-        if easing == .camera && timeSharpness > 0 {
+        easeShare =
+            easing == .adaptive && timeSharpness > 0 ? MotionSynthesis.disagreement(pair[0], pair[1]) : []
+        if easing != .uniform && timeSharpness > 0 {
             // The dominant affine motion of each flow, fitted where the pair is consistent and robustly (a
             // Cauchy weight of 1 px at 128², scaled with the working size).
             let scale = Float(max(w, h)) / 128
@@ -167,6 +172,21 @@ public struct MotionSynthesis {
             localForward = pair[0]
             localBackward = pair[1]
         }
+    }
+
+    /// Where the flows between the boundary frames cannot both be right, in 0…1 on the working grid: one
+    /// minus the lower of the two forward–backward consistencies (`FlowInterpolation.consistency`) at each
+    /// point, spread by a Gaussian of σ = 1/32 of the longer side (a transition frame's moving parts lie
+    /// between where the two boundary frames have them) and doubled, so that a limb a few points wide still
+    /// reaches 1. What the flows follow both ways (a pan, a rigid move, a face turning) stays near 0.
+    static func disagreement(_ forward: FlowField, _ backward: FlowField) -> [Float] {
+        let w = forward.width
+        let h = forward.height
+        let a = FlowInterpolation.consistency(forward, backward)
+        let b = FlowInterpolation.consistency(backward, forward)
+        let raw = (0..<(w * h)).map { 1 - min(a[$0], b[$0]) }
+        let spread = FlowInterpolation.blurred(raw, width: w, height: h, sigma: Float(max(w, h)) / 32)
+        return spread.map { min(1, 2 * $0) }
     }
 
     public var workingWidth: Int { forward.width }
@@ -202,7 +222,8 @@ public struct MotionSynthesis {
         var tau = [Float](repeating: 0, count: n)
         let mBase = MotionLatent.blend * n
         for i in 0..<n {
-            let time = min(1, max(0, base - up[mBase + i]))
+            let eased = easeShare.isEmpty ? base : t + easeShare[i] * (base - t)
+            let time = min(1, max(0, eased - up[mBase + i]))
             tau[i] = time
             addLinearFlows(to: &out, at: i, time: time, linear: t)
             out[mBase + i] = 1 - time

@@ -172,4 +172,7 @@ public enum TimeEasing: String, Codable, Sendable, CaseIterable {
     /// Everything but the camera: the dominant affine motion of each flow (a pan, zoom or roll) moves at the
     /// frame's own linear time, what moves apart from it at the eased time.
     case camera
+    /// As `camera`, and the rest eased only where the two flows between the boundary frames disagree (what the
+    /// flow cannot follow, such as fast thin limbs); where they agree it moves linearly too.
+    case adaptive
 }

@@ -90,6 +90,29 @@ public enum FlowInterpolation {
         return out
     }
 
+    /// A plane blurred by a Gaussian of standard deviation `sigma` pixels (taps to ±3σ, borders clamped).
+    public static func blurred(_ p: [Float], width w: Int, height h: Int, sigma: Float) -> [Float] {
+        let radius = max(1, Int((3 * sigma).rounded(.up)))
+        let taps = ImageQuality.gaussianTaps(count: 2 * radius + 1, sigma: sigma)
+        var rows = [Float](repeating: 0, count: w * h)
+        for y in 0..<h {
+            for x in 0..<w {
+                var s: Float = 0
+                for k in -radius...radius { s += taps[k + radius] * p[y * w + min(w - 1, max(0, x + k))] }
+                rows[y * w + x] = s
+            }
+        }
+        var out = rows
+        for y in 0..<h {
+            for x in 0..<w {
+                var s: Float = 0
+                for k in -radius...radius { s += taps[k + radius] * rows[min(h - 1, max(0, y + k)) * w + x] }
+                out[y * w + x] = s
+            }
+        }
+        return out
+    }
+
     /// Bilinear sample of a plane at (x, y), clamped at the borders.
     public static func sampleClamped(_ p: [Float], _ w: Int, _ h: Int, _ x: Float, _ y: Float) -> Float {
         sample(p, w, h, x, y)

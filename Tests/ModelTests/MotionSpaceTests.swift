@@ -151,6 +151,39 @@ final class MotionSpaceTests: XCTestCase {
         XCTAssertGreaterThan(zip(plain, e).map { abs($0 - $1) }.max()!, 0.2)
     }
 
+    /// Adaptive easing: the disagreement map is 0 for a consistent pair of flows and 1 where they contradict
+    /// each other (spread by a normalised Gaussian), and the time of a point follows it.
+    func testAdaptiveEasingFollowsTheFlowsDisagreement() {
+        let (w, h) = (40, 24)
+        var f = FlowField(width: w, height: h)
+        var g = FlowField(width: w, height: h)
+        for i in 0..<(w * h) {
+            f.u[i] = 3
+            g.u[i] = -3
+        }
+        XCTAssertLessThan(MotionSynthesis.disagreement(f, g).max()!, 1e-3)
+        // A square region whose motion does not come back: 3 px forward, nothing back.
+        for y in 8..<16 { for x in 16..<24 { g.u[y * w + x] = 0 } }
+        let d = MotionSynthesis.disagreement(f, g)
+        XCTAssertGreaterThan(d[12 * w + 16], 0.9, "inside the contradicting region")
+        XCTAssertLessThan(d[2 * w + 2], 0.05, "far from it")
+        var impulse = [Float](repeating: 0, count: w * h)
+        impulse[12 * w + 20] = 1
+        let spread = FlowInterpolation.blurred(impulse, width: w, height: h, sigma: 2)
+        let norm = (-6...6).map { exp(-Float($0 * $0) / 8) }.reduce(0, +)
+        XCTAssertEqual(spread[12 * w + 20], 1 / (norm * norm), accuracy: 1e-6)
+        XCTAssertEqual(spread[14 * w + 21], exp(-4 / 8) * exp(-1 / 8) / (norm * norm), accuracy: 1e-6)
+        XCTAssertEqual(spread.reduce(0, +), 1, accuracy: 1e-4)
+        // On the moving square (still camera) the time is eased on the square's path and linear far from it.
+        let (a, b) = (Self.scene(width: 48, height: 32, square: 6), Self.scene(width: 48, height: 32, square: 30))
+        let zero = [Float](repeating: 0, count: MotionLatent.channels * 48 * 32)
+        let adaptive = MotionSynthesis(start: a, end: b, timed: true, timeSharpness: 16, easing: .adaptive)
+        let tau = adaptive.motion(correction: zero, t: 0.25).tau!
+        let eased = Anchor.eased(0.25, sharpness: 16)
+        XCTAssertEqual(tau.min()!, eased, accuracy: 0.03, "where the square's motion cannot be followed")
+        XCTAssertEqual(tau.max()!, 0.25, accuracy: 0.03, "where nothing moves")
+    }
+
     /// Near a boundary the eased anchor is nearly that boundary frame: on a square that moves only in the
     /// middle of the gap (held, then a jump), it beats the linear anchor next to the ends.
     func testEasedAnchorKeepsAHeldPoseNextToTheBoundaries() {
