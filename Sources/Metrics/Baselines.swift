@@ -54,9 +54,20 @@ public enum FlowInterpolation {
     /// Visibility by forward–backward consistency: where following f and coming back by g does
     /// not return home, the pixel is occluded in the other frame (0.05 there, else 1).
     public static func visibility(_ f: FlowField, _ g: FlowField) -> [Float] {
+        roundTrip(f, g) { miss, magnitude in miss > 0.01 * magnitude + 0.5 ? 0.05 : 1 }
+    }
+
+    /// Forward–backward consistency of f (with g the flow the other way) as a weight in 0…1:
+    /// exp(−r² / (0.01·|f|² + 0.5)), r the round trip's miss in pixels, the soft form of `visibility`'s test.
+    public static func consistency(_ f: FlowField, _ g: FlowField) -> [Float] {
+        roundTrip(f, g) { miss, magnitude in exp(-miss / (0.01 * magnitude + 0.5)) }
+    }
+
+    /// `weight`(r², |f|²) at every pixel, r the miss of following f and coming back by g.
+    static func roundTrip(_ f: FlowField, _ g: FlowField, weight: (Float, Float) -> Float) -> [Float] {
         let w = f.width
         let h = f.height
-        var vis = [Float](repeating: 1, count: w * h)
+        var out = [Float](repeating: 1, count: w * h)
         for y in 0..<h {
             for x in 0..<w {
                 let i = y * w + x
@@ -64,27 +75,7 @@ public enum FlowInterpolation {
                 let ty = Float(y) + f.v[i]
                 let ru = f.u[i] + sample(g.u, w, h, tx, ty)
                 let rv = f.v[i] + sample(g.v, w, h, tx, ty)
-                let err = ru * ru + rv * rv
-                let mag = f.u[i] * f.u[i] + f.v[i] * f.v[i]
-                vis[i] = err > 0.01 * mag + 0.5 ? 0.05 : 1
-            }
-        }
-        return vis
-    }
-
-    /// Forward–backward consistency of f (with g the flow the other way) as a weight in 0…1:
-    /// exp(−r² / (0.01·|f|² + 0.5)), r the round trip's miss in pixels, the soft form of `visibility`'s test.
-    public static func consistency(_ f: FlowField, _ g: FlowField) -> [Float] {
-        let w = f.width
-        let h = f.height
-        var out = [Float](repeating: 1, count: w * h)
-        for y in 0..<h {
-            for x in 0..<w {
-                let i = y * w + x
-                let ru = f.u[i] + sample(g.u, w, h, Float(x) + f.u[i], Float(y) + f.v[i])
-                let rv = f.v[i] + sample(g.v, w, h, Float(x) + f.u[i], Float(y) + f.v[i])
-                let mag = f.u[i] * f.u[i] + f.v[i] * f.v[i]
-                out[i] = exp(-(ru * ru + rv * rv) / (0.01 * mag + 0.5))
+                out[i] = weight(ru * ru + rv * rv, f.u[i] * f.u[i] + f.v[i] * f.v[i])
             }
         }
         return out
