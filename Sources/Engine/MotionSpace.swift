@@ -111,12 +111,12 @@ public struct MotionSynthesis {
     /// Sharpness of the anchor's time curve (`ModelConfig.timeSharpness`): the frame at position t moves as at
     /// time `Anchor.eased(t)`. 0 is linear motion.
     public let timeSharpness: Float
-    /// The parts of the two flows that move at the eased time: all of them, or with `TimeEasing.camera`
-    /// what is left after the camera's motion (`cameraForward`, `cameraBackward`, moved at the frame's own
-    /// linear time; nil otherwise).
     /// With `TimeEasing.adaptive`: how far each working point's time follows the eased curve rather than the
     /// linear one (1 where the two flows disagree, 0 where they agree); empty: the eased curve everywhere.
     let easeShare: [Float]
+    /// The parts of the two flows that move at the eased time: all of them, or with `TimeEasing.camera`
+    /// what is left after the camera's motion (`cameraForward`, `cameraBackward`, moved at the frame's own
+    /// linear time; nil otherwise).
     let localForward: FlowField
     let localBackward: FlowField
     let cameraForward: FlowField?
@@ -146,14 +146,16 @@ public struct MotionSynthesis {
         visibleEnd = timed ? [] : FlowInterpolation.visibility(pair[1], pair[0])
         forward = pair[0]
         backward = pair[1]
-        easeShare =
-            easing == .adaptive && timeSharpness > 0 ? MotionSynthesis.disagreement(pair[0], pair[1]) : []
         if easing != .uniform && timeSharpness > 0 {
+            let consistent = (
+                FlowInterpolation.consistency(pair[0], pair[1]), FlowInterpolation.consistency(pair[1], pair[0])
+            )
+            easeShare = easing == .adaptive ? MotionSynthesis.disagreement(consistent, width: w, height: h) : []
             // The dominant affine motion of each flow, fitted where the pair is consistent and robustly (a
             // Cauchy weight of 1 px at 128², scaled with the working size).
             let scale = Float(max(w, h)) / 128
-            let cf = pair[0].affineFit(weights: FlowInterpolation.consistency(pair[0], pair[1]), scale: scale)
-            let cb = pair[1].affineFit(weights: FlowInterpolation.consistency(pair[1], pair[0]), scale: scale)
+            let cf = pair[0].affineFit(weights: consistent.0, scale: scale)
+            let cb = pair[1].affineFit(weights: consistent.1, scale: scale)
             func minus(_ f: FlowField, _ g: FlowField) -> FlowField {
                 var out = f
                 for i in out.u.indices {
@@ -167,6 +169,7 @@ public struct MotionSynthesis {
             localForward = minus(pair[0], cf)
             localBackward = minus(pair[1], cb)
         } else {
+            easeShare = []
             cameraForward = nil
             cameraBackward = nil
             localForward = pair[0]
@@ -175,16 +178,12 @@ public struct MotionSynthesis {
     }
 
     /// Where the flows between the boundary frames cannot both be right, in 0…1 on the working grid: one
-    /// minus the lower of the two forward–backward consistencies (`FlowInterpolation.consistency`) at each
+    /// minus the lower of the two forward–backward consistencies (`FlowInterpolation.consistency`, given) at each
     /// point, spread by a Gaussian of σ = 1/32 of the longer side (a transition frame's moving parts lie
     /// between where the two boundary frames have them) and doubled, so that a limb a few points wide still
     /// reaches 1. What the flows follow both ways (a pan, a rigid move, a face turning) stays near 0.
-    static func disagreement(_ forward: FlowField, _ backward: FlowField) -> [Float] {
-        let w = forward.width
-        let h = forward.height
-        let a = FlowInterpolation.consistency(forward, backward)
-        let b = FlowInterpolation.consistency(backward, forward)
-        let raw = (0..<(w * h)).map { 1 - min(a[$0], b[$0]) }
+    static func disagreement(_ consistent: ([Float], [Float]), width w: Int, height h: Int) -> [Float] {
+        let raw = (0..<(w * h)).map { 1 - min(consistent.0[$0], consistent.1[$0]) }
         let spread = FlowInterpolation.blurred(raw, width: w, height: h, sigma: Float(max(w, h)) / 32)
         return spread.map { min(1, 2 * $0) }
     }

@@ -161,10 +161,14 @@ final class MotionSpaceTests: XCTestCase {
             f.u[i] = 3
             g.u[i] = -3
         }
-        XCTAssertLessThan(MotionSynthesis.disagreement(f, g).max()!, 1e-3)
+        func disagreement(_ f: FlowField, _ g: FlowField) -> [Float] {
+            let pair = (FlowInterpolation.consistency(f, g), FlowInterpolation.consistency(g, f))
+            return MotionSynthesis.disagreement(pair, width: w, height: h)
+        }
+        XCTAssertLessThan(disagreement(f, g).max()!, 1e-3)
         // A square region whose motion does not come back: 3 px forward, nothing back.
         for y in 8..<16 { for x in 16..<24 { g.u[y * w + x] = 0 } }
-        let d = MotionSynthesis.disagreement(f, g)
+        let d = disagreement(f, g)
         XCTAssertGreaterThan(d[12 * w + 16], 0.9, "inside the contradicting region")
         XCTAssertLessThan(d[2 * w + 2], 0.05, "far from it")
         var impulse = [Float](repeating: 0, count: w * h)
