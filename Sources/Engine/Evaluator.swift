@@ -29,6 +29,9 @@ public final class Evaluator {
     /// Each case seen through its own moving camera (`CameraMotion`, seeded by the case's index): pans,
     /// zooms and shake over synthetic takes shot from a still one. The silhouettes' backgrounds follow it.
     public var camera = false
+    /// Reference frames each side handed to the models (the last of the preceding clip's, the first of the
+    /// following's); nil = all `references`. Fewer is what a short clip gives: down to the boundary frame alone.
+    public var given: Int?
 
     public init(cases: [EvalCase], resolution: Int?, references: Int) {
         self.cases = cases
@@ -161,7 +164,9 @@ public final class Evaluator {
                 switch m {
                 case .baseline(let b): frames = try b.generate(start: before.last!, end: after.first!, length: c.length)
                 case .model(_, let model, let settings):
-                    var request = InfillRequest(before: before, after: after, length: c.length)
+                    let k = given ?? references
+                    var request = InfillRequest(
+                        before: Array(before.suffix(k)), after: Array(after.prefix(k)), length: c.length)
                     request.settings = settings
                     frames = try Infiller(model: model).run(request, cancel: cancel).frames
                 }

@@ -220,7 +220,11 @@ public final class Infiller {
             let synthesis = MotionSynthesis(
                 start: start, end: end.resized(width: start.width, height: start.height),
                 timed: c.timesBlend, timeSharpness: r.settings.timeSharpness ?? c.motionTimeSharpness,
-                easing: r.settings.timeEasing ?? c.motionTimeEasing)
+                easing: r.settings.timeEasing ?? c.motionTimeEasing,
+                neighbours: MotionSynthesis.Neighbours(
+                    previous: r.before.count > 1 ? r.before[r.before.count - 2] : nil,
+                    next: r.after.count > 1 ? r.after[1].resized(width: start.width, height: start.height) : nil,
+                    steps: r.length + 1))
             render = { clean, anchor in
                 MotionSynthesis.render(
                     synthesis, clean: clean, coarseAnchor: anchor, grid: c.latentSide,

@@ -121,10 +121,27 @@ public struct MotionSynthesis {
     let localBackward: FlowField
     let cameraForward: FlowField?
     let cameraBackward: FlowField?
+    /// With `TimeEasing.references`: how much of the clips' own pace the time curve keeps at each end, in 0…1
+    /// (`paceSlope`): 0 starts or ends at a standstill (the eased curve), 1 at the gap's mean speed
+    /// (linear time). 0 at both ends otherwise.
+    public let pace: (start: Float, end: Float)
+
+    /// The frame before `start` in its clip, the frame after `end` in its, and the steps from `start` to `end`
+    /// at the clips' frame rate (the output length + 1): what lets `TimeEasing.references` measure the pace.
+    public struct Neighbours {
+        public var previous: RGBImage?
+        public var next: RGBImage?
+        public var steps: Int
+        public init(previous: RGBImage?, next: RGBImage?, steps: Int) {
+            self.previous = previous
+            self.next = next
+            self.steps = steps
+        }
+    }
 
     public init(
         start: RGBImage, end: RGBImage, timed: Bool = false, timeSharpness: Float = 0,
-        easing: TimeEasing = .uniform
+        easing: TimeEasing = .uniform, neighbours: Neighbours? = nil
     ) {
         precondition(start.width == end.width && start.height == end.height)
         self.start = start
@@ -164,17 +181,74 @@ public struct MotionSynthesis {
                 }
                 return out
             }
+            let lf = minus(pair[0], cf)
+            let lb = minus(pair[1], cb)
             cameraForward = cf
             cameraBackward = cb
-            localForward = minus(pair[0], cf)
-            localBackward = minus(pair[1], cb)
+            localForward = lf
+            localBackward = lb
+            if easing == .references, let neighbours {
+                func slope(
+                    _ neighbour: RGBImage?, from grid: [Float], local: FlowField, camera: FlowField,
+                    sign: Float
+                ) -> Float {
+                    guard let neighbour else { return 0 }
+                    let luma = neighbour.resized(width: w, height: h).luma()
+                    let step = DISFlow.flow(from: grid, to: luma, width: w, height: h)
+                    return MotionSynthesis.paceSlope(
+                        step: step, sign: sign, local: local, camera: camera, steps: neighbours.steps, scale: scale)
+                }
+                // At xˢ the clip moves by −F_{s→s−1} a step; at xᵉ by F_{e→e+1}.
+                let ends = parallelMap(2) { k in
+                    k == 0
+                        ? slope(neighbours.previous, from: a, local: lf, camera: cf, sign: -1)
+                        : slope(neighbours.next, from: b, local: lb, camera: cb, sign: 1)
+                }
+                pace = (ends[0], ends[1])
+            } else {
+                pace = (0, 0)
+            }
         } else {
             easeShare = []
             cameraForward = nil
             cameraBackward = nil
             localForward = pair[0]
             localBackward = pair[1]
+            pace = (0, 0)
         }
+    }
+
+    /// How much of the gap's mean speed a clip still has at its boundary frame, in 0…1: the projection
+    /// ⟨V, L⟩ / ⟨L, L⟩, summed over the points the gap moves, of the clip's own motion V scaled to the gap onto
+    /// the boundary's local flow L through the gap. V = n·v − C, where v is the clip's step to its neighbouring
+    /// frame (`step`, times `sign` so that it points forward in time), n = `steps` and C the camera's part of
+    /// the gap's flow (`camera`); L = `local`, the gap's flow less C, both pointing away from this boundary (for
+    /// xᵉ the flows given point back to xˢ and are negated). 1 is motion that carries on through the gap at its
+    /// pace (a continuous take: linear time); 0 a clip that is still at the cut, or moves some other way. A
+    /// projection rather than a similarity, so that the step's flow errors across the motion (a 2 px step is
+    /// what a flow estimator is least sure of) average out instead of lowering it. Points the gap moves by less
+    /// than a working pixel (`scale` at 128²) are left out. (Not weighted by the gap flow's consistency: over
+    /// a long gap the moving parts are what it is least sure of.)
+    static func paceSlope(
+        step: FlowField, sign: Float, local: FlowField, camera: FlowField, steps: Int, scale: Float
+    ) -> Float {
+        let n = Float(steps)
+        // For xˢ, L and C point to xᵉ already (sign −1 for its step); for xᵉ they point back to xˢ.
+        let across: Float = sign < 0 ? 1 : -1
+        var dot: Double = 0
+        var norm: Double = 0
+        for i in local.u.indices {
+            let lu = across * local.u[i]
+            let lv = across * local.v[i]
+            let squared = lu * lu + lv * lv
+            guard squared > scale * scale else { continue }
+            let vu = n * sign * step.u[i] - across * camera.u[i]
+            let vv = n * sign * step.v[i] - across * camera.v[i]
+            dot += Double(vu * lu + vv * lv)
+            norm += Double(squared)
+        }
+        guard norm > 0 else { return 0 }
+        return Float(min(1, max(0, dot / norm)))
     }
 
     /// Where the flows between the boundary frames cannot both be right, in 0…1 on the working grid: one
@@ -203,7 +277,14 @@ public struct MotionSynthesis {
     /// Next to a boundary a transition's true frame is nearly the boundary frame (the limbs' motion over
     /// the whole gap is no straight path, and a flow between the boundary poses is least right there), so
     /// linear motion put the flow's errors into the frames that repeating xˢ or xᵉ gets almost exact.
-    public func time(_ t: Float) -> Float { Anchor.eased(t, sharpness: timeSharpness) }
+    /// With a measured `pace` the curve keeps that share of the clips' own speed at each end: a blend of t and the
+    /// eased curve whose weight on t goes from `pace.start` to `pace.end` across the gap, so its slope at 0 is
+    /// about `pace.start` and at 1 about `pace.end`.
+    public func time(_ t: Float) -> Float {
+        let eased = Anchor.eased(t, sharpness: timeSharpness)
+        let keep = (1 - t) * pace.start + t * pace.end
+        return keep * t + (1 - keep) * eased
+    }
 
     /// The motion of the frame at position t with a correction on the working grid (latent units):
     /// the anchor at the eased time plus the correction, or, when `timed`, the flows of linear motion

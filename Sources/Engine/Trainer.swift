@@ -414,7 +414,10 @@ public final class Trainer {
         for (b, item) in cases.enumerated() {
             let synthesis = MotionSynthesis(
                 start: item.frames[item.s], end: item.frames[item.e], timed: c.timesBlend,
-                timeSharpness: c.motionTimeSharpness, easing: c.motionTimeEasing)
+                timeSharpness: c.motionTimeSharpness, easing: c.motionTimeEasing,
+                neighbours: MotionSynthesis.Neighbours(
+                    previous: item.s > 0 ? item.frames[item.s - 1] : nil,
+                    next: item.e + 1 < item.frames.count ? item.frames[item.e + 1] : nil, steps: item.e - item.s))
             let results = parallelMap(item.e - item.s - 1) { f -> (Float, [Float]) in
                 let base = (b * c.frames + item.s + 1 + f) * perFrame
                 // x̂₀ = A + r̂₀/k, so the correction to the coarse anchor is r̂₀/k.

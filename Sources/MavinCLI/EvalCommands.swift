@@ -99,6 +99,11 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Another checkpoint as a row of its own, NAME=PATH (repeatable; e.g. the retrained ablations).")
     var compare: [String] = []
     @Option(help: "Use at most this many cases.") var maxCases: Int = 1000
+    @Option(
+        help: ArgumentHelp(
+            "Reference frames each side given to the model rows, 1 (the boundary frame alone) or more (default: "
+                + "as many as the model's window takes at this length)."))
+    var references: Int?
     @Flag(help: "See every case through its own moving camera (pans, zooms, shake; seeded by the case).")
     var camera = false
     @Option(help: "Markdown report to write.") var report: String
@@ -128,12 +133,15 @@ struct EvalCommand: ParsableCommand {
         let mavin = wantsModel ? try MavinModel.load(try DefaultModel.locate(explicit: modelOption.model)) : nil
         let resolution = mavin?.config.resolution ?? 128
         let window = mavin.map { Infiller(model: $0).references(for: length) }  // reference frames each side
-        let references = window?.before ?? 2
+        if let references, references < 1 {
+            throw ValidationError("--references must be at least 1, the boundary frame (got \(references))")
+        }
+        let loaded = max(window?.before ?? 2, references ?? 0)  // reference frames read each side
         var list: [EvalCase] = []
         if let cases { list += try Evaluator.manualCases(URL(fileURLWithPath: cases)) }
-        if !auto.isEmpty { list += try TestSets.auto(videos: auto, length: length, references: references) }
+        if !auto.isEmpty { list += try TestSets.auto(videos: auto, length: length, references: loaded) }
         if let synthetic {
-            list += try Evaluator.syntheticCases(folder: synthetic, length: length, references: references)
+            list += try Evaluator.syntheticCases(folder: synthetic, length: length, references: loaded)
         }
         list = Array(list.prefix(maxCases))
         guard !list.isEmpty else {
@@ -187,8 +195,9 @@ struct EvalCommand: ParsableCommand {
             }
             side = n
         }
-        let evaluator = Evaluator(cases: list, resolution: side, references: references)
+        let evaluator = Evaluator(cases: list, resolution: side, references: loaded)
         evaluator.camera = camera
+        evaluator.given = references
         let job = EvalJob(
             evaluator: evaluator, methods: rows, title: title, sheets: sheets.map { URL(fileURLWithPath: $0) })
         let view = JobProgressView()

@@ -64,8 +64,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public static let defaultTimeSharpness: Float = 16
     /// `timeEasing` with nil read as the default.
     public var motionTimeEasing: TimeEasing { timeEasing ?? ModelConfig.defaultTimeEasing }
-    /// Camera: the highest mean PSNR over the two tuning sets (seeds 80000+, l = 12, still and `--camera`).
-    public static let defaultTimeEasing = TimeEasing.camera
+    /// References: the highest mean PSNR over the four tuning sets (synthetic seeds 80000+ still, `--camera` and
+    /// auto-camera, and three real clips that are not the shared footage; Samples/models/README.md).
+    public static let defaultTimeEasing = TimeEasing.references
     public var bfg: Bool { contextDim != nil }
 
     public static func preset(_ name: String) -> ModelConfig? {
@@ -175,4 +176,8 @@ public enum TimeEasing: String, Codable, Sendable, CaseIterable {
     /// As `camera`, and the rest eased only where the two flows between the boundary frames disagree (what the
     /// flow cannot follow, such as fast thin limbs); where they agree it moves linearly too.
     case adaptive
+    /// As `camera`, with the curve's slope at each end taken from the clip's own pace there (the motion from the
+    /// frame before xˢ, and to the frame after xᵉ, along the gap's motion): a take that carries on through
+    /// the gap moves linearly, a clip that stops at the cut eases; without those frames, as `camera`.
+    case references
 }

@@ -188,6 +188,44 @@ final class MotionSpaceTests: XCTestCase {
         XCTAssertEqual(tau.max()!, 0.25, accuracy: 0.03, "where nothing moves")
     }
 
+    /// Reference easing: the frames next to the boundary frames tell whether the motion carries on through the
+    /// gap at its pace (linear time at that end) or starts or stops at the cut (eased there).
+    func testReferenceEasingTakesEachEndsPaceFromTheClips() {
+        let (w, h, steps) = (96, 64, 8)
+        // The square crosses 16 px in 8 steps: 2 px a step.
+        func at(_ x: Float) -> RGBImage { Self.scene(width: w, height: h, square: x) }
+        func synthesis(previous: Float?, next: Float?) -> MotionSynthesis {
+            MotionSynthesis(
+                start: at(24), end: at(40), timed: true, timeSharpness: 16, easing: .references,
+                neighbours: MotionSynthesis.Neighbours(
+                    previous: previous.map(at), next: next.map(at), steps: steps))
+        }
+        let moving = synthesis(previous: 22, next: 42)
+        // Measured through two flow estimates, the 2 px step being the less sure: 1.00 at xˢ, 0.81 at xᵉ.
+        XCTAssertGreaterThan(moving.pace.start, 0.75)
+        XCTAssertGreaterThan(moving.pace.end, 0.75)
+        XCTAssertEqual(moving.time(0.25), 0.25, accuracy: 0.03, "a take that carries on: linear time")
+        let held = synthesis(previous: 24, next: 40)
+        XCTAssertEqual(held.pace.start, 0, accuracy: 0.1)
+        XCTAssertEqual(held.pace.end, 0, accuracy: 0.1)
+        XCTAssertEqual(held.time(0.25), Anchor.eased(0.25, sharpness: 16), accuracy: 0.02, "still at both cuts")
+        // Backwards before the cut: moving some other way counts as no pace.
+        let reversed = synthesis(previous: 26, next: 40)
+        XCTAssertEqual(reversed.pace.start, 0, accuracy: 0.1)
+        // Moving into the gap, stopped after it: linear near xˢ, eased near xᵉ.
+        let stopping = synthesis(previous: 22, next: 40)
+        XCTAssertGreaterThan(stopping.pace.start, 0.75)
+        XCTAssertEqual(stopping.pace.end, 0, accuracy: 0.1)
+        let early = stopping.time(0.1)
+        let late = stopping.time(0.9)
+        XCTAssertEqual(early, 0.1, accuracy: 0.03)
+        XCTAssertEqual(late, Anchor.eased(0.9, sharpness: 16), accuracy: 0.03)
+        // No neighbouring frames (the boundary frame alone a side): camera easing.
+        let alone = synthesis(previous: nil, next: nil)
+        XCTAssertEqual(alone.pace.start, 0)
+        XCTAssertEqual(alone.time(0.25), Anchor.eased(0.25, sharpness: 16), accuracy: 1e-6)
+    }
+
     /// Near a boundary the eased anchor is nearly that boundary frame: on a square that moves only in the
     /// middle of the gap (held, then a jump), it beats the linear anchor next to the ends.
     func testEasedAnchorKeepsAHeldPoseNextToTheBoundaries() {
