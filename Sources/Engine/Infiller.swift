@@ -27,8 +27,10 @@ public struct SamplerSettings: Codable, Equatable, Sendable {
     /// Add back the boundary frames' fine detail that the latent codec drops (see `Infiller.run`).
     public var detail = true
     /// How much of the network's correction to the anchor each step keeps (models with an anchor):
-    /// 0 returns the anchor, 1 the network's full estimate.
-    public var strength: Float = 0.5
+    /// 0 returns the anchor, 1 the network's full estimate. 0 by default: with the reference-eased anchor every
+    /// strength above it scored lower on all four tuning sets (Samples/models/README.md); the paper's sampler,
+    /// the network deciding the motion step by step, is `strength = 1`.
+    public var strength: Float = 0
     /// Motion models: sharpness of the anchor's time curve (`ModelConfig.timeSharpness`); nil = the model's.
     /// 0 is linear motion, right for a steady camera pan or a rigid move at constant speed.
     public var timeSharpness: Float?

@@ -180,6 +180,7 @@ final class EngineTests: XCTestCase {
         }
         let busyInfiller = Infiller(model: MavinModel(network: busy, codec: tinyModel.codec))
         request.settings.detail = true
+        request.settings.strength = 1
         let full = try busyInfiller.run(request).frames
         request.settings.strength = 0
         let none = try busyInfiller.run(request).frames
