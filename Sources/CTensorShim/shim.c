@@ -73,53 +73,120 @@ void mavin_sgemm(int transA, int transB, int m, int n, int k, float alpha,
 }
 
 
+// Vector maths. Each kernel's body is written branch-free and inlined into three copies: AVX-512, AVX2 with
+// FMA, and baseline; the first call picks the widest the CPU has (by its features: target_clones'
+// "arch=haswell" tests the CPU model, so an AMD core with the same instructions got the baseline).
+#define INLINE static inline __attribute__((always_inline))
+#if defined(__x86_64__)
+#define MAVIN_PICK(name) \
+    (mavin_cpu_has_avx512() ? name##_avx512 : (mavin_cpu_has_avx2_fma() ? name##_avx2 : name##_base))
+#define MAVIN_KERNEL(name, params, args)                                                              \
+    __attribute__((target("avx512f,avx512dq,avx512vl,fma"))) static void name##_avx512 params {     \
+        name##_body args;                                                                             \
+    }                                                                                                 \
+    __attribute__((target("avx2,fma"))) static void name##_avx2 params { name##_body args; }         \
+    static void name##_base params { name##_body args; }                                             \
+    void name params {                                                                                \
+        static void(*fn) params;                                                                      \
+        if (!fn) fn = MAVIN_PICK(name);                                                               \
+        fn args;                                                                                      \
+    }
+#else
+#define MAVIN_KERNEL(name, params, args) \
+    void name params { name##_body args; }
+#endif
+
 // exp as 2^k * e^r: k = round(x*log2(e)), r reduced with a two-part ln 2 (Cody-Waite),
 // e^r by its degree-6 Taylor polynomial (|r| <= ln2/2, relative error < 2e-7).
-// Written branch-free so the compiler vectorises it; target_clones picks the widest
-// instruction set the CPU has when the library loads.
-__attribute__((target_clones("avx512f", "avx2", "default")))
-float mavin_exp_shifted_sum(float *y, const float *x, int n, float shift) {
+INLINE float vexp(float v) {
+    v = v < -87.0f ? -87.0f : (v > 88.0f ? 88.0f : v);
+    float k = __builtin_rintf(v * 1.44269504088896341f);
+    float r = v - k * 0.693145751953125f - k * 1.42860682030941723e-06f;
+    float p = 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    int bits = ((int)k + 127) << 23;
+    float scale;
+    __builtin_memcpy(&scale, &bits, 4);
+    return p * scale;
+}
+
+// erf by Abramowitz & Stegun 7.1.26: 1 - (a1 t + ... + a5 t^5) e^(-x^2), t = 1 / (1 + p|x|),
+// absolute error < 1.5e-7 (float's own resolution near 1), sign restored.
+INLINE float verf(float x) {
+    float a = x < 0 ? -x : x;
+    float t = 1.0f / (1.0f + 0.3275911f * a);
+    float q = 1.061405429f;
+    q = q * t - 1.453152027f;
+    q = q * t + 1.421413741f;
+    q = q * t - 0.284496736f;
+    q = q * t + 0.254829592f;
+    float y = 1.0f - q * t * vexp(-a * a);
+    return x < 0 ? -y : y;
+}
+
+INLINE float exp_shifted_sum(float *y, const float *x, int n, float shift) {
     float sum = 0.0f;
     for (int i = 0; i < n; i++) {
-        float v = x[i] - shift;
-        v = v < -87.0f ? -87.0f : (v > 88.0f ? 88.0f : v);
-        float k = __builtin_rintf(v * 1.44269504088896341f);
-        float r = v - k * 0.693145751953125f - k * 1.42860682030941723e-06f;
-        float p = 1.0f / 720.0f;
-        p = p * r + 1.0f / 120.0f;
-        p = p * r + 1.0f / 24.0f;
-        p = p * r + 1.0f / 6.0f;
-        p = p * r + 0.5f;
-        p = p * r + 1.0f;
-        p = p * r + 1.0f;
-        int bits = ((int)k + 127) << 23;
-        float scale;
-        __builtin_memcpy(&scale, &bits, 4);
-        float e = p * scale;
+        float e = vexp(x[i] - shift);
         y[i] = e;
         sum += e;
     }
     return sum;
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default")))
-static float row_max(const float *x, int n) {
-    // Start from the first element, not −∞: -ffast-math assumes finite values.
+INLINE void mavin_exp_shifted_sum_into_body(float *y, const float *x, int n, float shift, float *sum) {
+    *sum = exp_shifted_sum(y, x, n, shift);
+}
+MAVIN_KERNEL(mavin_exp_shifted_sum_into, (float *y, const float *x, int n, float shift, float *sum),
+             (y, x, n, shift, sum))
+
+float mavin_exp_shifted_sum(float *y, const float *x, int n, float shift) {
+    float sum;
+    mavin_exp_shifted_sum_into(y, x, n, shift, &sum);
+    return sum;
+}
+
+INLINE void mavin_softmax_row_body(float *y, const float *x, int n) {
+    // Start from the first element, not -inf: -ffast-math assumes finite values.
     float m = n > 0 ? x[0] : 0.0f;
     for (int i = 1; i < n; i++) m = x[i] > m ? x[i] : m;
-    return m;
-}
-
-__attribute__((target_clones("avx512f", "avx2", "default")))
-static void row_scale(float *y, int n, float s) {
+    float s = 1.0f / exp_shifted_sum(y, x, n, m);
     for (int i = 0; i < n; i++) y[i] *= s;
 }
+MAVIN_KERNEL(mavin_softmax_row, (float *y, const float *x, int n), (y, x, n))
 
-void mavin_softmax_row(float *y, const float *x, int n) {
-    float m = row_max(x, n);
-    float s = mavin_exp_shifted_sum(y, x, n, m);
-    row_scale(y, n, 1.0f / s);
+INLINE void mavin_silu_body(float *y, const float *x, int n) {
+    for (int i = 0; i < n; i++) y[i] = x[i] / (1.0f + vexp(-x[i]));
 }
+MAVIN_KERNEL(mavin_silu, (float *y, const float *x, int n), (y, x, n))
+
+INLINE void mavin_silu_backward_body(float *dx, const float *dy, const float *x, int n) {
+    for (int i = 0; i < n; i++) {
+        float s = 1.0f / (1.0f + vexp(-x[i]));
+        dx[i] += dy[i] * s * (1.0f + x[i] * (1.0f - s));
+    }
+}
+MAVIN_KERNEL(mavin_silu_backward, (float *dx, const float *dy, const float *x, int n), (dx, dy, x, n))
+
+INLINE void mavin_gelu_body(float *y, const float *x, int n) {
+    for (int i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + verf(x[i] * 0.70710678118654752f));
+}
+MAVIN_KERNEL(mavin_gelu, (float *y, const float *x, int n), (y, x, n))
+
+INLINE void mavin_gelu_backward_body(float *dx, const float *dy, const float *x, int n) {
+    for (int i = 0; i < n; i++) {
+        float v = x[i];
+        float cdf = 0.5f * (1.0f + verf(v * 0.70710678118654752f));
+        float pdf = vexp(-0.5f * v * v) * 0.39894228040143268f;
+        dx[i] += dy[i] * (cdf + v * pdf);
+    }
+}
+MAVIN_KERNEL(mavin_gelu_backward, (float *dx, const float *dy, const float *x, int n), (dx, dy, x, n))
 
 static __thread int in_worker;
 void mavin_set_in_worker(int v) { in_worker = v; }

@@ -297,15 +297,21 @@ public final class Infiller {
             let input = UNetInput(
                 latents: Array(window.joined()), referenceMask: mask, timesteps: [Float(t)],
                 lengths: [Float(l)], boundaryPixels: boundaryPixels)
-            let out = model.network.forward(input)
+            // Strength 0 keeps none of the correction: the network is not run and x̂₀ is the anchor at every
+            // step (ε the noise that x_t then holds).
+            let out = keep == 0 ? nil : model.network.forward(input)
+            let noiseScale = max(1e-6, schedule.coefficients(t).noise)
             let tPrev = i + 1 < timesteps.count ? timesteps[i + 1] : -1
             var next = [Float](repeating: 0, count: xt.count)
             for f in 0..<l {
                 let base = (s + 1 + f) * perFrame
                 for j in 0..<perFrame {
                     let q = f * perFrame + j
-                    var (p0, eps) = schedule.split(c.prediction, output: out.ptr[base + j], xt: xt[q], t: t)
-                    p0 *= keep
+                    var (p0, eps) = (Float(0), xt[q] / noiseScale)
+                    if let out {
+                        (p0, eps) = schedule.split(c.prediction, output: out.ptr[base + j], xt: xt[q], t: t)
+                        p0 *= keep
+                    }
                     x0[q] = p0
                     next[q] = ddim.step(xt: xt[q], x0: p0, eps: eps, t: t, tPrev: tPrev, rng: &rng)
                 }

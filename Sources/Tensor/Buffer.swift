@@ -46,7 +46,10 @@ public final class Buffer {
         precondition(other.count == count, "Buffer.add: \(other.count) vs \(count)")
         let a = ptr
         let b = other.ptr
-        parallelFor(count, minimumPerThread: 1 << 15) { i in a[i] += b[i] }
+        // A whole range a closure call: a call per element kept the loop from vectorising.
+        parallelRanges(count, minimumPerThread: 1 << 15) { lo, hi in
+            for i in lo..<hi { a[i] += b[i] }
+        }
     }
 
     public func copy(from other: Buffer) {

@@ -64,17 +64,22 @@ public func maxRelativeError(_ a: [Float], _ b: [Float], atol: Float = 1e-3) -> 
 /// Runs `body(i)` for i in 0..<n over all cores; used for loops that are not GEMMs.
 @inline(__always)
 public func parallelFor(_ n: Int, minimumPerThread: Int = 1, _ body: (Int) -> Void) {
+    parallelRanges(n, minimumPerThread: minimumPerThread) { lo, hi in
+        for i in lo..<hi { body(i) }
+    }
+}
+
+/// Splits 0..<n into one contiguous range per core (none shorter than `minimumPerThread`, else a single range)
+/// and runs `body(lo, hi)` on each: for kernels that take a whole run at once (the vectorised C ones).
+@inline(__always)
+public func parallelRanges(_ n: Int, minimumPerThread: Int = 1, _ body: (Int, Int) -> Void) {
     let cores = kernelWorkers
     if n < 2 * minimumPerThread || cores == 1 {
-        for i in 0..<n { body(i) }
+        if n > 0 { body(0, n) }
         return
     }
     let chunks = min(cores, max(1, n / minimumPerThread))
-    DispatchQueue.concurrentPerform(iterations: chunks) { c in
-        let lo = c * n / chunks
-        let hi = (c + 1) * n / chunks
-        for i in lo..<hi { body(i) }
-    }
+    DispatchQueue.concurrentPerform(iterations: chunks) { c in body(c * n / chunks, (c + 1) * n / chunks) }
 }
 
 /// Runs `body(worker, item)` for every item, spread over the cores with OpenBLAS

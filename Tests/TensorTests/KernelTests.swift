@@ -206,6 +206,35 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// The vectorised SiLU and GELU over a wide range, against double-precision libm: the polynomial exp and the
+    /// A&S erf hold float accuracy everywhere, including the long runs split over the cores and the tails.
+    func testVectorisedActivationsMatchLibmOverAWideRange() {
+        let n = 240_001
+        let x = (0..<n).map { Float(-12 + 24 * Double($0) / Double(n - 1)) }
+        var y = [Float](repeating: 0, count: n)
+        siluForward(out: &y, inp: x, count: n)
+        var worst: Double = 0
+        for i in 0..<n {
+            let v = Double(x[i])
+            worst = max(worst, abs(Double(y[i]) - v / (1 + Foundation.exp(-v))) / max(1, abs(v)))
+        }
+        XCTAssertLessThan(worst, 4e-7, "silu")
+        geluForward(out: &y, inp: x, count: n)
+        worst = 0
+        for i in 0..<n {
+            let v = Double(x[i])
+            worst = max(
+                worst, abs(Double(y[i]) - 0.5 * v * (1 + Foundation.erf(v / 2.0.squareRoot()))) / max(1, abs(v)))
+        }
+        XCTAssertLessThan(worst, 4e-7, "gelu")
+        var rows = [Float](repeating: 0, count: n)
+        softmaxForward(out: &rows, inp: x, rows: 1, dim: n)
+        let top = (0..<n).map { Foundation.exp(Double(x[$0]) - 12) }
+        let sum = top.reduce(0, +)
+        let rel = (0..<n).map { abs(Double(rows[$0]) - top[$0] / sum) / (top[$0] / sum) }.max()!
+        XCTAssertLessThan(rel, 1e-5, "softmax")
+    }
+
     func testSoftmax() {
         let x = Goldens.get("softmax.x")
         let g = Goldens.get("softmax.dout")

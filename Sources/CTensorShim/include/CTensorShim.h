@@ -20,6 +20,11 @@ void mavin_sgemm(int transA, int transB, int m, int n, int k, float alpha,
 // Vector maths (compiled for AVX-512, AVX2 and baseline; chosen at load).
 // y[i] = exp(x[i] - shift); returns the sum. y may alias x.
 float mavin_exp_shifted_sum(float *y, const float *x, int n, float shift);
+// SiLU x / (1 + e^-x) and GELU (exact erf form, erf to 1.5e-7); the backward passes add into dx.
+void mavin_silu(float *y, const float *x, int n);
+void mavin_silu_backward(float *dx, const float *dy, const float *x, int n);
+void mavin_gelu(float *y, const float *x, int n);
+void mavin_gelu_backward(float *dx, const float *dy, const float *x, int n);
 // In-place or out-of-place softmax of one row of n values.
 void mavin_softmax_row(float *y, const float *x, int n);
 
