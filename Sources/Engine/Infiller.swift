@@ -36,6 +36,8 @@ public struct SamplerSettings: Codable, Equatable, Sendable {
     public var timeSharpness: Float?
     /// Motion models: where the eased time applies (`ModelConfig.timeEasing`); nil = the model's.
     public var timeEasing: TimeEasing?
+    /// Motion models: how the output frames sample the clips' pixels; nil = `WarpFilter.standard`.
+    public var warp: WarpFilter?
     /// Every setting's range and parser: `JunctionSettings`.
     public init() {}
 }
@@ -219,7 +221,7 @@ public final class Infiller {
             for f in 0..<c.frames { window[f] = Array(latents[(f * perFrame)..<((f + 1) * perFrame)]) }
             let start = before[before.count - 1]
             let end = after[0]
-            let synthesis = MotionSynthesis(
+            var synthesis = MotionSynthesis(
                 start: start, end: end.resized(width: start.width, height: start.height),
                 timed: c.timesBlend, timeSharpness: r.settings.timeSharpness ?? c.motionTimeSharpness,
                 easing: r.settings.timeEasing ?? c.motionTimeEasing,
@@ -227,6 +229,7 @@ public final class Infiller {
                     previous: r.before.count > 1 ? r.before[r.before.count - 2] : nil,
                     next: r.after.count > 1 ? r.after[1].resized(width: start.width, height: start.height) : nil,
                     steps: r.length + 1))
+            synthesis.warp = r.settings.warp ?? .standard
             render = { clean, anchor in
                 MotionSynthesis.render(
                     synthesis, clean: clean, coarseAnchor: anchor, grid: c.latentSide,

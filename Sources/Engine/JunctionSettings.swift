@@ -139,6 +139,12 @@ public enum JunctionSettings {
             sampler: true, get: { $0.settings.timeEasing?.rawValue },
             set: { $0.settings.timeEasing = TimeEasing(rawValue: $1)! }),
         JunctionSetting(
+            key: "warp", step: 0, kind: .choice(WarpFilter.allCases.map(\.rawValue)),
+            help: "motion models: how frames sample the clips' pixels: bicubic (unset; as sharp as the clips) or "
+                + "bilinear (softer, a little higher PSNR)",
+            sampler: true, get: { $0.settings.warp?.rawValue },
+            set: { $0.settings.warp = WarpFilter(rawValue: $1)! }),
+        JunctionSetting(
             key: "eta", step: 0.05, kind: .number(0...1), help: "DDIM η (0: deterministic)", sampler: true,
             get: { String($0.settings.eta) }, set: { $0.settings.eta = Float($1)! }),
         JunctionSetting(

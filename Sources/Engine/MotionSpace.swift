@@ -108,6 +108,9 @@ public struct MotionSynthesis {
 
     /// m is also the time (`ModelConfig.timesBlend`): τ = 1 − m at each point, the flows follow it.
     public let timed: Bool
+    /// How the output frames sample the boundary frames (`frame(latent:)`); training's photometric loss is
+    /// always bilinear.
+    public var warp = WarpFilter.standard
     /// Sharpness of the anchor's time curve (`ModelConfig.timeSharpness`): the frame at position t moves as at
     /// time `Anchor.eased(t)`. 0 is linear motion.
     public let timeSharpness: Float
@@ -389,10 +392,10 @@ public struct MotionSynthesis {
         let mFull = resizeBilinear(m, channels: 1, width: w, height: h, toWidth: W, height: H)
         var a = [Float](repeating: 0, count: 3 * W * H)
         var b = a
-        // Bilinear, as training's photometric loss: bicubic kept more detail where the flow is right and
-        // overshot where it is not (0.2 dB lower on the tuning transitions, sharpness 0.71 against 0.53).
-        warpForward(out: &a, image: startPlanar, flow: planes[0], channels: 3, height: H, width: W)
-        warpForward(out: &b, image: endPlanar, flow: planes[1], channels: 3, height: H, width: W)
+        // Bicubic by default (`WarpFilter.standard`): as sharp as the clips, a little lower PSNR than bilinear.
+        let sample = warp == .bicubic ? warpBicubicForward : warpForward
+        sample(&a, startPlanar, planes[0], 3, H, W)
+        sample(&b, endPlanar, planes[1], 3, H, W)
         let N = W * H
         var px = [UInt8](repeating: 0, count: 3 * N)
         for i in 0..<N {
@@ -535,4 +538,18 @@ public struct MotionSynthesis {
             return synthesis.frame(latent: synthesis.motion(correction: up, t: t).motion)
         }
     }
+}
+
+/// How a motion model's output frames sample the boundary frames' pixels.
+public enum WarpFilter: String, Codable, Sendable, CaseIterable {
+    /// Bilinear (what training's photometric loss goes through): the highest PSNR on the tuning sets, but softer
+    /// than the clips (Laplacian-variance ratio 0.54–0.65 of the truth's), so the cut into the transition shows.
+    case bilinear
+    /// Bicubic (Keys, A = −0.75): as sharp as the clips (0.79–0.80 on the tuning sets), 0.08–0.21 dB lower PSNR
+    /// (its overshoot keeps the wrong detail where the flow is wrong) and higher CLIP-RS.
+    case bicubic
+
+    /// Bicubic: the only filter that meets issue #14's sharpness requirement (≥ 0.8) on the real tuning clips;
+    /// Samples/models/README.md has the trade.
+    public static let standard = WarpFilter.bicubic
 }

@@ -25,6 +25,7 @@ struct SamplerOptions: ParsableArguments {
     @Option(help: ArgumentHelp(JunctionSettings.help("strength"))) var strength: Float = SamplerSettings().strength
     @Option(help: ArgumentHelp(JunctionSettings.help("eta"))) var eta: Float = SamplerSettings().eta
     @Option(help: ArgumentHelp(JunctionSettings.help("seed"))) var seed: UInt64 = SamplerSettings().seed
+    @Option(help: ArgumentHelp(JunctionSettings.help("warp"))) var warp: String?
 
     /// The options as (key, value) pairs for `JunctionSettings.junction`.
     var pairs: [(key: String, value: String)] {
@@ -32,6 +33,6 @@ struct SamplerOptions: ParsableArguments {
             ("f0", "\(f0)"), ("lambda", "\(lambda)"), ("gfm", gfm && !noGfm ? "on" : "off"),
             ("detail", noDetail ? "off" : "on"), ("steps", "\(steps)"), ("strength", "\(strength)"),
             ("eta", "\(eta)"), ("seed", "\(seed)")
-        ]
+        ] + (warp.map { [("warp", $0)] } ?? [])
     }
 }
