@@ -167,6 +167,12 @@ public final class Infiller {
                 frames: 0, needed: 1)
         }
         var notices: [String] = []
+        if c.latentSpace == .pixels, c.anchor != nil, r.settings.strength == 0 {
+            // The default strength was tuned for motion models; a pixel-space model's anchor is a crossfade.
+            notices.append(
+                "strength 0 gives this pixel-space model's anchor, a crossfade: its tuned sampler is strength = 1, "
+                    + "gfm = true")
+        }
         if l != r.length {
             let trained = "\(trainedLengths.lowerBound)…\(trainedLengths.upperBound)"
             notices.append(

@@ -181,9 +181,14 @@ final class EngineTests: XCTestCase {
         let busyInfiller = Infiller(model: MavinModel(network: busy, codec: tinyModel.codec))
         request.settings.detail = true
         request.settings.strength = 1
-        let full = try busyInfiller.run(request).frames
+        let fullRun = try busyInfiller.run(request)
+        let full = fullRun.frames
         request.settings.strength = 0
-        let none = try busyInfiller.run(request).frames
+        let noneRun = try busyInfiller.run(request)
+        let none = noneRun.frames
+        // The default strength 0 was tuned for motion models: a pixel-space model's run says what it gives.
+        XCTAssertTrue(noneRun.notices.contains { $0.contains("pixel-space model's anchor") }, "\(noneRun.notices)")
+        XCTAssertFalse(fullRun.notices.contains { $0.contains("pixel-space") }, "\(fullRun.notices)")
         XCTAssertGreaterThan(zip(full, withDetail).map { worst($0, $1) }.max()!, 8, "the random network does correct")
         for i in 0..<l { XCTAssertLessThanOrEqual(worst(none[i], withDetail[i]), 1, "frame \(i)") }
         request.settings.strength = 2.5
