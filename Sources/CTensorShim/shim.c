@@ -129,6 +129,7 @@ INLINE float verf(float x) {
     return x < 0 ? -y : y;
 }
 
+// y[i] = exp(x[i] - shift); returns the sum. y may alias x.
 INLINE float exp_shifted_sum(float *y, const float *x, int n, float shift) {
     float sum = 0.0f;
     for (int i = 0; i < n; i++) {
@@ -136,18 +137,6 @@ INLINE float exp_shifted_sum(float *y, const float *x, int n, float shift) {
         y[i] = e;
         sum += e;
     }
-    return sum;
-}
-
-INLINE void mavin_exp_shifted_sum_into_body(float *y, const float *x, int n, float shift, float *sum) {
-    *sum = exp_shifted_sum(y, x, n, shift);
-}
-MAVIN_KERNEL(mavin_exp_shifted_sum_into, (float *y, const float *x, int n, float shift, float *sum),
-             (y, x, n, shift, sum))
-
-float mavin_exp_shifted_sum(float *y, const float *x, int n, float shift) {
-    float sum;
-    mavin_exp_shifted_sum_into(y, x, n, shift, &sum);
     return sum;
 }
 

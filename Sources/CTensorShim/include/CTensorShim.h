@@ -17,9 +17,7 @@ void mavin_blas_set_threads(int n);
 void mavin_sgemm(int transA, int transB, int m, int n, int k, float alpha,
                  const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
-// Vector maths (compiled for AVX-512, AVX2 and baseline; chosen at load).
-// y[i] = exp(x[i] - shift); returns the sum. y may alias x.
-float mavin_exp_shifted_sum(float *y, const float *x, int n, float shift);
+// Vector maths (compiled for AVX-512, AVX2 with FMA and baseline; the first call picks by the CPU's features).
 // SiLU x / (1 + e^-x) and GELU (exact erf form, erf to 1.5e-7); the backward passes add into dx.
 void mavin_silu(float *y, const float *x, int n);
 void mavin_silu_backward(float *dx, const float *dy, const float *x, int n);
