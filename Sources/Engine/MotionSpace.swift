@@ -125,7 +125,7 @@ public struct MotionSynthesis {
     let cameraForward: FlowField?
     let cameraBackward: FlowField?
     /// With `TimeEasing.references`: how much of the clips' own pace the time curve keeps at each end, in 0…1
-    /// (`paceSlope`): 0 starts or ends at a standstill (the eased curve), 1 at the gap's mean speed
+    /// (`photometricPace`): 0 starts or ends at a standstill (the eased curve), 1 at the gap's mean speed
     /// (linear time). 0 at both ends otherwise.
     public let pace: (start: Float, end: Float)
 
@@ -191,21 +191,17 @@ public struct MotionSynthesis {
             localForward = lf
             localBackward = lb
             if easing == .references, let neighbours {
-                func slope(
-                    _ neighbour: RGBImage?, from grid: [Float], local: FlowField, camera: FlowField,
-                    sign: Float
-                ) -> Float {
+                func slope(_ neighbour: RGBImage?, from grid: [Float], local: FlowField, camera: FlowField) -> Float {
                     guard let neighbour else { return 0 }
-                    let luma = neighbour.resized(width: w, height: h).luma()
-                    let step = DISFlow.flow(from: grid, to: luma, width: w, height: h)
-                    return MotionSynthesis.paceSlope(
-                        step: step, sign: sign, local: local, camera: camera, steps: neighbours.steps, scale: scale)
+                    return MotionSynthesis.photometricPace(
+                        boundary: grid, neighbour: neighbour.resized(width: w, height: h).luma(), width: w, height: h,
+                        local: local, camera: camera, steps: Float(neighbours.steps), scale: scale)
                 }
-                // At xˢ the clip moves by −F_{s→s−1} a step; at xᵉ by F_{e→e+1}.
+                // At xˢ the frame before it, moved back along F_{s→e}; at xᵉ the frame after it, along F_{e→s}.
                 let ends = parallelMap(2) { k in
                     k == 0
-                        ? slope(neighbours.previous, from: a, local: lf, camera: cf, sign: -1)
-                        : slope(neighbours.next, from: b, local: lb, camera: cb, sign: 1)
+                        ? slope(neighbours.previous, from: a, local: lf, camera: cf)
+                        : slope(neighbours.next, from: b, local: lb, camera: cb)
                 }
                 pace = (ends[0], ends[1])
             } else {
@@ -221,37 +217,45 @@ public struct MotionSynthesis {
         }
     }
 
-    /// How much of the gap's mean speed a clip still has at its boundary frame, in 0…1: the projection
-    /// ⟨V, L⟩ / ⟨L, L⟩, summed over the points the gap moves, of the clip's own motion V scaled to the gap onto
-    /// the boundary's local flow L through the gap. V = n·v − C, where v is the clip's step to its neighbouring
-    /// frame (`step`, times `sign` so that it points forward in time), n = `steps` and C the camera's part of
-    /// the gap's flow (`camera`); L = `local`, the gap's flow less C, both pointing away from this boundary (for
-    /// xᵉ the flows given point back to xˢ and are negated). 1 is motion that carries on through the gap at its
-    /// pace (a continuous take: linear time); 0 a clip that is still at the cut, or moves some other way. A
-    /// projection rather than a similarity, so that the step's flow errors across the motion (a 2 px step is
-    /// what a flow estimator is least sure of) average out instead of lowering it. Points the gap moves by less
-    /// than a working pixel (`scale` at 128²) are left out. (Not weighted by the gap flow's consistency: over
-    /// a long gap the moving parts are what it is least sure of.)
-    static func paceSlope(
-        step: FlowField, sign: Float, local: FlowField, camera: FlowField, steps: Int, scale: Float
+    /// How much of the gap's mean speed a clip still has at its boundary frame, in 0…1, measured on the pixels:
+    /// the p for which the neighbouring frame N (the frame before xˢ, or after xᵉ) is the boundary frame B moved one
+    /// step back along the gap's motion at that pace, N(q) ≈ B(q + (C(q) + p·L(q)) / n), with C the camera's part
+    /// of the boundary's flow through the gap (`camera`), L the rest (`local`) and n = `steps` the steps it spans.
+    /// Gauss–Newton on p over the points the gap moves by more than `scale` working pixels, both planes lightly
+    /// blurred (σ = 1). A clip at rest at its boundary gives 0, one carrying on at the gap's pace 1. No flow
+    /// between the two frames is needed: at a clip's frame rate that step is a pixel or less, where a flow
+    /// estimator's smoothing and its preference for no motion in weak texture shrink it.
+    static func photometricPace(
+        boundary: [Float], neighbour: [Float], width w: Int, height h: Int, local: FlowField, camera: FlowField,
+        steps n: Float, scale: Float
     ) -> Float {
-        let n = Float(steps)
-        // For xˢ, L and C point to xᵉ already (sign −1 for its step); for xᵉ they point back to xˢ.
-        let across: Float = sign < 0 ? 1 : -1
-        var dot: Double = 0
-        var norm: Double = 0
-        for i in local.u.indices {
-            let lu = across * local.u[i]
-            let lv = across * local.v[i]
-            let squared = lu * lu + lv * lv
-            guard squared > scale * scale else { continue }
-            let vu = n * sign * step.u[i] - across * camera.u[i]
-            let vv = n * sign * step.v[i] - across * camera.v[i]
-            dot += Double(vu * lu + vv * lv)
-            norm += Double(squared)
+        let b = FlowInterpolation.blurred(boundary, width: w, height: h, sigma: 1)
+        let nb = FlowInterpolation.blurred(neighbour, width: w, height: h, sigma: 1)
+        let delta: Float = 0.25
+        var p: Float = 0.5
+        for _ in 0..<5 {
+            var num: Double = 0
+            var den: Double = 0
+            for y in 0..<h {
+                for x in 0..<w {
+                    let i = y * w + x
+                    let lu = local.u[i]
+                    let lv = local.v[i]
+                    guard lu * lu + lv * lv > scale * scale else { continue }
+                    func at(_ q: Float) -> Float {
+                        FlowInterpolation.sampleClamped(
+                            b, w, h, Float(x) + (camera.u[i] + q * lu) / n, Float(y) + (camera.v[i] + q * lv) / n)
+                    }
+                    let r = nb[i] - at(p)
+                    let g = (at(p + delta) - at(p - delta)) / (2 * delta)
+                    num += Double(r * g)
+                    den += Double(g * g)
+                }
+            }
+            guard den > 0 else { return 0 }
+            p = min(1.5, max(-0.5, p + Float(num / den)))
         }
-        guard norm > 0 else { return 0 }
-        return Float(min(1, max(0, dot / norm)))
+        return min(1, max(0, p))
     }
 
     /// Where the flows between the boundary frames cannot both be right, in 0…1 on the working grid: one
