@@ -135,7 +135,7 @@ public enum JunctionSettings {
             key: "easing", step: 0, kind: .choice(TimeEasing.allCases.map(\.rawValue)),
             help:
                 "motion models: ease every point's time (uniform), all but the camera's motion (camera), that and "
-                + "at the clips' own pace at each end (references) (unset: the model's)",
+                + "at the clips' own pace at each end (references), the camera paced too (paced) (unset: the model's)",
             sampler: true, get: { $0.settings.timeEasing?.rawValue },
             set: { $0.settings.timeEasing = TimeEasing(rawValue: $1)! }),
         JunctionSetting(

@@ -125,10 +125,13 @@ public struct MotionSynthesis {
     let localBackward: FlowField
     let cameraForward: FlowField?
     let cameraBackward: FlowField?
-    /// With `TimeEasing.references`: how much of the clips' own pace the time curve keeps at each end, in 0…1
+    /// With `TimeEasing.references` or `paced`: how much of the clips' own pace the time curve keeps at each end, in 0…1
     /// (`photometricPace`): 0 starts or ends at a standstill (the eased curve), 1 at the gap's mean speed
     /// (linear time). 0 at both ends otherwise.
     public let pace: (start: Float, end: Float)
+    /// The same for the camera's part of the motion (`photometricPace`, with `TimeEasing.paced`); 1 at both ends
+    /// (linear time, as `camera` and `references` move it) otherwise.
+    public let cameraPace: (start: Float, end: Float)
 
     /// The frame before `start` in its clip, the frame after `end` in its, and the steps from `start` to `end`
     /// at the clips' frame rate (the output length + 1): what lets `TimeEasing.references` measure the pace.
@@ -191,12 +194,15 @@ public struct MotionSynthesis {
             cameraBackward = cb
             localForward = lf
             localBackward = lb
-            if easing == .references, let neighbours {
-                func slope(_ neighbour: RGBImage?, from grid: [Float], local: FlowField, camera: FlowField) -> Float {
-                    guard let neighbour else { return 0 }
+            if easing == .references || easing == .paced, let neighbours {
+                func slope(
+                    _ neighbour: RGBImage?, from grid: [Float], local: FlowField, camera: FlowField
+                ) -> (camera: Float, local: Float) {
+                    guard let neighbour else { return (1, 0) }
                     return MotionSynthesis.photometricPace(
                         boundary: grid, neighbour: neighbour.resized(width: w, height: h).luma(), width: w, height: h,
-                        local: local, camera: camera, steps: Float(neighbours.steps), scale: scale)
+                        local: local, camera: camera, steps: Float(neighbours.steps), scale: scale,
+                        measuresCamera: easing == .paced)
                 }
                 // At xˢ the frame before it, moved back along F_{s→e}; at xᵉ the frame after it, along F_{e→s}.
                 let ends = parallelMap(2) { k in
@@ -204,9 +210,11 @@ public struct MotionSynthesis {
                         ? slope(neighbours.previous, from: a, local: lf, camera: cf)
                         : slope(neighbours.next, from: b, local: lb, camera: cb)
                 }
-                pace = (ends[0], ends[1])
+                pace = (ends[0].local, ends[1].local)
+                cameraPace = (ends[0].camera, ends[1].camera)
             } else {
                 pace = (0, 0)
+                cameraPace = (1, 1)
             }
         } else {
             easeShare = []
@@ -215,48 +223,77 @@ public struct MotionSynthesis {
             localForward = pair[0]
             localBackward = pair[1]
             pace = (0, 0)
+            cameraPace = (1, 1)
         }
     }
 
-    /// How much of the gap's mean speed a clip still has at its boundary frame, in 0…1, measured on the pixels:
-    /// the p for which the neighbouring frame N (the frame before xˢ, or after xᵉ) is the boundary frame B moved one
-    /// step back along the gap's motion at that pace, N(q) ≈ B(q + (C(q) + p·L(q)) / n), with C the camera's part
-    /// of the boundary's flow through the gap (`camera`), L the rest (`local`) and n = `steps` the steps it spans.
-    /// Gauss–Newton on p over the points the gap moves by more than `scale` working pixels, both planes lightly
-    /// blurred (σ = 1). A clip at rest at its boundary gives 0, one carrying on at the gap's pace 1. No flow
-    /// between the two frames is needed: at a clip's frame rate that step is a pixel or less, where a flow
-    /// estimator's smoothing and its preference for no motion in weak texture shrink it.
+    /// How much of the gap's mean speed a clip still has at its boundary frame, in 0…1, for the camera's part of
+    /// the motion and for the rest, measured on the pixels: the (p_c, p) for which the neighbouring frame N (the
+    /// frame before xˢ, or after xᵉ) is the boundary frame B moved one step back along the gap's motion at those
+    /// paces, N(q) ≈ B(q + (p_c·C(q) + p·L(q)) / n), with C the camera's part of the boundary's flow through the gap
+    /// (`camera`), L the rest (`local`) and n = `steps` the steps it spans. Gauss–Newton on both over the points
+    /// the gap moves by more than `scale` working pixels, both planes lightly blurred (σ = 1). A clip at rest at
+    /// its boundary gives 0, one carrying on at the gap's pace 1; a camera that only the fit between the two
+    /// boundary frames sees (a still shot whose subject's motion it partly took) gives p_c near 0, a pan that runs
+    /// on through the cut 1. No flow between the two frames is needed: at a clip's frame rate that step is a
+    /// pixel or less, where a flow estimator's smoothing and its preference for no motion in weak texture shrink
+    /// it. Without `measuresCamera` the camera's pace is 1 and p alone is fitted, over the points L moves.
     static func photometricPace(
         boundary: [Float], neighbour: [Float], width w: Int, height h: Int, local: FlowField, camera: FlowField,
-        steps n: Float, scale: Float
-    ) -> Float {
+        steps n: Float, scale: Float, measuresCamera: Bool = true
+    ) -> (camera: Float, local: Float) {
         let b = FlowInterpolation.blurred(boundary, width: w, height: h, sigma: 1)
         let nb = FlowInterpolation.blurred(neighbour, width: w, height: h, sigma: 1)
         let delta: Float = 0.25
-        var p: Float = 0.5
+        var pc: Float = 1
+        var pl: Float = 0.5
         for _ in 0..<5 {
-            var num: Double = 0
-            var den: Double = 0
+            // Normal equations of the two paces: [[cc, cl], [cl, ll]] · Δ = [rc, rl].
+            var cc: Double = 0
+            var cl: Double = 0
+            var ll: Double = 0
+            var rc: Double = 0
+            var rl: Double = 0
             for y in 0..<h {
                 for x in 0..<w {
                     let i = y * w + x
-                    let lu = local.u[i]
-                    let lv = local.v[i]
-                    guard lu * lu + lv * lv > scale * scale else { continue }
-                    func at(_ q: Float) -> Float {
+                    let (lu, lv) = (local.u[i], local.v[i])
+                    let (cu, cv) = (camera.u[i], camera.v[i])
+                    let moved = measuresCamera ? max(lu * lu + lv * lv, cu * cu + cv * cv) : lu * lu + lv * lv
+                    guard moved > scale * scale else { continue }
+                    func at(_ c: Float, _ l: Float) -> Float {
                         FlowInterpolation.sampleClamped(
-                            b, w, h, Float(x) + (camera.u[i] + q * lu) / n, Float(y) + (camera.v[i] + q * lv) / n)
+                            b, w, h, Float(x) + (c * cu + l * lu) / n, Float(y) + (c * cv + l * lv) / n)
                     }
-                    let r = nb[i] - at(p)
-                    let g = (at(p + delta) - at(p - delta)) / (2 * delta)
-                    num += Double(r * g)
-                    den += Double(g * g)
+                    let r = Double(nb[i] - at(pc, pl))
+                    let gc = Double((at(pc + delta, pl) - at(pc - delta, pl)) / (2 * delta))
+                    let gl = Double((at(pc, pl + delta) - at(pc, pl - delta)) / (2 * delta))
+                    cc += gc * gc
+                    cl += gc * gl
+                    ll += gl * gl
+                    rc += r * gc
+                    rl += r * gl
                 }
             }
-            guard den > 0 else { return 0 }
-            p = min(1.5, max(-0.5, p + Float(num / den)))
+            // A pace that next to nothing in the picture measures (a camera the fit finds barely moving, or no
+            // motion of the scene's own) keeps its start: the camera's 1 (linear time, as `TimeEasing.camera`).
+            if !measuresCamera || cc < 1e-2 * ll {
+                if ll > 0 { pl = min(1.5, max(-0.5, pl + Float(rl / ll))) }
+                continue
+            }
+            if ll < 1e-2 * cc {
+                pc = min(1.5, max(-0.5, pc + Float(rc / cc)))
+                continue
+            }
+            // Levenberg damping of the 2 × 2 normal equations.
+            cc *= 1.001
+            ll *= 1.001
+            let det = cc * ll - cl * cl
+            guard det > 0 else { break }
+            pc = min(1.5, max(-0.5, pc + Float((ll * rc - cl * rl) / det)))
+            pl = min(1.5, max(-0.5, pl + Float((cc * rl - cl * rc) / det)))
         }
-        return min(1, max(0, p))
+        return (min(1, max(0, pc)), min(1, max(0, pl)))
     }
 
     /// Where the flows between the boundary frames cannot both be right, in 0…1 on the working grid: one
@@ -289,7 +326,18 @@ public struct MotionSynthesis {
     /// eased curve whose weight on t goes from `pace.start` to `pace.end` across the gap, so its slope at 0 is
     /// about `pace.start` and at 1 about `pace.end`.
     public func time(_ t: Float) -> Float {
-        let eased = Anchor.eased(t, sharpness: timeSharpness)
+        MotionSynthesis.curve(t, keeping: pace, sharpness: timeSharpness)
+    }
+
+    /// The time of the camera's part of the motion (`TimeEasing.camera` and `references`): as `time`, with the
+    /// camera's measured pace (linear unless measured).
+    public func cameraTime(_ t: Float) -> Float {
+        MotionSynthesis.curve(t, keeping: cameraPace, sharpness: timeSharpness)
+    }
+
+    /// keep·t + (1 − keep)·eased(t), keep going from `pace.start` to `pace.end` across the gap.
+    static func curve(_ t: Float, keeping pace: (start: Float, end: Float), sharpness: Float) -> Float {
+        let eased = Anchor.eased(t, sharpness: sharpness)
         let keep = (1 - t) * pace.start + t * pace.end
         return keep * t + (1 - keep) * eased
     }
@@ -300,8 +348,9 @@ public struct MotionSynthesis {
     /// m = 1 − τ. τ is returned for the gradient (nil when not timed).
     public func motion(correction up: [Float], t: Float) -> (motion: [Float], tau: [Float]?) {
         let base = time(t)
+        let camera = cameraTime(t)
         guard timed else {
-            var motion = anchor(t: base, linear: t)
+            var motion = anchor(t: base, linear: camera)
             for i in motion.indices { motion[i] += up[i] }
             return (motion, nil)
         }
@@ -313,7 +362,7 @@ public struct MotionSynthesis {
             let eased = easeShare.isEmpty ? base : t + easeShare[i] * (base - t)
             let time = min(1, max(0, eased - up[mBase + i]))
             tau[i] = time
-            addLinearFlows(to: &out, at: i, time: time, linear: t)
+            addLinearFlows(to: &out, at: i, time: time, linear: camera)
             out[mBase + i] = 1 - time
         }
         return (out, tau)
@@ -321,7 +370,7 @@ public struct MotionSynthesis {
 
     /// Adds the flows of linear motion at `time` at working point i to `out` [5, h, w] (latent units):
     /// F_{τ→s} = −(1−τ)τ·F_{s→e} + τ²·F_{e→s} and F_{τ→e} = (1−τ)²·F_{s→e} − τ(1−τ)·F_{e→s}, the camera's
-    /// part of the flows (if split off) at the frame's own time `linear` instead.
+    /// part of the flows (if split off) at `linear` instead (the camera's time, `cameraTime`).
     @inline(__always) func addLinearFlows(to out: inout [Float], at i: Int, time: Float, linear: Float) {
         let n = workingWidth * workingHeight
         let su = MotionLatent.flowScale / Float(workingWidth)

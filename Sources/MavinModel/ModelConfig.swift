@@ -180,4 +180,9 @@ public enum TimeEasing: String, Codable, Sendable, CaseIterable {
     /// frame before xˢ, and to the frame after xᵉ, along the gap's motion): a take that carries on through
     /// the gap moves linearly, a clip that stops at the cut eases; without those frames, as `camera`.
     case references
+    /// As `references`, with the camera's part of the motion paced by its clips too, measured the same way: a
+    /// camera the two boundary frames alone show (on a still shot, the fit takes up part of the subject's motion)
+    /// is eased with the rest. Higher PSNR on still shots, lower MS-SSIM and CLIP-RS where the camera moves
+    /// (Samples/models/README.md).
+    case paced
 }

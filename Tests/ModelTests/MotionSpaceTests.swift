@@ -109,19 +109,22 @@ final class MotionSpaceTests: XCTestCase {
 
     /// Camera easing: the camera's part of the motion (the flows' dominant affine motion) moves at the frame's
     /// own linear time, the rest at the eased time; a whole-picture pan is all camera, so it is linear motion.
+    /// A 64×48 textured picture panned by `shift` pixels.
+    static func panned(_ shift: Float) -> RGBImage {
+        var px = [UInt8](repeating: 0, count: 3 * 64 * 48)
+        for y in 0..<48 {
+            for x in 0..<64 {
+                let X = Float(x) + shift
+                let v = 120 + 60 * sin(X / 4) * cos(Float(y) / 5) + 30 * sin(X * Float(y) / 90)
+                for c in 0..<3 { px[3 * (y * 64 + x) + c] = UInt8(max(0, min(255, v - Float(c) * 20))) }
+            }
+        }
+        return RGBImage(width: 64, height: 48, pixels: px)
+    }
+
     func testCameraEasingMovesAPanAtLinearTime() {
         // A whole-picture pan, 4 px.
-        func panned(_ shift: Float) -> RGBImage {
-            var px = [UInt8](repeating: 0, count: 3 * 64 * 48)
-            for y in 0..<48 {
-                for x in 0..<64 {
-                    let X = Float(x) + shift
-                    let v = 120 + 60 * sin(X / 4) * cos(Float(y) / 5) + 30 * sin(X * Float(y) / 90)
-                    for c in 0..<3 { px[3 * (y * 64 + x) + c] = UInt8(max(0, min(255, v - Float(c) * 20))) }
-                }
-            }
-            return RGBImage(width: 64, height: 48, pixels: px)
-        }
+        let panned = Self.panned
         let (start, end) = (panned(0), panned(4))
         let zero = [Float](repeating: 0, count: MotionLatent.channels * 64 * 48)
         let linear = MotionSynthesis(start: start, end: end, timed: true)
@@ -255,6 +258,32 @@ final class MotionSpaceTests: XCTestCase {
         let alone = synthesis(previous: nil, next: nil)
         XCTAssertEqual(alone.pace.start, 0)
         XCTAssertEqual(alone.time(0.25), Anchor.eased(0.25, sharpness: 16), accuracy: 1e-6)
+    }
+
+    /// Paced easing measures the camera's pace too: a pan that runs on through the cuts moves at linear time, one
+    /// that only the two boundary frames show (the clips themselves still at their ends) is eased with the rest.
+    /// Reference easing keeps the camera linear.
+    func testPacedEasingMeasuresTheCamerasPace() {
+        let (start, end) = (Self.panned(0), Self.panned(8))
+        func synthesis(previous: Float, next: Float, easing: TimeEasing = .paced) -> MotionSynthesis {
+            MotionSynthesis(
+                start: start, end: end, timed: true, timeSharpness: 16, easing: easing,
+                neighbours: MotionSynthesis.Neighbours(
+                    previous: Self.panned(previous), next: Self.panned(next), steps: 8))
+        }
+        // 1 px a step, before, through and after the gap.
+        let running = synthesis(previous: -1, next: 9)
+        XCTAssertGreaterThan(running.cameraPace.start, 0.75)
+        XCTAssertGreaterThan(running.cameraPace.end, 0.75)
+        XCTAssertEqual(running.cameraTime(0.25), 0.25, accuracy: 0.05)
+        let still = synthesis(previous: 0, next: 8)
+        XCTAssertEqual(still.cameraPace.start, 0, accuracy: 0.15)
+        XCTAssertEqual(still.cameraPace.end, 0, accuracy: 0.15)
+        XCTAssertEqual(still.cameraTime(0.25), Anchor.eased(0.25, sharpness: 16), accuracy: 0.05)
+        XCTAssertEqual(synthesis(previous: 0, next: 8, easing: .references).cameraTime(0.25), 0.25, accuracy: 1e-6)
+        // Without the neighbouring frames the camera moves at linear time, as with camera easing.
+        let alone = MotionSynthesis(start: start, end: end, timed: true, timeSharpness: 16, easing: .paced)
+        XCTAssertEqual(alone.cameraTime(0.25), 0.25, accuracy: 1e-6)
     }
 
     /// Near a boundary the eased anchor is nearly that boundary frame: on a square that moves only in the
