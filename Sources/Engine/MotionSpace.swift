@@ -125,8 +125,8 @@ public struct MotionSynthesis {
     let localBackward: FlowField
     let cameraForward: FlowField?
     let cameraBackward: FlowField?
-    /// With `TimeEasing.references` or `paced`: how much of the clips' own pace the time curve keeps at each end, in 0…1
-    /// (`photometricPace`): 0 starts or ends at a standstill (the eased curve), 1 at the gap's mean speed
+    /// With `TimeEasing.references` or `paced`: how much of the clips' own pace the time curve keeps at each end,
+    /// in 0…1 (`photometricPace`): 0 starts or ends at a standstill (the eased curve), 1 at the gap's mean speed
     /// (linear time). 0 at both ends otherwise.
     public let pace: (start: Float, end: Float)
     /// The same for the camera's part of the motion (`photometricPace`, with `TimeEasing.paced`); 1 at both ends
