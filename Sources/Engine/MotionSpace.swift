@@ -266,7 +266,8 @@ public struct MotionSynthesis {
                             b, w, h, Float(x) + (c * cu + l * lu) / n, Float(y) + (c * cv + l * lv) / n)
                     }
                     let r = Double(nb[i] - at(pc, pl))
-                    let gc = Double((at(pc + delta, pl) - at(pc - delta, pl)) / (2 * delta))
+                    // The camera's column only when its pace is fitted: two samples a point saved otherwise.
+                    let gc = measuresCamera ? Double((at(pc + delta, pl) - at(pc - delta, pl)) / (2 * delta)) : 0
                     let gl = Double((at(pc, pl + delta) - at(pc, pl - delta)) / (2 * delta))
                     cc += gc * gc
                     cl += gc * gl
@@ -329,8 +330,8 @@ public struct MotionSynthesis {
         MotionSynthesis.curve(t, keeping: pace, sharpness: timeSharpness)
     }
 
-    /// The time of the camera's part of the motion (`TimeEasing.camera` and `references`): as `time`, with the
-    /// camera's measured pace (linear unless measured).
+    /// The time of the camera's part of the motion (`TimeEasing.camera`, `references`, `paced`): as `time`, with
+    /// `cameraPace`, which only `paced` measures (linear otherwise).
     public func cameraTime(_ t: Float) -> Float {
         MotionSynthesis.curve(t, keeping: cameraPace, sharpness: timeSharpness)
     }
