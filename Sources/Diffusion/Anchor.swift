@@ -40,16 +40,22 @@ public enum Anchor: String, Codable, Sendable, CaseIterable {
     }
 
     /// The anchor of every frame of a window [L, perFrame] whose boundary frames are s and e;
-    /// frames outside s…e hold their own latents (they are references, never noised).
-    public func make(window z: UnsafePointer<Float>, frames L: Int, perFrame: Int, s: Int, e: Int, sharpness: Float = 0)
+    /// frames outside s…e hold their own latents (they are references, never noised), unless `outside`:
+    /// then they too get the transition's rule carried past its ends (SEINE-like masking corrupts them),
+    /// the crossfade holding the nearer boundary and the motion anchor extrapolating the linear motion.
+    public func make(
+        window z: UnsafePointer<Float>, frames L: Int, perFrame: Int, s: Int, e: Int, sharpness: Float = 0,
+        outside: Bool = false
+    )
         -> [Float]
     {
         precondition(s >= 0 && e < L && e > s)
         var out = Array(UnsafeBufferPointer(start: z, count: L * perFrame))
+        let frames = (outside ? 0..<L : (s + 1)..<e).filter { $0 != s && $0 != e }
         switch self {
         case .crossfade:
-            for f in (s + 1)..<e {
-                let w = Anchor.weight(frame: f, s: s, e: e, sharpness: sharpness)
+            for f in frames {
+                let w = Anchor.weight(frame: min(e, max(s, f)), s: s, e: e, sharpness: sharpness)
                 for i in 0..<perFrame {
                     out[f * perFrame + i] = (1 - w) * z[s * perFrame + i] + w * z[e * perFrame + i]
                 }
@@ -59,7 +65,7 @@ public enum Anchor: String, Codable, Sendable, CaseIterable {
             precondition(n * Anchor.motionPlanes == perFrame, "a motion latent has \(Anchor.motionPlanes) planes")
             let forward = z + s * perFrame + Anchor.motionToEnd * n  // F_{s→e}
             let backward = z + e * perFrame + Anchor.motionToStart * n  // F_{e→s}
-            for f in (s + 1)..<e {
+            for f in frames {
                 let t = Float(f - s) / Float(e - s)
                 let base = f * perFrame
                 // Eq. of Super SloMo / the issue: F_{t→s} = −(1−t)t·F_{s→e} + t²·F_{e→s},
@@ -68,7 +74,7 @@ public enum Anchor: String, Codable, Sendable, CaseIterable {
                     out[base + Anchor.motionToStart * n + i] = -(1 - t) * t * forward[i] + t * t * backward[i]
                     out[base + Anchor.motionToEnd * n + i] = (1 - t) * (1 - t) * forward[i] - t * (1 - t) * backward[i]
                 }
-                for i in 0..<n { out[base + Anchor.motionBlend * n + i] = 1 - t }
+                for i in 0..<n { out[base + Anchor.motionBlend * n + i] = min(1, max(0, 1 - t)) }
             }
         }
         return out

@@ -2,7 +2,9 @@
 public enum Masking: String, Codable, Sendable, CaseIterable {
     /// MAVIN (§3.3): only the middle clip z^{s+1}…z^{e−1} is noised; references stay clean.
     case consecutive
-    /// The SEINE-like alternative (ablation): each frame is corrupted independently at random.
+    /// The SEINE-like alternative (ablation): each frame is corrupted independently at random. With a residual
+    /// anchor the boundary frames s and e, which the anchor is built from, stay clean, and a corrupted frame
+    /// outside s…e gets the anchor carried past the gap's ends (`Anchor.make(outside:)`).
     case seine
 }
 
@@ -39,14 +41,17 @@ public enum ConsecutiveNoising {
         case .consecutive:
             for f in (s + 1)..<e { noised[f] = true }
         case .seine:
-            // Same expected number of corrupted frames as the consecutive infill, placed anywhere.
-            let p = Double(e - s - 1) / Double(L)
-            for f in 0..<L { noised[f] = Double.random(in: 0..<1, using: &rng) < p }
-            if !noised.contains(true) { noised[Int.random(in: 0..<L, using: &rng)] = true }
+            // Same expected number of corrupted frames as the consecutive infill, placed anywhere (but on the
+            // boundary frames when an anchor is built from them).
+            let candidates = (0..<L).filter { anchor == nil || ($0 != s && $0 != e) }
+            let p = Double(e - s - 1) / Double(candidates.count)
+            for f in candidates { noised[f] = Double.random(in: 0..<1, using: &rng) < p }
+            if !noised.contains(true) { noised[candidates[Int.random(in: 0..<candidates.count, using: &rng)]] = true }
         }
         // Residual parameterisation: diffuse k·(z₀ − A) and show the network A + r_t (see Anchor).
-        precondition(anchor == nil || masking == .consecutive, "an anchor needs consecutive masking")
-        let base0 = anchor?.make(window: z0, frames: L, perFrame: perFrame, s: s, e: e, sharpness: anchorSharpness)
+        let base0 = anchor?.make(
+            window: z0, frames: L, perFrame: perFrame, s: s, e: e, sharpness: anchorSharpness,
+            outside: masking == .seine)
         var input = [Float](repeating: 0, count: L * perFrame)
         var target = [Float](repeating: 0, count: L * perFrame)
         let (a, b) = schedule.coefficients(t)

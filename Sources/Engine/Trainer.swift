@@ -80,6 +80,11 @@ struct PhotometricCase {
     var frames: [RGBImage]
     var s: Int
     var e: Int
+    /// The corrupted frames of the window: the photometric loss is taken on those between s and e (all of them
+    /// with consecutive masking; SEINE-like masking leaves some of them clean and corrupts some outside).
+    var noised: [Bool]
+    /// The frames the loss is taken on.
+    var measured: [Int] { ((s + 1)..<e).filter { noised[$0] } }
 }
 
 /// Consecutive-noising training with variable-length sampling, AdamW, EMA,
@@ -384,7 +389,7 @@ public final class Trainer {
             ts.append(Float(noised.t))
             ls.append(Float(noised.infillLength))
             if c.latentSpace == .motion {
-                cases.append(PhotometricCase(frames: Array(frames), s: noised.s, e: noised.e))
+                cases.append(PhotometricCase(frames: Array(frames), s: noised.s, e: noised.e, noised: noised.noised))
             }
             if c.bfg {
                 let f = Array(frames)
@@ -409,7 +414,7 @@ public final class Trainer {
         let G = c.latentSide
         let perFrame = c.latentChannels * G * G
         let k = c.residualScale ?? 1
-        let frames = cases.reduce(0) { $0 + $1.e - $1.s - 1 }
+        let frames = max(1, cases.reduce(0) { $0 + $1.measured.count })
         var total: Float = 0
         for (b, item) in cases.enumerated() {
             let synthesis = MotionSynthesis(
@@ -418,18 +423,19 @@ public final class Trainer {
                 neighbours: MotionSynthesis.Neighbours(
                     previous: item.s > 0 ? item.frames[item.s - 1] : nil,
                     next: item.e + 1 < item.frames.count ? item.frames[item.e + 1] : nil, steps: item.e - item.s))
-            let results = parallelMap(item.e - item.s - 1) { f -> (Float, [Float]) in
-                let base = (b * c.frames + item.s + 1 + f) * perFrame
+            let measured = item.measured
+            let results = parallelMap(measured.count) { j -> (Float, [Float]) in
+                let f = measured[j]
+                let base = (b * c.frames + f) * perFrame
                 // x̂₀ = A + r̂₀/k, so the correction to the coarse anchor is r̂₀/k.
                 let delta = (0..<perFrame).map { output[base + $0] / k }
                 return synthesis.photometric(
-                    correction: delta, grid: G, t: Float(f + 1) / Float(item.e - item.s),
-                    truth: item.frames[item.s + 1 + f])
+                    correction: delta, grid: G, t: Float(f - item.s) / Float(item.e - item.s), truth: item.frames[f])
             }
-            for (f, r) in results.enumerated() {
+            for (j, r) in results.enumerated() {
                 total += r.0 / Float(frames)
                 guard let dOut else { continue }
-                let base = (b * c.frames + item.s + 1 + f) * perFrame
+                let base = (b * c.frames + measured[j]) * perFrame
                 for j in 0..<perFrame { dOut[base + j] += weight * r.1[j] / (k * Float(frames)) }
             }
         }

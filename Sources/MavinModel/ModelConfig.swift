@@ -142,7 +142,6 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         }
         if latentChannels > 3 * codecPatch * codecPatch { return "more latent channels than block values" }
         if resolution % boundaryPatch != 0 { return "resolution must be a multiple of the boundary patch" }
-        if anchor != nil && masking != .consecutive { return "a residual anchor needs consecutive masking" }
         if latentSpace == .motion && latentChannels != Anchor.motionPlanes {
             return "a motion latent has \(Anchor.motionPlanes) channels (got \(latentChannels))"
         }

@@ -84,6 +84,47 @@ final class DiffusionTests: XCTestCase {
         XCTAssertGreaterThan(seineBlocks, 25)
     }
 
+    /// SEINE-like masking with the motion anchor (the ablation of consecutive noising): the boundary frames the
+    /// anchor is built from stay clean, frames outside s…e are corrupted too, and their anchor carries linear
+    /// motion past the gap's ends (values of the anchor's formulas by hand at t = −1/3 and 4/3).
+    func testSeineMaskingWithTheMotionAnchorKeepsTheBoundariesClean() {
+        let L = 10
+        let n = 4
+        let per = Anchor.motionPlanes * n
+        var g = SplitMix64(seed: 21)
+        let z0 = (0..<(L * per)).map { _ in Float.random(in: -1...1, using: &g) }
+        let ranges = BoundaryRanges(startLow: 2, startHigh: 2, endLow: 5, endHigh: 5)
+        var outside = 0
+        for seed in 0..<40 {
+            var r = SplitMix64(seed: UInt64(seed))
+            let w = z0.withUnsafeBufferPointer {
+                ConsecutiveNoising.make(
+                    clean: $0.baseAddress!, frames: L, perFrame: per, ranges: ranges, schedule: NoiseSchedule(),
+                    prediction: .sample, masking: .seine, anchor: .motion, residualScale: 2, using: &r)
+            }
+            XCTAssertFalse(w.noised[2] || w.noised[5], "seed \(seed)")
+            XCTAssertTrue(w.noised.contains(true))
+            outside += [0, 1, 6, 7, 8, 9].filter { w.noised[$0] }.count
+            // x₀ prediction: the target is k·(z₀ − A), so A = z₀ − target / k on every corrupted frame.
+            for f in [1, 6] where w.noised[f] {
+                let t: Float = f == 1 ? -1 / 3 : 4 / 3
+                for i in 0..<n {
+                    let forward = z0[2 * per + Anchor.motionToEnd * n + i]
+                    let backward = z0[5 * per + Anchor.motionToStart * n + i]
+                    let toStart = -(1 - t) * t * forward + t * t * backward
+                    let toEnd = (1 - t) * (1 - t) * forward - t * (1 - t) * backward
+                    for (plane, value) in [(Anchor.motionToStart, toStart), (Anchor.motionToEnd, toEnd)] {
+                        let j = f * per + plane * n + i
+                        XCTAssertEqual(z0[j] - w.target[j] / 2, value, accuracy: 1e-5, "frame \(f)")
+                    }
+                    let m = f * per + Anchor.motionBlend * n + i
+                    XCTAssertEqual(z0[m] - w.target[m] / 2, f == 1 ? 1 : 0, accuracy: 1e-5, "frame \(f)")
+                }
+            }
+        }
+        XCTAssertGreaterThan(outside, 20, "frames outside the gap are corrupted too")
+    }
+
     /// The anchor's blend curve: linear at sharpness 0; eased (logistic, rescaled to the
     /// boundaries) otherwise, symmetric and increasing. Values from the formula by hand.
     func testAnchorBlendCurve() {

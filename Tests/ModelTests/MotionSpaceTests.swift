@@ -409,6 +409,49 @@ final class MotionSpaceTests: XCTestCase {
         return MavinModel(network: net, codec: nil)
     }
 
+    /// Training the motion model with SEINE-like masking (the ablation): it runs and records the masking, the
+    /// loss mask is the corrupted frames, and the photometric loss (and its gradient) is taken on exactly the
+    /// corrupted frames between s and e, whichever of them the mask picked.
+    func testSeineMaskedMotionTrainingMeasuresTheCorruptedFramesOfTheGap() throws {
+        let tiny = TinyModel.shared
+        var o = TrainOptions(
+            data: [tiny.folder.appendingPathComponent("data").path],
+            output: tiny.folder.appendingPathComponent("seine-motion.safetensors"),
+            config: Self.tinyMotionModel().config)
+        o.config.masking = .seine
+        o.config.anchor = .motion
+        o.steps = 2
+        o.evalEvery = 2
+        o.saveEvery = 2
+        o.warmup = 1
+        o.photometricWeight = 1000
+        o.validationFraction = 0.25
+        let trainer = Trainer(options: o)
+        try trainer.run(log: { _ in })
+        XCTAssertEqual(try MavinModel.load(o.output).config.masking, .seine)
+        let c = trainer.model!.config
+        let per = c.latentChannels * c.latentSide * c.latentSide
+        var rng = SplitMix64(seed: 5)
+        var partial = 0
+        for _ in 0..<12 {
+            let (_, _, mask, _, cases) = trainer.batch([trainer.data.training[0]], rng: &rng)
+            let item = cases[0]
+            XCTAssertEqual(mask, item.noised.map { $0 ? 1 : 0 })
+            XCTAssertFalse(item.noised[item.s] || item.noised[item.e])
+            let gap = Array((item.s + 1)..<item.e)
+            XCTAssertEqual(item.measured, gap.filter { item.noised[$0] })
+            if item.measured.count < gap.count { partial += 1 }
+            var gradient = [Float](repeating: 0, count: c.frames * per)
+            let zero = [Float](repeating: 0, count: c.frames * per)
+            _ = trainer.photometricLoss(cases, output: zero, dOut: &gradient, weight: 1)
+            for f in 0..<c.frames {
+                let touched = gradient[(f * per)..<((f + 1) * per)].contains { $0 != 0 }
+                XCTAssertEqual(touched, item.measured.contains(f), "frame \(f) of \(item.noised)")
+            }
+        }
+        XCTAssertGreaterThan(partial, 0, "some gap frames are left clean")
+    }
+
     func testInfillComesOutAtTheClipsOwnSizeAndAspect() throws {
         let model = Self.tinyMotionModel()
         XCTAssertNil(model.config.validate())
