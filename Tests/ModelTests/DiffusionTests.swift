@@ -71,17 +71,26 @@ final class DiffusionTests: XCTestCase {
         XCTAssertTrue(grad.contains { $0 != 0 })
         // SEINE masking corrupts frames anywhere, not as one block.
         var seineBlocks = 0
-        for seed in 0..<50 {
-            var r = SplitMix64(seed: UInt64(seed))
-            let m = z0.withUnsafeBufferPointer {
-                ConsecutiveNoising.make(
-                    clean: $0.baseAddress!, frames: L, perFrame: per, ranges: ranges, schedule: NoiseSchedule(),
-                    prediction: .v, masking: .seine, using: &r)
-            }
+        for m in Self.seineWindows(z0, frames: L, perFrame: per, ranges: ranges, prediction: .v, count: 50) {
             let idx = m.noised.indices.filter { m.noised[$0] }
             if let a = idx.first, let b = idx.last, b - a + 1 != idx.count { seineBlocks += 1 }
         }
         XCTAssertGreaterThan(seineBlocks, 25)
+    }
+
+    /// `count` SEINE-masked windows of z0, seeds 0, 1, …
+    static func seineWindows(
+        _ z0: [Float], frames L: Int, perFrame per: Int, ranges: BoundaryRanges, prediction: Prediction,
+        anchor: Anchor? = nil, count: Int
+    ) -> [NoisedWindow] {
+        (0..<count).map { seed in
+            var r = SplitMix64(seed: UInt64(seed))
+            return z0.withUnsafeBufferPointer {
+                ConsecutiveNoising.make(
+                    clean: $0.baseAddress!, frames: L, perFrame: per, ranges: ranges, schedule: NoiseSchedule(),
+                    prediction: prediction, masking: .seine, anchor: anchor, residualScale: 2, using: &r)
+            }
+        }
     }
 
     /// SEINE-like masking with the motion anchor (the ablation of consecutive noising): the boundary frames the
@@ -95,13 +104,9 @@ final class DiffusionTests: XCTestCase {
         let z0 = (0..<(L * per)).map { _ in Float.random(in: -1...1, using: &g) }
         let ranges = BoundaryRanges(startLow: 2, startHigh: 2, endLow: 5, endHigh: 5)
         var outside = 0
-        for seed in 0..<40 {
-            var r = SplitMix64(seed: UInt64(seed))
-            let w = z0.withUnsafeBufferPointer {
-                ConsecutiveNoising.make(
-                    clean: $0.baseAddress!, frames: L, perFrame: per, ranges: ranges, schedule: NoiseSchedule(),
-                    prediction: .sample, masking: .seine, anchor: .motion, residualScale: 2, using: &r)
-            }
+        let windows = Self.seineWindows(
+            z0, frames: L, perFrame: per, ranges: ranges, prediction: .sample, anchor: .motion, count: 40)
+        for (seed, w) in windows.enumerated() {
             XCTAssertFalse(w.noised[2] || w.noised[5], "seed \(seed)")
             XCTAssertTrue(w.noised.contains(true))
             outside += [0, 1, 6, 7, 8, 9].filter { w.noised[$0] }.count
