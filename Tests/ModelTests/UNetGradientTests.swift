@@ -62,7 +62,9 @@ final class UNetGradientTests: XCTestCase {
             for k in 0..<3 {
                 let i = e.offset + (k * 7919) % e.count
                 let saved = net.store.values[i]
-                let h: Float = 1e-2
+                // The error is the differences' truncation, O(h²): 0.052 / 0.018 / 0.0052 / 0.0017 at
+                // h = 2e-2 / 1e-2 / 5e-3 / 2.5e-3, so the smallest of those gives the tightest check.
+                let h: Float = 2.5e-3
                 net.store.values[i] = saved + h
                 let lp = loss()
                 net.store.values[i] = saved - h
@@ -77,6 +79,6 @@ final class UNetGradientTests: XCTestCase {
             "U-Net gradient check: relative error \(err) over \(numeric.count) coordinates, largest |grad| "
                 + "\(analytic.map(abs).max() ?? 0)"
         )
-        XCTAssertLessThan(err, 2e-2, "U-Net gradient relative error \(err)")
+        XCTAssertLessThan(err, 5e-3, "U-Net gradient relative error \(err)")
     }
 }
