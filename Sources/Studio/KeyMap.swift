@@ -39,9 +39,11 @@ public enum KeyMap {
             keys: [KEY_RIGHT, k("l")], label: "→/l", action: .right, context: .junction, help: "increase the field by 1"
         ),
         KeyBinding(
-            keys: [k("H")], label: "H", action: .bigLeft, context: .junction, help: "decrease by 10 (s, e, steps)"),
+            keys: [k("H")], label: "H", action: .bigLeft, context: .junction,
+            help: "decrease by 10 (s, e, steps, seed; the other fields by 1)"),
         KeyBinding(
-            keys: [k("L")], label: "L", action: .bigRight, context: .junction, help: "increase by 10 (s, e, steps)"),
+            keys: [k("L")], label: "L", action: .bigRight, context: .junction,
+            help: "increase by 10 (s, e, steps, seed; the other fields by 1)"),
         KeyBinding(
             keys: [k("a"), 10, KEY_ENTER], label: "a/Enter", action: .add, context: .library,
             help: "add the clip to the sequence"),
@@ -90,13 +92,15 @@ public enum KeyMap {
         return bindings.first(where: { $0.context == .global && $0.keys.contains(key) })?.action
     }
 
-    /// Help lines grouped by context, from the same table.
-    public static func helpLines() -> [String] {
+    /// Help lines grouped by context, from the same table, as the terminal shows them (`unicode` false: every
+    /// glyph already its ASCII stand-in, so the labels' padding lines the descriptions up).
+    public static func helpLines(unicode: Bool = true) -> [String] {
         var out: [String] = []
         for ctx in [KeyContext.global, .library, .sequence, .junction, .stepThrough] {
-            out.append("— \(ctx == .stepThrough ? "step-through" : ctx.rawValue) —")
+            out.append(Glyphs.text("— \(ctx == .stepThrough ? "step-through" : ctx.rawValue) —", unicode: unicode))
             for b in bindings where b.context == ctx {
-                out.append("  " + b.label.padding(toLength: 9, withPad: " ", startingAt: 0) + b.help)
+                let label = Glyphs.text(b.label, unicode: unicode)
+                out.append("  " + label.padding(toLength: 9, withPad: " ", startingAt: 0) + b.help)
             }
         }
         return out
@@ -137,9 +141,13 @@ public enum KeyMap {
         }
     }
 
-    /// Short key hints for the status bar.
-    public static func hints(for context: KeyContext, stepping: Bool) -> String {
-        let chosen = bindings.filter { $0.context == context || (stepping && $0.context == .stepThrough) }
+    /// Short key hints for the status bar; without `bigSteps` (a field that H and L move by 1, as h and l do)
+    /// H and L are left out rather than called ±10.
+    public static func hints(for context: KeyContext, stepping: Bool, bigSteps: Bool = true) -> String {
+        let chosen = bindings.filter {
+            ($0.context == context || (stepping && $0.context == .stepThrough))
+                && (bigSteps || ($0.action != .bigLeft && $0.action != .bigRight))
+        }
         let globals = ["g", "e", "t", "v", "?", "q"].compactMap { g in bindings.first { $0.label == g } }
         return (chosen + globals).map { "\($0.label) \(hintName($0.action))" }.joined(separator: "  ")
     }

@@ -63,13 +63,19 @@ struct Screen: Equatable {
         self.unicode = unicode
     }
 
-    /// `text` cut to `width` cells at (y, x); a reversed run is padded to its width.
+    /// `text` cut to `width` cells at (y, x), its last cell "…" ("~" in ASCII) when what is cut off is more than
+    /// blanks, so a cut number never passes for a whole one; a reversed run is padded to its width.
     mutating func put(
         _ y: Int, _ x: Int, _ text: String, width: Int, _ pair: ColourPair? = nil, bold: Bool = false,
         reverse: Bool = false
     ) {
         guard width > 0, y >= 0, y < rows, x >= 0, x < cols else { return }
-        var t = String(Glyphs.text(text, unicode: unicode).prefix(min(width, cols - x)))
+        let room = min(width, cols - x)
+        let whole = Glyphs.text(text, unicode: unicode)
+        var t = String(whole.prefix(room))
+        if room > 1, whole.dropFirst(room).contains(where: { $0 != " " }) {
+            t = String(t.dropLast()) + (unicode ? "…" : "~")
+        }
         if t.count < width && reverse { t += String(repeating: " ", count: min(width, cols - x) - t.count) }
         runs.append(Run(row: y, col: x, text: t, style: Style(pair: pair, bold: bold, reverse: reverse)))
     }

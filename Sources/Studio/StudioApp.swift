@@ -23,6 +23,8 @@ public final class StudioApp {
         case s, e, length, mode, f0, lambda, gfm, steps, strength, seed
         var setting: JunctionSetting { JunctionSettings.setting(rawValue)! }
         var index: Int { Field.allCases.firstIndex(of: self)! }
+        /// Fields that H and L move by 10 presses (the others by one increment, as h and l).
+        var movesByPress: Bool { [.s, .e, .steps, .seed].contains(self) }
     }
 
     /// The job started last (on the engine's runner) and what it last reported.
@@ -412,7 +414,7 @@ public final class StudioApp {
             try? setting.apply(next, to: &jn)
         case .integer, .number:
             // s, e, steps and seed move by the press (±1, ±10 with H/L); the others by one increment.
-            let presses = [.s, .e, .steps, .seed].contains(field) ? d : d.signum()
+            let presses = field.movesByPress ? d : d.signum()
             guard let moved = setting.nudged(jn, by: setting.step, steps: presses) else { return }
             jn = moved
             if let range = contextRange(field, junction: j), let v = Int(setting.value(of: jn) ?? "") {
@@ -424,6 +426,8 @@ public final class StudioApp {
             }
         }
         plan.junctions[j] = jn
+        // A change made: what the line said before (a limit met, a file saved) is no longer the news.
+        message = ""
         planChanged()
     }
 

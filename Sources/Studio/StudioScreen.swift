@@ -93,7 +93,8 @@ extension StudioApp {
         default:
             screen.put(H - 2, 0, message, width: W, .accent)
             screen.put(
-                H - 1, 0, " " + KeyMap.hints(for: keyContext, stepping: mode.isStepping), width: W, .dim, reverse: true)
+                H - 1, 0, " " + KeyMap.hints(for: keyContext, stepping: mode.isStepping, bigSteps: field.movesByPress),
+                width: W, .dim, reverse: true)
         }
         if case .help(let scroll) = mode { drawHelp(W: W, H: H, scroll: scroll, on: &screen) }
         return screen
@@ -184,7 +185,8 @@ extension StudioApp {
         var col = x + 1
         var row = y + 2 + thumbH
         for (f, text) in fields {
-            let cell = " \(text) "
+            // Measured as the terminal shows it: in ASCII "λ" is written "lambda".
+            let cell = Glyphs.text(" \(text) ", unicode: screen.unicode)
             if col + cell.count >= x + w {
                 col = x + 1
                 row += 1
@@ -292,7 +294,7 @@ extension StudioApp {
 
     /// The help overlay: the title stays, the key list scrolls (↑↓ / j k, PgUp PgDn) when it does not fit.
     func drawHelp(W: Int, H: Int, scroll: Int, on screen: inout Screen) {
-        let entries = KeyMap.helpLines()
+        let entries = KeyMap.helpLines(unicode: screen.unicode)
         let title = Self.helpTitle
         let bw = min(W - 4, max(title.count, entries.map(\.count).max() ?? 40) + 4)
         let bh = min(H - 2, entries.count + 3)
@@ -378,6 +380,7 @@ extension StudioApp {
         cbreak()
         noecho()
         mavin_keypad_on()
+        mavin_no_shifts()
         set_escdelay(25)
         timeout(50)
         curs_set(0)

@@ -212,7 +212,7 @@ final class CapabilityTests: XCTestCase {
         XCTAssertEqual(
             plain,
             " Mavin Studio - Samples - model small L=32 l 2...22 . 256x144 x `- s=59 * > lambda 0.10 "
-                + "x^0 s-2 #._.-=+*% ^/k")
+                + "x^0 s-2 #._.-=+*% Up/k")
         XCTAssertEqual(Glyphs.text(ui, unicode: true), ui)
         XCTAssertTrue(Capabilities.localeIsUTF8(["LANG": "en_US.UTF-8"]))
         XCTAssertFalse(Capabilities.localeIsUTF8(["LANG": "C"]))

@@ -92,6 +92,31 @@ let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deleti
     .deletingLastPathComponent().appendingPathComponent("Samples")
 
 final class RendererTests: XCTestCase {
+    /// Text cut to its cells ends in "…" ("~" in ASCII) when more than blanks is cut off, so a cut number
+    /// (CLIP-RS 0.975 in 9 cells) never reads as a whole one; cut padding stays as it is.
+    func testCutTextSaysItIsCut() {
+        for (unicode, mark) in [(true, "…"), (false, "~")] {
+            var screen = Screen(cols: 20, rows: 3, unicode: unicode)
+            screen.put(0, 0, "CLIP-RS 0.975", width: 9)
+            screen.put(1, 0, "abc      ", width: 5)
+            screen.put(2, 15, "256×144", width: 9)
+            let lines = screen.lines()
+            XCTAssertEqual(lines[0], "CLIP-RS " + mark + String(repeating: " ", count: 11))
+            XCTAssertEqual(lines[1], "abc" + String(repeating: " ", count: 17))
+            XCTAssertEqual(String(lines[2].suffix(5)), (unicode ? "256×" : "256x") + mark, "cut by the screen's edge")
+        }
+    }
+
+    /// The hint bar names H and L only where they move by 10 (s, e, steps, seed); on the other fields they move by
+    /// 1, as h and l, and are left out.
+    func testHintsCallHAndLWhatTheyDo() {
+        let big = KeyMap.hints(for: .junction, stepping: false, bigSteps: true)
+        let small = KeyMap.hints(for: .junction, stepping: false, bigSteps: false)
+        XCTAssertTrue(big.contains("H −10") && big.contains("L +10"), big)
+        XCTAssertFalse(small.contains("−10") || small.contains("+10") || small.contains("H "), small)
+        XCTAssertTrue(small.contains("←/h −1") && small.contains("→/l +1"), small)
+    }
+
     func testHalfBlockBytesForAKnownImage() {
         // 2×2: top row red, green; bottom row blue, white → one cell row of two ▀ cells.
         let img = RGBImage(width: 2, height: 2, pixels: [255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255])

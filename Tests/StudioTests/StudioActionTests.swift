@@ -75,6 +75,10 @@ final class StudioActionTests: XCTestCase {
         app.plan.junctions[0].settings.steps = 1000
         app.adjust(by: 1)
         XCTAssertEqual(app.message, "steps is at its limit: an integer within 1…1000")
+        // A change that is made clears it: the line no longer says the limit was met.
+        app.adjust(by: -1)
+        XCTAssertEqual(app.plan.junctions[0].settings.steps, 999)
+        XCTAssertEqual(app.message, "")
         // The largest seed stays where it is instead of overflowing.
         app.field = .seed
         app.plan.junctions[0].settings.seed = UInt64(Int.max)

@@ -100,7 +100,8 @@ final class TmuxStudioTests: XCTestCase {
         try keys("Tab")
         try keys("Tab")
         s = try waitFor("Junction 1")
-        try waitFor("lambda")
+        // "λ" is written "lambda" in ASCII, and its value still shows beside it.
+        try waitFor("lambda 0.10")
         s = try screen()
         XCTAssertTrue(s.contains("Mavin Studio - "), s)
         XCTAssertFalse(s.contains("~@") || s.contains("M-"), "no ncurses stand-ins for UTF-8 bytes: \(s)")
@@ -122,6 +123,8 @@ final class TmuxStudioTests: XCTestCase {
         let last = Glyphs.text(lastLine, unicode: false).trimmingCharacters(in: .whitespaces)
         XCTAssertEqual(last, "o        show x^0 or x_t")
         XCTAssertFalse(s.contains(last), "the last entry is below the fold at first")
+        // Arrow keys as words (not "v", which is compare), the descriptions lined up after the longer labels.
+        XCTAssertTrue(s.contains("  Up/k     move up") && s.contains("  Down/j   move down"), s)
         for _ in 0..<5 { _ = try tmux(["send-keys", "-t", "studio", "j", "j", "j", "j", "j", "j", "j", "j"]) }
         s = try waitFor("end of list")
         XCTAssertTrue(s.contains(last), s)
@@ -136,6 +139,53 @@ final class TmuxStudioTests: XCTestCase {
         s = try waitFor("EXITED 1").replacingOccurrences(of: "\n", with: "")
         XCTAssertTrue(s.contains("TERM=dumb cannot move the cursor"), s)
         XCTAssertTrue(s.contains("TERM=xterm-256color"), s)
+    }
+
+    /// The first column of each screen row that has a true-colour background past column 30 (a picture drawn in
+    /// half blocks), from `capture-pane -e`.
+    func pictureStarts() throws -> [Int: Int] {
+        let raw = try tmux(["capture-pane", "-e", "-p", "-t", "studio"])
+        var starts: [Int: Int] = [:]
+        for (row, line) in raw.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var col = 0
+            var rest = Substring(line)
+            while let ch = rest.first {
+                if ch == "\u{1B}", let end = rest.firstIndex(of: "m") {
+                    if rest[..<end].contains("48;2;"), col > 30, starts[row] == nil { starts[row] = col }
+                    rest = rest[rest.index(after: end)...]
+                    continue
+                }
+                col += 1
+                rest = rest.dropFirst()
+            }
+        }
+        return starts
+    }
+
+    /// A shorter line before a picture (the sequence's junction line when its length goes 10 → 9) must not move
+    /// the picture's cells on that row: ncurses would shift the rest of the line with delete-character, and the
+    /// picture, written past ncurses, with it.
+    func testAShorterLineDoesNotShiftThePicture() throws {
+        let bin = try mavinBinary()
+        let cmd =
+            "cd '\(folder.path)' && MAVIN_PICTURES=truecolor '\(bin)' studio . ; echo EXITED $? ; sleep 60"
+        _ = try tmux(["new-session", "-d", "-s", "studio", "-x", "160", "-y", "48", cmd])
+        try waitFor("Library (4)")
+        try keys("Tab")
+        try keys("Tab")
+        try keys("j")
+        try keys("j")
+        try waitFor("l=10")
+        let before = try pictureStarts()
+        XCTAssertGreaterThan(Set(before.values).count, 0, "pictures in half blocks")
+        try keys("h")
+        try waitFor("l=9")
+        usleep(500_000)
+        let after = try pictureStarts()
+        XCTAssertEqual(Set(after.keys), Set(before.keys))
+        for (row, col) in after { XCTAssertEqual(col, before[row], "row \(row) of the picture moved") }
+        try keys("q")
+        try waitFor("EXITED 0")
     }
 
     func testStudioAsAPersonWouldUseIt() throws {

@@ -12,4 +12,5 @@ int mavin_a_reverse(void);
 int mavin_a_dim(void);
 int mavin_color_pair(int n);
 void mavin_keypad_on(void);
+void mavin_no_shifts(void);
 #endif
