@@ -187,24 +187,41 @@ public struct Plan: Equatable, Sendable {
         return try parse(text, source: url.path)
     }
 
-    /// The plan as commented TOML.
-    public func toml() -> String {
+    /// The plan as commented TOML, with a person's own comments where `comments` has them (`PlanComments`: those
+    /// of the file being saved over), else the plan's stock ones.
+    public func toml(comments: PlanComments = PlanComments()) -> String {
         func q(_ s: String) -> String {
             "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
         }
-        var out = "# Mavin composition plan: ordered clips and the transitions between them.\n"
-        if let model { out += "model = \(q(model))\n" }
-        if let output { out += "output = \(q(output))\n" }
-        if let fps { out += "fps = \(fps)\n" }
-        if let fit { out += "fit = \(q(fit.rawValue))\n" }
-        for c in clips { out += "\n[[clip]]\npath = \(q(c.path))\n" }
+        func line(_ code: String, _ comment: String?) -> String {
+            code + (comment.map { "  # " + $0 } ?? "") + "\n"
+        }
+        func above(_ table: PlanComments.Table?) -> String {
+            (table?.above ?? []).map { $0 + "\n" }.joined()
+        }
+        var out =
+            comments.opening.isEmpty
+            ? "# Mavin composition plan: ordered clips and the transitions between them.\n"
+            : comments.opening.map { $0 + "\n" }.joined()
+        let top = comments.top.keys
+        if let model { out += line("model = \(q(model))", top["model"]) }
+        if let output { out += line("output = \(q(output))", top["output"]) }
+        if let fps { out += line("fps = \(fps)", top["fps"]) }
+        if let fit { out += line("fit = \(q(fit.rawValue))", top["fit"]) }
+        for c in clips {
+            let own = comments.clips[c.path]
+            out += "\n" + above(own) + line("[[clip]]", own?.header) + line("path = \(q(c.path))", own?.keys["path"])
+        }
         for (i, j) in junctions.enumerated() {
-            out += "\n[[junction]]  # between clip \(i + 1) and clip \(i + 2)\n"
+            let own = i < comments.junctions.count ? comments.junctions[i] : nil
+            out += "\n" + above(own)
+            out += line("[[junction]]", own?.header ?? "between clip \(i + 1) and clip \(i + 2)")
             for setting in JunctionSettings.all {
                 guard let value = setting.value(of: j) else { continue }
-                out += "\(setting.key) = " + (setting.key == "mode" ? q(value) : value) + "\n"
+                out += line("\(setting.key) = " + (setting.key == "mode" ? q(value) : value), own?.keys[setting.key])
             }
         }
+        if !comments.closing.isEmpty { out += "\n" + comments.closing.map { $0 + "\n" }.joined() }
         return out
     }
 }

@@ -569,7 +569,9 @@ public final class StudioApp {
         let target = path.map(resolve) ?? planFile
         // Paths in a plan are relative to its own folder: a plan written elsewhere names the same files.
         let saved = plan.rebased(from: folder, to: (target as NSString).deletingLastPathComponent)
-        let text = saved.toml()
+        // Saving over a plan keeps the comments its author wrote in it.
+        let old = try? String(contentsOfFile: target, encoding: .utf8)
+        let text = saved.toml(comments: old.map { PlanComments(text: $0) } ?? PlanComments())
         let name = (target as NSString).lastPathComponent
         if FileManager.default.fileExists(atPath: target) && !overwrite {
             // A file that reads as this very plan (its comments and layout aside) is left as it is.

@@ -57,6 +57,48 @@ final class PlanErrorTests: XCTestCase {
     }
 
     /// What the table writes, it reads back; --variant uses the same keys and refusals.
+    /// Saving a plan over its file keeps its author's comments: the opening block, those on the top-level keys,
+    /// a clip's (above its header, on it, on its path, following the clip when the clips are reordered, with a
+    /// "#" in a quoted path left alone) and a junction's; without a file, the stock comments.
+    func testSavingOverAPlanKeepsItsComments() throws {
+        let text = """
+            # My film: three takes.
+            # shot on the 3rd
+            model = "m.safetensors"  # the shipped one
+
+            # the opening shot
+            [[clip]]  # wide
+            path = "a #\\"b\\".mp4"  # note # with a hash
+
+            [[clip]]
+            path = "c.mp4"
+
+            [[junction]]  # the hard one
+            s = 59
+            steps = 8  # eight steps
+            """
+        let plan = try Plan.parse(text)
+        XCTAssertEqual(plan.clips.first?.path, "a #\"b\".mp4")
+        let comments = PlanComments(text: text)
+        let out = plan.toml(comments: comments)
+        XCTAssertEqual(try Plan.parse(out), plan)
+        let kept = [
+            "# My film: three takes.\n# shot on the 3rd\nmodel = \"m.safetensors\"  # the shipped one",
+            "# the opening shot\n[[clip]]  # wide\npath = \"a #\\\"b\\\".mp4\"  # note # with a hash",
+            "[[junction]]  # the hard one", "steps = 8  # eight steps"
+        ]
+        for k in kept { XCTAssertTrue(out.contains(k), "kept: \(k) in\n\(out)") }
+        XCTAssertFalse(out.contains("between clip 1"), out)
+        var swapped = plan
+        swapped.clips.swapAt(0, 1)
+        let moved = swapped.toml(comments: comments)
+        let c = try XCTUnwrap(moved.range(of: "path = \"c.mp4\""))
+        let wide = try XCTUnwrap(moved.range(of: "# the opening shot\n[[clip]]  # wide"))
+        XCTAssertLessThan(c.lowerBound, wide.lowerBound, "the comments follow their clip")
+        XCTAssertTrue(plan.toml().contains("[[junction]]  # between clip 1 and clip 2"))
+        XCTAssertTrue(plan.toml().hasPrefix("# Mavin composition plan"))
+    }
+
     func testTheTableRoundTripsAPlanAndParsesVariants() throws {
         var plan = Plan(clips: [.init(path: "a.mp4"), .init(path: "b.mp4")])
         plan.normaliseJunctions()

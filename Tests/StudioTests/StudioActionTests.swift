@@ -87,6 +87,26 @@ final class StudioActionTests: XCTestCase {
         XCTAssertTrue(app.message.hasPrefix("seed is at its limit"), app.message)
     }
 
+    /// `w` over a plan the user wrote, after `y`: the settings change, the user's comments stay.
+    func testSavingOverAPlanKeepsTheUsersComments() throws {
+        let app = studio()
+        let file = folder.appendingPathComponent("plan.toml")
+        let text =
+            Plan(clips: app.plan.clips, junctions: app.plan.junctions).toml()
+            .replacingOccurrences(of: "[[junction]]  # between clip 1 and clip 2", with: "[[junction]]  # keep me")
+            + "# a note at the end\n"
+        try Data(("# my own header\n" + text).utf8).write(to: file)
+        app.plan.junctions[0].settings.steps = 7
+        app.execute("w")
+        guard case .confirm = app.mode else { return XCTFail("asks before replacing another plan: \(app.mode)") }
+        app.savePlan(path: nil, overwrite: true)
+        let saved = try String(contentsOf: file, encoding: .utf8)
+        XCTAssertTrue(saved.hasPrefix("# my own header\n"), saved)
+        XCTAssertTrue(saved.contains("[[junction]]  # keep me"), saved)
+        XCTAssertTrue(saved.hasSuffix("\n# a note at the end\n"), saved)
+        XCTAssertEqual(try Plan.read(file).junctions[0].settings.steps, 7)
+    }
+
     /// `:w` elsewhere rewrites the plan's paths so they name the same files; `:open` reads it back.
     func testWritingThePlanElsewhereKeepsItsPathsTrue() throws {
         let app = studio()
