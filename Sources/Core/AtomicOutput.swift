@@ -96,6 +96,7 @@ public enum OutputTarget {
     /// Refuses an output that exists without `overwrite`, anything but a regular file or a Mavin frame folder
     /// with it, an output whose folder is missing, and an output that is (or holds) one of `inputs`.
     public static func check(_ path: String, kind: Kind, overwrite: Bool, inputs: [String] = []) throws {
+        guard !path.isEmpty else { throw FileError.writeFailed(path, reason: "the output name is empty; name a file") }
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
         var isDir: ObjCBool = false

@@ -63,10 +63,16 @@ public enum PartialFiles {
         paths = []
         lock.unlock()
         for path in doomed { try? FileManager.default.removeItem(atPath: path) }
+        // End by the signal itself, from this thread: its default action unblocked here (dispatch's threads block
+        // signals), so nothing else can take it. Re-sending it to the process instead hung once in about a
+        // hundred Ctrl-Cs: the signal went to dispatch's still-open reader and the process waited for ever.
         signal(number, SIG_DFL)
-        // To the process, not this thread (dispatch's threads block signals): any other thread takes it.
-        kill(getpid(), number)
-        // Until it is delivered, nothing more is written.
-        while true { pause() }
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, number)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        raise(number)
+        // Not reached when the signal ends the process; the same status as if it had, otherwise.
+        _exit(128 + number)
     }
 }

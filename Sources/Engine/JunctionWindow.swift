@@ -70,7 +70,19 @@ public struct JunctionWindow {
         let toB = min(lastAfter, e + needAfter + extraAfter - 1)
         let before = try frames(self.before, from: fromA, count: s - fromA + 1)
         let after = try frames(self.after, from: e, count: toB - e + 1)
-        return junction.mode.trim(before: before, after: after, length: length)
+        let kept = junction.mode.trim(before: before, after: after, length: length)
+        // Regenerate replaces frames up to s and from e: a boundary too near a clip's end leaves nothing of it.
+        if kept.before.isEmpty {
+            throw InfillError.badSettings(
+                "regenerate replaces the last \(extraBefore) frames of the preceding clip up to s = \(s), which "
+                    + "leaves none of it: raise s to at least \(firstBefore + extraBefore), or shorten the length")
+        }
+        if kept.after.isEmpty {
+            throw InfillError.badSettings(
+                "regenerate replaces the first \(extraAfter) frames of the following clip from e = \(e), which "
+                    + "leaves none of it: lower e to at most \(lastAfter - extraAfter), or shorten the length")
+        }
+        return kept
     }
 
     /// The request for this junction: its reference frames, length, mode and sampler settings.

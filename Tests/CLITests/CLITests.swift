@@ -67,7 +67,8 @@ final class CLITests: XCTestCase {
             (dir.appendingPathComponent("plan.toml").path, "unknown output type"),
             (dir.appendingPathComponent("out.mkv").path, "unknown output type"),
             (dir.appendingPathComponent("missing/out.mp4").path, "does not exist"),
-            (a, "also an input")
+            (a, "also an input"),
+            ("", "the output name is empty")
         ]
         for (output, expected) in cases {
             let r = try run(base + ["-o", output, "--overwrite"])
@@ -79,6 +80,23 @@ final class CLITests: XCTestCase {
         let r = try run(base + ["-o", dir.appendingPathComponent("fine.mp4").path])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.output.contains("broken.safetensors"), r.output)
+    }
+
+    /// Regenerate replaces frames up to s and from e: a boundary that leaves nothing of a clip is refused with the
+    /// bound that would work (s ≥ ⌈l/2⌉ = 4; e ≤ 49 − 4 for a 50-frame clip), and nothing is written.
+    func testRegenerateAtAClipsEndSaysHowFarToMoveTheBoundary() throws {
+        let a = try clip("a.mp4")
+        let out = dir.appendingPathComponent("r.mp4")
+        let base = ["infill", "--before", a, "--after", a, "--length", "8", "--mode", "regenerate", "--model", model]
+        var r = try run(base + ["--s", "0", "--e", "10", "-o", out.path])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.output.contains("leaves none of it: raise s to at least 4"), r.output)
+        r = try run(base + ["--s", "30", "--e", "49", "-o", out.path])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.output.contains("leaves none of it: lower e to at most 45"), r.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+        r = try run(base + ["--s", "4", "--e", "45", "-o", out.path])
+        XCTAssertEqual(r.status, 0, r.output)
     }
 
     func testComposeRefusesABadOutputBeforeLoadingTheModel() throws {
