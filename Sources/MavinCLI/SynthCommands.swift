@@ -61,13 +61,17 @@ struct SynthDatasetCommand: ParsableCommand {
         PartialFiles.removeOnSignal()
         let folder = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let takes = max(1, Int((minutes * 60 / takeSeconds).rounded(.up)))
+        let total = minutes * 60
+        let takes = max(1, Int((total / takeSeconds).rounded(.up)))
+        // The last take is what is left of the total (at least the shortest take, 5 s), so the total is honoured.
+        if total < 5 { print("note: \(total) s is less than the shortest take; writing one take of 5 s") }
         var entries: [ManifestEntry] = []
         let t0 = Date()
         for i in 0..<takes {
             let s = seed + UInt64(i)
+            let seconds = min(takeSeconds, max(5, total - Double(i) * takeSeconds))
             let performance = Performance(
-                seed: s, fps: fps, script: Performance.randomScript(seed: s, seconds: takeSeconds))
+                seed: s, fps: fps, script: Performance.randomScript(seed: s, seconds: seconds))
             entries.append(
                 try SynthWriter.write(
                     performance, name: String(format: "take_%05d", i), size: size, to: folder, overwrite: overwrite))

@@ -99,6 +99,21 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.output)
     }
 
+    /// `synth-dataset --minutes` is the total: 15 s in takes of 10 s is a 10 s take and a 5 s one (each at least
+    /// its seconds: the takes end on whole actions), not two of 10.
+    func testSynthDatasetWritesTheMinutesAsked() throws {
+        let out = dir.appendingPathComponent("sd")
+        let r = try run(["synth-dataset", "--out", out.path, "--minutes", "0.25", "--take-seconds", "10"], timeout: 300)
+        XCTAssertEqual(r.status, 0, r.output)
+        let data = try Data(contentsOf: out.appendingPathComponent("manifest.json"))
+        let manifest = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let entries = try XCTUnwrap(manifest["entries"] as? [[String: Any]])
+        let seconds = entries.map { Double($0["frames"] as? Int ?? 0) / Double($0["fps"] as? Int ?? 1) }
+        XCTAssertEqual(seconds.count, 2)
+        XCTAssertTrue(seconds[0] >= 10 && seconds[0] < 14, "\(seconds)")
+        XCTAssertTrue(seconds[1] >= 5 && seconds[1] < 9, "\(seconds)")
+    }
+
     func testComposeRefusesABadOutputBeforeLoadingTheModel() throws {
         let a = try clip("a.mp4")
         let model = try brokenModel()
