@@ -63,7 +63,7 @@ public final class Composer {
         }
         let fps = plan.fps ?? readers[0].info.fps
         var shown: [[Int]] = []
-        var notices: [String] = []
+        var notices = readers.compactMap(\.info.damageNotice)
         for (i, seg) in segments.enumerated() {
             // Regenerate replaces frames each side of its junction.
             let dropStart =

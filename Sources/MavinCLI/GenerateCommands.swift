@@ -153,11 +153,11 @@ struct InfillCommand: ParsableCommand {
         let report = Report(
             seconds: result.seconds, steps: sampler.steps, frames: written, length: length, output: output,
             psnr: sc?.psnr, ms_ssim: sc?.ms_ssim, clip_rs: sc?.clip_rs, ssim: sc?.ssim, similarity: sc?.similarity,
-            notices: result.notices)
+            notices: [a, b].compactMap(\.info.damageNotice) + result.notices)
         if json {
             try printJSON(report)
         } else {
-            for n in result.notices { print("note: \(n)") }
+            for n in report.notices { print("note: \(n)") }
             let line = String(
                 format: "wrote %@: %d frames (%d generated) in %.1f s", output, written, length, result.seconds)
             print(line)

@@ -17,6 +17,11 @@ public struct VideoInfo: Codable, Equatable, Sendable {
     public var rotation: Int = 0
     /// What is wrong with the file (truncated, corrupt), in the user's words; nil for a sound file.
     public var damage: String?
+
+    /// The note a job that uses a damaged file gives (nil for a sound one): what it uses of it.
+    public var damageNotice: String? {
+        damage.map { "'\(path)' is damaged (\($0)); only its \(frames) readable frames are used" }
+    }
 }
 
 /// How a frame is fitted to a requested size.

@@ -292,5 +292,14 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.output.contains("index lists 100 frames"), r.output)
         let json = try run(["info", "--json", cut.path])
         XCTAssertTrue(json.output.contains("\"damage\""), json.output)
+        // A job that uses it says so, and what it uses; a sound file gets no such note.
+        let base = ["infill", "--after", whole, "--length", "8", "--model", model, "--s", "20", "--e", "10"]
+        let used = try run(base + ["--before", cut.path, "-o", dir.appendingPathComponent("u.mp4").path])
+        XCTAssertEqual(used.status, 0, used.output)
+        XCTAssertTrue(used.output.contains("note: '\(cut.path)' is damaged (the file is truncated"), used.output)
+        XCTAssertTrue(used.output.contains("readable frames are used"), used.output)
+        let clean = try run(base + ["--before", whole, "-o", dir.appendingPathComponent("w.mp4").path])
+        XCTAssertEqual(clean.status, 0, clean.output)
+        XCTAssertFalse(clean.output.contains("damaged"), clean.output)
     }
 }
