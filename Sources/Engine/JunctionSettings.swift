@@ -12,7 +12,7 @@ public enum SettingKind: Sendable {
     /// The rule, as every refusal states it.
     public var rule: String {
         switch self {
-        case .integer(let r) where r.upperBound == Int.max: return "an integer ≥ \(r.lowerBound) (at most \(Int.max))"
+        case .integer(let r) where r.upperBound == Int.max: return "an integer ≥ \(r.lowerBound), at most \(Int.max)"
         case .integer(let r): return "an integer within \(r.lowerBound)…\(r.upperBound)"
         case .number(let r): return String(format: "a number within %g…%g", r.lowerBound, r.upperBound)
         case .flag: return "on or off (true/false, yes/no, 1/0)"

@@ -71,10 +71,12 @@ struct InfillCommand: ParsableCommand {
 
     @Option(help: "The preceding clip (its last frame, or --s, is the boundary frame xˢ).") var before: String
     @Option(help: "The following clip (its first frame, or --e, is the boundary frame xᵉ).") var after: String
-    @Option(help: ArgumentHelp(JunctionSettings.help("length") + " The model says which it makes (mavin info)."))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(JunctionSettings.help("length") + " The model says which it makes (mavin info)."))
     var length: Int
-    @Option(help: "Last frame of BEFORE to keep (default: its last).") var s: Int?
-    @Option(help: "First frame of AFTER to keep (default: 0).") var e: Int?
+    @Option(parsing: .unconditional, help: "Last frame of BEFORE to keep (default: its last).") var s: Int?
+    @Option(parsing: .unconditional, help: "First frame of AFTER to keep (default: 0).") var e: Int?
     @OptionGroup var modelOption: ModelOption
     @Option(help: "insert (new frames between) or regenerate (replace frames around the junction).")
     var mode: InfillMode = .insert

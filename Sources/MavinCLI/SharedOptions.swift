@@ -11,20 +11,28 @@ struct ModelOption: ParsableArguments {
 }
 
 /// The sampler's options of one transition. Their ranges are the settings table's (`JunctionSettings`): `pairs`
-/// hands them to it.
+/// hands them to it. Numbers take the next word whatever it is (`.unconditional`), so `--seed -1` is refused by
+/// that table with its range, not as a missing value.
 struct SamplerOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(JunctionSettings.help("f0"))) var f0: Float = SamplerSettings().f0
-    @Option(help: ArgumentHelp(JunctionSettings.help("lambda"))) var lambda: Float = SamplerSettings().lambda
+    @Option(parsing: .unconditional, help: ArgumentHelp(JunctionSettings.help("f0"))) var f0: Float = SamplerSettings()
+        .f0
+    @Option(parsing: .unconditional, help: ArgumentHelp(JunctionSettings.help("lambda"))) var lambda: Float =
+        SamplerSettings().lambda
     @Flag(help: "Plain Gaussian initial noise instead of GFM (the default; GFM is on only with --gfm).")
     var noGfm = false
     @Flag(help: "GFM initial noise (the paper's).") var gfm = false
     @Flag(help: "Do not add back the boundary frames' fine detail that the latent codec drops (ablation).")
     var noDetail = false
-    @Option(help: ArgumentHelp(JunctionSettings.help("steps") + " More: a more decided sample, lower PSNR."))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(JunctionSettings.help("steps") + " More: a more decided sample, lower PSNR."))
     var steps: Int = SamplerSettings().steps
-    @Option(help: ArgumentHelp(JunctionSettings.help("strength"))) var strength: Float = SamplerSettings().strength
-    @Option(help: ArgumentHelp(JunctionSettings.help("eta"))) var eta: Float = SamplerSettings().eta
-    @Option(help: ArgumentHelp(JunctionSettings.help("seed"))) var seed: UInt64 = SamplerSettings().seed
+    @Option(parsing: .unconditional, help: ArgumentHelp(JunctionSettings.help("strength"))) var strength: Float =
+        SamplerSettings().strength
+    @Option(parsing: .unconditional, help: ArgumentHelp(JunctionSettings.help("eta"))) var eta: Float =
+        SamplerSettings().eta
+    @Option(parsing: .unconditional, help: ArgumentHelp(JunctionSettings.help("seed"))) var seed: UInt64 =
+        SamplerSettings().seed
     @Option(help: ArgumentHelp(JunctionSettings.help("warp"))) var warp: String?
 
     /// The options as (key, value) pairs for `JunctionSettings.junction`.

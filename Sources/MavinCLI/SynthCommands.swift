@@ -44,7 +44,7 @@ struct SynthDatasetCommand: ParsableCommand {
         abstract: "Render long takes of random action sequences for training, with a manifest.")
 
     @Option(help: "Output folder.") var out: String
-    @Option(help: "Total minutes of footage.") var minutes: Double
+    @Option(parsing: .unconditional, help: "Total minutes of footage.") var minutes: Double
     @Option(help: "First seed; take i uses seed + i.") var seed: UInt64 = 1000
     @Option(help: "Frame size: 128 or 256.") var size: Int = 128
     @Option(help: "Frames per second.") var fps: Double = 30

@@ -114,6 +114,24 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(seconds[1] >= 5 && seconds[1] < 9, "\(seconds)")
     }
 
+    /// A negative number after a space is the option's value, refused with its range ("Missing value" before).
+    func testNegativeNumbersAreRefusedWithTheirRange() throws {
+        let a = try clip("a.mp4")
+        let out = dir.appendingPathComponent("n.mp4").path
+        let base = ["infill", "--before", a, "--after", a, "--model", model, "-o", out]
+        let cases: [([String], String)] = [
+            (["--length", "-3"], "--length must be an integer within 1…24 (got '-3')"),
+            (["--length", "8", "--s", "-5"], "--s must be an integer ≥ 0, at most 9223372036854775807 (got '-5')"),
+            (["--length", "8", "--strength", "-0.5"], "--strength must be a number within 0…2 (got '-0.5')")
+        ]
+        for (options, expected) in cases {
+            let r = try run(base + options)
+            XCTAssertNotEqual(r.status, 0)
+            XCTAssertTrue(r.output.contains(expected), "\(options): \(r.output)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    }
+
     func testComposeRefusesABadOutputBeforeLoadingTheModel() throws {
         let a = try clip("a.mp4")
         let model = try brokenModel()

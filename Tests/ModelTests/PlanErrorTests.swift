@@ -40,7 +40,7 @@ final class PlanErrorTests: XCTestCase {
             ("lambda = -0.1", "lambda must be a number within 0…1 (got '-0.1')"),
             ("eta = 1e9", "eta must be a number within 0…1"),
             ("strength = 3", "strength must be a number within 0…2 (got '3')"),
-            ("seed = -1", "seed must be an integer ≥ 0 (at most 9223372036854775807) (got '-1')"),
+            ("seed = -1", "seed must be an integer ≥ 0, at most 9223372036854775807 (got '-1')"),
             ("gfm = \"maybe\"", "gfm must be on or off"),
             ("mode = \"blend\"", "mode must be insert or regenerate (got 'blend')"),
             ("length = 0", "length must be an integer within 1…24 (got '0')"),
