@@ -196,13 +196,11 @@ public struct Plan: Equatable, Sendable {
         func line(_ code: String, _ comment: String?) -> String {
             code + (comment.map { "  # " + $0 } ?? "") + "\n"
         }
-        func above(_ table: PlanComments.Table?) -> String {
-            (table?.above ?? []).map { $0 + "\n" }.joined()
-        }
+        func block(_ lines: [String]) -> String { lines.map { $0 + "\n" }.joined() }
         var out =
             comments.opening.isEmpty
             ? "# Mavin composition plan: ordered clips and the transitions between them.\n"
-            : comments.opening.map { $0 + "\n" }.joined()
+            : block(comments.opening)
         let top = comments.top.keys
         if let model { out += line("model = \(q(model))", top["model"]) }
         if let output { out += line("output = \(q(output))", top["output"]) }
@@ -210,18 +208,19 @@ public struct Plan: Equatable, Sendable {
         if let fit { out += line("fit = \(q(fit.rawValue))", top["fit"]) }
         for c in clips {
             let own = comments.clips[c.path]
-            out += "\n" + above(own) + line("[[clip]]", own?.header) + line("path = \(q(c.path))", own?.keys["path"])
+            out += "\n" + block(own?.above ?? []) + line("[[clip]]", own?.header)
+            out += line("path = \(q(c.path))", own?.keys["path"])
         }
         for (i, j) in junctions.enumerated() {
             let own = i < comments.junctions.count ? comments.junctions[i] : nil
-            out += "\n" + above(own)
+            out += "\n" + block(own?.above ?? [])
             out += line("[[junction]]", own?.header ?? "between clip \(i + 1) and clip \(i + 2)")
             for setting in JunctionSettings.all {
                 guard let value = setting.value(of: j) else { continue }
                 out += line("\(setting.key) = " + (setting.key == "mode" ? q(value) : value), own?.keys[setting.key])
             }
         }
-        if !comments.closing.isEmpty { out += "\n" + comments.closing.map { $0 + "\n" }.joined() }
+        if !comments.closing.isEmpty { out += "\n" + block(comments.closing) }
         return out
     }
 }

@@ -34,16 +34,12 @@ public struct PlanComments: Equatable, Sendable {
         /// or junction k.
         enum Place {
             case top
-            case clip(Table)
+            case clip(Table, path: String?)
             case junction(Int)
         }
         var place = Place.top
         func closeClip() {
-            if case .clip(let t) = place, let path = t.keys["\u{0}path"] {
-                var table = t
-                table.keys["\u{0}path"] = nil
-                clips[path] = table
-            }
+            if case .clip(let table, let path?) = place { clips[path] = table }
         }
         for raw in text.components(separatedBy: "\n") {
             let line = raw.trimmingCharacters(in: .whitespaces)
@@ -64,7 +60,7 @@ public struct PlanComments: Equatable, Sendable {
                 table.header = comment
                 pending = []
                 if code.hasPrefix("[[clip") {
-                    place = .clip(table)
+                    place = .clip(table, path: nil)
                 } else {
                     junctions.append(table)
                     place = .junction(junctions.count - 1)
@@ -79,10 +75,9 @@ public struct PlanComments: Equatable, Sendable {
             switch place {
             case .top:
                 if let comment { top.keys[key] = comment }
-            case .clip(var t):
+            case .clip(var t, let path):
                 if let comment { t.keys[key] = comment }
-                if key == "path", let value = Self.stringValue(code) { t.keys["\u{0}path"] = value }
-                place = .clip(t)
+                place = .clip(t, path: key == "path" ? Self.stringValue(code) : path)
             case .junction(let k):
                 if let comment { junctions[k].keys[key] = comment }
             }

@@ -14,10 +14,10 @@ struct ModelOption: ParsableArguments {
 /// hands them to it. Numbers take the next word whatever it is (`.unconditional`), so `--seed -1` is refused by
 /// that table with its range, not as a missing value.
 struct SamplerOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: ArgumentHelp(JunctionSettings.help("f0"))) var f0: Float = SamplerSettings()
-        .f0
-    @Option(parsing: .unconditional, help: ArgumentHelp(JunctionSettings.help("lambda"))) var lambda: Float =
-        SamplerSettings().lambda
+    @Option(parsing: .unconditional, help: ArgumentHelp(JunctionSettings.help("f0")))
+    var f0: Float = SamplerSettings().f0
+    @Option(parsing: .unconditional, help: ArgumentHelp(JunctionSettings.help("lambda")))
+    var lambda: Float = SamplerSettings().lambda
     @Flag(help: "Plain Gaussian initial noise instead of GFM (the default; GFM is on only with --gfm).")
     var noGfm = false
     @Flag(help: "GFM initial noise (the paper's).") var gfm = false
@@ -27,12 +27,12 @@ struct SamplerOptions: ParsableArguments {
         parsing: .unconditional,
         help: ArgumentHelp(JunctionSettings.help("steps") + " More: a more decided sample, lower PSNR."))
     var steps: Int = SamplerSettings().steps
-    @Option(parsing: .unconditional, help: ArgumentHelp(JunctionSettings.help("strength"))) var strength: Float =
-        SamplerSettings().strength
-    @Option(parsing: .unconditional, help: ArgumentHelp(JunctionSettings.help("eta"))) var eta: Float =
-        SamplerSettings().eta
-    @Option(parsing: .unconditional, help: ArgumentHelp(JunctionSettings.help("seed"))) var seed: UInt64 =
-        SamplerSettings().seed
+    @Option(parsing: .unconditional, help: ArgumentHelp(JunctionSettings.help("strength")))
+    var strength: Float = SamplerSettings().strength
+    @Option(parsing: .unconditional, help: ArgumentHelp(JunctionSettings.help("eta")))
+    var eta: Float = SamplerSettings().eta
+    @Option(parsing: .unconditional, help: ArgumentHelp(JunctionSettings.help("seed")))
+    var seed: UInt64 = SamplerSettings().seed
     @Option(help: ArgumentHelp(JunctionSettings.help("warp"))) var warp: String?
 
     /// The options as (key, value) pairs for `JunctionSettings.junction`.

@@ -76,7 +76,7 @@ struct Screen: Equatable {
         if room > 1, whole.dropFirst(room).contains(where: { $0 != " " }) {
             t = String(t.dropLast()) + (unicode ? "…" : "~")
         }
-        if t.count < width && reverse { t += String(repeating: " ", count: min(width, cols - x) - t.count) }
+        if t.count < width && reverse { t += String(repeating: " ", count: room - t.count) }
         runs.append(Run(row: y, col: x, text: t, style: Style(pair: pair, bold: bold, reverse: reverse)))
     }
 
