@@ -56,7 +56,14 @@ public enum PartialFiles {
         }
     }
 
-    private static func removeAllAndDie(_ number: Int32) {
+    /// Removes every registered path and ends the process by signal `number` (status 128 + number): what
+    /// `removeOnSignal` does when a signal arrives, for a program that caught the signal itself (the Studio, which
+    /// restores the terminal first).
+    public static func endBySignal(_ number: Int32) -> Never {
+        removeAllAndDie(number)
+    }
+
+    private static func removeAllAndDie(_ number: Int32) -> Never {
         lock.lock()
         dying = true
         let doomed = paths

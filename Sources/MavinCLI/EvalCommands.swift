@@ -44,6 +44,13 @@ struct MetricsCommand: ParsableCommand {
         guard gf.count == tf.count else {
             throw ValidationError("'\(generated)' has \(gf.count) frames, '\(truth)' has \(tf.count); they must match")
         }
+        if gf.width != tf.width || gf.height != tf.height {
+            // Said on stderr, so that --json stays parseable.
+            FileHandle.standardError.write(
+                Data(
+                    ("note: '\(generated)' is \(gf.width)×\(gf.height), the truth \(tf.width)×\(tf.height): "
+                        + "the generated frames are scaled to the truth's size before they are scored\n").utf8))
+        }
         // The truth's size (a no-op when equal).
         let readGenerated = { (i: Int) in try gf.frame(at: i).resized(width: tf.width, height: tf.height) }
         let similarity: FrameSimilarity = encoder.map { $0.similarity() } ?? SSIMSimilarity()

@@ -125,8 +125,13 @@ struct LossChartCommand: ParsableCommand {
         PartialFiles.removeOnSignal()
         try OutputTarget.check(output, kind: .file, overwrite: overwrite, inputs: [log])
         let records = try LossCurve.read(URL(fileURLWithPath: log))
+        guard !records.isEmpty else {
+            throw ValidationError(
+                "'\(log)' holds no training records (JSON lines with step and loss, as `mavin train` writes to "
+                    + "CKPT.log.jsonl beside its checkpoint); give the training log")
+        }
         guard records.count >= 2 else {
-            throw ValidationError("'\(log)' has \(records.count) training records; a chart needs at least 2")
+            throw ValidationError("'\(log)' has 1 training record; a chart needs at least 2")
         }
         try PNG.write(LossCurve.render(records), to: URL(fileURLWithPath: output), overwrite: overwrite)
         print("\(output): \(records.count) records, steps \(records.first!.step)…\(records.last!.step)")

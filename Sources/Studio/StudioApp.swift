@@ -522,9 +522,9 @@ public final class StudioApp {
             message = "a job is running (c cancels it)"
             return
         }
+        // A typed path means what it means to :w and :open; the plan's output is relative to the folder.
         let target =
-            path.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
-            ?? (folder as NSString).appendingPathComponent(plan.output ?? "composed.mp4")
+            path.map(resolve) ?? (folder as NSString).appendingPathComponent(plan.output ?? "composed.mp4")
         if FileManager.default.fileExists(atPath: target) {
             let name = (target as NSString).lastPathComponent
             mode = .confirm(prompt: "\(name) exists. Overwrite? (y/n)", action: .export(path: target))

@@ -372,8 +372,16 @@ extension StudioApp {
         }
     }
 
-    /// Runs until q. Keys are polled every 50 ms, so a running job never blocks them.
+    /// Runs until q, or until Ctrl-C, SIGTERM or SIGHUP: then the terminal is restored and the plan autosaved, as
+    /// with q, what a running job was writing is removed, and the process ends by that signal (status 128 + its
+    /// number). Keys are polled every 50 ms, so a running job never blocks them.
     public func run() throws {
+        let latch = SignalLatch()
+        try session(until: latch)
+        if let number = latch.caught { PartialFiles.endBySignal(number) }
+    }
+
+    private func session(until latch: SignalLatch) throws {
         setlocale(LC_ALL, "")
         initscr()
         defer { endwin() }
@@ -392,7 +400,7 @@ extension StudioApp {
         defer { writeOut(Self.focusReportsOff) }
         defer { if caps.pictures == .kitty { writeOut(outer(KittyGraphics.freeAll)) } }
         var lastPlay = Date()
-        while !quitRequested {
+        while !quitRequested && latch.caught == nil {
             drainEvents()
             if playing {
                 let step = Self.playbackStep(elapsed: Date().timeIntervalSince(lastPlay), fps: previewFPS)

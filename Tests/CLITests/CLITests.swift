@@ -187,6 +187,39 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.output.contains("--overwrite"), r.output)
     }
 
+    /// Clips of two sizes are scored with a note that the generated frames were scaled; the same size, without.
+    func testMetricsSaysWhenItScalesTheGeneratedFrames() throws {
+        let truth = try clip("truth.mp4", seconds: 0.4)
+        let same = try clip("same.mp4", seconds: 0.4)
+        let small = try clip("small.mp4", seconds: 0.4, size: "48x32")
+        var r = try run(["metrics", "--generated", same, "--truth", truth])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertFalse(r.output.contains("note:"), r.output)
+        r = try run(["metrics", "--generated", small, "--truth", truth])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("is 48×32, the truth 96×64"), r.output)
+        XCTAssertTrue(r.output.contains("10 frames: PSNR"), r.output)
+    }
+
+    /// A file that is not a training log is named as such, not counted as a log of no records; one record is
+    /// not a chart either, and neither writes a PNG.
+    func testLossChartOfSomethingElseSaysWhatItWants() throws {
+        let notLog = dir.appendingPathComponent("notes.txt")
+        try "step by step\n{\"other\": 1}\n".write(to: notLog, atomically: true, encoding: .utf8)
+        let chart = dir.appendingPathComponent("chart.png")
+        var r = try run(["loss-chart", notLog.path, "-o", chart.path])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.output.contains("holds no training records"), r.output)
+        XCTAssertTrue(r.output.contains("CKPT.log.jsonl"), r.output)
+        let one = dir.appendingPathComponent("one.log.jsonl")
+        let record = "{\"step\": 1, \"loss\": 0.5, \"lr\": 0.001, \"gradNorm\": 1, \"seconds\": 2}\n"
+        try record.write(to: one, atomically: true, encoding: .utf8)
+        r = try run(["loss-chart", one.path, "-o", chart.path])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.output.contains("has 1 training record;"), r.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: chart.path))
+    }
+
     func testAReadOnlyFolderIsSaidInWords() throws {
         let a = try clip("a.mp4", seconds: 0.4)
         let ro = dir.appendingPathComponent("ro")

@@ -107,6 +107,26 @@ final class StudioActionTests: XCTestCase {
         XCTAssertEqual(try Plan.read(file).junctions[0].settings.steps, 7)
     }
 
+    /// `:export NAME` resolves NAME as `:w` and `:open` do: a file that exists in the current directory is that
+    /// file (asked about before it is replaced), and the Studio's folder is not searched first.
+    func testExportResolvesATypedPathAsTheOtherCommandsDo() throws {
+        let app = studio()
+        try XCTSkipIf(app.model == nil, "needs the shipped model")
+        let here = folder.appendingPathComponent("cwd")
+        try FileManager.default.createDirectory(at: here, withIntermediateDirectories: true)
+        let existing = here.appendingPathComponent("take.mp4").path
+        try Data("mine".utf8).write(to: URL(fileURLWithPath: existing))
+        let previous = FileManager.default.currentDirectoryPath
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(here.path))
+        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        app.execute("export take.mp4")
+        XCTAssertEqual(app.mode, .confirm(prompt: "take.mp4 exists. Overwrite? (y/n)", action: .export(path: existing)))
+        app.mode = .browse
+        XCTAssertEqual(app.resolve("take.mp4"), existing)
+        XCTAssertEqual(app.resolve("new.mp4"), folder.appendingPathComponent("new.mp4").path)
+        XCTAssertEqual(try String(contentsOfFile: existing, encoding: .utf8), "mine")
+    }
+
     /// `:w` elsewhere rewrites the plan's paths so they name the same files; `:open` reads it back.
     func testWritingThePlanElsewhereKeepsItsPathsTrue() throws {
         let app = studio()

@@ -188,6 +188,30 @@ final class TmuxStudioTests: XCTestCase {
         try waitFor("EXITED 0")
     }
 
+    /// Ctrl-C ends the Studio as q does, with the terminal restored and the last change autosaved, and by the
+    /// signal (status 130), so that a script running it stops too. (ncurses' own handler ended it with status 1.)
+    func testCtrlCEndsTheStudioByItsSignalWithThePlanAutosaved() throws {
+        let bin = try mavinBinary()
+        let state = folder.appendingPathComponent("state")
+        // The shell traps SIGINT so that it lives on to print the Studio's status.
+        let cmd =
+            "cd '\(folder.path)' && trap : INT; XDG_STATE_HOME='\(state.path)' MAVIN_PICTURES=truecolor '\(bin)'"
+            + " studio . ; echo EXITED $? ; sleep 60"
+        _ = try tmux(["new-session", "-d", "-s", "studio", "-x", "120", "-y", "36", cmd])
+        try waitFor("Library (4)")
+        try keys("Tab")
+        try keys("Tab")
+        try keys("h")
+        try waitFor("[s=58]")
+        try keys("C-c")
+        let s = try waitFor("EXITED")
+        XCTAssertTrue(s.contains("EXITED 130"), s)
+        let sessions = state.appendingPathComponent("mavin/sessions")
+        let saved = try FileManager.default.contentsOfDirectory(atPath: sessions.path)
+        XCTAssertEqual(saved.count, 1, "one autosave and no partial files: \(saved)")
+        let text = try String(contentsOf: sessions.appendingPathComponent(saved[0]), encoding: .utf8)
+        XCTAssertTrue(text.contains("s = 58"), text)
+    }
     func testStudioAsAPersonWouldUseIt() throws {
         let bin = try mavinBinary()
         let model = samples.appendingPathComponent("models/mavin-small.safetensors").path
