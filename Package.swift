@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "SynthTests", dependencies: ["Core", "Synth", "Media"]),
         .testTarget(name: "StudioTests", dependencies: ["Studio", "Media", "Engine", "Core"]),
         .testTarget(name: "MetricsTests", dependencies: ["Core", "Metrics", "Media", "Tensor"], exclude: ["Goldens"]),
-        .testTarget(name: "CLITests", dependencies: ["Core"]),
+        .testTarget(name: "CLITests", dependencies: ["Core", "Media"]),
         .testTarget(
             name: "ModelTests",
             dependencies: ["Core", "MavinModel", "Diffusion", "Tensor", "Engine", "Media", "Synth", "Metrics"],

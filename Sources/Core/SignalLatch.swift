@@ -18,7 +18,8 @@ public final class SignalLatch: @unchecked Sendable {
         }
     }
 
-    private func keep(_ number: Int32) {
+    /// Keeps `number` as if it had arrived (a hang-up the program noticed itself: its terminal closed).
+    public func keep(_ number: Int32) {
         lock.lock()
         if first == nil { first = number }
         lock.unlock()

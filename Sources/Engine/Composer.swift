@@ -121,13 +121,19 @@ public final class Composer {
         return out
     }
 
+    /// Refuses an output that would destroy a clip, or that exists without `overwrite` (`OutputTarget.check`; a
+    /// folder of PNG frames for an output without a video extension).
+    public func checkOutput(_ output: URL, overwrite: Bool) throws {
+        let kind: OutputTarget.Kind = VideoWriter.kind(for: output) == .png ? .frameFolder : .file
+        try OutputTarget.check(output.path, kind: kind, overwrite: overwrite, inputs: clipPaths)
+    }
+
     /// Generates every junction, then streams the composition to `output`.
     public func run(
         model: MavinModel, output: URL, overwrite: Bool, cancel: CancelFlag = CancelFlag(),
         event: (ComposeEvent) -> Void = { _ in }
     ) throws -> (frames: Int, notices: [String]) {
-        let kind: OutputTarget.Kind = VideoWriter.kind(for: output) == .png ? .frameFolder : .file
-        try OutputTarget.check(output.path, kind: kind, overwrite: overwrite, inputs: clipPaths)
+        try checkOutput(output, overwrite: overwrite)
         let resolved = try resolve()
         let infiller = Infiller(model: model)
         let fit = plan.fit ?? Plan.defaultFit

@@ -52,8 +52,9 @@ public enum DefaultModel {
         return try locate(explicit: explicit, plan: fromPlan, near: folder)
     }
 
-    /// The first candidate that exists. --model and $MAVIN_MODEL are taken as given (a missing file is
-    /// then the loader's error, naming it), the rest only when they exist.
+    /// The first candidate that exists. --model, $MAVIN_MODEL and the plan's model are taken as given (a missing
+    /// file is then the loader's error, naming it: a model the user named is never silently replaced by another),
+    /// the rest only when they exist.
     public static func locate(
         explicit: String?, plan: String? = nil, near folder: String? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -73,7 +74,7 @@ public enum DefaultModel {
         let all = candidates(
             explicit: explicit, plan: plan, near: folder, environment: environment,
             executable: executable)
-        for c in all where c.why == "--model" || c.why == "$MAVIN_MODEL" {
+        for c in all where c.why == "--model" || c.why == "$MAVIN_MODEL" || c.why == "the plan's model" {
             return (URL(fileURLWithPath: c.path), c.why)
         }
         for c in all where FileManager.default.fileExists(atPath: c.path) {

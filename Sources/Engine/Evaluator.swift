@@ -58,6 +58,9 @@ public final class Evaluator {
         }
     }
 
+    /// The contact sheet of case i in a --sheets folder.
+    public static func sheetName(_ i: Int) -> String { String(format: "case_%03d.png", i) }
+
     /// Cases centred on each labelled transition of synthetic multi-action videos (their manifests' ground truth).
     public static func syntheticCases(folder: String, length l: Int, references: Int) throws -> [EvalCase] {
         let manifest = try Manifest.read(URL(fileURLWithPath: folder).appendingPathComponent("manifest.json"))
@@ -201,7 +204,8 @@ public final class Evaluator {
                 rows.append((m.name, scored))
             }
             if let sheets {
-                let name = String(format: "case_%03d.png", ci)
+                // Checked by the caller against what exists (the CLI refuses it without --overwrite).
+                let name = Evaluator.sheetName(ci)
                 try PNG.write(contactSheet(rows: rows), to: sheets.appendingPathComponent(name), overwrite: true)
             }
             progress(

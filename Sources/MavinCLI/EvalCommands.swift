@@ -128,13 +128,29 @@ struct EvalCommand: ParsableCommand {
         }
     }
 
+    /// The report, JSON, chart and contact sheets (`case_NNN.png` in --sheets) against what exists and the inputs.
+    func checkOutputs(chart: String, sheetCount: Int, inputs: [String]) throws {
+        let sheetNames = sheets.map { folder in
+            (0..<sheetCount).map { (folder as NSString).appendingPathComponent(Evaluator.sheetName($0)) }
+        }
+        for p in [report, chart] + [json].compactMap({ $0 }) + (sheetNames ?? []) {
+            try OutputTarget.check(p, kind: .file, overwrite: overwrite, inputs: inputs)
+        }
+        if let sheets {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: sheets, isDirectory: &isDir), !isDir.boolValue {
+                throw ValidationError("--sheets '\(sheets)' is a file; name a folder for the contact sheets")
+            }
+        }
+    }
+
     func run() throws {
         PartialFiles.removeOnSignal()
         let compared = compare.map { String($0.drop { $0 != "=" }.dropFirst()) }
-        let inputs = [cases, synthetic, modelOption.model].compactMap { $0 } + auto + compared
-        for p in [report] + [json, chart].compactMap({ $0 }) {
-            try OutputTarget.check(p, kind: .file, overwrite: overwrite, inputs: inputs)
-        }
+        var inputs = [cases, synthetic, modelOption.model].compactMap { $0 } + auto + compared
+        // The chart goes beside the report unless named: it is an output like the others.
+        let chartPath = chart ?? (report as NSString).deletingPathExtension + ".png"
+        try checkOutputs(chart: chartPath, sheetCount: 0, inputs: inputs)
         let names = methods.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         let wantsModel = names.contains("model") || !variant.isEmpty || !compare.isEmpty
         let mavin = wantsModel ? try MavinModel.load(try DefaultModel.locate(explicit: modelOption.model)) : nil
@@ -154,6 +170,10 @@ struct EvalCommand: ParsableCommand {
         guard !list.isEmpty else {
             throw ValidationError("no cases: give --cases, --auto or --synthetic (and check --length)")
         }
+        // The videos the cases name (inside --cases or a synthetic manifest) and the synthetic truth are inputs too.
+        inputs += list.map(\.video) + list.compactMap { $0.scene?.truth }
+        if let synthetic { inputs.append((synthetic as NSString).appendingPathComponent("manifest.json")) }
+        try checkOutputs(chart: chartPath, sheetCount: list.count, inputs: inputs)
         var rows: [EvalMethod] = []
         var base = SamplerSettings()
         base.steps = steps
@@ -217,8 +237,7 @@ struct EvalCommand: ParsableCommand {
             e.outputFormatting = [.prettyPrinted, .sortedKeys]
             try AtomicOutput.write(try e.encode(r), to: URL(fileURLWithPath: json), overwrite: overwrite)
         }
-        let chartPath = chart ?? (report as NSString).deletingPathExtension + ".png"
-        try PNG.write(r.chart(), to: URL(fileURLWithPath: chartPath), overwrite: true)
+        try PNG.write(r.chart(), to: URL(fileURLWithPath: chartPath), overwrite: overwrite)
         print(r.markdown())
     }
 }

@@ -132,10 +132,8 @@ public final class StudioApp {
         }
         let restored = path == autosaveURL.path
         do {
-            plan = try Plan.read(URL(fileURLWithPath: path))
-            let missing = plan.clips.filter { p in !clips.contains { $0.name == p.path && $0.info != nil } }
-            plan.clips = plan.clips.filter { p in clips.contains { $0.name == p.path && $0.info != nil } }
-            plan.normaliseJunctions()
+            // The autosave names the clips as the Studio's folder does; a plan file, from its own folder.
+            let missing = try read(plan: path, from: restored ? folder : nil)
             let hasPlan = FileManager.default.fileExists(atPath: planFile)
             message =
                 !restored
@@ -143,14 +141,24 @@ public final class StudioApp {
                 : hasPlan
                     ? "restored your last session (it differs from plan.toml; w saves it there)"
                     : "restored your last session (w saves it as plan.toml)"
-            if !missing.isEmpty {
-                message +=
-                    "; left out \(missing.count) clip(s) not found or unreadable in \(folder): "
-                    + missing.map(\.path).joined(separator: ", ")
-            }
+            message += missing
         } catch {
             message = "could not open \(path): \(error)"
         }
+    }
+
+    /// Makes the plan at `path` (its clip paths relative to `base`, else to its own folder) the Studio's: the
+    /// paths rebased to the Studio's folder, the clips that are not there or not readable left out. Returns what
+    /// to add to the message about those ("" when none).
+    func read(plan path: String, from base: String? = nil) throws -> String {
+        plan = try Plan.read(URL(fileURLWithPath: path)).rebased(
+            from: base ?? (path as NSString).deletingLastPathComponent, to: folder)
+        let missing = plan.clips.filter { p in !clips.contains { $0.name == p.path && $0.info != nil } }
+        plan.clips = plan.clips.filter { p in clips.contains { $0.name == p.path && $0.info != nil } }
+        plan.normaliseJunctions()
+        guard !missing.isEmpty else { return "" }
+        return "; left out \(missing.count) clip(s) not found or unreadable in \(folder): "
+            + missing.map(\.path).joined(separator: ", ")
     }
 
     func loadModel() {
@@ -525,6 +533,13 @@ public final class StudioApp {
         // A typed path means what it means to :w and :open; the plan's output is relative to the folder.
         let target =
             path.map(resolve) ?? (folder as NSString).appendingPathComponent(plan.output ?? "composed.mp4")
+        // What no answer could allow (a clip of the sequence, a folder of the user's files) is refused before asking.
+        do {
+            try Composer(plan: plan, folder: folder).checkOutput(URL(fileURLWithPath: target), overwrite: true)
+        } catch {
+            message = "\(error)"
+            return
+        }
         if FileManager.default.fileExists(atPath: target) {
             let name = (target as NSString).lastPathComponent
             mode = .confirm(prompt: "\(name) exists. Overwrite? (y/n)", action: .export(path: target))
@@ -573,6 +588,14 @@ public final class StudioApp {
         let old = try? String(contentsOfFile: target, encoding: .utf8)
         let text = saved.toml(comments: old.map { PlanComments(text: $0) } ?? PlanComments())
         let name = (target as NSString).lastPathComponent
+        // Never over a clip of the sequence, a folder or a link, whatever the answer would be.
+        do {
+            let clips = Composer(plan: plan, folder: folder).clipPaths
+            try OutputTarget.check(target, kind: .file, overwrite: true, inputs: clips)
+        } catch {
+            message = "\(error)"
+            return
+        }
         if FileManager.default.fileExists(atPath: target) && !overwrite {
             // A file that reads as this very plan (its comments and layout aside) is left as it is.
             if (try? Plan.read(URL(fileURLWithPath: target))) == saved {
@@ -588,34 +611,48 @@ public final class StudioApp {
         } catch { message = "\(error)" }
     }
 
+    /// The path after a command word: the rest of the line, spaces and all, without the quotes around it if it has
+    /// them; nil when nothing follows.
+    static func pathArgument(_ line: String) -> String? {
+        let rest = line.drop { $0 != " " }.trimmingCharacters(in: .whitespaces)
+        guard !rest.isEmpty else { return nil }
+        for quote in ["\"", "'"] where rest.count >= 2 && rest.hasPrefix(quote) && rest.hasSuffix(quote) {
+            return String(rest.dropFirst().dropLast())
+        }
+        return rest
+    }
+
     /// `:` commands.
     func execute(_ line: String) {
         let parts = line.split(separator: " ", maxSplits: 2).map(String.init)
         guard let cmd = parts.first else { return }
+        let path = Self.pathArgument(line)
         switch cmd {
-        case "q", "quit": quitRequested = true
-        case "w", "write": savePlan(path: parts.count > 1 ? parts[1] : nil)
-        case "export": requestExport(path: parts.count > 1 ? parts[1] : nil)
+        case "q", "quit":
+            guard path == nil else {
+                message = "usage: :q (it takes nothing after it)"
+                return
+            }
+            quitRequested = true
+        case "w", "write": savePlan(path: path)
+        case "export": requestExport(path: path)
         case "open":
-            guard parts.count > 1 else {
+            guard let path else {
                 message = "usage: :open PLAN.toml"
                 return
             }
-            let p = resolve(parts[1])
+            let p = resolve(path)
             guard FileManager.default.fileExists(atPath: p) else {
                 let cwd = FileManager.default.currentDirectoryPath
-                let looked = parts[1].hasPrefix("/") ? "" : " (looked in \(cwd) and in \(folder))"
-                message = "no such file: \(parts[1])\(looked)"
+                let looked = path.hasPrefix("/") ? "" : " (looked in \(cwd) and in \(folder))"
+                message = "no such file: \(path)\(looked)"
                 return
             }
             do {
-                plan = try Plan.read(URL(fileURLWithPath: p)).rebased(
-                    from: (p as NSString).deletingLastPathComponent,
-                    to: folder)
-                plan.normaliseJunctions()
+                let missing = try read(plan: p)
                 results.removeAll()
                 planChanged()
-                message = "opened \(p)"
+                message = "opened \(p)" + missing
             } catch {
                 message = "\(error)"
             }

@@ -372,6 +372,13 @@ extension StudioApp {
         }
     }
 
+    /// Whether standard input's terminal has hung up or gone (poll's POLLHUP, POLLERR or POLLNVAL).
+    static func terminalClosed() -> Bool {
+        var p = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, 0) >= 0 else { return false }
+        return p.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
+    }
+
     /// Runs until q, or until Ctrl-C, SIGTERM or SIGHUP: then the terminal is restored and the plan autosaved, as
     /// with q, what a running job was writing is removed, and the process ends by that signal (status 128 + its
     /// number). Keys are polled every 50 ms, so a running job never blocks them.
@@ -415,6 +422,9 @@ extension StudioApp {
             size = (Int(mavin_cols()), Int(mavin_lines()))
             present(draw())
             let key = getch()
+            // A terminal that went away without a SIGHUP (its parent kept the signal) answers at once, for ever:
+            // end as the hang-up would have, instead of spinning.
+            if key == ERR && Self.terminalClosed() { latch.keep(SIGHUP) }
             if key == ERR || key == Self.focusOutKey { continue }
             if key == KEY_RESIZE || key == Self.focusInKey {
                 repaintAll = true

@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Media
 import XCTest
 
 /// Drives the real `mavin` executable as a user would (arguments in, exit status and messages out), for what
@@ -199,6 +200,48 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.output)
         XCTAssertTrue(r.output.contains("is 48×32, the truth 96×64"), r.output)
         XCTAssertTrue(r.output.contains("10 frames: PSNR"), r.output)
+    }
+
+    /// eval's outputs are checked like every command's: a video a case names is an input (even with --overwrite),
+    /// and the chart beside the report and the contact sheets are not written over existing files without it.
+    func testEvalWritesOverNeitherItsCasesNorFilesItWasNotToldToReplace() throws {
+        let video = try clip("clip.mp4", seconds: 1)
+        let cases = dir.appendingPathComponent("cases.toml")
+        try "[[case]]\nvideo = \"clip.mp4\"\ns = 5\ne = 9\n".write(to: cases, atomically: true, encoding: .utf8)
+        let original = try Data(contentsOf: URL(fileURLWithPath: video))
+        for flag in ["--report", "--json", "--chart"] {
+            var args = ["eval", "--cases", cases.path, "--methods", "repeat", "--overwrite", flag, video]
+            if flag != "--report" { args += ["--report", dir.appendingPathComponent("r.md").path] }
+            let r = try run(args)
+            XCTAssertNotEqual(r.status, 0, flag)
+            XCTAssertTrue(r.output.contains("is also an input of this job"), r.output)
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: video)), original)
+        // The default chart, report.png beside report.md, and a sheet the user already has.
+        let photo = dir.appendingPathComponent("report.png")
+        try "my photo".write(to: photo, atomically: true, encoding: .utf8)
+        let report = dir.appendingPathComponent("report.md").path
+        var r = try run(["eval", "--cases", cases.path, "--methods", "repeat", "--report", report])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.output.contains("'\(photo.path)' already exists"), r.output)
+        XCTAssertEqual(try String(contentsOf: photo, encoding: .utf8), "my photo")
+        let sheets = dir.appendingPathComponent("sheets")
+        try FileManager.default.createDirectory(at: sheets, withIntermediateDirectories: true)
+        let sheet = sheets.appendingPathComponent("case_000.png")
+        try "my notes".write(to: sheet, atomically: true, encoding: .utf8)
+        let other = dir.appendingPathComponent("other.md").path
+        r = try run(["eval", "--cases", cases.path, "--methods", "repeat", "--report", other, "--sheets", sheets.path])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.output.contains("case_000.png' already exists"), r.output)
+        XCTAssertEqual(try String(contentsOf: sheet, encoding: .utf8), "my notes")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: other), "nothing written when refused")
+        // Told to replace them, it does.
+        r = try run([
+            "eval", "--cases", cases.path, "--methods", "repeat", "--report", other, "--sheets", sheets.path,
+            "--overwrite"
+        ])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertGreaterThan(try PNG.read(sheet).width, 0, "the contact sheet replaced the old file")
     }
 
     /// A file that is not a training log is named as such, not counted as a log of no records; one record is

@@ -127,6 +127,31 @@ final class StudioActionTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: existing, encoding: .utf8), "mine")
     }
 
+    /// `:w` and `:export` never write over a clip of the sequence, and say so before asking anything; a path
+    /// with spaces is the whole rest of the line, quoted or not.
+    func testWriteAndExportRefuseAClipAndTakePathsWithSpaces() throws {
+        let app = studio()
+        let clip = folder.appendingPathComponent("a.mp4")
+        try Data("my clip".utf8).write(to: clip)
+        app.execute("w a.mp4")
+        XCTAssertEqual(app.mode, .browse, "refused at once, not asked")
+        XCTAssertTrue(app.message.contains("is also an input of this job"), app.message)
+        if app.model != nil {
+            app.execute("export a.mp4")
+            XCTAssertEqual(app.mode, .browse)
+            XCTAssertTrue(app.message.contains("is also an input of this job"), app.message)
+        }
+        XCTAssertEqual(try String(contentsOf: clip, encoding: .utf8), "my clip")
+        app.execute("w my plan.toml")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("my plan.toml").path))
+        app.execute("w \"our plan.toml\"")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("our plan.toml").path))
+        XCTAssertEqual(StudioApp.pathArgument("open  'x y.toml' "), "x y.toml")
+        XCTAssertNil(StudioApp.pathArgument("w"))
+        app.execute("q now")
+        XCTAssertFalse(app.quitRequested)
+    }
+
     /// `:w` elsewhere rewrites the plan's paths so they name the same files; `:open` reads it back.
     func testWritingThePlanElsewhereKeepsItsPathsTrue() throws {
         let app = studio()

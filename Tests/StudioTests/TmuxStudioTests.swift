@@ -188,6 +188,27 @@ final class TmuxStudioTests: XCTestCase {
         try waitFor("EXITED 0")
     }
 
+    /// A terminal that goes away without a SIGHUP reaching the Studio (its shell traps the signal and lives on)
+    /// ends it, instead of leaving it spinning on a dead terminal.
+    func testTheStudioEndsWhenItsTerminalGoesAwayWithoutAHangUp() throws {
+        let bin = try mavinBinary()
+        let pidFile = folder.appendingPathComponent("studio.pid")
+        // Unquoted paths inside the quoted commands: the test folder's and the build folder's have no spaces.
+        let inner = "echo \\$\\$ > \(pidFile.path); exec \(bin) studio ."
+        let cmd = "cd '\(folder.path)' && bash -c 'trap \"echo hup\" HUP; sh -c \"\(inner)\"; sleep 30'"
+        _ = try tmux(["new-session", "-d", "-s", "studio", "-x", "100", "-y", "30", cmd])
+        try waitFor("Library (4)")
+        let text = try String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let pid = try XCTUnwrap(pid_t(text), text)
+        XCTAssertEqual(kill(pid, 0), 0, "the Studio runs")
+        _ = try tmux(["kill-server"])
+        let deadline = Date().addingTimeInterval(10)
+        while kill(pid, 0) == 0 && Date() < deadline { usleep(100_000) }
+        let alive = kill(pid, 0) == 0
+        if alive { kill(pid, SIGKILL) }
+        XCTAssertFalse(alive, "the Studio still ran 10 s after its terminal went away")
+    }
+
     /// Ctrl-C ends the Studio as q does, with the terminal restored and the last change autosaved, and by the
     /// signal (status 130), so that a script running it stops too. (ncurses' own handler ended it with status 1.)
     func testCtrlCEndsTheStudioByItsSignalWithThePlanAutosaved() throws {
