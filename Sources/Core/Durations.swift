@@ -8,3 +8,6 @@ public func formatDuration(_ seconds: Double) -> String {
     if s >= 60 { return String(format: "%dm%02ds", s / 60, s % 60) }
     return "\(s)s"
 }
+
+/// "1 frame", "2 frames": a count with its noun, singular for one.
+public func counted(_ n: Int, _ noun: String) -> String { n == 1 ? "1 \(noun)" : "\(n) \(noun)s" }

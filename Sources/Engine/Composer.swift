@@ -64,6 +64,12 @@ public final class Composer {
         let fps = plan.fps ?? readers[0].info.fps
         var shown: [[Int]] = []
         var notices = readers.compactMap(\.info.damageNotice)
+        let sounding = Set(plan.clips.indices.filter { readers[$0].info.hasAudio }.map { plan.clips[$0].path })
+        if !sounding.isEmpty {
+            notices.append(
+                "the sound of \(sounding.sorted().joined(separator: ", ")) is not carried into the output: Mavin "
+                    + "writes video only (add the sound back with ffmpeg -map)")
+        }
         for (i, seg) in segments.enumerated() {
             // Regenerate replaces frames each side of its junction.
             let dropStart =

@@ -177,7 +177,7 @@ public final class Infiller {
             let trained = "\(trainedLengths.lowerBound)…\(trainedLengths.upperBound)"
             notices.append(
                 "the model was trained on \(trained) frames: "
-                    + "the motion of the \(r.length) frames is decided at \(l) and resampled in time")
+                    + "the motion of the \(counted(r.length, "frame")) is decided at \(l) and resampled in time")
         }
         var before = r.before
         var after = r.after

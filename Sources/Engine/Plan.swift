@@ -97,26 +97,41 @@ public struct Plan: Equatable, Sendable {
                 source, line: Int(e.source.begin.line), column: Int(e.source.begin.column), message: e.description)
         }
         var plan = Plan()
-        plan.model = table["model"]?.string
-        plan.output = table["output"]?.string
+        // model and output are paths: quoted and not empty.
+        for key in ["model", "output"] {
+            guard let v = table[key] else { continue }
+            let at = source + (Plan.line(ofTopLevel: key, in: text).map { ":\($0)" } ?? "")
+            guard let path = v.string else {
+                throw PlanError.invalid(
+                    at, "\(key) must be a quoted path, e.g. \(key) = \"\(Plan.example(key))\" (got \(v))")
+            }
+            guard !path.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw PlanError.invalid(at, "\(key) is empty: name a file, e.g. \(key) = \"\(Plan.example(key))\"")
+            }
+            if key == "model" { plan.model = path } else { plan.output = path }
+        }
+        for key in ["clip", "junction"] where table[key] != nil && table[key]?.array == nil {
+            let at = source + (Plan.line(ofTopLevel: key, in: text).map { ":\($0)" } ?? "")
+            throw PlanError.invalid(at, "\(key) must be written as [[\(key)]] tables, one for each \(key)")
+        }
         for key in table.keys where !["model", "output", "fps", "fit", "clip", "junction"].contains(key) {
             let allowed = "model, output, fps, fit, [[clip]], [[junction]]"
             throw PlanError.invalid(source, "unknown key '\(key)' (allowed: \(allowed))")
         }
         if let v = table["fps"] {
             guard let rate = v.double ?? v.int.map(Double.init), rate.isFinite, rate >= 1, rate <= 240 else {
-                throw PlanError.invalid(source, "fps must be a number from 1 to 240 (frames per second of the output)")
+                throw PlanError.invalid(
+                    source + (Plan.line(ofTopLevel: "fps", in: text).map { ":\($0)" } ?? ""),
+                    "fps must be a number from 1 to 240 (frames per second of the output)")
             }
             plan.fps = rate
         }
         if let v = table["fit"] {
             guard let name = v.string, let fit = Fit(rawValue: name) else {
-                let line = text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex {
-                    $0.trimmingCharacters(in: .whitespaces).hasPrefix("fit")
-                }
+                let line = Plan.line(ofTopLevel: "fit", in: text)
                 let choices = Fit.allCases.map(\.rawValue).joined(separator: ", ")
                 throw PlanError.invalid(
-                    source + (line.map { ":\($0 + 1)" } ?? ""),
+                    source + (line.map { ":\($0)" } ?? ""),
                     "fit must be one of \(choices) (how clips of another size fill the output), got \(v)")
             }
             plan.fit = fit
@@ -159,6 +174,20 @@ public struct Plan: Equatable, Sendable {
         plan.normaliseJunctions()
         return plan
     }
+
+    /// The 1-based line of a top-level `key = …` of `text` (before any table), for messages.
+    static func line(ofTopLevel key: String, in text: String) -> Int? {
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("[") { return nil }
+            guard line.hasPrefix(key) else { continue }
+            if line.dropFirst(key.count).trimmingCharacters(in: .whitespaces).hasPrefix("=") { return n + 1 }
+        }
+        return nil
+    }
+
+    /// A path to show in a message about `key`.
+    static func example(_ key: String) -> String { key == "model" ? "model.safetensors" : "composed.mp4" }
 
     /// The 1-based line of `key = …` inside the (i+1)-th `[[junction]]` table of `text`, for messages.
     static func line(of key: String, inJunction i: Int, of text: String) -> Int? {

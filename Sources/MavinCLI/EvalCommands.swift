@@ -159,6 +159,20 @@ struct EvalCommand: ParsableCommand {
         if let references, references < 1 {
             throw ValidationError("--references must be at least 1, the boundary frame (got \(references))")
         }
+        let lengths = mavin.map { Infiller(model: $0).allowedLengths } ?? 1...1000
+        if (!auto.isEmpty || synthetic != nil) && !lengths.contains(length) {
+            throw ValidationError(
+                "--length must be within \(lengths.lowerBound)…\(lengths.upperBound)"
+                    + (mavin == nil ? "" : " for this model") + " (got \(length))")
+        }
+        if let synthetic {
+            let manifest = (synthetic as NSString).appendingPathComponent("manifest.json")
+            guard FileManager.default.fileExists(atPath: manifest) else {
+                throw ValidationError(
+                    "--synthetic '\(synthetic)' is not a folder with a manifest.json; make one with "
+                        + "`mavin synth-dataset` or `mavin samples`")
+            }
+        }
         let loaded = max(window?.before ?? 2, references ?? 0)  // reference frames read each side
         var list: [EvalCase] = []
         if let cases { list += try Evaluator.manualCases(URL(fileURLWithPath: cases)) }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// The frames of a clip given as a video file or as a folder of PNG frames (the folders
@@ -11,6 +12,21 @@ public final class FrameSequence {
     public let height: Int
     private let video: VideoReader?
     private let pngs: [URL]
+
+    /// Frames named as Mavin numbers them (frame_00000.png…) must follow one another without a gap, and not be
+    /// mixed with other PNGs; a folder of other names is taken in name order.
+    static func checkNumbering(_ names: [String], folder: String) throws {
+        let numbered = names.filter(OutputTarget.isFrameName)
+        guard !numbered.isEmpty else { return }
+        if let other = names.first(where: { !OutputTarget.isFrameName($0) }) {
+            throw MediaError.frameFolderGap(folder, problem: "it holds '\(other)' among its frame_NNNNN.png frames")
+        }
+        let numbers = numbered.compactMap { Int($0.dropFirst("frame_".count).dropLast(".png".count)) }.sorted()
+        for (a, b) in zip(numbers, numbers.dropFirst()) where b != a + 1 {
+            throw MediaError.frameFolderGap(
+                folder, problem: "frame \(a + 1) is missing (its frames go from \(a) to \(b))")
+        }
+    }
 
     public init(path: String) throws {
         self.path = path
@@ -26,6 +42,7 @@ public final class FrameSequence {
             let folder = URL(fileURLWithPath: path)
             pngs = names.filter { $0.lowercased().hasSuffix(".png") }.sorted().map { folder.appendingPathComponent($0) }
             guard let first = pngs.first else { throw MediaError.emptyFrameFolder(path) }
+            try FrameSequence.checkNumbering(pngs.map(\.lastPathComponent), folder: path)
             let image = try PNG.read(first)
             video = nil
             count = pngs.count

@@ -17,6 +17,8 @@ public struct VideoInfo: Codable, Equatable, Sendable {
     public var rotation: Int = 0
     /// What is wrong with the file (truncated, corrupt), in the user's words; nil for a sound file.
     public var damage: String?
+    /// Whether the file also holds a sound stream (Mavin writes video only).
+    public var hasAudio = false
 
     /// The note a job that uses a damaged file gives (nil for a sound one): what it uses of it.
     public var damageNotice: String? {
@@ -195,12 +197,14 @@ public final class VideoReader {
         let turn = Self.displayRotation(st)
         self.rotation = turn
         let turned = turn == 90 || turn == 270
-        self.info = VideoInfo(
+        var info = VideoInfo(
             path: path, frames: stamps.count, fps: fps,
             width: Int(turned ? par.height : par.width), height: Int(turned ? par.width : par.height),
             codec: String(cString: avcodec_get_name(par.codec_id)),
             pixelFormat: pixName, duration: Double(stamps.count) / fps, rotation: turn,
             damage: indexDamage.isEmpty ? nil : indexDamage.joined(separator: "; "))
+        info.hasAudio = av_find_best_stream(fmt, AVMEDIA_TYPE_AUDIO, -1, -1, nil, 0) >= 0
+        self.info = info
         ok = true
         try seek(to: 0)
     }

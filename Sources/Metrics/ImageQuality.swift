@@ -50,7 +50,8 @@ public enum ImageQuality {
         guard mavin_ssim_valid(x, y, Int32(width), Int32(height), taps, Int32(n), shift, c1, c2, &s, &cs) == 1 else {
             fatalError("out of memory measuring SSIM")
         }
-        return (s, cs)
+        // Both are at most 1 (equal images); the float sums can land a hair above it.
+        return (min(1, s), min(1, cs))
     }
 
     /// Mean SSIM of two luma planes (values 0…255), scikit-image's definition: its

@@ -153,6 +153,36 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(r.output.contains("broken.safetensors"), r.output)
     }
 
+    /// A clip's sound is not silently lost: compose says that the output is video only; a silent clip, nothing.
+    func testComposeSaysItLeavesTheSoundOut() throws {
+        guard Subprocess.which("ffmpeg") != nil else { throw XCTSkip("needs the ffmpeg command line") }
+        let sounding = dir.appendingPathComponent("talk.mp4").path
+        let made = try Subprocess.run(
+            [
+                "ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=25",
+                "-f", "lavfi", "-i", "sine=frequency=440", "-t", "1", "-pix_fmt", "yuv420p", "-shortest", sounding
+            ], timeout: 120)
+        XCTAssertEqual(made.status, 0, made.output)
+        _ = try clip("quiet.mp4", seconds: 1)
+        let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Samples/models/mavin-motion.safetensors").path
+        let plan = dir.appendingPathComponent("plan.toml")
+        func compose(_ second: String) throws -> Subprocess.Result {
+            try "[[clip]]\npath = \"quiet.mp4\"\n[[clip]]\npath = \"\(second)\"\n[[junction]]\nlength = 2\n".write(
+                to: plan, atomically: true, encoding: .utf8)
+            return try run([
+                "compose", plan.path, "--model", model, "-o", dir.appendingPathComponent("out.mp4").path,
+                "--overwrite"
+            ])
+        }
+        var r = try compose("talk.mp4")
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("the sound of talk.mp4 is not carried into the output"), r.output)
+        r = try compose("quiet.mp4")
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertFalse(r.output.contains("sound"), r.output)
+    }
+
     func testFramesRefusesAFileAsItsFolderBeforeReadingTheVideo() throws {
         let video = dir.appendingPathComponent("damaged.mp4")
         try Data(repeating: 7, count: 4096).write(to: video)

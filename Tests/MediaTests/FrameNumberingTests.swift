@@ -148,4 +148,18 @@ final class FrameNumberingTests: XCTestCase {
         ) { error in XCTAssertTrue("\(error)".contains("frame_00005.png"), "\(error)") }
         XCTAssertEqual(decoded, 0)
     }
+
+    /// A folder of numbered frames with one missing, or with other PNGs among them, is refused: scoring it by
+    /// position would compare each frame after the gap with the wrong true frame.
+    func testAFrameFolderWithAGapIsRefusedNamingTheMissingFrame() throws {
+        let names = ["frame_00000.png", "frame_00002.png", "frame_00003.png"]
+        XCTAssertThrowsError(try FrameSequence.checkNumbering(names, folder: "g")) {
+            XCTAssertTrue("\($0)".hasPrefix("'g': frame 1 is missing (its frames go from 0 to 2)"), "\($0)")
+        }
+        XCTAssertThrowsError(try FrameSequence.checkNumbering(["frame_00000.png", "cover.png"], folder: "g")) {
+            XCTAssertTrue("\($0)".contains("it holds 'cover.png' among its frame_NNNNN.png frames"), "\($0)")
+        }
+        XCTAssertNoThrow(try FrameSequence.checkNumbering(["frame_00010.png", "frame_00011.png"], folder: "g"))
+        XCTAssertNoThrow(try FrameSequence.checkNumbering(["a.png", "c.png"], folder: "g"))
+    }
 }

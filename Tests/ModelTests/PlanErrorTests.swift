@@ -27,6 +27,21 @@ final class PlanErrorTests: XCTestCase {
         XCTAssertEqual(try Plan.parse(fewer).junctions.count, 2)
     }
 
+    /// model and output must be quoted, non-empty paths, and clip a list of tables; each message names its line.
+    func testPathsAndClipTablesOfTheWrongShapeSayWhatIsWrongAndWhere() {
+        let clips = "[[clip]]\npath = \"a.mp4\"\n[[clip]]\npath = \"b.mp4\"\n"
+        let cases = [
+            ("fps = 25\noutput = \"\"\n" + clips, "plan:2: output is empty: name a file"),
+            ("output = 5\n" + clips, "plan:1: output must be a quoted path, e.g. output = \"composed.mp4\" (got 5)"),
+            ("model = true\n" + clips, "plan:1: model must be a quoted path"),
+            ("clip = \"a.mp4\"\n", "plan:1: clip must be written as [[clip]] tables"),
+            ("fps = 0\n" + clips, "plan:1: fps must be a number from 1 to 240")
+        ]
+        for (text, said) in cases {
+            XCTAssertThrowsError(try Plan.parse(text), text) { XCTAssertTrue("\($0)".hasPrefix(said), "\($0)") }
+        }
+        XCTAssertEqual(try Plan.parse("output = \"x.mp4\"\n" + clips).output, "x.mp4")
+    }
     /// Every junction setting is checked by the one table, and the message names the plan's line.
     func testEverySettingIsRangeCheckedWithItsLineNumber() {
         let head =
