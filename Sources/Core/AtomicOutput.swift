@@ -97,6 +97,11 @@ public enum OutputTarget {
     /// with it, an output whose folder is missing, and an output that is (or holds) one of `inputs`.
     public static func check(_ path: String, kind: Kind, overwrite: Bool, inputs: [String] = []) throws {
         guard !path.isEmpty else { throw FileError.writeFailed(path, reason: "the output name is empty; name a file") }
+        // "x.mp4/" is written as a folder's name: the user may mean a folder, and a file there would surprise.
+        if kind == .file && path.hasSuffix("/") {
+            throw FileError.writeFailed(
+                path, reason: "the name ends in '/', as a folder's does; name a file (without the '/')")
+        }
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
         var isDir: ObjCBool = false

@@ -55,8 +55,9 @@ public final class Composer {
             let n = r.frameCount
             let first = i == 0 ? 0 : (plan.junctions[i - 1].e ?? 0)
             let last = i == readers.count - 1 ? n - 1 : (plan.junctions[i].s ?? n - 1)
-            for (key, value) in [("e", first), ("s", last)] where value < 0 || value >= n {
-                throw EngineError.boundaryOutsideClip(clip: name, key: key, value: value, frames: n)
+            // e belongs to the junction before this clip (number i), s to the one after it (i + 1).
+            for (key, value, junction) in [("e", first, i), ("s", last, i + 1)] where value < 0 || value >= n {
+                throw EngineError.boundaryOutsideClip(clip: name, key: key, value: value, frames: n, junction: junction)
             }
             if last < first { throw EngineError.boundariesCross(clip: name, s: last, e: first) }
             segments.append(.init(clip: i, first: first, last: last))

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// What the engine refuses or stops on, each case saying what was wrong and what to do.
@@ -13,7 +14,8 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
     case unknownSetting(key: String, valid: [String])
     case tooFewClips(Int)
     /// A junction's s or e outside its clip's frames.
-    case boundaryOutsideClip(clip: String, key: String, value: Int, frames: Int)
+    /// `junction`: its number in the plan (1-based), when the error is of a plan's junction.
+    case boundaryOutsideClip(clip: String, key: String, value: Int, frames: Int, junction: Int? = nil)
     /// A clip whose e (where it starts) comes after its s (where it ends): nothing of it would remain.
     case boundariesCross(clip: String, s: Int, e: Int)
     /// A training option outside its range, or one that needs another.
@@ -40,9 +42,11 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
         case .unknownSetting(let key, let valid):
             return "unknown setting '\(key)' (valid: \(valid.joined(separator: ", ")))"
         case .tooFewClips(let n): return "a composition needs at least two clips (the plan has \(n))"
-        case .boundaryOutsideClip(let clip, let key, let value, let n):
+        case .boundaryOutsideClip(let clip, let key, let value, let n, let junction):
             let place = value < 0 ? "is before its first frame" : "is past its end"
-            return "clip '\(clip)' has \(n) frames (0…\(n - 1)); \(key)=\(value) \(place); use 0…\(n - 1)"
+            let which = junction.map { "junction \($0): " } ?? ""
+            return "\(which)clip '\(clip)' has \(counted(n, "frame")) (0…\(n - 1)); \(key)=\(value) \(place); "
+                + "use 0…\(n - 1)"
         case .boundariesCross(let clip, let s, let e):
             return "clip '\(clip)': s=\(s) comes before e=\(e); nothing of the clip would remain"
         case .badTrainingOption(let option, let rule): return "\(option): \(rule)"

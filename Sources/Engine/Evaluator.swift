@@ -52,6 +52,15 @@ public final class Evaluator {
             guard let t = v.table, let video = t["video"]?.string, let s = t["s"]?.int, let e = t["e"]?.int else {
                 throw PlanError.invalid(url.path, "case \(i + 1) needs video = \"…\", s = N, e = N")
             }
+            for key in t.keys where !["video", "s", "e", "label"].contains(key) {
+                throw PlanError.invalid(url.path, "case \(i + 1): unknown key '\(key)' (allowed: video, s, e, label)")
+            }
+            guard s >= 0, e >= s + 2 else {
+                throw PlanError.invalid(
+                    url.path,
+                    "case \(i + 1): s = \(s), e = \(e) leaves no frame between them to infill; e must be at least "
+                        + "s + 2 (the gap is e − s − 1 frames) and s at least 0")
+            }
             return EvalCase(
                 video: video.hasPrefix("/") ? video : (folder as NSString).appendingPathComponent(video), s: s, e: e,
                 label: t["label"]?.string)

@@ -276,7 +276,7 @@ public final class StudioApp {
 
     func perform(_ action: StudioAction) {
         switch action {
-        case .quit: quitRequested = true
+        case .quit: requestQuit()
         case .help: mode = mode.isHelp ? .browse : .help(scroll: 0)
         case .escape: mode = .browse
         case .redraw:
@@ -558,7 +558,19 @@ public final class StudioApp {
             }
             export(to: path, model: model, overwrite: true)
         case .savePlan(let path): savePlan(path: path, overwrite: true)
+        case .quit:
+            job?.cancel.cancel()
+            quitRequested = true
         }
+    }
+
+    /// q: quits, after asking when a job is running (an export or a transition would be lost).
+    func requestQuit() {
+        guard let job, !job.done else {
+            quitRequested = true
+            return
+        }
+        mode = .confirm(prompt: "\(job.kind) is running. Quit and lose it? (y/n)", action: .quit)
     }
 
     func export(to target: String, model: MavinModel, overwrite: Bool) {
@@ -633,7 +645,7 @@ public final class StudioApp {
                 message = "usage: :q (it takes nothing after it)"
                 return
             }
-            quitRequested = true
+            requestQuit()
         case "w", "write": savePlan(path: path)
         case "export": requestExport(path: path)
         case "open":

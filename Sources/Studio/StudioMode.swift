@@ -35,6 +35,8 @@ extension StudioApp {
         case export(path: String)
         /// Write the plan over an existing file.
         case savePlan(path: String)
+        /// Quit while a job runs (what it was making is lost).
+        case quit
     }
 
     /// A junction's settings and its two clips, as a result was made from them.

@@ -460,7 +460,11 @@ extension StudioApp {
             return
         case .confirm(_, let action):
             mode = .browse
-            if key == Int32(UInt8(ascii: "y")) { confirmed(action) } else { message = "kept the existing file" }
+            if key == Int32(UInt8(ascii: "y")) {
+                confirmed(action)
+            } else {
+                message = action == .quit ? "still here; the job runs on" : "kept the existing file"
+            }
             return
         case .help(let scroll):
             if let step = Self.helpScrollStep(key) {

@@ -130,4 +130,14 @@ final class OutputSafetyTests: XCTestCase {
             try OutputTarget.check(path, kind: .file, overwrite: false), "missing folder",
             containing: "does not exist")
     }
+
+    /// A file's name that ends in '/' is refused, even with --overwrite over an existing file of that name.
+    func testAFileNameEndingInASlashIsRefused() throws {
+        let existing = folder.appendingPathComponent("o3.mp4")
+        try Data("mine".utf8).write(to: existing)
+        assertRefused(
+            try OutputTarget.check(existing.path + "/", kind: .file, overwrite: true), "trailing slash",
+            containing: "ends in '/'")
+        XCTAssertEqual(try String(contentsOf: existing, encoding: .utf8), "mine")
+    }
 }

@@ -27,6 +27,26 @@ final class PlanErrorTests: XCTestCase {
         XCTAssertEqual(try Plan.parse(fewer).junctions.count, 2)
     }
 
+    /// A test-manual case with an unknown key, or with no frame between s and e, is refused naming the case.
+    func testManualCasesRefuseUnknownKeysAndEmptyGaps() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("cases-\(UUID().uuidString).toml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let cases = [
+            ("[[case]]\nvideo = \"a.mp4\"\ns = 5\ne = 9\nfoo = 1\n", "case 1: unknown key 'foo'"),
+            ("[[case]]\nvideo = \"a.mp4\"\ns = 12\ne = 5\n", "case 1: s = 12, e = 5 leaves no frame between them"),
+            ("[[case]]\nvideo = \"a.mp4\"\ns = 5\ne = 6\n", "e must be at least s + 2")
+        ]
+        for (text, said) in cases {
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try Evaluator.manualCases(file), text) {
+                XCTAssertTrue("\($0)".contains(said), "\($0)")
+            }
+        }
+        try "[[case]]\nvideo = \"a.mp4\"\ns = 5\ne = 7\nlabel = \"x\"\n".write(
+            to: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try Evaluator.manualCases(file).first?.length, 1)
+    }
+
     /// model and output must be quoted, non-empty paths, and clip a list of tables; each message names its line.
     func testPathsAndClipTablesOfTheWrongShapeSayWhatIsWrongAndWhere() {
         let clips = "[[clip]]\npath = \"a.mp4\"\n[[clip]]\npath = \"b.mp4\"\n"

@@ -152,6 +152,27 @@ final class StudioActionTests: XCTestCase {
         XCTAssertFalse(app.quitRequested)
     }
 
+    /// q while a job runs asks first: n keeps it running, y cancels it and quits; with no job, q quits at once.
+    func testQuittingWhileAJobRunsAsksFirst() {
+        let app = studio()
+        let job = StudioApp.JobStatus(kind: "export")
+        app.job = job
+        app.execute("q")
+        XCTAssertFalse(app.quitRequested)
+        XCTAssertEqual(app.mode, .confirm(prompt: "export is running. Quit and lose it? (y/n)", action: .quit))
+        app.handle(Int32(UInt8(ascii: "n")))
+        XCTAssertFalse(app.quitRequested)
+        XCTAssertFalse(job.cancel.isCancelled)
+        XCTAssertEqual(app.message, "still here; the job runs on")
+        app.perform(.quit)
+        app.handle(Int32(UInt8(ascii: "y")))
+        XCTAssertTrue(app.quitRequested)
+        XCTAssertTrue(job.cancel.isCancelled)
+        let idle = studio()
+        idle.execute("q")
+        XCTAssertTrue(idle.quitRequested)
+    }
+
     /// `:w` elsewhere rewrites the plan's paths so they name the same files; `:open` reads it back.
     func testWritingThePlanElsewhereKeepsItsPathsTrue() throws {
         let app = studio()
