@@ -92,7 +92,9 @@ struct InfillCommand: ParsableCommand {
     @Flag(help: "Write only the generated frames.") var transitionOnly = false
     @Flag(help: "Replace OUTPUT if it exists.") var overwrite = false
     @Flag(
-        help: "Print JSON (keys: seconds, steps, frames, length, and psnr, ms_ssim, clip_rs, similarity with --truth).")
+        help: ArgumentHelp(
+            "Print JSON (keys: seconds, steps, frames, length, notices, and psnr, ms_ssim, clip_rs, similarity with "
+                + "--truth)."))
     var json = false
 
     struct Report: Encodable {
@@ -194,7 +196,7 @@ struct ComposeCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output video (default: the plan's output).") var output: String?
     @OptionGroup var modelOption: ModelOption
     @Flag(help: "Replace the output if it exists.") var overwrite = false
-    @Flag(help: "Print JSON (keys: frames, seconds, output).") var json = false
+    @Flag(help: "Print JSON (keys: frames, seconds, output, notices).") var json = false
 
     struct Report: Encodable {
         var frames: Int

@@ -88,6 +88,10 @@ public final class VideoReader {
     public init(path: String) throws {
         _ = FF.quiet
         guard FileManager.default.fileExists(atPath: path) else { throw MediaError.fileNotFound(path) }
+        var size = stat()
+        if stat(path, &size) == 0 && (size.st_mode & S_IFMT) == S_IFREG && size.st_size == 0 {
+            throw MediaError.notAVideo(path, reason: "the file is empty, 0 bytes")
+        }
         var fmt: UnsafeMutablePointer<AVFormatContext>?
         var status = avformat_open_input(&fmt, path, nil, nil)
         guard status >= 0, let fmt else { throw MediaError.notAVideo(path, reason: FF.message(status)) }

@@ -162,4 +162,14 @@ final class FrameNumberingTests: XCTestCase {
         XCTAssertNoThrow(try FrameSequence.checkNumbering(["frame_00010.png", "frame_00011.png"], folder: "g"))
         XCTAssertNoThrow(try FrameSequence.checkNumbering(["a.png", "c.png"], folder: "g"))
     }
+
+    /// An empty file is said to be empty, not FFmpeg's "Invalid data found when processing input".
+    func testAnEmptyFileIsSaidToBeEmpty() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID().uuidString).mp4")
+        try Data().write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        XCTAssertThrowsError(try VideoReader(path: file.path)) {
+            XCTAssertEqual("\($0)", "'\(file.path)' is not a video FFmpeg can read (the file is empty, 0 bytes)")
+        }
+    }
 }
