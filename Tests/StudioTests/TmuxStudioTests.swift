@@ -162,6 +162,14 @@ final class TmuxStudioTests: XCTestCase {
         return starts
     }
 
+    /// Runs `cmd` (which starts the Studio on the test folder) in a new tmux session and tabs to the junction.
+    func openOnTheJunction(_ cmd: String, width: Int, height: Int) throws {
+        _ = try tmux(["new-session", "-d", "-s", "studio", "-x", String(width), "-y", String(height), cmd])
+        try waitFor("Library (4)")
+        try keys("Tab")
+        try keys("Tab")
+    }
+
     /// A shorter line before a picture (the sequence's junction line when its length goes 10 → 9) must not move
     /// the picture's cells on that row: ncurses would shift the rest of the line with delete-character, and the
     /// picture, written past ncurses, with it.
@@ -169,10 +177,7 @@ final class TmuxStudioTests: XCTestCase {
         let bin = try mavinBinary()
         let cmd =
             "cd '\(folder.path)' && MAVIN_PICTURES=truecolor '\(bin)' studio . ; echo EXITED $? ; sleep 60"
-        _ = try tmux(["new-session", "-d", "-s", "studio", "-x", "160", "-y", "48", cmd])
-        try waitFor("Library (4)")
-        try keys("Tab")
-        try keys("Tab")
+        try openOnTheJunction(cmd, width: 160, height: 48)
         try keys("j")
         try keys("j")
         try waitFor("l=10")
@@ -218,10 +223,7 @@ final class TmuxStudioTests: XCTestCase {
         let cmd =
             "cd '\(folder.path)' && trap : INT; XDG_STATE_HOME='\(state.path)' MAVIN_PICTURES=truecolor '\(bin)'"
             + " studio . ; echo EXITED $? ; sleep 60"
-        _ = try tmux(["new-session", "-d", "-s", "studio", "-x", "120", "-y", "36", cmd])
-        try waitFor("Library (4)")
-        try keys("Tab")
-        try keys("Tab")
+        try openOnTheJunction(cmd, width: 120, height: 36)
         try keys("h")
         try waitFor("[s=58]")
         try keys("C-c")
