@@ -39,14 +39,19 @@ public enum PartialFiles {
         return paths
     }
 
-    /// Makes SIGINT, SIGTERM and SIGHUP remove every registered path and then end the process by that
-    /// signal, as it would have without us (exit status 128 + signal). Commands that handle these signals
-    /// themselves (train checkpoints and stops) do not call this.
+    /// The signals that end a process by default and that a user or the system sends: Ctrl-C, kill, a closed
+    /// terminal, and the user and timer signals. Not SIGPIPE: the runtime may ignore it (a write then fails with
+    /// EPIPE and the job goes on to its end, leaving no partial file).
+    public static let endingSignals = [SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM]
+
+    /// Makes the `endingSignals` remove every registered path and then end the process by that signal, as it
+    /// would have without us (exit status 128 + signal). Commands that handle these signals themselves (train
+    /// checkpoints and stops) do not call this.
     public static func removeOnSignal() {
         lock.lock()
         defer { lock.unlock() }
         guard sources.isEmpty else { return }
-        for number in [SIGINT, SIGTERM, SIGHUP] {
+        for number in endingSignals {
             // The handler runs on a dispatch thread, outside the signal context, so it may remove folders.
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())

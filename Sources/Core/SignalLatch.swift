@@ -1,14 +1,15 @@
 import Dispatch
 import Foundation
 
-/// Catches SIGINT, SIGTERM and SIGHUP for a program that polls for them (the Studio's key loop): the first to
-/// arrive is kept, and the program ends in its own time, with `PartialFiles.endBySignal`.
+/// Catches the signals that would end the process (`PartialFiles.endingSignals`) for a program that polls for
+/// them (the Studio's key loop): the first to arrive is kept, and the program ends in its own time, with
+/// `PartialFiles.endBySignal`.
 public final class SignalLatch: @unchecked Sendable {
     private let lock = NSLock()
     private var first: Int32?
     private var sources: [DispatchSourceSignal] = []
 
-    public init(_ numbers: [Int32] = [SIGINT, SIGTERM, SIGHUP]) {
+    public init(_ numbers: [Int32] = PartialFiles.endingSignals) {
         for number in numbers {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())

@@ -329,8 +329,8 @@ final class CLITests: XCTestCase {
     // MARK: what a signal leaves
 
     /// Starts mavin with `arguments`, waits until a hidden `.partial-` entry appears in `folder`, sends
-    /// SIGTERM, and returns the exit status after the process ended (nil when no partial file ever appeared).
-    func terminateWhileWriting(_ arguments: [String], watching folder: URL) throws -> Int32? {
+    /// `signal`, and returns the exit status after the process ended (nil when no partial file ever appeared).
+    func terminateWhileWriting(_ arguments: [String], watching folder: URL, signal: Int32 = SIGTERM) throws -> Int32? {
         let bin = try mavin()
         var pid: pid_t = 0
         var actions = posix_spawn_file_actions_t()
@@ -350,7 +350,7 @@ final class CLITests: XCTestCase {
             if names.contains(where: { $0.contains(".partial-") }) {
                 sawPartial = true
                 usleep(50_000)  // well inside the write
-                kill(pid, SIGTERM)
+                kill(pid, signal)
                 break
             }
             if waitpid(pid, &status, WNOHANG) == pid { return nil }
@@ -361,22 +361,23 @@ final class CLITests: XCTestCase {
         return sawPartial ? status : nil
     }
 
-    func testSIGTERMWhileWritingLeavesNoPartialFile() throws {
+    /// SIGTERM, and the rarer SIGUSR1 and SIGALRM, while the output is written: no partial file is left, and the
+    /// process ends by the signal itself, as without our handler (exit status 143 for SIGTERM in a shell).
+    func testASignalWhileWritingLeavesNoPartialFile() throws {
         let a = try clip("a.mp4", seconds: 12, size: "320x240")
-        let out = dir.appendingPathComponent("out")
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let status = try terminateWhileWriting(
-            [
-                "infill", "--before", a, "--after", a, "--length", "8", "--model",
-                model, "-o", out.appendingPathComponent("spliced.mp4").path
-            ],
-            watching: out)
-        let left = try FileManager.default.contentsOfDirectory(atPath: out.path)
-        XCTAssertNotNil(status, "the output was never being written")
-        XCTAssertEqual(left, [], "left behind: \(left)")
-        if let status {
-            // Ended by the signal itself, as without our handler (exit status 143 in a shell).
-            XCTAssertEqual(status & 0x7f, SIGTERM)
+        for signal in [SIGTERM, SIGUSR1, SIGALRM] {
+            let out = dir.appendingPathComponent("out-\(signal)")
+            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+            let status = try terminateWhileWriting(
+                [
+                    "infill", "--before", a, "--after", a, "--length", "8", "--model",
+                    model, "-o", out.appendingPathComponent("spliced.mp4").path
+                ],
+                watching: out, signal: signal)
+            let left = try FileManager.default.contentsOfDirectory(atPath: out.path)
+            XCTAssertNotNil(status, "the output was never being written (signal \(signal))")
+            XCTAssertEqual(left, [], "left behind after signal \(signal): \(left)")
+            if let status { XCTAssertEqual(status & 0x7f, signal) }
         }
     }
 
