@@ -47,9 +47,16 @@ public enum DefaultModel {
 
     /// The model of a plan in `folder` (`mavin compose`, the Studio): the same order, the plan's `model` taken
     /// relative to the plan's folder.
-    public static func locate(explicit: String?, for plan: Plan, in folder: String) throws -> URL {
+    public static func locate(
+        explicit: String?, for plan: Plan, in folder: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> URL {
         let fromPlan = plan.model.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
-        return try locate(explicit: explicit, plan: fromPlan, near: folder)
+        let found = try locateWithReason(explicit: explicit, plan: fromPlan, near: folder, environment: environment)
+        if found.why == "the plan's model" && !FileManager.default.fileExists(atPath: found.url.path) {
+            throw EngineError.planModelMissing(found.url.path)
+        }
+        return found.url
     }
 
     /// The first candidate that exists. --model, $MAVIN_MODEL and the plan's model are taken as given (a missing

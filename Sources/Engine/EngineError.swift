@@ -10,6 +10,8 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
     case noTrainingWindows(framesNeeded: Int)
     case unreadableTrainingLog(path: String, reason: String)
     case noModel(lookedAt: [String])
+    /// The plan's `model` names a file that is not there.
+    case planModelMissing(String)
     /// A `key=value` setting that no junction setting (or no sampler setting) is called.
     case unknownSetting(key: String, valid: [String])
     case tooFewClips(Int)
@@ -39,6 +41,9 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
         case .noModel(let looked):
             return "no model found (looked for \(looked.joined(separator: ", "))); "
                 + "pass --model PATH, set MAVIN_MODEL, or install with scripts/install.sh"
+        case .planModelMissing(let path):
+            return "the plan's model '\(path)' does not exist; fix the plan's model key (relative to the plan's "
+                + "folder) or remove it to use the shipped model"
         case .unknownSetting(let key, let valid):
             return "unknown setting '\(key)' (valid: \(valid.joined(separator: ", ")))"
         case .tooFewClips(let n): return "a composition needs at least two clips (the plan has \(n))"

@@ -19,6 +19,13 @@ final class DefaultModelTests: XCTestCase {
             environment: [:], executable: binary)
         XCTAssertEqual(named.url.lastPathComponent, "nomodel.safetensors")
         XCTAssertEqual(named.why, "the plan's model")
+        // What compose and the Studio are told: the plan's own model is missing, not a file somewhere.
+        var plan = Plan(clips: [])
+        plan.model = "nomodel.safetensors"
+        XCTAssertThrowsError(try DefaultModel.locate(explicit: nil, for: plan, in: folder.path, environment: [:])) {
+            XCTAssertTrue(
+                "\($0)".hasPrefix("the plan's model '\(folder.path)/nomodel.safetensors' does not exist"), "\($0)")
+        }
         // $MAVIN_MODEL comes before the plan's.
         let fromEnv = try DefaultModel.locateWithReason(
             explicit: nil, plan: "nomodel.safetensors", near: folder.path, environment: ["MAVIN_MODEL": "/x.st"],
