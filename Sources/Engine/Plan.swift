@@ -162,6 +162,24 @@ public struct Plan: Equatable, Sendable {
                 } catch {
                     throw PlanError.invalid(source + line, "junction \(i + 1): \(error)")
                 }
+                // A right value of the wrong TOML type: numbers and flags bare, choices quoted.
+                let wantsQuotes: Bool
+                switch setting.kind {
+                case .choice: wantsQuotes = true
+                case .integer, .number, .flag: wantsQuotes = false
+                }
+                if (value.string != nil) != wantsQuotes {
+                    let fix: String
+                    switch setting.kind {
+                    case .flag: fix = "\(key) = true or \(key) = false"
+                    case .choice: fix = "\(key) = \"\(written)\""
+                    case .integer, .number: fix = "\(key) = \(written)"
+                    }
+                    throw PlanError.invalid(
+                        source + line,
+                        "junction \(i + 1): \(key) is \(setting.kind.rule), written "
+                            + (wantsQuotes ? "in quotes" : "without quotes") + ": \(fix)")
+                }
             }
             plan.junctions.append(junction)
         }

@@ -55,7 +55,14 @@ final class PlanErrorTests: XCTestCase {
             ("output = 5\n" + clips, "plan:1: output must be a quoted path, e.g. output = \"composed.mp4\" (got 5)"),
             ("model = true\n" + clips, "plan:1: model must be a quoted path"),
             ("clip = \"a.mp4\"\n", "plan:1: clip must be written as [[clip]] tables"),
-            ("fps = 0\n" + clips, "plan:1: fps must be a number from 1 to 240")
+            ("fps = 0\n" + clips, "plan:1: fps must be a number from 1 to 240"),
+            (clips + "[[junction]]\nseed = \"7\"\n", "plan:6: junction 1: seed is an integer ≥ 0"),
+            (
+                clips + "[[junction]]\ngfm = \"yes\"\n",
+                "plan:6: junction 1: gfm is on or off (true/false, yes/no, 1/0), written without quotes: gfm = true or "
+                    + "gfm = false"
+            ),
+            (clips + "[[junction]]\nmode = 3\n", "plan:6: junction 1: mode must be insert or regenerate (got '3')")
         ]
         for (text, said) in cases {
             XCTAssertThrowsError(try Plan.parse(text), text) { XCTAssertTrue("\($0)".hasPrefix(said), "\($0)") }
