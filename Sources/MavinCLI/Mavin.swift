@@ -225,10 +225,12 @@ struct InfoCommand: ParsableCommand {
                     "\(i.path): \(i.frames) frames, \(rate) fps, \(i.width)×\(i.height)\(turn), "
                         + "\(i.codec) (\(i.pixelFormat)), \(seconds) s")
                 if let damage = i.damage { print("  damaged: \(damage)") }
+                if i.hasAudio { print("  has sound, which Mavin does not carry into what it writes") }
             }
         }
         if !failures.isEmpty {
-            for f in failures { FileHandle.standardError.write(Data("mavin: \(f)\n".utf8)) }
+            // The prefix ArgumentParser gives every other command's error.
+            for f in failures { FileHandle.standardError.write(Data("Error: \(f)\n".utf8)) }
             throw ExitCode(1)
         }
     }

@@ -181,6 +181,11 @@ final class CLITests: XCTestCase {
         r = try compose("quiet.mp4")
         XCTAssertEqual(r.status, 0, r.output)
         XCTAssertFalse(r.output.contains("sound"), r.output)
+        // info says it too.
+        r = try run(["info", sounding])
+        XCTAssertTrue(r.output.contains("has sound, which Mavin does not carry"), r.output)
+        r = try run(["info", dir.appendingPathComponent("quiet.mp4").path])
+        XCTAssertFalse(r.output.contains("sound"), r.output)
     }
 
     func testFramesRefusesAFileAsItsFolderBeforeReadingTheVideo() throws {
