@@ -51,8 +51,20 @@ public enum PNG {
     }
 
     private static func message(_ image: inout png_image) -> String {
-        withUnsafeBytes(of: &image.message) { raw in
+        let raw = withUnsafeBytes(of: &image.message) { raw in
             String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        return readable(raw)
+    }
+
+    /// libpng's terse messages in words a user can act on (others pass as they are).
+    static func readable(_ libpng: String) -> String {
+        switch libpng {
+        case "Read Error": return "it ends early: the file is cut short or still being written"
+        case "Not a PNG file", "PNG file corrupted by ASCII conversion": return "it is not a PNG image"
+        case _ where libpng.contains("CRC error"): return "its data is corrupt (\(libpng))"
+        case "": return "libpng gave no reason"
+        default: return libpng
         }
     }
 
