@@ -76,7 +76,7 @@ public enum KeyMap {
         KeyBinding(keys: [k(" ")], label: "Space", action: .play, context: .global, help: "play / pause the preview"),
         KeyBinding(
             keys: [k("w")], label: "w", action: .save, context: .global,
-            help: "save the plan to plan.toml (asks before replacing another plan)"),
+            help: "save the plan to its file (asks before replacing another plan)"),
         KeyBinding(keys: [27], label: "Esc", action: .escape, context: .global, help: "close overlay / leave mode"),
         KeyBinding(
             keys: [12], label: "Ctrl-L", action: .redraw, context: .global,

@@ -119,8 +119,12 @@ public final class StudioApp {
         }
     }
 
-    /// The folder's own plan file, what `w` writes.
+    /// The folder's own plan file: what the Studio opens when no plan is named, and what `w` writes then.
     var planFile: String { (folder as NSString).appendingPathComponent("plan.toml") }
+
+    /// What `w` writes: the plan file the plan came from (`--plan`, `:open`), else the folder's plan.toml.
+    var planSource: String?
+    var saveTarget: String { planSource ?? planFile }
 
     /// Opens the explicit plan, else the last session when it differs from plan.toml (and says so), else
     /// plan.toml; a restored session that reads the same as the plan on disk is not announced.
@@ -128,7 +132,10 @@ public final class StudioApp {
         let path: String
         switch Autosave.choose(explicit: explicit, autosave: autosaveURL, planFile: planFile) {
         case .none: return
-        case .explicit(let p), .plan(let p), .restored(let p): path = p
+        case .explicit(let p):
+            path = p
+            planSource = p
+        case .plan(let p), .restored(let p): path = p
         }
         let restored = path == autosaveURL.path
         do {
@@ -593,7 +600,7 @@ public final class StudioApp {
     /// Writes the plan (`w`: the folder's plan.toml). An existing file holding another plan is replaced only
     /// after `y` to the question this asks; one that already holds this plan is left alone.
     func savePlan(path: String?, overwrite: Bool = false) {
-        let target = path.map(resolve) ?? planFile
+        let target = path.map(resolve) ?? saveTarget
         // Paths in a plan are relative to its own folder: a plan written elsewhere names the same files.
         let saved = plan.rebased(from: folder, to: (target as NSString).deletingLastPathComponent)
         // Saving over a plan keeps the comments its author wrote in it.
@@ -662,6 +669,7 @@ public final class StudioApp {
             }
             do {
                 let missing = try read(plan: p)
+                planSource = p
                 results.removeAll()
                 planChanged()
                 message = "opened \(p)" + missing

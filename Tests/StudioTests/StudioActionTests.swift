@@ -173,6 +173,24 @@ final class StudioActionTests: XCTestCase {
         XCTAssertTrue(idle.quitRequested)
     }
 
+    /// After `:open other.toml`, `w` saves to other.toml (asking, as it holds another plan now), not plan.toml.
+    func testWriteSavesThePlanToTheFileItWasOpenedFrom() throws {
+        let app = studio()
+        let other = folder.appendingPathComponent("other.toml")
+        try app.plan.toml().write(to: other, atomically: true, encoding: .utf8)
+        let own = folder.appendingPathComponent("plan.toml")
+        try? FileManager.default.removeItem(at: own)
+        app.execute("open \(other.path)")
+        XCTAssertTrue(app.message.hasPrefix("opened"), app.message)
+        app.plan.junctions[0].settings.steps = 7
+        app.execute("w")
+        XCTAssertEqual(
+            app.mode, .confirm(prompt: "other.toml exists. Overwrite? (y/n)", action: .savePlan(path: other.path)))
+        app.confirmed(.savePlan(path: other.path))
+        XCTAssertEqual(try Plan.read(other).junctions[0].settings.steps, 7)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: own.path), "plan.toml was not written")
+    }
+
     /// `:w` elsewhere rewrites the plan's paths so they name the same files; `:open` reads it back.
     func testWritingThePlanElsewhereKeepsItsPathsTrue() throws {
         let app = studio()
