@@ -9,6 +9,12 @@ public enum SettingKind: Sendable {
     case flag
     case choice([String])
 
+    /// Whether a plan writes the value as a TOML string (a choice) rather than bare (numbers and flags).
+    public var isQuotedInTOML: Bool {
+        if case .choice = self { return true }
+        return false
+    }
+
     /// The rule, as every refusal states it.
     public var rule: String {
         switch self {

@@ -163,11 +163,7 @@ public struct Plan: Equatable, Sendable {
                     throw PlanError.invalid(source + line, "junction \(i + 1): \(error)")
                 }
                 // A right value of the wrong TOML type: numbers and flags bare, choices quoted.
-                let wantsQuotes: Bool
-                switch setting.kind {
-                case .choice: wantsQuotes = true
-                case .integer, .number, .flag: wantsQuotes = false
-                }
+                let wantsQuotes = setting.kind.isQuotedInTOML
                 if (value.string != nil) != wantsQuotes {
                     let fix: String
                     switch setting.kind {
@@ -264,7 +260,8 @@ public struct Plan: Equatable, Sendable {
             out += line("[[junction]]", own?.header ?? "between clip \(i + 1) and clip \(i + 2)")
             for setting in JunctionSettings.all {
                 guard let value = setting.value(of: j) else { continue }
-                out += line("\(setting.key) = " + (setting.key == "mode" ? q(value) : value), own?.keys[setting.key])
+                let written = setting.kind.isQuotedInTOML ? q(value) : value
+                out += line("\(setting.key) = " + written, own?.keys[setting.key])
             }
         }
         if !comments.closing.isEmpty { out += "\n" + block(comments.closing) }

@@ -150,6 +150,9 @@ final class PlanErrorTests: XCTestCase {
         plan.junctions[0].settings.gfm = true
         plan.junctions[0].settings.eta = 0.25
         plan.junctions[0].settings.seed = 99
+        // Every choice is written quoted (warp and easing were written bare, which TOML cannot read).
+        plan.junctions[0].settings.warp = .bilinear
+        plan.junctions[0].settings.timeEasing = .paced
         XCTAssertEqual(try Plan.parse(plan.toml()), plan)
         let variant = try JunctionSettings.sampler(SamplerSettings(), applying: "gfm=on, steps=4,strength=0.25")
         XCTAssertEqual(variant.gfm, true)
