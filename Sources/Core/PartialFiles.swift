@@ -51,14 +51,7 @@ public enum PartialFiles {
         lock.lock()
         defer { lock.unlock() }
         guard sources.isEmpty else { return }
-        for number in endingSignals {
-            // The handler runs on a dispatch thread, outside the signal context, so it may remove folders.
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { removeAllAndDie(number) }
-            source.resume()
-            sources.append(source)
-        }
+        sources = catchSignals(endingSignals) { removeAllAndDie($0) }
     }
 
     /// Removes every registered path and ends the process by signal `number` (status 128 + number): what

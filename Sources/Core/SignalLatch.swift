@@ -1,6 +1,20 @@
 import Dispatch
 import Foundation
 
+/// Takes `numbers` from their default actions and runs `handler` with the signal on a dispatch thread (outside the
+/// signal context, so it may do any work) each time one arrives. Keep the sources: cancelled or released, they stop.
+public func catchSignals(
+    _ numbers: [Int32], handler: @escaping @Sendable (Int32) -> Void
+) -> [DispatchSourceSignal] {
+    numbers.map { number in
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler { handler(number) }
+        source.resume()
+        return source
+    }
+}
+
 /// Catches the signals that would end the process (`PartialFiles.endingSignals`) for a program that polls for
 /// them (the Studio's key loop): the first to arrive is kept, and the program ends in its own time, with
 /// `PartialFiles.endBySignal`.
@@ -10,13 +24,7 @@ public final class SignalLatch: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
 
     public init(_ numbers: [Int32] = PartialFiles.endingSignals) {
-        for number in numbers {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in self?.keep(number) }
-            source.resume()
-            sources.append(source)
-        }
+        sources = catchSignals(numbers) { [weak self] in self?.keep($0) }
     }
 
     /// Keeps `number` as if it had arrived (a hang-up the program noticed itself: its terminal closed).

@@ -90,15 +90,9 @@ struct TrainCommand: ParsableCommand {
         o.relativeLossEpsilon = relativeLoss
         let cancel = CancelFlag()
         // Ctrl-C and SIGTERM (kill, a scheduler, a shutdown) both checkpoint and stop.
-        let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            signal(number, SIG_IGN)
-            source.setEventHandler {
-                cancel.cancel()
-                FileHandle.standardError.write(Data("\nmavin: stopping after this step (checkpoint follows)…\n".utf8))
-            }
-            source.resume()
-            return source
+        let sources = catchSignals([SIGINT, SIGTERM]) { _ in
+            cancel.cancel()
+            FileHandle.standardError.write(Data("\nmavin: stopping after this step (checkpoint follows)…\n".utf8))
         }
         defer { sources.forEach { $0.cancel() } }
         let view = JobProgressView()
