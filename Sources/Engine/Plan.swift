@@ -97,22 +97,22 @@ public struct Plan: Equatable, Sendable {
                 source, line: Int(e.source.begin.line), column: Int(e.source.begin.column), message: e.description)
         }
         var plan = Plan()
+        /// Where a top-level key is written, for its message: "source:line".
+        func at(_ key: String) -> String { source + (Plan.line(ofTopLevel: key, in: text).map { ":\($0)" } ?? "") }
         // model and output are paths: quoted and not empty.
         for key in ["model", "output"] {
             guard let v = table[key] else { continue }
-            let at = source + (Plan.line(ofTopLevel: key, in: text).map { ":\($0)" } ?? "")
             guard let path = v.string else {
                 throw PlanError.invalid(
-                    at, "\(key) must be a quoted path, e.g. \(key) = \"\(Plan.example(key))\" (got \(v))")
+                    at(key), "\(key) must be a quoted path, e.g. \(key) = \"\(Plan.example(key))\" (got \(v))")
             }
             guard !path.trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw PlanError.invalid(at, "\(key) is empty: name a file, e.g. \(key) = \"\(Plan.example(key))\"")
+                throw PlanError.invalid(at(key), "\(key) is empty: name a file, e.g. \(key) = \"\(Plan.example(key))\"")
             }
             if key == "model" { plan.model = path } else { plan.output = path }
         }
         for key in ["clip", "junction"] where table[key] != nil && table[key]?.array == nil {
-            let at = source + (Plan.line(ofTopLevel: key, in: text).map { ":\($0)" } ?? "")
-            throw PlanError.invalid(at, "\(key) must be written as [[\(key)]] tables, one for each \(key)")
+            throw PlanError.invalid(at(key), "\(key) must be written as [[\(key)]] tables, one for each \(key)")
         }
         for key in table.keys where !["model", "output", "fps", "fit", "clip", "junction"].contains(key) {
             let allowed = "model, output, fps, fit, [[clip]], [[junction]]"
@@ -121,18 +121,15 @@ public struct Plan: Equatable, Sendable {
         if let v = table["fps"] {
             guard let rate = v.double ?? v.int.map(Double.init), rate.isFinite, rate >= 1, rate <= 240 else {
                 throw PlanError.invalid(
-                    source + (Plan.line(ofTopLevel: "fps", in: text).map { ":\($0)" } ?? ""),
-                    "fps must be a number from 1 to 240 (frames per second of the output)")
+                    at("fps"), "fps must be a number from 1 to 240 (frames per second of the output)")
             }
             plan.fps = rate
         }
         if let v = table["fit"] {
             guard let name = v.string, let fit = Fit(rawValue: name) else {
-                let line = Plan.line(ofTopLevel: "fit", in: text)
                 let choices = Fit.allCases.map(\.rawValue).joined(separator: ", ")
                 throw PlanError.invalid(
-                    source + (line.map { ":\($0)" } ?? ""),
-                    "fit must be one of \(choices) (how clips of another size fill the output), got \(v)")
+                    at("fit"), "fit must be one of \(choices) (how clips of another size fill the output), got \(v)")
             }
             plan.fit = fit
         }
