@@ -137,10 +137,14 @@ public enum OutputTarget {
     }
 
     /// Whether a name is one Mavin gives a frame it writes into a folder (frame_00042.png).
-    public static func isFrameName(_ name: String) -> Bool {
-        guard name.hasPrefix("frame_"), name.hasSuffix(".png") else { return false }
+    public static func isFrameName(_ name: String) -> Bool { frameNumber(name) != nil }
+
+    /// The number of a frame named as Mavin names them (42 for frame_00042.png), nil for any other name.
+    public static func frameNumber(_ name: String) -> Int? {
+        guard name.hasPrefix("frame_"), name.hasSuffix(".png") else { return nil }
         let digits = name.dropFirst("frame_".count).dropLast(".png".count)
-        return digits.count >= 5 && digits.allSatisfy { $0.isASCII && $0.isNumber }
+        guard digits.count >= 5 && digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int(digits)
     }
 
     /// The first entry of a folder that is not a regular frame file Mavin writes, or nil when there is none.

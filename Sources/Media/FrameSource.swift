@@ -16,12 +16,11 @@ public final class FrameSequence {
     /// Frames named as Mavin numbers them (frame_00000.png…) must follow one another without a gap, and not be
     /// mixed with other PNGs; a folder of other names is taken in name order.
     static func checkNumbering(_ names: [String], folder: String) throws {
-        let numbered = names.filter(OutputTarget.isFrameName)
-        guard !numbered.isEmpty else { return }
+        let numbers = names.compactMap(OutputTarget.frameNumber).sorted()
+        guard !numbers.isEmpty else { return }
         if let other = names.first(where: { !OutputTarget.isFrameName($0) }) {
             throw MediaError.frameFolderGap(folder, problem: "it holds '\(other)' among its frame_NNNNN.png frames")
         }
-        let numbers = numbered.compactMap { Int($0.dropFirst("frame_".count).dropLast(".png".count)) }.sorted()
         for (a, b) in zip(numbers, numbers.dropFirst()) where b != a + 1 {
             throw MediaError.frameFolderGap(
                 folder, problem: "frame \(a + 1) is missing (its frames go from \(a) to \(b))")

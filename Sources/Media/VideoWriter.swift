@@ -285,7 +285,7 @@ final class PNGFolderSink: FrameSink {
 
     func append(_ image: RGBImage) throws {
         try PNG.write(
-            PNGImage(rgb: image), to: temporary.appendingPathComponent(String(format: "frame_%05d.png", index)),
+            PNGImage(rgb: image), to: temporary.appendingPathComponent(FrameExport.fileName(index)),
             overwrite: true)
         index += 1
     }
