@@ -160,8 +160,9 @@ public final class StudioApp {
     func read(plan path: String, from base: String? = nil) throws -> String {
         plan = try Plan.read(URL(fileURLWithPath: path)).rebased(
             from: base ?? (path as NSString).deletingLastPathComponent, to: folder)
-        let missing = plan.clips.filter { p in !clips.contains { $0.name == p.path && $0.info != nil } }
-        plan.clips = plan.clips.filter { p in clips.contains { $0.name == p.path && $0.info != nil } }
+        func readable(_ clip: Plan.Clip) -> Bool { clips.contains { $0.name == clip.path && $0.info != nil } }
+        let missing = plan.clips.filter { !readable($0) }
+        plan.clips = plan.clips.filter(readable)
         plan.normaliseJunctions()
         guard !missing.isEmpty else { return "" }
         return "; left out \(missing.count) clip(s) not found or unreadable in \(folder): "
