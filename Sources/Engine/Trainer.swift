@@ -39,10 +39,21 @@ public struct TrainOptions: Sendable {
     /// the network's x̂₀ against the true frames, mean squared RGB error in [0, 1]) added to the latent
     /// loss, so the network learns what the output is judged by, not only the flow estimator's targets.
     public var photometricWeight: Float?
+    /// The photometric loss as the frames' mean ln(MSE + 10⁻⁵), λ times that, instead of their mean MSE: the
+    /// mean of log errors is what a frame-averaged PSNR measures. Under a plain MSE the frames next to the
+    /// boundaries, whose errors are small, barely count, and a network that trades a little of them for the
+    /// hard middle frames lowers the MSE but the PSNR too. With it, λ of a few units matches the gradient scale
+    /// that λ = 1000 gives a plain MSE of 10⁻³.
+    public var photometricInDecibels = false
     /// Share of training windows noised at t = T − 1, where one-step sampling starts (the rest uniform in
     /// 0…T−1). Near T the input carries almost nothing of x₀, so uniform timesteps rarely train the
     /// prediction that inference uses most. nil: uniform only.
     public var pureNoiseShare: Float?
+    /// Share of training windows whose gap is centred on a labelled transition of a synthetic take (its
+    /// manifest's), as the evaluation's cases and a user's cuts between two actions are; the rest anywhere in a
+    /// take, where the gap mostly holds one action carrying on. Validation then measures such windows too.
+    /// nil: anywhere only.
+    public var transitionShare: Float?
 
     public init(data: [String], output: URL, config: ModelConfig) {
         self.data = data
@@ -70,6 +81,9 @@ public struct TrainRecord: Codable, Sendable {
     public var valAnchorPhotometric: Float?
     /// The network's frames from pure noise (t = T − 1, where one-step sampling starts): what inference sees.
     public var valInferencePhotometric: Float?
+    /// The validation frames' mean PSNR (dB) from pure noise and of the anchor alone: what evaluation averages.
+    public var valInferenceFramePSNR: Float?
+    public var valAnchorFramePSNR: Float?
 }
 
 /// A mean squared error of RGB in [0, 1] as PSNR.
@@ -133,6 +147,9 @@ public final class Trainer {
         if let share = o.pureNoiseShare, !(0...1).contains(share) {
             throw EngineError.badTrainingOption(option: "--pure-noise \(share)", rule: "the share must be within 0…1")
         }
+        if let share = o.transitionShare, !(0...1).contains(share) {
+            throw EngineError.badTrainingOption(option: "--transitions \(share)", rule: "the share must be within 0…1")
+        }
         if let lambda = o.photometricWeight {
             guard lambda > 0, lambda.isFinite else {
                 throw EngineError.badTrainingOption(option: "--photometric \(lambda)", rule: "the weight λ must be > 0")
@@ -142,6 +159,11 @@ public final class Trainer {
                     "the loss builds frames from x̂₀ through the warp: it needs --config motion and --prediction sample"
                 throw EngineError.badTrainingOption(option: "--photometric", rule: rule)
             }
+        }
+        if o.photometricInDecibels && o.photometricWeight == nil {
+            throw EngineError.badTrainingOption(
+                option: "--photometric-log",
+                rule: "it changes the photometric loss: give its weight with --photometric λ")
         }
         if let eps = o.relativeLossEpsilon {
             guard eps > 0, eps.isFinite else {
@@ -169,6 +191,16 @@ public final class Trainer {
             "windows: \(data.training.count) training, \(data.validation.count) validation, "
                 + "\(data.droppedForCuts) dropped at shot cuts"
         )
+        if let share = o.transitionShare, share > 0 {
+            let count = data.transitions(among: data.training).count
+            guard count > 0 else {
+                throw EngineError.badTrainingOption(
+                    option: "--transitions \(share)",
+                    rule: "the training videos have no labelled transitions (a `mavin synth-dataset` folder's "
+                        + "manifest.json lists them)")
+            }
+            log("transitions: \(count) labelled in the training videos, \(Int(share * 100))% of windows centred on one")
+        }
 
         var startStep = 0
         if let existing {
@@ -243,6 +275,8 @@ public final class Trainer {
         }
         if let eps = o.relativeLossEpsilon { model.provenance["mavin.relative_loss"] = String(eps) }
         if let lambda = o.photometricWeight { model.provenance["mavin.photometric"] = String(lambda) }
+        if o.photometricInDecibels { model.provenance["mavin.photometric_loss"] = "mean ln MSE" }
+        if let share = o.transitionShare { model.provenance["mavin.transitions"] = String(share) }
         if let share = o.pureNoiseShare { model.provenance["mavin.pure_noise"] = String(share) }
         log("model: \(model.network.parameterCount) parameters")
         if o.resume, let old = try? LossCurve.read(o.logURL) {
@@ -343,7 +377,7 @@ public final class Trainer {
     /// Builds a batch of noised windows; `weights` are the relative loss's (all 1 without it).
     func batch(
         _ windows: [TrainingData.Window], timesteps: [Int]? = nil, relative epsilon: Float? = nil,
-        rng: inout SplitMix64
+        boundaries fixed: [(s: Int, e: Int)?]? = nil, rng: inout SplitMix64
     )
         -> (UNetInput, target: [Float], mask: [Float], weights: [Float], cases: [PhotometricCase])
     {
@@ -361,7 +395,7 @@ public final class Trainer {
         for (i, w) in windows.enumerated() {
             let frames = c.latentSpace == .motion ? motionFrames(w)[...] : data.frames(w)
             // Motion latents depend on the boundaries, so they are drawn first; pixel latents draw them inside.
-            let boundaries = c.latentSpace == .motion ? c.ranges.sample(using: &rng) : nil
+            let boundaries = fixed?[i] ?? (c.latentSpace == .motion ? c.ranges.sample(using: &rng) : nil)
             let z0 =
                 boundaries.map { MotionLatent.encode(window: Array(frames), s: $0.s, e: $0.e, grid: c.latentSide) }
                 ?? data.window(w).latents
@@ -408,7 +442,7 @@ public final class Trainer {
     /// network's output, and, when `dOut` is given, λ times its gradient added there.
     func photometricLoss(
         _ cases: [PhotometricCase], output: UnsafePointer<Float>, dOut: UnsafeMutablePointer<Float>?,
-        weight: Float
+        weight: Float, eachFrame: (Float) -> Void = { _ in }
     ) -> Float {
         let c = model.config
         let G = c.latentSide
@@ -434,47 +468,115 @@ public final class Trainer {
             }
             for (j, r) in results.enumerated() {
                 total += r.0 / Float(frames)
+                eachFrame(r.0)
                 guard let dOut else { continue }
                 let base = (b * c.frames + measured[j]) * perFrame
-                for j in 0..<perFrame { dOut[base + j] += weight * r.1[j] / (k * Float(frames)) }
+                // d ln(MSE + ε) = d MSE / (MSE + ε).
+                let scale = weight / (k * Float(frames)) / (options.photometricInDecibels ? r.0 + 1e-5 : 1)
+                for j in 0..<perFrame { dOut[base + j] += scale * r.1[j] }
             }
         }
         return total
     }
 
+    /// `count` windows of `windows`, each with its boundaries when it is centred on a labelled transition: with
+    /// probability `share` (`TrainOptions.transitionShare`) a transition and boundaries are drawn and the window
+    /// placed around it, where the set has that window; otherwise (and always without a share) a window anywhere,
+    /// its boundaries drawn later.
+    func draw(_ count: Int, from windows: [TrainingData.Window], share: Float?, rng: inout SplitMix64)
+        -> ([TrainingData.Window], [(s: Int, e: Int)?])
+    {
+        let transitions = share == nil ? [] : data.transitions(among: windows)
+        let set = Set(windows)
+        var out: ([TrainingData.Window], [(s: Int, e: Int)?]) = ([], [])
+        for _ in 0..<count {
+            if let share, !transitions.isEmpty, Float.random(in: 0..<1, using: &rng) < share {
+                let t = transitions[Int.random(in: 0..<transitions.count, using: &rng)]
+                let b = model.config.ranges.sample(using: &rng)
+                if let w = data.window(centredOn: t, s: b.s, e: b.e, in: set) {
+                    out.0.append(w)
+                    out.1.append(b)
+                    continue
+                }
+            }
+            out.0.append(windows[Int.random(in: 0..<windows.count, using: &rng)])
+            out.1.append(nil)
+        }
+        return out
+    }
+
     /// Mean validation loss of the EMA weights on fixed windows, noise and timesteps.
-    func validationLoss() -> (latent: Float, photometric: Float?, anchorPhotometric: Float?, inference: Float?)? {
+    func validationLoss() -> Validation? {
         guard !data.validation.isEmpty else { return nil }
         let net = model.network
         net.store.swapEMA()
         defer { net.store.swapEMA() }
         var vrng = SplitMix64(seed: 4242)
         let stride = max(1, data.validation.count / 16)
-        let picks = Swift.stride(from: 0, to: data.validation.count, by: stride).prefix(16).map { data.validation[$0] }
+        var picks: [(TrainingData.Window, (s: Int, e: Int)?)] = Swift.stride(
+            from: 0, to: data.validation.count, by: stride
+        ).prefix(16).map { (data.validation[$0], nil) }
+        if options.transitionShare != nil {
+            // Centred on the validation takes' transitions, as training's share is (fixed boundaries, repeatable).
+            let set = Set(data.validation)
+            let centred = data.transitions(among: data.validation).compactMap {
+                t -> (TrainingData.Window, (Int, Int))? in
+                let b = model.config.ranges.sample(using: &vrng)
+                return data.window(centredOn: t, s: b.s, e: b.e, in: set).map { ($0, b) }
+            }
+            if !centred.isEmpty {
+                let step = max(1, centred.count / 16)
+                picks = Swift.stride(from: 0, to: centred.count, by: step).prefix(16).map {
+                    (centred[$0].0, centred[$0].1)
+                }
+            }
+        }
         let ts = [50, 200, 400, 600, 800, 950]
         var total: Float = 0
         var n = 0
         var photometric: Float = 0
         var anchorPhotometric: Float = 0
         var inference: Float = 0
+        var framePSNR = (anchor: [Float](), inference: [Float]())
         let perFrame = model.config.latentChannels * model.config.latentSide * model.config.latentSide
-        for (i, w) in picks.enumerated() {
+        for (i, (w, b)) in picks.enumerated() {
             // Unweighted: comparable across runs.
-            let (input, target, mask, _, cases) = batch([w], timesteps: [ts[i % ts.count]], rng: &vrng)
+            let (input, target, mask, _, cases) = batch(
+                [w], timesteps: [ts[i % ts.count]], boundaries: [b], rng: &vrng)
             let out = net.forward(input)
             total += maskedMSEForwardBackward(dpred: nil, pred: out.ptr, target: target, mask: mask, perFrame: perFrame)
             if options.photometricWeight != nil {
                 photometric += photometricLoss(cases, output: out.ptr, dOut: nil, weight: 0)
                 let zero = [Float](repeating: 0, count: target.count)
-                anchorPhotometric += photometricLoss(cases, output: zero, dOut: nil, weight: 0)
-                let (pure, _, _, _, same) = batch([w], timesteps: [schedule.steps - 1], rng: &vrng)
+                anchorPhotometric += photometricLoss(
+                    cases, output: zero, dOut: nil, weight: 0, eachFrame: { framePSNR.anchor.append(decibels($0)) })
+                let (pure, _, _, _, same) = batch([w], timesteps: [schedule.steps - 1], boundaries: [b], rng: &vrng)
                 let guess = net.forward(pure)
-                inference += photometricLoss(same, output: guess.ptr, dOut: nil, weight: 0)
+                inference += photometricLoss(
+                    same, output: guess.ptr, dOut: nil, weight: 0,
+                    eachFrame: { framePSNR.inference.append(decibels($0)) })
             }
             n += 1
         }
-        guard options.photometricWeight != nil else { return (total / Float(n), nil, nil, nil) }
-        return (total / Float(n), photometric / Float(n), anchorPhotometric / Float(n), inference / Float(n))
+        guard options.photometricWeight != nil else { return Validation(latent: total / Float(n)) }
+        func mean(_ v: [Float]) -> Float { v.reduce(0, +) / Float(max(1, v.count)) }
+        return Validation(
+            latent: total / Float(n), photometric: photometric / Float(n),
+            anchorPhotometric: anchorPhotometric / Float(n),
+            inference: inference / Float(n), anchorFramePSNR: mean(framePSNR.anchor),
+            inferenceFramePSNR: mean(framePSNR.inference))
+    }
+
+    /// Validation of the EMA weights: the latent loss, and for motion models with a photometric loss its mean
+    /// MSE (at the validation timesteps, from pure noise, and of the anchor alone) and the frames' mean PSNR
+    /// from pure noise and of the anchor (what evaluation averages).
+    struct Validation {
+        var latent: Float
+        var photometric: Float?
+        var anchorPhotometric: Float?
+        var inference: Float?
+        var anchorFramePSNR: Float?
+        var inferenceFramePSNR: Float?
     }
 
     private func train(from startStep: Int, log: (String) -> Void, event: (TrainRecord) -> Void) throws {
@@ -491,14 +593,14 @@ public final class Trainer {
                 try checkpoint(step: step, log: log)
                 throw EngineError.cancelled
             }
-            let windows = (0..<o.batch).map { _ in data.training[Int.random(in: 0..<data.training.count, using: &rng)] }
+            let (windows, boundaries) = draw(o.batch, from: data.training, share: o.transitionShare, rng: &rng)
             let timesteps = windows.map { _ in
                 let pure = o.pureNoiseShare.map { Float.random(in: 0..<1, using: &rng) < $0 } ?? false
                 return pure ? schedule.steps - 1 : Int.random(in: 0..<schedule.steps, using: &rng)
             }
             let (input, target, mask, weights, cases) = batch(
                 windows, timesteps: timesteps,
-                relative: o.relativeLossEpsilon, rng: &rng)
+                relative: o.relativeLossEpsilon, boundaries: boundaries, rng: &rng)
             net.store.zeroGrad()
             let out = net.forward(input)
             dOut.resize(out.count)
@@ -528,6 +630,8 @@ public final class Trainer {
                 record.valPhotometric = v?.photometric
                 record.valAnchorPhotometric = v?.anchorPhotometric
                 record.valInferencePhotometric = v?.inference
+                record.valAnchorFramePSNR = v?.anchorFramePSNR
+                record.valInferenceFramePSNR = v?.inferenceFramePSNR
             }
             history.append(record)
             try appendLog(record)
@@ -545,7 +649,11 @@ public final class Trainer {
                         let pure =
                             record.valInferencePhotometric.map { String(format: ", from noise %.2f dB", decibels($0)) }
                             ?? ""
-                        return String(format: " (%.2f dB", decibels(value)) + pure + anchor + ")"
+                        var frames = ""
+                        if let a = record.valAnchorFramePSNR, let f = record.valInferenceFramePSNR {
+                            frames = String(format: "; frame mean: from noise %.2f dB, anchor %.2f dB", f, a)
+                        }
+                        return String(format: " (%.2f dB", decibels(value)) + pure + anchor + frames + ")"
                     } ?? ""
                 recent.removeAll()
                 recentPhotometric = 0

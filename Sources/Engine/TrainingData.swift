@@ -4,6 +4,7 @@ import Foundation
 import MavinModel
 import Media
 import Metrics
+import Synth
 import Tensor
 
 /// Frames of training videos at the model's resolution, their latents, and the
@@ -24,6 +25,9 @@ public final class TrainingData {
     public private(set) var training: [Window] = []
     public private(set) var validation: [Window] = []
     public private(set) var droppedForCuts = 0
+    /// The centres of the labelled transitions of each clip (in sampled frames), from a synthetic folder's
+    /// `manifest.json` beside the video; empty for other videos.
+    public private(set) var transitionCentres: [[Int]] = []
     public let resolution: Int
     public let frames: Int
 
@@ -70,6 +74,8 @@ public final class TrainingData {
                 index += sampleRate
             }
             clips.append(Clip(path: path, frames: frames))
+            transitionCentres.append(
+                TrainingData.transitions(of: path).map { ($0.start + $0.end) / 2 / sampleRate })
             if (i + 1) % 10 == 0 || i + 1 == videos.count { log("read \(i + 1)/\(videos.count) videos") }
         }
         // Shot cuts: SSIM between consecutive frames below 0.1 (on 64² luma for speed).
@@ -94,12 +100,40 @@ public final class TrainingData {
         if validation.isEmpty && training.count > 10 {
             // One video only: hold out its last tenth (no window overlaps the split).
             let cutoff = Int(Double(training.count) * 0.9)
-            validation = Array(training[(cutoff + L)...].prefix(max(0, training.count - cutoff - L)))
-            training = Array(training[..<cutoff])
+            // Windows that start L or more after the cutoff share no frame with a training window; a video too
+            // short to have any keeps them all for training (and validation is skipped).
+            if cutoff + L < training.count {
+                validation = Array(training[(cutoff + L)...])
+                training = Array(training[..<cutoff])
+            }
         }
         guard !training.isEmpty else {
             throw EngineError.noTrainingWindows(framesNeeded: L * sampleRate)
         }
+    }
+
+    /// The labelled transitions of a video in a synthetic folder (`mavin synth-dataset`, `mavin samples`): its entry
+    /// in the `manifest.json` beside it; none for a video without one.
+    static func transitions(of video: String) -> [TransitionRange] {
+        let url = URL(fileURLWithPath: video)
+        let manifest = url.deletingLastPathComponent().appendingPathComponent("manifest.json")
+        guard let entries = try? Manifest.read(manifest).entries else { return [] }
+        return entries.first { $0.file == url.lastPathComponent }?.transitions ?? []
+    }
+
+    /// A window of `windows` (the training or validation set) whose gap s…e is centred on a labelled transition, as
+    /// `Evaluator.syntheticCases` centres its cases, for the boundaries (s, e) in window frames; nil when that
+    /// transition's window is not in the set (too near the clip's ends, across a cut, or in the other set).
+    public func window(centredOn transition: (clip: Int, centre: Int), s: Int, e: Int, in windows: Set<Window>)
+        -> Window?
+    {
+        let w = Window(clip: transition.clip, start: transition.centre - s - (e - s) / 2)
+        return windows.contains(w) ? w : nil
+    }
+
+    /// Every labelled transition of the clips `windows` draws from, as (clip, centre in sampled frames).
+    public func transitions(among windows: [Window]) -> [(clip: Int, centre: Int)] {
+        Set(windows.map(\.clip)).sorted().flatMap { c in transitionCentres[c].map { (clip: c, centre: $0) } }
     }
 
     /// Fits a codec on up to `maxFrames` frames spread over the training clips.

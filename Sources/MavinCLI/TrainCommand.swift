@@ -49,11 +49,22 @@ struct TrainCommand: ParsableCommand {
             "Motion models: add λ × a photometric loss (frames warped from x̂₀ against the true frames, "
                 + "MSE of RGB in 0…1) to the latent loss.", valueName: "λ"))
     var photometric: Float?
+    @Flag(
+        help: ArgumentHelp(
+            "Motion models: the photometric loss is the frames' mean ln(MSE), what a mean PSNR measures (λ of a few "
+                + "units), instead of their mean MSE."))
+    var photometricLog = false
     @Option(
         help: ArgumentHelp(
             "Share of windows trained at t = T − 1, where one-step sampling starts (the rest uniform).",
             valueName: "p"))
     var pureNoise: Float?
+    @Option(
+        help: ArgumentHelp(
+            "Share of windows whose gap is centred on a labelled transition of a synthetic take (its folder's "
+                + "manifest.json), as evaluation's cases are (the rest anywhere).",
+            valueName: "p"))
+    var transitions: Float?
     @Flag(help: "Continue from OUT and OUT.state.safetensors.") var resume = false
     @Option(help: "Start from the weights of another checkpoint of the same shape.") var initFrom: String?
     @Option(
@@ -76,7 +87,9 @@ struct TrainCommand: ParsableCommand {
         guard batch <= 64 else { throw ValidationError("--batch \(batch) is more than 64 windows a step; use 1…64") }
         var o = TrainOptions(data: data, output: URL(fileURLWithPath: out), config: cfg)
         o.photometricWeight = photometric
+        o.photometricInDecibels = photometricLog
         o.pureNoiseShare = pureNoise
+        o.transitionShare = transitions
         o.steps = steps
         o.batch = batch
         o.learningRate = lr

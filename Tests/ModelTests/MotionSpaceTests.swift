@@ -452,6 +452,48 @@ final class MotionSpaceTests: XCTestCase {
         XCTAssertGreaterThan(partial, 0, "some gap frames are left clean")
     }
 
+    /// `--photometric-log`: the gradient added is that of λ × the frames' mean ln(MSE + 10⁻⁵), by central
+    /// differences of the per-frame errors the loss reports along a random direction.
+    func testLogPhotometricLossHasTheGradientOfTheMeanLogError() throws {
+        let tiny = TinyModel.shared
+        var o = TrainOptions(
+            data: [tiny.folder.appendingPathComponent("data").path],
+            output: tiny.folder.appendingPathComponent("log-photometric.safetensors"),
+            config: Self.tinyMotionModel().config)
+        o.config.anchor = .motion
+        o.steps = 1
+        o.evalEvery = 1
+        o.saveEvery = 1
+        o.warmup = 1
+        o.photometricWeight = 2
+        o.photometricInDecibels = true
+        o.validationFraction = 0.25
+        let trainer = Trainer(options: o)
+        try trainer.run(log: { _ in })
+        let c = trainer.model!.config
+        let count = c.frames * c.latentChannels * c.latentSide * c.latentSide
+        var rng = SplitMix64(seed: 8)
+        let (_, _, _, _, cases) = trainer.batch([trainer.data.training[0]], rng: &rng)
+        let output = (0..<count).map { _ in Float.random(in: -0.3...0.3, using: &rng) }
+        let direction = (0..<count).map { _ in Float.random(in: -1...1, using: &rng) }
+        func loss(_ x: [Float]) -> Double {
+            var logs: [Double] = []
+            _ = trainer.photometricLoss(
+                cases, output: x, dOut: nil, weight: 0, eachFrame: { logs.append(log(Double($0) + 1e-5)) })
+            return 2 * logs.reduce(0, +) / Double(logs.count)
+        }
+        var gradient = [Float](repeating: 0, count: count)
+        _ = trainer.photometricLoss(cases, output: output, dOut: &gradient, weight: 2)
+        let analytic = zip(gradient, direction).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+        let h: Float = 1e-2
+        let numeric =
+            (loss(zip(output, direction).map { $0 + h * $1 }) - loss(zip(output, direction).map { $0 - h * $1 }))
+            / Double(2 * h)
+        XCTAssertGreaterThan(abs(numeric), 1e-3, "the direction moves the loss")
+        XCTAssertEqual(analytic, numeric, accuracy: 0.05 * abs(numeric), "analytic \(analytic), numeric \(numeric)")
+        // (A plain-MSE gradient is 1 / (MSE + ε), tens to hundreds of times, off this.)
+    }
+
     func testInfillComesOutAtTheClipsOwnSizeAndAspect() throws {
         let model = Self.tinyMotionModel()
         XCTAssertNil(model.config.validate())
