@@ -409,25 +409,36 @@ final class MotionSpaceTests: XCTestCase {
         return MavinModel(network: net, codec: nil)
     }
 
+    /// The tiny motion model with the motion anchor trained `steps` steps on the tiny model's data, options as
+    /// `configure` sets them, and those options.
+    static func trainedMotionModel(name: String, steps: Int, configure: (inout TrainOptions) -> Void) throws
+        -> (Trainer, TrainOptions)
+    {
+        let tiny = TinyModel.shared
+        var o = TrainOptions(
+            data: [tiny.folder.appendingPathComponent("data").path],
+            output: tiny.folder.appendingPathComponent("\(name).safetensors"),
+            config: Self.tinyMotionModel().config)
+        o.config.anchor = .motion
+        o.steps = steps
+        o.evalEvery = steps
+        o.saveEvery = steps
+        o.warmup = 1
+        o.validationFraction = 0.25
+        configure(&o)
+        let trainer = Trainer(options: o)
+        try trainer.run(log: { _ in })
+        return (trainer, o)
+    }
+
     /// Training the motion model with SEINE-like masking (the ablation): it runs and records the masking, the
     /// loss mask is the corrupted frames, and the photometric loss (and its gradient) is taken on exactly the
     /// corrupted frames between s and e, whichever of them the mask picked.
     func testSeineMaskedMotionTrainingMeasuresTheCorruptedFramesOfTheGap() throws {
-        let tiny = TinyModel.shared
-        var o = TrainOptions(
-            data: [tiny.folder.appendingPathComponent("data").path],
-            output: tiny.folder.appendingPathComponent("seine-motion.safetensors"),
-            config: Self.tinyMotionModel().config)
-        o.config.masking = .seine
-        o.config.anchor = .motion
-        o.steps = 2
-        o.evalEvery = 2
-        o.saveEvery = 2
-        o.warmup = 1
-        o.photometricWeight = 1000
-        o.validationFraction = 0.25
-        let trainer = Trainer(options: o)
-        try trainer.run(log: { _ in })
+        let (trainer, o) = try Self.trainedMotionModel(name: "seine-motion", steps: 2) { o in
+            o.config.masking = .seine
+            o.photometricWeight = 1000
+        }
         XCTAssertEqual(try MavinModel.load(o.output).config.masking, .seine)
         let c = trainer.model!.config
         let per = c.latentChannels * c.latentSide * c.latentSide
@@ -455,21 +466,10 @@ final class MotionSpaceTests: XCTestCase {
     /// `--photometric-log`: the gradient added is that of λ × the frames' mean ln(MSE + 10⁻⁵), by central
     /// differences of the per-frame errors the loss reports along a random direction.
     func testLogPhotometricLossHasTheGradientOfTheMeanLogError() throws {
-        let tiny = TinyModel.shared
-        var o = TrainOptions(
-            data: [tiny.folder.appendingPathComponent("data").path],
-            output: tiny.folder.appendingPathComponent("log-photometric.safetensors"),
-            config: Self.tinyMotionModel().config)
-        o.config.anchor = .motion
-        o.steps = 1
-        o.evalEvery = 1
-        o.saveEvery = 1
-        o.warmup = 1
-        o.photometricWeight = 2
-        o.photometricInDecibels = true
-        o.validationFraction = 0.25
-        let trainer = Trainer(options: o)
-        try trainer.run(log: { _ in })
+        let (trainer, _) = try Self.trainedMotionModel(name: "log-photometric", steps: 1) { o in
+            o.photometricWeight = 2
+            o.photometricInDecibels = true
+        }
         let c = trainer.model!.config
         let count = c.frames * c.latentChannels * c.latentSide * c.latentSide
         var rng = SplitMix64(seed: 8)
