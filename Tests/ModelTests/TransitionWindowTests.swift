@@ -61,7 +61,9 @@ final class TransitionWindowTests: XCTestCase {
         let p = Performance(seed: 710, fps: 15, script: [(.walk, 2), (.graze, 2)])
         _ = try SynthWriter.write(p, name: "take", size: 32, to: folder, overwrite: false)
         let out = folder.appendingPathComponent("m.safetensors")
-        var o = TrainOptions(data: [folder.path], output: out, config: ModelConfig.preset("tiny")!)
+        var config = MotionSpaceTests.tinyMotionModel().config
+        config.anchor = .motion
+        var o = TrainOptions(data: [folder.path], output: out, config: config)
         o.steps = 1
         o.sampleRate = 1
         o.transitionShare = 0.5
