@@ -70,14 +70,17 @@ public final class Evaluator {
     /// The contact sheet of case i in a --sheets folder.
     public static func sheetName(_ i: Int) -> String { String(format: "case_%03d.png", i) }
 
+    /// The boundary frame s of a gap of l frames centred on frame `centre` (e = s + l + 1): where a synthetic case
+    /// and a transition-centred training window (`TrainingData.TransitionWindows`) put it.
+    public static func gapStart(centredOn centre: Int, length l: Int) -> Int { centre - (l + 1) / 2 }
+
     /// Cases centred on each labelled transition of synthetic multi-action videos (their manifests' ground truth).
     public static func syntheticCases(folder: String, length l: Int, references: Int) throws -> [EvalCase] {
         let manifest = try Manifest.read(URL(fileURLWithPath: folder).appendingPathComponent("manifest.json"))
         var out: [EvalCase] = []
         for entry in manifest.entries {
             for t in entry.transitions {
-                let centre = (t.start + t.end) / 2
-                let s = centre - (l + 1) / 2
+                let s = Evaluator.gapStart(centredOn: (t.start + t.end) / 2, length: l)
                 let e = s + l + 1
                 guard s - references + 1 >= 0, e + references - 1 < entry.frames else { continue }
                 let scene = SceneTruth(

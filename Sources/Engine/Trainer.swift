@@ -192,7 +192,7 @@ public final class Trainer {
                 + "\(data.droppedForCuts) dropped at shot cuts"
         )
         if let share = o.transitionShare, share > 0 {
-            let count = data.transitions(among: data.training).count
+            let count = data.transitionWindows(among: data.training).transitions.count
             guard count > 0 else {
                 throw EngineError.badTrainingOption(
                     option: "--transitions \(share)",
@@ -480,20 +480,19 @@ public final class Trainer {
     }
 
     /// `count` windows of `windows`, each with its boundaries when it is centred on a labelled transition: with
-    /// probability `share` (`TrainOptions.transitionShare`) a transition and boundaries are drawn and the window
-    /// placed around it, where the set has that window; otherwise (and always without a share) a window anywhere,
-    /// its boundaries drawn later.
-    func draw(_ count: Int, from windows: [TrainingData.Window], share: Float?, rng: inout SplitMix64)
-        -> ([TrainingData.Window], [(s: Int, e: Int)?])
-    {
-        let transitions = share == nil ? [] : data.transitions(among: windows)
-        let set = Set(windows)
+    /// probability `share` (`TrainOptions.transitionShare`) a transition of `centred` (the same windows' transitions)
+    /// and boundaries are drawn and the window placed around it, where the set has that window; otherwise (and
+    /// always without a share) a window anywhere, its boundaries drawn later.
+    func draw(
+        _ count: Int, from windows: [TrainingData.Window], centred: TrainingData.TransitionWindows?, share: Float?,
+        rng: inout SplitMix64
+    ) -> ([TrainingData.Window], [(s: Int, e: Int)?]) {
         var out: ([TrainingData.Window], [(s: Int, e: Int)?]) = ([], [])
         for _ in 0..<count {
-            if let share, !transitions.isEmpty, Float.random(in: 0..<1, using: &rng) < share {
-                let t = transitions[Int.random(in: 0..<transitions.count, using: &rng)]
+            if let share, let centred, !centred.transitions.isEmpty, Float.random(in: 0..<1, using: &rng) < share {
+                let t = centred.transitions[Int.random(in: 0..<centred.transitions.count, using: &rng)]
                 let b = model.config.ranges.sample(using: &rng)
-                if let w = data.window(centredOn: t, s: b.s, e: b.e, in: set) {
+                if let w = centred.window(centredOn: t, s: b.s, e: b.e) {
                     out.0.append(w)
                     out.1.append(b)
                     continue
@@ -512,24 +511,19 @@ public final class Trainer {
         net.store.swapEMA()
         defer { net.store.swapEMA() }
         var vrng = SplitMix64(seed: 4242)
-        let stride = max(1, data.validation.count / 16)
-        var picks: [(TrainingData.Window, (s: Int, e: Int)?)] = Swift.stride(
-            from: 0, to: data.validation.count, by: stride
-        ).prefix(16).map { (data.validation[$0], nil) }
+        /// Up to 16 of `all`, spread evenly.
+        func sixteen<T>(_ all: [T]) -> [T] {
+            Swift.stride(from: 0, to: all.count, by: max(1, all.count / 16)).prefix(16).map { all[$0] }
+        }
+        var picks: [(TrainingData.Window, (s: Int, e: Int)?)] = sixteen(data.validation.map { ($0, nil) })
         if options.transitionShare != nil {
             // Centred on the validation takes' transitions, as training's share is (fixed boundaries, repeatable).
-            let set = Set(data.validation)
-            let centred = data.transitions(among: data.validation).compactMap {
-                t -> (TrainingData.Window, (Int, Int))? in
+            let among = data.transitionWindows(among: data.validation)
+            let centred = among.transitions.compactMap { t -> (TrainingData.Window, (s: Int, e: Int)?)? in
                 let b = model.config.ranges.sample(using: &vrng)
-                return data.window(centredOn: t, s: b.s, e: b.e, in: set).map { ($0, b) }
+                return among.window(centredOn: t, s: b.s, e: b.e).map { ($0, b) }
             }
-            if !centred.isEmpty {
-                let step = max(1, centred.count / 16)
-                picks = Swift.stride(from: 0, to: centred.count, by: step).prefix(16).map {
-                    (centred[$0].0, centred[$0].1)
-                }
-            }
+            if !centred.isEmpty { picks = sixteen(centred) }
         }
         let ts = [50, 200, 400, 600, 800, 950]
         var total: Float = 0
@@ -588,12 +582,15 @@ public final class Trainer {
         var step = startStep
         var recent: [Float] = []
         var recentPhotometric: Float = 0
+        // The training windows' transitions, found once for every step's draw.
+        let centred = o.transitionShare == nil ? nil : data.transitionWindows(among: data.training)
         while step < o.steps {
             if cancelFlag.isCancelled {
                 try checkpoint(step: step, log: log)
                 throw EngineError.cancelled
             }
-            let (windows, boundaries) = draw(o.batch, from: data.training, share: o.transitionShare, rng: &rng)
+            let (windows, boundaries) = draw(
+                o.batch, from: data.training, centred: centred, share: o.transitionShare, rng: &rng)
             let timesteps = windows.map { _ in
                 let pure = o.pureNoiseShare.map { Float.random(in: 0..<1, using: &rng) < $0 } ?? false
                 return pure ? schedule.steps - 1 : Int.random(in: 0..<schedule.steps, using: &rng)

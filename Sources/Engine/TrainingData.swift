@@ -63,6 +63,7 @@ public final class TrainingData {
         self.resolution = resolution
         self.frames = L
         guard !videos.isEmpty else { throw EngineError.noTrainingVideos(folders: []) }
+        var manifests: [String: [String: [TransitionRange]]] = [:]
         for (i, path) in videos.enumerated() {
             let reader = try VideoReader(path: path)
             var frames: [RGBImage] = []
@@ -74,8 +75,11 @@ public final class TrainingData {
                 index += sampleRate
             }
             clips.append(Clip(path: path, frames: frames))
+            let url = URL(fileURLWithPath: path)
+            let folder = url.deletingLastPathComponent().path
+            if manifests[folder] == nil { manifests[folder] = TrainingData.transitions(inFolder: folder) }
             transitionCentres.append(
-                TrainingData.transitions(of: path).map { ($0.start + $0.end) / 2 / sampleRate })
+                (manifests[folder]?[url.lastPathComponent] ?? []).map { ($0.start + $0.end) / 2 / sampleRate })
             if (i + 1) % 10 == 0 || i + 1 == videos.count { log("read \(i + 1)/\(videos.count) videos") }
         }
         // Shot cuts: SSIM between consecutive frames below 0.1 (on 64² luma for speed).
@@ -112,28 +116,36 @@ public final class TrainingData {
         }
     }
 
-    /// The labelled transitions of a video in a synthetic folder (`mavin synth-dataset`, `mavin samples`): its entry
-    /// in the `manifest.json` beside it; none for a video without one.
-    static func transitions(of video: String) -> [TransitionRange] {
-        let url = URL(fileURLWithPath: video)
-        let manifest = url.deletingLastPathComponent().appendingPathComponent("manifest.json")
-        guard let entries = try? Manifest.read(manifest).entries else { return [] }
-        return entries.first { $0.file == url.lastPathComponent }?.transitions ?? []
+    /// The labelled transitions of the videos of a synthetic folder (`mavin synth-dataset`, `mavin samples`) by file
+    /// name, from its `manifest.json`; none for a folder without one.
+    static func transitions(inFolder folder: String) -> [String: [TransitionRange]] {
+        let manifest = URL(fileURLWithPath: folder).appendingPathComponent("manifest.json")
+        guard let entries = try? Manifest.read(manifest).entries else { return [:] }
+        return Dictionary(entries.map { ($0.file, $0.transitions) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// A window of `windows` (the training or validation set) whose gap s…e is centred on a labelled transition, as
-    /// `Evaluator.syntheticCases` centres its cases, for the boundaries (s, e) in window frames; nil when that
-    /// transition's window is not in the set (too near the clip's ends, across a cut, or in the other set).
-    public func window(centredOn transition: (clip: Int, centre: Int), s: Int, e: Int, in windows: Set<Window>)
-        -> Window?
-    {
-        let w = Window(clip: transition.clip, start: transition.centre - s - (e - s) / 2)
-        return windows.contains(w) ? w : nil
+    /// The labelled transitions of the clips a set of windows draws from, and the set, to place windows on them.
+    public struct TransitionWindows {
+        /// Each transition as (clip, centre in sampled frames).
+        public let transitions: [(clip: Int, centre: Int)]
+        let windows: Set<Window>
+
+        /// The window of the set whose gap s…e (window frames) is centred on `transition` as
+        /// `Evaluator.syntheticCases` centres its cases; nil when the set has no such window (too near the clip's
+        /// ends, across a cut, or in the other set).
+        public func window(centredOn transition: (clip: Int, centre: Int), s: Int, e: Int) -> Window? {
+            let start = Evaluator.gapStart(centredOn: transition.centre, length: e - s - 1) - s
+            let w = Window(clip: transition.clip, start: start)
+            return windows.contains(w) ? w : nil
+        }
     }
 
-    /// Every labelled transition of the clips `windows` draws from, as (clip, centre in sampled frames).
-    public func transitions(among windows: [Window]) -> [(clip: Int, centre: Int)] {
-        Set(windows.map(\.clip)).sorted().flatMap { c in transitionCentres[c].map { (clip: c, centre: $0) } }
+    /// The transitions of the clips `windows` draws from, with those windows.
+    public func transitionWindows(among windows: [Window]) -> TransitionWindows {
+        let clips = Set(windows.map(\.clip)).sorted()
+        return TransitionWindows(
+            transitions: clips.flatMap { c in transitionCentres[c].map { (clip: c, centre: $0) } },
+            windows: Set(windows))
     }
 
     /// Fits a codec on up to `maxFrames` frames spread over the training clips.

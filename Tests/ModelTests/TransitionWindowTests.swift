@@ -7,17 +7,11 @@ import XCTest
 
 /// Training windows centred on a synthetic take's labelled transitions (`mavin train --transitions`).
 final class TransitionWindowTests: XCTestCase {
-    func temporaryFolder() throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-transitions-\(UUID())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
-        return folder
-    }
-
-    /// Every centred window puts its gap where the evaluation puts a case of the same length (the two are
-    /// computed apart: `Evaluator.syntheticCases` from the manifest, the window from the training data's centres).
+    /// Every centred window puts its gap where the evaluation puts a case of the same length
+    /// (`Evaluator.syntheticCases` reads the manifest's frames; the window comes from the training data's sampled
+    /// centres and window offsets).
     func testACentredWindowsGapIsTheEvaluationsCaseOfThatLength() throws {
-        let folder = try temporaryFolder()
+        let folder = try temporaryFolder("mavin-transitions")
         var entries: [ManifestEntry] = []
         for k in 0..<3 {
             let p = Performance(seed: UInt64(700 + k), fps: 15, script: [(.walk, 2), (.graze, 2), (.rear, 2)])
@@ -27,19 +21,19 @@ final class TransitionWindowTests: XCTestCase {
         let videos = try TrainingData.videos(in: [folder.path])
         let data = try TrainingData(
             videos: videos, resolution: 32, frames: 16, sampleRate: 1, validationFraction: 0)
-        let all = Set(data.training)
-        let transitions = data.transitions(among: data.training)
+        let among = data.transitionWindows(among: data.training)
+        let transitions = among.transitions
         // Two or more videos: the last is held out for validation, and its transitions are not training's.
         XCTAssertEqual(Set(data.training.map(\.clip)), [0, 1])
         XCTAssertEqual(transitions.count, entries.prefix(2).reduce(0) { $0 + $1.transitions.count })
-        XCTAssertEqual(data.transitions(among: data.validation).count, entries[2].transitions.count)
+        XCTAssertEqual(data.transitionWindows(among: data.validation).transitions.count, entries[2].transitions.count)
         XCTAssertGreaterThanOrEqual(transitions.count, 4)
         for (s, e) in [(6, 9), (3, 10), (1, 14), (2, 13)] {
             let l = e - s - 1
             let cases = try Evaluator.syntheticCases(folder: folder.path, length: l, references: 1)
             var matched = 0
             for t in transitions {
-                guard let w = data.window(centredOn: t, s: s, e: e, in: all) else { continue }
+                guard let w = among.window(centredOn: t, s: s, e: e) else { continue }
                 let video = (videos[w.clip] as NSString).lastPathComponent
                 let found = cases.contains {
                     ($0.video as NSString).lastPathComponent == video && $0.s == w.start + s && $0.e == w.start + e
@@ -51,13 +45,13 @@ final class TransitionWindowTests: XCTestCase {
         }
         // A window the set does not hold (another set's, or past the clip's end) is not made up.
         let last = transitions[transitions.count - 1]
-        XCTAssertNil(data.window(centredOn: last, s: 3, e: 10, in: []))
-        XCTAssertNil(data.window(centredOn: (clip: last.clip, centre: 10_000), s: 3, e: 10, in: all))
+        XCTAssertNil(data.transitionWindows(among: []).window(centredOn: last, s: 3, e: 10))
+        XCTAssertNil(among.window(centredOn: (clip: last.clip, centre: 10_000), s: 3, e: 10))
     }
 
     /// Asked for transition windows, training refuses videos that label none, before any step.
     func testTransitionWindowsNeedLabelledTransitions() throws {
-        let folder = try temporaryFolder()
+        let folder = try temporaryFolder("mavin-transitions")
         let p = Performance(seed: 710, fps: 15, script: [(.walk, 2), (.graze, 2)])
         _ = try SynthWriter.write(p, name: "take", size: 32, to: folder, overwrite: false)
         let out = folder.appendingPathComponent("m.safetensors")
