@@ -10,9 +10,7 @@ final class CheckpointFuzzTests: XCTestCase {
         let env = ProcessInfo.processInfo.environment
         let cases = env["MAVIN_FUZZ_CASES"].flatMap(Int.init) ?? 150
         let seed = env["MAVIN_FUZZ_SEED"].flatMap(UInt64.init) ?? 15
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-fuzz-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryFolder("mavin-fuzz")
         let url = folder.appendingPathComponent("tiny.safetensors")
         try untrainedTinyModel().save(to: url, overwrite: false)
         let original = [UInt8](try Data(contentsOf: url))

@@ -6,9 +6,7 @@ import XCTest
 /// Where the model comes from: a model the user named is that model, found or not; the shipped ones otherwise.
 final class DefaultModelTests: XCTestCase {
     func testAPlansModelIsTakenAsNamedEvenWhenMissing() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-model-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryFolder("mavin-model")
         // A shipped model beside the folder, which the plan's missing one must not fall back to.
         let models = folder.appendingPathComponent("models")
         try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)

@@ -99,9 +99,7 @@ final class JobRunnerTests: XCTestCase {
     }
 
     func testAnEvaluationCancelledAfterItsFirstCaseStopsBeforeTheSecond() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-jobs-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryFolder("mavin-jobs")
         var entries: [ManifestEntry] = []
         for k in 0..<3 {
             let p = Performance(seed: UInt64(500 + k), fps: 15, script: [(.walk, 2), (.rear, 2)])

@@ -45,9 +45,7 @@ final class ModelConfigValidationTests: XCTestCase {
     }
 
     func testACheckpointWithANonsenseConfigIsRefusedByTheLoader() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-config-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryFolder("mavin-config")
         for (label, config) in nonsense() {
             let url = folder.appendingPathComponent("bad.safetensors")
             let metadata = ["mavin.format": MavinModel.format, "mavin.config": config.json()]

@@ -5,9 +5,7 @@ import XCTest
 /// Plans that cannot be used say why, naming the file or the clip.
 final class PlanErrorTests: XCTestCase {
     func testMissingPlanAndFolderAreNamedAsSuch() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-plan-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryFolder("mavin-plan")
         let missing = folder.appendingPathComponent("none.toml")
         XCTAssertThrowsError(try Plan.read(missing)) { XCTAssertEqual($0 as? PlanError, .missing(missing.path)) }
         XCTAssertThrowsError(try Plan.read(folder)) { XCTAssertEqual($0 as? PlanError, .folder(folder.path)) }

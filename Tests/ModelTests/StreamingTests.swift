@@ -122,9 +122,7 @@ final class StreamingTests: XCTestCase {
 /// `train --resume` with another config than the checkpoint's is refused before any data is read.
 final class ResumeConfigTests: XCTestCase {
     func testResumeWithAnotherConfigNamesBoth() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-resume-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try temporaryFolder("mavin-resume")
         let checkpoint = folder.appendingPathComponent("tiny.safetensors")
         try untrainedTinyModel().save(to: checkpoint, overwrite: false)
         var small = TrainOptions(
