@@ -64,9 +64,11 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public static let defaultTimeSharpness: Float = 16
     /// `timeEasing` with nil read as the default.
     public var motionTimeEasing: TimeEasing { timeEasing ?? ModelConfig.defaultTimeEasing }
-    /// References: the highest mean PSNR over the four tuning sets (synthetic seeds 80000+ still, `--camera` and
-    /// auto-camera, and three real clips that are not the shared footage; Samples/models/README.md).
-    public static let defaultTimeEasing = TimeEasing.references
+    /// Paced: with the flows' spatial propagation (`DISFlow.Settings.propagation`), the highest mean PSNR and
+    /// MS-SSIM over the five tuning sets (synthetic seeds 80000+ still, `--camera` and auto-camera, three
+    /// opencv-doc clips and real set 2, none of them the shared footage; Samples/models/README.md), and CLIP-RS
+    /// above `references`' without propagation. (`references` was the best without it.)
+    public static let defaultTimeEasing = TimeEasing.paced
     public var bfg: Bool { contextDim != nil }
 
     public static func preset(_ name: String) -> ModelConfig? {

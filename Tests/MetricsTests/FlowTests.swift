@@ -122,4 +122,47 @@ final class FlowTests: XCTestCase {
         let f = DISFlow.flow(from: b, to: a, width: w, height: h)
         XCTAssertLessThan(KnownFlow.endPointError(f, truth: shift, margin: 6), 0.3)
     }
+    /// Spatial propagation on one level: a translation of 11 px, known to the search everywhere but a 40 × 32
+    /// block of the frame where its start is zero. A patch's own descent cannot leave its start by more than
+    /// its side (8 px), so without propagation the block keeps most of its error; with it the block's patches
+    /// take their neighbours' motion and recover the translation.
+    func testSpatialPropagationCarriesTheNeighboursMotionIntoPatchesThatStartedWrong() throws {
+        let (w, h) = (128, 96)
+        let a = try frame(width: w, height: h)
+        var shift = FlowField(width: w, height: h)
+        for i in shift.u.indices {
+            shift.u[i] = 11
+            shift.v[i] = -2.5
+        }
+        let b = KnownFlow.warped(a, by: shift)
+        var start = shift
+        let block = { (x: Int, y: Int) in x >= 44 && x < 84 && y >= 32 && y < 64 }
+        for y in 0..<h {
+            for x in 0..<w where block(x, y) {
+                start.u[y * w + x] = 0
+                start.v[y * w + x] = 0
+            }
+        }
+        func blockError(_ propagates: Bool) -> Float {
+            let f = DISFlow.inverseSearch(
+                b, a, w, h, initial: start, settings: DISFlow.Settings(), propagates: propagates)
+            var sum: Float = 0
+            var count = 0
+            for y in 36..<60 {
+                for x in 48..<80 {
+                    let i = y * w + x
+                    let du = f.u[i] - shift.u[i]
+                    let dv = f.v[i] - shift.v[i]
+                    sum += (du * du + dv * dv).squareRoot()
+                    count += 1
+                }
+            }
+            return sum / Float(count)
+        }
+        let alone = blockError(false)
+        let propagated = blockError(true)
+        print(String(format: "inside the block: EPE %.3f px without propagation, %.3f with", alone, propagated))
+        XCTAssertGreaterThan(alone, 3, "the descent alone cannot reach 11 px")
+        XCTAssertLessThan(propagated, 0.3)
+    }
 }
