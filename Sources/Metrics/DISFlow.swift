@@ -252,9 +252,31 @@ public enum DISFlow {
             inverse = det > 1e-6 ? ((hyy + ridge) / det, -hxy / det, (hxx + ridge) / det) : nil
         }
 
-        /// The squared error the search minimises at displacement d (`DISFlow.patchCost`).
+        /// Each pixel's residual at displacement d, b(q + d) − a(q), less the difference of the two patches'
+        /// means when mean-normalised, into `r` (p² values).
+        func residuals(_ b: [Float], _ h: Int, _ d: (Float, Float), into r: inout [Float]) {
+            var meanW: Float = 0
+            for y in 0..<p {
+                for x in 0..<p {
+                    let value = sample(b, w, h, Float(x0 + x) + d.0, Float(y0 + y) + d.1)
+                    r[y * p + x] = value
+                    meanW += value
+                }
+            }
+            meanW /= Float(p * p)
+            let offset = settings.meanNormalised ? meanW - meanT : 0
+            for y in 0..<p {
+                for x in 0..<p {
+                    r[y * p + x] = r[y * p + x] - offset - a[(y0 + y) * w + x0 + x]
+                }
+            }
+        }
+
+        /// The squared error the search minimises at displacement d.
         func cost(_ b: [Float], _ h: Int, _ d: (Float, Float)) -> Float {
-            patchCost(a, b, w, h, x0: x0, y0: y0, patch: p, displacement: d, meanT: meanT, settings: settings)
+            var r = [Float](repeating: 0, count: p * p)
+            residuals(b, h, d, into: &r)
+            return r.reduce(0) { $0 + $1 * $1 }
         }
 
         /// Whether zero motion explains the patch about as well as d (`Settings.stillCandidate`).
@@ -270,32 +292,21 @@ public enum DISFlow {
             -> (Float, Float)
         {
             guard let inverse else { return d }
-            let n = Float(p * p)
             var u = d.0
             var v = d.1
-            var warped = [Float](repeating: 0, count: p * p)
+            var r = [Float](repeating: 0, count: p * p)
             var lastError = Float.infinity
             for _ in 0..<iterations {
-                var meanW: Float = 0
-                for y in 0..<p {
-                    for x in 0..<p {
-                        let value = sample(b, w, h, Float(x0 + x) + u, Float(y0 + y) + v)
-                        warped[y * p + x] = value
-                        meanW += value
-                    }
-                }
-                meanW /= n
-                let offset = settings.meanNormalised ? meanW - meanT : 0
+                residuals(b, h, (u, v), into: &r)
                 var bx: Float = 0
                 var by: Float = 0
                 var error: Float = 0
                 for y in 0..<p {
                     for x in 0..<p {
                         let i = (y0 + y) * w + x0 + x
-                        let r = warped[y * p + x] - offset - a[i]
-                        bx += gx[i] * r
-                        by += gy[i] * r
-                        error += r * r
+                        bx += gx[i] * r[y * p + x]
+                        by += gy[i] * r[y * p + x]
+                        error += r[y * p + x] * r[y * p + x]
                     }
                 }
                 if error > lastError * 1.0001 { break }
@@ -310,33 +321,6 @@ public enum DISFlow {
             if moved > Float(p * p) || !u.isFinite || !v.isFinite { return prior }
             return (u, v)
         }
-    }
-
-    /// Squared error between the patch of `a` at (x0, y0) and `b` displaced by d, less the difference of
-    /// their means when mean-normalised (the quantity the patch search minimises).
-    static func patchCost(
-        _ a: [Float], _ b: [Float], _ w: Int, _ h: Int, x0: Int, y0: Int, patch p: Int,
-        displacement d: (Float, Float), meanT: Float, settings: Settings
-    ) -> Float {
-        var warped = [Float](repeating: 0, count: p * p)
-        var meanW: Float = 0
-        for y in 0..<p {
-            for x in 0..<p {
-                let value = sample(b, w, h, Float(x0 + x) + d.0, Float(y0 + y) + d.1)
-                warped[y * p + x] = value
-                meanW += value
-            }
-        }
-        meanW /= Float(p * p)
-        let offset = settings.meanNormalised ? meanW - meanT : 0
-        var cost: Float = 0
-        for y in 0..<p {
-            for x in 0..<p {
-                let r = warped[y * p + x] - offset - a[(y0 + y) * w + x0 + x]
-                cost += r * r
-            }
-        }
-        return cost
     }
 
     /// Variational refinement of the whole field: brightness constancy linearised around the current
