@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdlib.h>
 #include "CMetricsShim.h"
 
@@ -58,5 +59,88 @@ int mavin_ssim_valid(const float *x, const float *y, int w, int h, const float *
     free(hb);
     double n = (double)ow * oh;
     *ssim_mean = ssum / n; *cs_mean = csum / n;
+    return 1;
+}
+
+/* One fixed-point iteration's linear system: the data terms' 2 x 2 matrix and right side at every pixel, and
+ * the smoothness weight of its edges to the right and below. */
+static void flow_refine_system(const float *du, const float *dv, const float *u, const float *v,
+                               const float *d, int w, int h, float delta, float gamma, float alpha,
+                               float *a11, float *a12, float *a22, float *b1, float *b2, float *smooth) {
+    const float zeta2 = 0.01f, eps2 = 1e-6f;
+    size_t n = (size_t)w * h;
+    const float *ix = d, *iy = d + n, *iz = d + 2 * n, *ixx = d + 3 * n, *ixy = d + 4 * n, *iyy = d + 5 * n,
+                *ixz = d + 6 * n, *iyz = d + 7 * n;
+    for (size_t i = 0; i < n; i++) {
+        float norm = ix[i] * ix[i] + iy[i] * iy[i] + zeta2;
+        float r = iz[i] + ix[i] * du[i] + iy[i] * dv[i];
+        float wi = delta / sqrtf(r * r / norm + eps2) / norm;
+        float nx = ixx[i] * ixx[i] + ixy[i] * ixy[i] + zeta2;
+        float ny = iyy[i] * iyy[i] + ixy[i] * ixy[i] + zeta2;
+        float rx = ixz[i] + ixx[i] * du[i] + ixy[i] * dv[i];
+        float ry = iyz[i] + ixy[i] * du[i] + iyy[i] * dv[i];
+        float wg = gamma / sqrtf(rx * rx / nx + ry * ry / ny + eps2);
+        a11[i] = wi * ix[i] * ix[i] + wg * (ixx[i] * ixx[i] / nx + ixy[i] * ixy[i] / ny) + zeta2;
+        a12[i] = wi * ix[i] * iy[i] + wg * (ixx[i] * ixy[i] / nx + ixy[i] * iyy[i] / ny);
+        a22[i] = wi * iy[i] * iy[i] + wg * (ixy[i] * ixy[i] / nx + iyy[i] * iyy[i] / ny) + zeta2;
+        b1[i] = -wi * iz[i] * ix[i] - wg * (ixx[i] * ixz[i] / nx + ixy[i] * iyz[i] / ny);
+        b2[i] = -wi * iz[i] * iy[i] - wg * (ixy[i] * ixz[i] / nx + iyy[i] * iyz[i] / ny);
+    }
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            size_t right = x + 1 < w ? i + 1 : i, down = y + 1 < h ? i + w : i;
+            float ux = u[right] + du[right] - u[i] - du[i], uy = u[down] + du[down] - u[i] - du[i];
+            float vx = v[right] + dv[right] - v[i] - dv[i], vy = v[down] + dv[down] - v[i] - dv[i];
+            smooth[i] = alpha / sqrtf(ux * ux + uy * uy + vx * vx + vy * vy + eps2);
+        }
+    }
+}
+
+/* Red-black successive over-relaxation: at each pixel (A + sum w_j) d = b + sum w_j (f_j + d_j - f) over its
+ * four neighbours j, solved for du, then dv with the new du. Pixels of one colour read only the other's. */
+static void flow_refine_sor(float *du, float *dv, const float *u, const float *v, const float *a11,
+                            const float *a12, const float *a22, const float *b1, const float *b2,
+                            const float *smooth, int w, int h, int sweeps, float omega) {
+    for (int sweep = 0; sweep < sweeps; sweep++) {
+        for (int colour = 0; colour < 2; colour++) {
+            for (int y = 0; y < h; y++) {
+                for (int x = (y + colour) & 1; x < w; x += 2) {
+                    size_t i = (size_t)y * w + x;
+                    float weights = 0, su = 0, sv = 0;
+                    /* Left and above: the neighbour's weight; right and below: this pixel's. */
+                    size_t js[4];
+                    float ws[4];
+                    int k = 0;
+                    if (x > 0) { js[k] = i - 1; ws[k++] = smooth[i - 1]; }
+                    if (x + 1 < w) { js[k] = i + 1; ws[k++] = smooth[i]; }
+                    if (y > 0) { js[k] = i - w; ws[k++] = smooth[i - w]; }
+                    if (y + 1 < h) { js[k] = i + w; ws[k++] = smooth[i]; }
+                    for (int m = 0; m < k; m++) {
+                        weights += ws[m];
+                        su += ws[m] * (u[js[m]] + du[js[m]] - u[i]);
+                        sv += ws[m] * (v[js[m]] + dv[js[m]] - v[i]);
+                    }
+                    float nu = (b1[i] + su - a12[i] * dv[i]) / (a11[i] + weights);
+                    du[i] += omega * (nu - du[i]);
+                    float nv = (b2[i] + sv - a12[i] * du[i]) / (a22[i] + weights);
+                    dv[i] += omega * (nv - dv[i]);
+                }
+            }
+        }
+    }
+}
+
+int mavin_flow_refine(float *du, float *dv, const float *u, const float *v, const float *d, int w, int h,
+                      float delta, float gamma, float alpha, int fixed_point, int sweeps, float omega) {
+    size_t n = (size_t)w * h;
+    float *buf = malloc(sizeof(float) * 6 * n);
+    if (!buf) return 0;
+    float *a11 = buf, *a12 = buf + n, *a22 = buf + 2 * n, *b1 = buf + 3 * n, *b2 = buf + 4 * n, *smooth = buf + 5 * n;
+    for (int k = 0; k < fixed_point; k++) {
+        flow_refine_system(du, dv, u, v, d, w, h, delta, gamma, alpha, a11, a12, a22, b1, b2, smooth);
+        flow_refine_sor(du, dv, u, v, a11, a12, a22, b1, b2, smooth, w, h, sweeps, omega);
+    }
+    free(buf);
     return 1;
 }
