@@ -38,6 +38,9 @@ public struct SamplerSettings: Codable, Equatable, Sendable {
     public var timeEasing: TimeEasing?
     /// Motion models: how the output frames sample the clips' pixels; nil = `WarpFilter.standard`.
     public var warp: WarpFilter?
+    /// Motion models: how many frames each clip's own motion at its boundary carries into the transition
+    /// (`MotionSynthesis.carry`); nil = `MotionSynthesis.defaultCarry`.
+    public var carry: Float?
     /// Every setting's range and parser: `JunctionSettings`.
     public init() {}
 }
@@ -234,7 +237,8 @@ public final class Infiller {
                 neighbours: MotionSynthesis.Neighbours(
                     previous: r.before.count > 1 ? r.before[r.before.count - 2] : nil,
                     next: r.after.count > 1 ? r.after[1].resized(width: start.width, height: start.height) : nil,
-                    steps: r.length + 1))
+                    steps: r.length + 1),
+                carry: r.settings.carry ?? MotionSynthesis.defaultCarry)
             synthesis.warp = r.settings.warp ?? .standard
             render = { clean, anchor in
                 MotionSynthesis.render(

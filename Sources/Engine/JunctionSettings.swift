@@ -145,6 +145,12 @@ public enum JunctionSettings {
             sampler: true, get: { $0.settings.timeEasing?.rawValue },
             set: { $0.settings.timeEasing = TimeEasing(rawValue: $1)! }),
         JunctionSetting(
+            key: "carry", step: 0.5, kind: .number(0...12),
+            help: "motion models: frames over which each clip's own motion at its boundary carries into the "
+                + "transition, fading out by its middle (0: none; unset: 2)",
+            sampler: true, get: { $0.settings.carry.map { String($0) } },
+            set: { $0.settings.carry = Float($1)! }),
+        JunctionSetting(
             key: "warp", step: 0, kind: .choice(WarpFilter.allCases.map(\.rawValue)),
             help: "motion models: how frames sample the clips' pixels: bicubic (unset; as sharp as the clips) or "
                 + "bilinear (softer, a little higher PSNR)",

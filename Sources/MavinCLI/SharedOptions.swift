@@ -34,6 +34,7 @@ struct SamplerOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp(JunctionSettings.help("seed")))
     var seed: UInt64 = SamplerSettings().seed
     @Option(help: ArgumentHelp(JunctionSettings.help("warp"))) var warp: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp(JunctionSettings.help("carry"))) var carry: Float?
 
     /// The options as (key, value) pairs for `JunctionSettings.junction`.
     var pairs: [(key: String, value: String)] {
@@ -41,6 +42,6 @@ struct SamplerOptions: ParsableArguments {
             ("f0", "\(f0)"), ("lambda", "\(lambda)"), ("gfm", gfm && !noGfm ? "on" : "off"),
             ("detail", noDetail ? "off" : "on"), ("steps", "\(steps)"), ("strength", "\(strength)"),
             ("eta", "\(eta)"), ("seed", "\(seed)")
-        ] + (warp.map { [("warp", $0)] } ?? [])
+        ] + (warp.map { [("warp", $0)] } ?? []) + (carry.map { [("carry", "\($0)")] } ?? [])
     }
 }

@@ -324,6 +324,38 @@ final class MotionSpaceTests: XCTestCase {
         XCTAssertGreaterThan(zip(plain, target).map { abs($0 - $1) }.max()!, 0.1)
     }
 
+    /// Carry: the square moves 2 px a frame up to the cut and then slows to a stop (22, 23, 23.5, 24, 24, 24);
+    /// the anchor, eased at a clip that stops, keeps frame 1 near xˢ; carried, frame 1 moves on with the clip's
+    /// own motion and is closer to the truth. Without the frames beside the boundaries (one-frame clips) nothing
+    /// is carried and the frames are the anchor's, bit for bit.
+    func testCarryMovesTheFramesNextToTheCutOnWithTheClipsOwnMotion() {
+        let (w, h) = (96, 64)
+        let positions: [Float] = [22, 23, 23.5, 24, 24, 24]
+        let l = positions.count
+        let truth = positions.map { Self.scene(width: w, height: h, square: $0) }
+        let start = Self.scene(width: w, height: h, square: 20)
+        let end = Self.scene(width: w, height: h, square: 24)
+        let G = 8
+        let zero = [Float](repeating: 0, count: l * MotionLatent.channels * G * G)
+        func frames(carry: Float, previous: RGBImage?, next: RGBImage? = end) -> [RGBImage] {
+            let synthesis = MotionSynthesis(
+                start: start, end: end, timed: true, timeSharpness: 16, easing: .paced,
+                neighbours: MotionSynthesis.Neighbours(previous: previous, next: next, steps: l + 1), carry: carry)
+            return MotionSynthesis.render(synthesis, clean: zero, coarseAnchor: zero, grid: G)
+        }
+        let previous = Self.scene(width: w, height: h, square: 18)
+        let anchor = Scores.measure(generated: frames(carry: 0, previous: previous), truth: truth).frame_psnr
+        let carried = Scores.measure(generated: frames(carry: 2, previous: previous), truth: truth).frame_psnr
+        print(String(format: "frame 1: anchor %.2f dB, carried %.2f dB", anchor[0], carried[0]))
+        XCTAssertGreaterThan(carried[0], anchor[0] + 1.5)
+        let alone = frames(carry: 2, previous: nil, next: nil)
+        XCTAssertTrue(alone.map(\.pixels) == frames(carry: 0, previous: nil, next: nil).map(\.pixels))
+        XCTAssertFalse(alone.map(\.pixels) == frames(carry: 2, previous: nil).map(\.pixels), "xᵉ's side carries")
+        XCTAssertEqual(MotionSynthesis.carryWeight(steps: 1, carry: 2, gap: 13), 11 / 13, accuracy: 1e-6)
+        XCTAssertEqual(MotionSynthesis.carryWeight(steps: 4, carry: 2, gap: 13), 0.5 * 5 / 13, accuracy: 1e-6)
+        XCTAssertEqual(MotionSynthesis.carryWeight(steps: 7, carry: 2, gap: 13), 0)
+    }
+
     func testMotionAnchorMovesTheSquareInsteadOfDissolvingIt() {
         let (w, h, l) = (96, 64, 5)
         let start = Self.scene(width: w, height: h, square: 20)
@@ -338,9 +370,12 @@ final class MotionSpaceTests: XCTestCase {
         let fade = Scores.measure(
             generated: try! Baseline.crossfade.generate(start: start, end: end, length: l), truth: truth)
         // Bilinear warps (as the photometric loss) soften the square's texture a little where the flow is a
-        // fraction of a pixel off (+2.4 dB here; bicubic kept over +3, and lost on the synthetic transitions).
-        XCTAssertGreaterThan(motion.psnr, fade.psnr + 2, "warped pixels follow the square; a crossfade ghosts it")
-        XCTAssertGreaterThan(motion.ms_ssim, fade.ms_ssim + 0.02)
+        // fraction of a pixel off (bicubic kept over +3 dB, and lost on the synthetic transitions). The square
+        // moves 12 px, an eighth of the frame: +2.1 dB and +0.020 MS-SSIM over the crossfade with the quadratic
+        // flow refinement, +1.55 dB and +0.019 with the robust one (DISFlow.Settings.robust), which wins on the
+        // tuning sets and leaves part of the square's lower edge behind here.
+        XCTAssertGreaterThan(motion.psnr, fade.psnr + 1.2, "warped pixels follow the square; a crossfade ghosts it")
+        XCTAssertGreaterThan(motion.ms_ssim, fade.ms_ssim + 0.015)
     }
 
     /// Another output count puts frame k at t = k / (count + 1) and interpolates the corrections in time:
@@ -485,7 +520,7 @@ final class MotionSpaceTests: XCTestCase {
         var gradient = [Float](repeating: 0, count: count)
         _ = trainer.photometricLoss(cases, output: output, dOut: &gradient, weight: 2)
         let analytic = zip(gradient, direction).reduce(0.0) { $0 + Double($1.0 * $1.1) }
-        let h: Float = 1e-2
+        let h: Float = 3e-3
         let numeric =
             (loss(zip(output, direction).map { $0 + h * $1 }) - loss(zip(output, direction).map { $0 - h * $1 }))
             / Double(2 * h)
