@@ -146,18 +146,7 @@ final class FlowTests: XCTestCase {
         func blockError(_ propagates: Bool) -> Float {
             let f = DISFlow.inverseSearch(
                 b, a, w, h, initial: start, settings: DISFlow.Settings(), propagates: propagates)
-            var sum: Float = 0
-            var count = 0
-            for y in 36..<60 {
-                for x in 48..<80 {
-                    let i = y * w + x
-                    let du = f.u[i] - shift.u[i]
-                    let dv = f.v[i] - shift.v[i]
-                    sum += (du * du + dv * dv).squareRoot()
-                    count += 1
-                }
-            }
-            return sum / Float(count)
+            return Self.meanError(f, truth: shift) { x, y in x >= 48 && x < 80 && y >= 36 && y < 60 }
         }
         let alone = blockError(false)
         let propagated = blockError(true)
@@ -202,19 +191,10 @@ final class FlowTests: XCTestCase {
         }
         // Mean end-point error over the pixels within 4 px of the square's edge (away from the frame's border).
         func edgeError(_ f: FlowField) -> Float {
-            var sum: Float = 0
-            var count = 0
-            for y in 8..<(h - 8) {
-                for x in 8..<(w - 8) where square(x - 4, y) != square(x + 4, y) || square(x, y - 4) != square(x, y + 4)
-                {
-                    let i = y * w + x
-                    let du = f.u[i] - truth.u[i]
-                    let dv = f.v[i] - truth.v[i]
-                    sum += (du * du + dv * dv).squareRoot()
-                    count += 1
-                }
+            Self.meanError(f, truth: truth) { x, y in
+                x >= 8 && x < w - 8 && y >= 8 && y < h - 8
+                    && (square(x - 4, y) != square(x + 4, y) || square(x, y - 4) != square(x, y + 4))
             }
-            return sum / Float(count)
         }
         let settings = DISFlow.Settings()
         var robust = start
@@ -231,5 +211,21 @@ final class FlowTests: XCTestCase {
         XCTAssertLessThan(edgeError(robust), 0.85 * edgeError(quadratic))
         XCTAssertLessThan(edgeError(robust), 0.75 * edgeError(start))
         XCTAssertLessThan(KnownFlow.endPointError(kept, truth: truth, margin: 8), 0.1)
+    }
+
+    /// Mean end-point error of `f` against `truth` over the pixels where `inside` holds.
+    static func meanError(_ f: FlowField, truth: FlowField, inside: (Int, Int) -> Bool) -> Float {
+        var sum: Float = 0
+        var count = 0
+        for y in 0..<truth.height {
+            for x in 0..<truth.width where inside(x, y) {
+                let i = y * truth.width + x
+                let du = f.u[i] - truth.u[i]
+                let dv = f.v[i] - truth.v[i]
+                sum += (du * du + dv * dv).squareRoot()
+                count += 1
+            }
+        }
+        return sum / Float(max(1, count))
     }
 }
