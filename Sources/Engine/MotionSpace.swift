@@ -401,10 +401,9 @@ public struct MotionSynthesis {
             (carriedStart, t * carrySteps, MotionLatent.toStart),
             (carriedEnd, (1 - t) * carrySteps, MotionLatent.toEnd)
         ]
-        for (flow, k, channel) in sides {
-            guard let flow, k > 0 else { continue }
-            let lambda = MotionSynthesis.carryWeight(steps: k, carry: carry, gap: carrySteps)
-            guard lambda > 0 else { continue }
+        let weights = carryWeights(t: t)
+        for ((flow, k, channel), lambda) in zip(sides, [weights.start, weights.end]) {
+            guard let flow, lambda > 0 else { continue }
             let base = channel * n
             for i in 0..<n {
                 let u = out[base + i] - up[base + i]
@@ -413,6 +412,16 @@ public struct MotionSynthesis {
                 out[base + n + i] += lambda * (k * flow.v[i] * sv - v)
             }
         }
+    }
+
+    /// The carried motion's weights at position t (`carryWeight`) on xˢ's side and on xᵉ's, 0 where nothing is
+    /// carried.
+    func carryWeights(t: Float) -> (start: Float, end: Float) {
+        guard carry > 0 else { return (0, 0) }
+        func weight(_ flow: FlowField?, _ k: Float) -> Float {
+            flow == nil || k <= 0 ? 0 : MotionSynthesis.carryWeight(steps: k, carry: carry, gap: carrySteps)
+        }
+        return (weight(carriedStart, t * carrySteps), weight(carriedEnd, (1 - t) * carrySteps))
     }
 
     /// The weight of the carried motion k steps from its boundary, in a gap of n steps: min(1, c/k), so that
@@ -589,7 +598,9 @@ public struct MotionSynthesis {
             dmotion[(MotionLatent.toEnd + 1) * n + i] = dE[n + i] * sv
         }
         if let tau {
-            // Through τ = t − δm: the flows move with τ and m = 1 − τ.
+            // Through τ = t − δm: the flows move with τ and m = 1 − τ; with `carry` the anchor's share of each flow
+            // is 1 − λ.
+            let carried = carryWeights(t: t)
             for i in 0..<n where tau[i] > 0 && tau[i] < 1 {
                 let k = MotionSynthesis.coefficients(tau[i])
                 // Only the part moved at τ (the camera's follows the frame's own time).
@@ -601,7 +612,7 @@ public struct MotionSynthesis {
                     (dE[i] * (k.dEnd.0 * f.u[i] + k.dEnd.1 * b.u[i])
                         + dE[n + i] * (k.dEnd.0 * f.v[i] + k.dEnd.1 * b.v[i]))
                 // dS, dE are gradients per working pixel of flow, as are the flows' derivatives here.
-                let dTau = gs + ge - mGradient[i]
+                let dTau = (1 - carried.start) * gs + (1 - carried.end) * ge - mGradient[i]
                 dmotion[mBase + i] = -dTau
             }
         }

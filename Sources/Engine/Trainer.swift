@@ -456,7 +456,9 @@ public final class Trainer {
                 timeSharpness: c.motionTimeSharpness, easing: c.motionTimeEasing,
                 neighbours: MotionSynthesis.Neighbours(
                     previous: item.s > 0 ? item.frames[item.s - 1] : nil,
-                    next: item.e + 1 < item.frames.count ? item.frames[item.e + 1] : nil, steps: item.e - item.s))
+                    next: item.e + 1 < item.frames.count ? item.frames[item.e + 1] : nil, steps: item.e - item.s),
+                // The anchor the sampler corrects by default, so that the network learns corrections to it.
+                carry: MotionSynthesis.defaultCarry)
             let measured = item.measured
             let results = parallelMap(measured.count) { j -> (Float, [Float]) in
                 let f = measured[j]

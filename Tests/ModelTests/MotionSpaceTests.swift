@@ -33,18 +33,28 @@ final class MotionSpaceTests: XCTestCase {
     func testPhotometricGradientMatchesFiniteDifferences() {
         // Timed: m's correction also moves the flows (through τ = eased(t) − δm), so m's picks test that chain;
         // with an eased time curve the base time moves, the chain does not.
-        for (timed, sharpness) in [(false, Float(0)), (true, 0), (false, 16), (true, 16)] {
+        // With `carry` (at t = 0.25 of an 8-step gap: xˢ's side weighs 0.5, xᵉ's nothing) the anchor's share of the
+        // flow to xˢ, and so of τ's chain, is 1 − λ.
+        let cases: [(timed: Bool, sharpness: Float, carry: Float, t: Float)] = [
+            (false, 0, 0, 0.5), (true, 0, 0, 0.5), (false, 16, 0, 0.5), (true, 16, 0, 0.5), (true, 16, 2, 0.25)
+        ]
+        for (timed, sharpness, carry, t) in cases {
             let (w, h, G) = (32, 32, 8)
+            let neighbours = MotionSynthesis.Neighbours(
+                previous: Self.scene(width: w, height: h, square: 2), next: Self.scene(width: w, height: h, square: 13),
+                steps: 8)
             let synthesis = MotionSynthesis(
                 start: Self.scene(width: w, height: h, square: 4),
-                end: Self.scene(width: w, height: h, square: 12), timed: timed, timeSharpness: sharpness)
-            let truth = Self.scene(width: w, height: h, square: 8)
+                end: Self.scene(width: w, height: h, square: 12), timed: timed, timeSharpness: sharpness,
+                neighbours: neighbours, carry: carry)
+            XCTAssertEqual(synthesis.carryWeights(t: t).start, carry > 0 ? 0.5 : 0)
+            let truth = Self.scene(width: w, height: h, square: 4 + 8 * t)
             var rng = SplitMix64(seed: 21)
             let delta = (0..<(MotionLatent.channels * G * G)).map { i in
                 // Small flow corrections; m's correction stays well inside 0…1 around the anchor's 0.5.
                 Float.random(in: -0.05...0.05, using: &rng) * (i < 4 * G * G ? 1 : 0.5)
             }
-            let (loss, gradient) = synthesis.photometric(correction: delta, grid: G, t: 0.5, truth: truth)
+            let (loss, gradient) = synthesis.photometric(correction: delta, grid: G, t: t, truth: truth)
             XCTAssertGreaterThan(loss, 0)
             var numeric: [Float] = []
             var analytic: [Float] = []
@@ -57,13 +67,14 @@ final class MotionSpaceTests: XCTestCase {
                 var minus = delta
                 plus[i] += 2e-3
                 minus[i] -= 2e-3
-                let lp = synthesis.photometric(correction: plus, grid: G, t: 0.5, truth: truth).loss
-                let lm = synthesis.photometric(correction: minus, grid: G, t: 0.5, truth: truth).loss
+                let lp = synthesis.photometric(correction: plus, grid: G, t: t, truth: truth).loss
+                let lm = synthesis.photometric(correction: minus, grid: G, t: t, truth: truth).loss
                 numeric.append((lp - lm) / 4e-3)
                 analytic.append(gradient[i])
             }
             XCTAssertGreaterThan(numeric.map(abs).max() ?? 0, 1e-5, "the picks move the loss")
-            XCTAssertLessThan(relativeError(analytic, numeric), 0.05, "timed \(timed), sharpness \(sharpness)")
+            XCTAssertLessThan(
+                relativeError(analytic, numeric), 0.05, "timed \(timed), sharpness \(sharpness), carry \(carry)")
         }
     }
 
