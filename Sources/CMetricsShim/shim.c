@@ -63,7 +63,8 @@ int mavin_ssim_valid(const float *x, const float *y, int w, int h, const float *
 }
 
 /* One fixed-point iteration's linear system: the data terms' 2 x 2 matrix and right side at every pixel, and
- * the smoothness weight of its edges to the right and below. */
+ * the smoothness weight of its edges to the right and below; a11 and a22 come out as the inverse of the full
+ * diagonal (with the smoothness weights). */
 static void flow_refine_system(const float *du, const float *dv, const float *u, const float *v,
                                const float *d, int w, int h, float delta, float gamma, float alpha,
                                float *a11, float *a12, float *a22, float *b1, float *b2, float *smooth) {
@@ -95,35 +96,44 @@ static void flow_refine_system(const float *du, const float *dv, const float *u,
             smooth[i] = alpha / sqrtf(ux * ux + uy * uy + vx * vx + vy * vy + eps2);
         }
     }
+    /* The diagonal of each pixel's equations, A + sum w_j, fixed for the over-relaxation: kept inverted in a11 and
+     * a22, so that a sweep multiplies instead of dividing. */
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            float weights = (x > 0 ? smooth[i - 1] : 0) + (x + 1 < w ? smooth[i] : 0) + (y > 0 ? smooth[i - w] : 0)
+                            + (y + 1 < h ? smooth[i] : 0);
+            a11[i] = 1 / (a11[i] + weights);
+            a22[i] = 1 / (a22[i] + weights);
+        }
+    }
 }
 
 /* Red-black successive over-relaxation: at each pixel (A + sum w_j) d = b + sum w_j (f_j + d_j - f) over its
- * four neighbours j, solved for du, then dv with the new du. Pixels of one colour read only the other's. */
-static void flow_refine_sor(float *du, float *dv, const float *u, const float *v, const float *a11,
-                            const float *a12, const float *a22, const float *b1, const float *b2,
+ * four neighbours j, solved for du, then dv with the new du (inv11, inv22: the inverted diagonals the system
+ * step leaves). Pixels of one colour read only the other's. */
+static void flow_refine_sor(float *du, float *dv, const float *u, const float *v, const float *inv11,
+                            const float *a12, const float *inv22, const float *b1, const float *b2,
                             const float *smooth, int w, int h, int sweeps, float omega) {
     for (int sweep = 0; sweep < sweeps; sweep++) {
         for (int colour = 0; colour < 2; colour++) {
             for (int y = 0; y < h; y++) {
                 for (int x = (y + colour) & 1; x < w; x += 2) {
                     size_t i = (size_t)y * w + x;
-                    float weights = 0, su = 0, sv = 0;
-                    /* Left and above: the neighbour's weight; right and below: this pixel's. */
-                    size_t js[4];
-                    float ws[4];
-                    int k = 0;
-                    if (x > 0) { js[k] = i - 1; ws[k++] = smooth[i - 1]; }
-                    if (x + 1 < w) { js[k] = i + 1; ws[k++] = smooth[i]; }
-                    if (y > 0) { js[k] = i - w; ws[k++] = smooth[i - w]; }
-                    if (y + 1 < h) { js[k] = i + w; ws[k++] = smooth[i]; }
-                    for (int m = 0; m < k; m++) {
-                        weights += ws[m];
-                        su += ws[m] * (u[js[m]] + du[js[m]] - u[i]);
-                        sv += ws[m] * (v[js[m]] + dv[js[m]] - v[i]);
-                    }
-                    float nu = (b1[i] + su - a12[i] * dv[i]) / (a11[i] + weights);
+                    /* Left and above: the neighbour's weight; right and below: this pixel's. A missing neighbour
+                     * (at the border) weighs 0 and stands at i, so it adds nothing without a branch. */
+                    size_t jl = x > 0 ? i - 1 : i, jr = x + 1 < w ? i + 1 : i;
+                    size_t ju = y > 0 ? i - w : i, jd = y + 1 < h ? i + w : i;
+                    float wl = x > 0 ? smooth[jl] : 0, wr = x + 1 < w ? smooth[i] : 0;
+                    float wu = y > 0 ? smooth[ju] : 0, wd = y + 1 < h ? smooth[i] : 0;
+                    float ui = u[i], vi = v[i];
+                    float su = wl * (u[jl] + du[jl] - ui) + wr * (u[jr] + du[jr] - ui) + wu * (u[ju] + du[ju] - ui)
+                               + wd * (u[jd] + du[jd] - ui);
+                    float sv = wl * (v[jl] + dv[jl] - vi) + wr * (v[jr] + dv[jr] - vi) + wu * (v[ju] + dv[ju] - vi)
+                               + wd * (v[jd] + dv[jd] - vi);
+                    float nu = (b1[i] + su - a12[i] * dv[i]) * inv11[i];
                     du[i] += omega * (nu - du[i]);
-                    float nv = (b2[i] + sv - a12[i] * du[i]) / (a22[i] + weights);
+                    float nv = (b2[i] + sv - a12[i] * du[i]) * inv22[i];
                     dv[i] += omega * (nv - dv[i]);
                 }
             }
