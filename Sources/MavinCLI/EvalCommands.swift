@@ -130,17 +130,24 @@ struct EvalCommand: ParsableCommand {
 
     /// The report, JSON, chart and contact sheets (`case_NNN.png` in --sheets) against what exists and the inputs.
     func checkOutputs(chart: String, sheetCount: Int, inputs: [String]) throws {
-        let sheetNames = sheets.map { folder in
-            (0..<sheetCount).map { (folder as NSString).appendingPathComponent(Evaluator.sheetName($0)) }
-        }
-        for p in [report, chart] + [json].compactMap({ $0 }) + (sheetNames ?? []) {
+        for p in [report, chart] + [json].compactMap({ $0 }) {
             try OutputTarget.check(p, kind: .file, overwrite: overwrite, inputs: inputs)
         }
-        if let sheets {
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: sheets, isDirectory: &isDir), !isDir.boolValue {
+        guard let sheets else { return }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: sheets, isDirectory: &isDir) {
+            guard isDir.boolValue else {
                 throw ValidationError("--sheets '\(sheets)' is a file; name a folder for the contact sheets")
             }
+            for i in 0..<sheetCount {
+                let name = (sheets as NSString).appendingPathComponent(Evaluator.sheetName(i))
+                try OutputTarget.check(name, kind: .file, overwrite: overwrite, inputs: inputs)
+            }
+        } else {
+            // A new folder, made by the evaluation: where it goes must be a folder it can write in.
+            var folder = sheets
+            while folder.count > 1 && folder.hasSuffix("/") { folder.removeLast() }
+            try OutputTarget.check(folder, kind: .file, overwrite: overwrite, inputs: inputs)
         }
     }
 

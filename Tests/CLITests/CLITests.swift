@@ -279,6 +279,27 @@ final class CLITests: XCTestCase {
         XCTAssertGreaterThan(try PNG.read(sheet).width, 0, "the contact sheet replaced the old file")
     }
 
+    /// --sheets names a folder that need not exist: eval makes it and writes the sheets there. A folder whose parent
+    /// is missing is refused before any work, with nothing written.
+    func testEvalMakesANewSheetsFolderAndRefusesOneWithoutAParent() throws {
+        _ = try clip("clip.mp4", seconds: 1)
+        let cases = dir.appendingPathComponent("cases.toml")
+        try "[[case]]\nvideo = \"clip.mp4\"\ns = 5\ne = 9\n".write(to: cases, atomically: true, encoding: .utf8)
+        let fresh = dir.appendingPathComponent("new-sheets")
+        let report = dir.appendingPathComponent("r.md").path
+        var r = try run([
+            "eval", "--cases", cases.path, "--methods", "repeat", "--report", report, "--sheets", fresh.path
+        ])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertGreaterThan(try PNG.read(fresh.appendingPathComponent("case_000.png")).width, 0)
+        let orphan = dir.appendingPathComponent("missing/sheets").path
+        let other = dir.appendingPathComponent("other.md").path
+        r = try run(["eval", "--cases", cases.path, "--methods", "repeat", "--report", other, "--sheets", orphan])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.output.contains("does not exist; create it first"), r.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: other), "refused before any work")
+    }
+
     /// A file that is not a training log is named as such, not counted as a log of no records; one record is
     /// not a chart either, and neither writes a PNG.
     func testLossChartOfSomethingElseSaysWhatItWants() throws {
