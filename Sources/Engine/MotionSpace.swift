@@ -167,12 +167,15 @@ public struct MotionSynthesis {
         let (w, h) = MotionSynthesis.workingSize(width: start.width, height: start.height)
         let a = start.resized(width: w, height: h).luma()
         let b = end.resized(width: w, height: h).luma()
+        // The neighbours at the working size, resized once for carry's flows and the pace (`references`, `paced`).
+        let usesNeighbours = carry > 0 || easing == .references || easing == .paced
+        func working(_ image: RGBImage?) -> [Float]? {
+            usesNeighbours ? image?.resized(width: w, height: h).luma() : nil
+        }
+        let previous = working(neighbours?.previous)
+        let next = working(neighbours?.next)
         // The pair between the boundary frames, and with `carry` each boundary frame's flow to its neighbour.
-        let carried = carry > 0 ? neighbours : nil
-        let sides = [
-            (a, b), (b, a), carried?.previous.map { (a, $0.resized(width: w, height: h).luma()) },
-            carried?.next.map { (b, $0.resized(width: w, height: h).luma()) }
-        ]
+        let sides = [(a, b), (b, a), carry > 0 ? previous.map { (a, $0) } : nil, carry > 0 ? next.map { (b, $0) } : nil]
         let flows = parallelMap(sides.count) { k in
             sides[k].map { DISFlow.flow(from: $0.0, to: $0.1, width: w, height: h) }
         }
@@ -212,19 +215,19 @@ public struct MotionSynthesis {
             localBackward = lb
             if easing == .references || easing == .paced, let neighbours {
                 func slope(
-                    _ neighbour: RGBImage?, from grid: [Float], local: FlowField, camera: FlowField
+                    _ neighbour: [Float]?, from grid: [Float], local: FlowField, camera: FlowField
                 ) -> (camera: Float, local: Float) {
                     guard let neighbour else { return (1, 0) }
                     return MotionSynthesis.photometricPace(
-                        boundary: grid, neighbour: neighbour.resized(width: w, height: h).luma(), width: w, height: h,
+                        boundary: grid, neighbour: neighbour, width: w, height: h,
                         local: local, camera: camera, steps: Float(neighbours.steps), scale: scale,
                         measuresCamera: easing == .paced)
                 }
                 // At xˢ the frame before it, moved back along F_{s→e}; at xᵉ the frame after it, along F_{e→s}.
                 let ends = parallelMap(2) { k in
                     k == 0
-                        ? slope(neighbours.previous, from: a, local: lf, camera: cf)
-                        : slope(neighbours.next, from: b, local: lb, camera: cb)
+                        ? slope(previous, from: a, local: lf, camera: cf)
+                        : slope(next, from: b, local: lb, camera: cb)
                 }
                 pace = (ends[0].local, ends[1].local)
                 cameraPace = (ends[0].camera, ends[1].camera)
