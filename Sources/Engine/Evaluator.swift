@@ -152,6 +152,8 @@ public final class Evaluator {
         var sums: [String: (ms: Double, psnr: Double, rs: Double, ssim: Double, sharp: Double, sec: Double, n: Int)] =
             [:]
         var positions: [String: [Double]] = [:]  // per-position PSNR sums, while every case has one length
+        var pairs: [String: [Double]] = [:]  // per-pair adjacent similarity sums, likewise
+        var truthPairs: [Double]?
         var overlapSums: [String: (sum: Double, n: Int)] = [:]  // synthetic cases: mean silhouette IoU per case
         let oneLength = Set(cases.map(\.length)).count == 1
         if let sheets { try FileManager.default.createDirectory(at: sheets, withIntermediateDirectories: true) }
@@ -171,6 +173,7 @@ public final class Evaluator {
             }
             var rows: [(String, [RGBImage])] = [("truth", truth)]
             let measured = MeasuredTruth(truth)  // once per case, shared by every method
+            if oneLength { truthPairs = zip(truthPairs ?? measured.adjacent.map { _ in 0 }, measured.adjacent).map(+) }
             let scene = try silhouettes(c, width: truth[0].width, height: truth[0].height, camera: path)
             for m in methods {
                 if cancel.isCancelled { throw EngineError.cancelled }
@@ -212,6 +215,7 @@ public final class Evaluator {
                     positions[m.name] = zip(
                         positions[m.name] ?? Array(repeating: 0, count: s.frame_psnr.count), s.frame_psnr
                     ).map(+)
+                    pairs[m.name] = zip(pairs[m.name] ?? s.adjacent.map { _ in 0 }, s.adjacent).map(+)
                 }
                 rows.append((m.name, scored))
             }
@@ -233,10 +237,11 @@ public final class Evaluator {
                 ms_ssim: v.ms / n, psnr: v.psnr / n, clip_rs: v.rs / n, ssim: v.ssim / n,
                 seconds: v.sec / n, sharpness: v.sharp / n,
                 psnr_by_position: positions[k]?.map { $0 / n },
-                silhouette_iou: overlapSums[k].map { $0.sum / Double(max(1, $0.n)) })
+                silhouette_iou: overlapSums[k].map { $0.sum / Double(max(1, $0.n)) },
+                similarity_by_pair: pairs[k]?.map { $0 / n })
         }
         return EvalReport(
             cases: cases.count, similarity: SSIMSimilarity().name, methods: methodsOut, order: methods.map(\.name),
-            title: title)
+            title: title, truthSimilarityByPair: truthPairs?.map { $0 / Double(max(1, cases.count)) })
     }
 }

@@ -159,7 +159,8 @@ public struct MeasuredTruth: Sendable {
     public let frames: [RGBImage]
     public let similarity: FrameSimilarity
     let luma: [[Float]]
-    let adjacent: [Double]
+    /// sim(q_{i−1}, q_i) for each adjacent pair of the truth.
+    public let adjacent: [Double]
 
     public init(_ frames: [RGBImage], similarity: FrameSimilarity = SSIMSimilarity()) {
         self.frames = frames
@@ -172,6 +173,9 @@ public struct MeasuredTruth: Sendable {
     public func clipRS(_ generated: [RGBImage]) -> Double {
         Metrics.clipRS(generated: adjacentSimilarities(generated, similarity: similarity), truth: adjacent)
     }
+
+    /// CLIP-RS of a generated clip whose adjacent similarities `sp` are already measured.
+    public func clipRS(adjacent sp: [Double]) -> Double { Metrics.clipRS(generated: sp, truth: adjacent) }
 }
 
 /// All scores of a generated clip against its ground truth.
@@ -186,21 +190,32 @@ public struct Scores: Codable, Equatable, Sendable {
     /// Mean over frames of the Laplacian-variance ratio generated / true: 1 is as sharp as the truth,
     /// a blurred or dissolved frame scores below (PSNR rewards blur; this exposes it).
     public var sharpness: Double
+    /// The generated clip's adjacent similarities sim(p_{i−1}, p_i), what CLIP-RS compares with the truth's:
+    /// higher than the truth's where the clip changes too little (a hold), lower where it jumps.
+    public var adjacent: [Double]
+
+    /// The means of the frames' (PSNR, SSIM, MS-SSIM, sharpness), with the clip's CLIP-RS and adjacent similarities.
+    init(frames per: [(Double, Double, Double, Double)], clipRS: Double, similarity: String, adjacent: [Double]) {
+        let n = Double(per.count)
+        psnr = per.reduce(0) { $0 + $1.0 } / n
+        ssim = per.reduce(0) { $0 + $1.1 } / n
+        ms_ssim = per.reduce(0) { $0 + $1.2 } / n
+        sharpness = per.reduce(0) { $0 + $1.3 } / n
+        clip_rs = clipRS
+        self.similarity = similarity
+        frame_psnr = per.map(\.0)
+        self.adjacent = adjacent
+    }
 
     public static func measure(generated: [RGBImage], truth: MeasuredTruth) -> Scores {
         precondition(generated.count == truth.frames.count, "the generated and truth clips differ in length")
-        let n = Double(generated.count)
         // Frames are independent: measure them in parallel; each frame's luma is made once.
         let per = parallelMap(generated.count) {
             frameScores(generated[$0], truth: truth.frames[$0], truthLuma: truth.luma[$0])
         }
-        let rs =
-            generated.count >= 2
-            ? truth.clipRS(generated) : 1
-        return Scores(
-            psnr: per.reduce(0) { $0 + $1.0 } / n, ssim: per.reduce(0) { $0 + $1.1 } / n,
-            ms_ssim: per.reduce(0) { $0 + $1.2 } / n, clip_rs: rs, similarity: truth.similarity.name,
-            frame_psnr: per.map(\.0), sharpness: per.reduce(0) { $0 + $1.3 } / n)
+        let sp = adjacentSimilarities(generated, similarity: truth.similarity)
+        let rs = generated.count >= 2 ? truth.clipRS(adjacent: sp) : 1
+        return Scores(frames: per, clipRS: rs, similarity: truth.similarity.name, adjacent: sp)
     }
 
     public static func measure(generated: [RGBImage], truth: [RGBImage], similarity: FrameSimilarity = SSIMSimilarity())
@@ -245,11 +260,7 @@ public struct Scores: Codable, Equatable, Sendable {
                 last = (gf[i], tf[i])
             }
         }
-        let n = Double(count)
         let rs = count >= 2 ? clipRS(generated: sp, truth: sq) : 1
-        return Scores(
-            psnr: per.reduce(0) { $0 + $1.0 } / n, ssim: per.reduce(0) { $0 + $1.1 } / n,
-            ms_ssim: per.reduce(0) { $0 + $1.2 } / n, clip_rs: rs,
-            similarity: similarity.name, frame_psnr: per.map(\.0), sharpness: per.reduce(0) { $0 + $1.3 } / n)
+        return Scores(frames: per, clipRS: rs, similarity: similarity.name, adjacent: sp)
     }
 }

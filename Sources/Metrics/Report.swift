@@ -14,10 +14,12 @@ public struct MethodScores: Codable, Equatable, Sendable {
     public var psnr_by_position: [Double]?
     /// Synthetic cases: mean IoU of the animal's silhouette against the truth's (`Silhouette`).
     public var silhouette_iou: Double?
+    /// Mean adjacent similarity at each pair of the gap (`Scores.adjacent`), when every case had the same length.
+    public var similarity_by_pair: [Double]?
 
     public init(
         ms_ssim: Double, psnr: Double, clip_rs: Double, ssim: Double, seconds: Double, sharpness: Double? = nil,
-        psnr_by_position: [Double]? = nil, silhouette_iou: Double? = nil
+        psnr_by_position: [Double]? = nil, silhouette_iou: Double? = nil, similarity_by_pair: [Double]? = nil
     ) {
         self.ms_ssim = ms_ssim
         self.psnr = psnr
@@ -27,6 +29,7 @@ public struct MethodScores: Codable, Equatable, Sendable {
         self.sharpness = sharpness
         self.psnr_by_position = psnr_by_position
         self.silhouette_iou = silhouette_iou
+        self.similarity_by_pair = similarity_by_pair
     }
 }
 
@@ -38,13 +41,19 @@ public struct EvalReport: Codable, Sendable {
     /// Row order of the tables.
     public var order: [String]
     public var title: String
+    /// The truth's mean adjacent similarity at each pair of the gap, beside the methods' `similarity_by_pair`.
+    public var truth_similarity_by_pair: [Double]?
 
-    public init(cases: Int, similarity: String, methods: [String: MethodScores], order: [String], title: String) {
+    public init(
+        cases: Int, similarity: String, methods: [String: MethodScores], order: [String], title: String,
+        truthSimilarityByPair: [Double]? = nil
+    ) {
         self.cases = cases
         self.similarity = similarity
         self.methods = methods
         self.order = order
         self.title = title
+        truth_similarity_by_pair = truthSimilarityByPair
     }
 
     public func markdown() -> String {
@@ -72,19 +81,31 @@ public struct EvalReport: Codable, Sendable {
             if silhouettes { s += (m.silhouette_iou.map { cell($0, best.iou, "%.3f") } ?? "–") + " | " }
             s += "\(String(format: "%.2f", m.seconds)) |\n"
         }
-        return s + positionTable()
+        let pairs = truth_similarity_by_pair.map { [("truth", $0)] } ?? []
+        return s
+            + positionTable(
+                order.compactMap { name in methods[name]?.psnr_by_position.map { (name, $0) } },
+                format: "%.1f"
+            ) { "PSNR (dB) at each frame of the gap, 1 = next to xˢ, \($0) = next to xᵉ" }
+            + positionTable(
+                pairs + order.compactMap { name in methods[name]?.similarity_by_pair.map { (name, $0) } },
+                format: "%.3f"
+            ) {
+                "Adjacent similarity at each pair of the gap, what CLIP-RS compares with the truth's (higher: the "
+                    + "frames change less), 1 = frames 1–2, \($0) = frames \($0)–\($0 + 1)"
+            }
     }
 
-    /// PSNR at each frame of the gap (where a method gains or loses: next to the boundaries or in the middle).
-    func positionTable() -> String {
-        let rows = order.compactMap { name in methods[name]?.psnr_by_position.map { (name, $0) } }
+    /// A value at each frame or pair of the gap (where a method gains or loses: next to the boundaries or in the
+    /// middle), one row a method; empty unless every row has the same count.
+    func positionTable(_ rows: [(String, [Double])], format: String, heading: (Int) -> String) -> String {
         guard let l = rows.first?.1.count, l > 0, rows.allSatisfy({ $0.1.count == l }) else { return "" }
-        var s = "\nPSNR (dB) at each frame of the gap, 1 = next to xˢ, \(l) = next to xᵉ:\n\n"
+        var s = "\n\(heading(l)):\n\n"
         s +=
             "| method | " + (1...l).map(String.init).joined(separator: " | ") + " |\n|---|"
             + String(repeating: "---|", count: l) + "\n"
         for (name, v) in rows {
-            s += "| \(name) | " + v.map { String(format: "%.1f", $0) }.joined(separator: " | ") + " |\n"
+            s += "| \(name) | " + v.map { String(format: format, $0) }.joined(separator: " | ") + " |\n"
         }
         return s
     }

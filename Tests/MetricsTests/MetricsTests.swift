@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Core
 @testable import Media
 @testable import Metrics
 @testable import Tensor
@@ -107,6 +108,43 @@ final class MetricsTests: XCTestCase {
         XCTAssertFalse(
             EvalReport(cases: 2, similarity: "ssim", methods: ["a": a2, "b": b2], order: ["a", "b"], title: "t")
                 .markdown().contains("at each frame"))
+    }
+
+    /// The adjacent similarities CLIP-RS compares: a held frame is 1 against the truth's motion below 1, a jump
+    /// of three steps is below the truth's one step, CLIP-RS is their ratio, and the report tabulates them by pair.
+    func testAdjacentSimilarityShowsAHoldAndAJumpAndTheReportTabulatesIt() {
+        var rng = SplitMix64(seed: 7)
+        let texture = (0..<(64 * 48)).map { _ in UInt8(rng.next() % 256) }
+        func shifted(_ dx: Int) -> RGBImage {
+            var f = RGBImage(width: 48, height: 48, fill: (0, 0, 0))
+            for y in 0..<48 {
+                for x in 0..<48 {
+                    let v = texture[y * 64 + x + dx]
+                    for c in 0..<3 { f.pixels[3 * (y * 48 + x) + c] = v }
+                }
+            }
+            return f
+        }
+        let truth = (0..<4).map { shifted(2 * $0) }
+        let generated = [truth[0], truth[0], truth[0], truth[3]]
+        let measured = MeasuredTruth(truth)
+        let s = Scores.measure(generated: generated, truth: measured)
+        XCTAssertEqual(s.adjacent.count, 3)
+        XCTAssertEqual(s.adjacent[0], 1, accuracy: 1e-9)
+        XCTAssertEqual(s.adjacent[1], 1, accuracy: 1e-9)
+        XCTAssertLessThan(measured.adjacent[0], 0.5)  // two pixels of white noise: little structure in common
+        XCTAssertLessThan(s.adjacent[2], measured.adjacent[2])
+        XCTAssertEqual(s.clip_rs, clipRS(generated: s.adjacent, truth: measured.adjacent), accuracy: 1e-12)
+        XCTAssertEqual(
+            s.clip_rs, clipRS(generated: generated, truth: truth, similarity: SSIMSimilarity()), accuracy: 1e-12)
+
+        let a = MethodScores(
+            ms_ssim: 0.9, psnr: 30, clip_rs: 0.9, ssim: 0.9, seconds: 0, similarity_by_pair: [0.95, 0.7])
+        let md = EvalReport(
+            cases: 1, similarity: "ssim", methods: ["a": a], order: ["a"], title: "t", truthSimilarityByPair: [0.9, 0.8]
+        ).markdown()
+        XCTAssertTrue(md.contains("| truth | 0.900 | 0.800 |"), md)
+        XCTAssertTrue(md.contains("| a | 0.950 | 0.700 |"), md)
     }
 
     func testCLIPRSDefinition() {
