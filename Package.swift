@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "Core"], exclude: ["Goldens"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Tensor", "Core"]),
         .testTarget(name: "SynthTests", dependencies: ["Core", "Synth", "Media"]),
-        .testTarget(name: "StudioTests", dependencies: ["Studio", "Media", "Engine", "Core"]),
+        .testTarget(name: "StudioTests", dependencies: ["Studio", "Media", "Engine", "Core", "MavinModel"]),
         .testTarget(name: "MetricsTests", dependencies: ["Core", "Metrics", "Media", "Tensor"], exclude: ["Goldens"]),
         .testTarget(name: "CLITests", dependencies: ["Core", "Media"]),
         .testTarget(

@@ -20,8 +20,12 @@ public final class StudioApp {
     enum Pane: Int, CaseIterable { case library, sequence, junction, preview }
     /// The inspector's fields, in order: each is a row of `JunctionSettings`.
     enum Field: String, CaseIterable {
-        case s, e, length, mode, f0, lambda, gfm, steps, strength, seed
+        case s, e, length, mode, ease, easing, carry, warp, strength, steps, f0, lambda, gfm, seed
         var setting: JunctionSetting { JunctionSettings.setting(rawValue)! }
+        /// The motion model's anchor: its time curve, carry and output filter (nothing to a pixel-space model).
+        var shapesTheAnchor: Bool { [.ease, .easing, .carry, .warp].contains(self) }
+        /// The network's sampling, which a motion model at strength 0 (its frames the anchor's) does not use.
+        var drivesTheNetwork: Bool { [.steps, .f0, .lambda, .gfm, .seed].contains(self) }
         var index: Int { Field.allCases.firstIndex(of: self)! }
         /// Fields that H and L move by 10 presses (the others by one increment, as h and l).
         var movesByPress: Bool { [.s, .e, .steps, .seed].contains(self) }
@@ -414,6 +418,29 @@ public final class StudioApp {
         autosave()
     }
 
+    /// What an unset field means to the loaded motion model: the value the infiller then uses (nil for a field
+    /// that is never unset, or without a motion model).
+    func effectiveValue(_ field: Field) -> String? {
+        guard let config = model?.config, config.latentSpace == .motion else { return nil }
+        switch field {
+        case .ease: return String(config.motionTimeSharpness)
+        case .easing: return config.motionTimeEasing.rawValue
+        case .carry: return String(MotionSynthesis.defaultCarry)
+        case .warp: return WarpFilter.standard.rawValue
+        default: return nil
+        }
+    }
+
+    /// Why a field does nothing to this junction's frames with the loaded model, or nil when it counts.
+    func inertReason(_ field: Field, of junction: Plan.Junction) -> String? {
+        guard let config = model?.config else { return nil }
+        if config.latentSpace == .motion {
+            guard field.drivesTheNetwork && junction.settings.strength == 0 else { return nil }
+            return "no effect at strength 0 (the frames are the anchor's)"
+        }
+        return field.shapesTheAnchor ? "no effect on a pixel-space model" : nil
+    }
+
     func adjust(by d: Int) {
         guard focus == .junction, let j = selectedJunction else { return }
         let setting = field.setting
@@ -421,6 +448,8 @@ public final class StudioApp {
         let (s, e) = boundaries(j)
         if field == .s { jn.s = s }
         if field == .e { jn.e = e }
+        // An unset setting moves from what the model makes of it, not from the bottom of its range.
+        if setting.value(of: jn) == nil, let unset = effectiveValue(field) { try? setting.apply(unset, to: &jn) }
         let before = setting.value(of: jn)
         switch setting.kind {
         case .flag:

@@ -163,38 +163,78 @@ extension StudioApp {
             y, x, " Junction \(j + 1): \(a) [s=\(s)] → \(b) [e=\(e)]", width: w, focus == .junction ? .focus : .title,
             bold: true)
         // Filmstrips: s−2 … s and e … e+2.
-        // Thumbnails at the clip's true aspect on the measured cell (was a fixed two columns per row).
-        var thumbH = max(2, min(5, h - 7, ((w - 4) / 6) / 2))
+        let jn = plan.junctions[j]
+        // The fields, wrapped into lines at the pane's width (measured as the terminal shows them: in ASCII "λ" is
+        // written "lambda").
+        var lines: [[(field: Field, cell: String, col: Int)]] = [[]]
+        var col = x + 1
+        for f in Field.allCases {
+            let cell = Glyphs.text(" \(fieldLabel(f, of: jn, s: s, e: e)) ", unicode: screen.unicode)
+            if col + cell.count >= x + w && !lines[lines.count - 1].isEmpty {
+                col = x + 1
+                lines.append([])
+            }
+            lines[lines.count - 1].append((f, cell, col))
+            col += cell.count + 1
+        }
+        // Thumbnails at the clip's true aspect on the measured cell, as tall as the fields and a note line leave.
+        var thumbH = max(2, min(5, h - 4 - lines.count, ((w - 4) / 6) / 2))
         while thumbH > 2 && 6 * (columns(for: frame(a, s), rows: thumbH) + 1) + 4 > w { thumbH -= 1 }
-        let thumbW = columns(for: frame(a, s), rows: thumbH) + 1
+        // Six thumbnails and their gaps never run past the pane (they wrapped onto the next line at 60 columns).
+        let thumbW = max(2, min(columns(for: frame(a, s), rows: thumbH) + 1, (w - 4) / 6))
         for k in 0..<3 {
             picture(
                 frame(a, s - 2 + k), row: y + 1, col: x + 1 + k * thumbW, cols: thumbW - 1, rows: thumbH, on: &screen)
             picture(
                 frame(b, e + k), row: y + 1, col: x + 3 + (3 + k) * thumbW, cols: thumbW - 1, rows: thumbH, on: &screen)
         }
-        screen.put(y + 1 + thumbH, x + 1, "s−2   s−1   s", width: 3 * thumbW, .dim)
-        screen.put(y + 1 + thumbH, x + 3 + 3 * thumbW, "e     e+1   e+2", width: 3 * thumbW, .dim)
-        let jn = plan.junctions[j]
-        let fields: [(Field, String)] = [
-            (.s, "s \(s)"), (.e, "e \(e)"), (.length, "length \(jn.length)"), (.mode, "mode \(jn.mode.rawValue)"),
-            (.f0, String(format: "f0 %.2f", jn.settings.f0)), (.lambda, String(format: "λ %.2f", jn.settings.lambda)),
-            (.gfm, "GFM \(jn.settings.gfm ? "on" : "off")"), (.steps, "steps \(jn.settings.steps)"),
-            (.strength, String(format: "strength %.2f", jn.settings.strength)), (.seed, "seed \(jn.settings.seed)")
-        ]
-        var col = x + 1
-        var row = y + 2 + thumbH
-        for (f, text) in fields {
-            // Measured as the terminal shows it: in ASCII "λ" is written "lambda".
-            let cell = Glyphs.text(" \(text) ", unicode: screen.unicode)
-            if col + cell.count >= x + w {
-                col = x + 1
-                row += 1
-            }
-            screen.put(row, col, cell, width: cell.count, focus == .junction && field == f ? .selected : nil)
-            col += cell.count + 1
+        for (k, (before, after)) in zip(["s−2", "s−1", "s"], ["e", "e+1", "e+2"]).enumerated() {
+            screen.put(y + 1 + thumbH, x + 1 + k * thumbW, before, width: thumbW - 1, .dim)
+            screen.put(y + 1 + thumbH, x + 3 + (3 + k) * thumbW, after, width: thumbW - 1, .dim)
         }
-        if hasTruth(j) { screen.put(row + 1, x + 1, "ground truth known: v compares", width: w - 2, .accent) }
+        // Lines that do not fit scroll so that the selected field stays in view.
+        let top = y + 2 + thumbH
+        let room = max(1, y + h - 1 - top)
+        let selectedLine = lines.firstIndex { line in line.contains { $0.field == field } } ?? 0
+        let first = focus == .junction ? max(0, min(lines.count - room, selectedLine - room + 1)) : 0
+        for (k, line) in lines[first..<min(lines.count, first + room)].enumerated() {
+            for item in line {
+                let style: ColourPair? =
+                    focus == .junction && field == item.field
+                    ? .selected : (inertReason(item.field, of: jn) != nil ? .dim : nil)
+                screen.put(top + k, item.col, item.cell, width: item.cell.count, style)
+            }
+        }
+        let noteRow = top + min(room, lines.count - first)
+        if focus == .junction, let why = inertReason(field, of: jn) {
+            screen.put(noteRow, x + 1, "\(field.setting.key): \(why)", width: w - 2, .dim)
+        } else if hasTruth(j) {
+            screen.put(noteRow, x + 1, "ground truth known: v compares", width: w - 2, .accent)
+        }
+    }
+
+    /// A field as the inspector shows it; an unset setting shows what the loaded model makes of it.
+    func fieldLabel(_ f: Field, of jn: Plan.Junction, s: Int, e: Int) -> String {
+        let unset = effectiveValue(f)
+        func number(_ v: Float?) -> String {
+            v.map { String(format: "%g", $0) } ?? unset.flatMap(Float.init).map { String(format: "%g", $0) } ?? "–"
+        }
+        switch f {
+        case .s: return "s \(s)"
+        case .e: return "e \(e)"
+        case .length: return "length \(jn.length)"
+        case .mode: return "mode \(jn.mode.rawValue)"
+        case .ease: return "ease \(number(jn.settings.timeSharpness))"
+        case .easing: return "easing \(jn.settings.timeEasing?.rawValue ?? unset ?? "–")"
+        case .carry: return "carry \(number(jn.settings.carry))"
+        case .warp: return "warp \(jn.settings.warp?.rawValue ?? unset ?? "–")"
+        case .strength: return String(format: "strength %.2f", jn.settings.strength)
+        case .steps: return "steps \(jn.settings.steps)"
+        case .f0: return String(format: "f0 %.2f", jn.settings.f0)
+        case .lambda: return String(format: "λ %.2f", jn.settings.lambda)
+        case .gfm: return "GFM \(jn.settings.gfm ? "on" : "off")"
+        case .seed: return "seed \(jn.settings.seed)"
+        }
     }
 
     func drawPreview(y: Int, x: Int, w: Int, h: Int, on screen: inout Screen) {

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 @testable import Engine
+import MavinModel
 @testable import Media
 @testable import Studio
 @testable import Synth
@@ -58,6 +59,47 @@ final class StudioActionTests: XCTestCase {
         app.plan.clips.swapAt(0, 1)
         app.planChanged()
         XCTAssertNil(app.results[0])
+    }
+
+    /// With the shipped motion model the inspector shows the anchor's settings at what the model makes of them
+    /// when unset, moves them from there, and dims what does not change the frames (the network's settings at
+    /// strength 0, saying why when selected); a pixel-space model dims the anchor's instead.
+    func testInspectorShowsTheAnchorsSettingsAndDimsWhatDoesNothing() throws {
+        let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Samples/models")
+        let app = studio()
+        app.model = try MavinModel.load(models.appendingPathComponent("mavin-motion.safetensors"))
+        app.focus = .junction
+        app.size = (100, 30)
+        app.plan.junctions[0].settings.strength = 0
+        var text = app.draw().text
+        for label in ["ease 16", "easing paced", "carry 2", "warp bicubic"] {
+            XCTAssertTrue(text.contains(" \(label) "), "\(label):\n\(text)")
+        }
+        app.field = .ease
+        app.adjust(by: 1)
+        XCTAssertEqual(app.plan.junctions[0].settings.timeSharpness, 18, "from the model's 16, not from 0")
+        app.field = .carry
+        app.adjust(by: -1)
+        XCTAssertEqual(app.plan.junctions[0].settings.carry, 1.5)
+        app.field = .easing
+        app.adjust(by: 1)
+        XCTAssertEqual(app.plan.junctions[0].settings.timeEasing, TimeEasing.allCases.first, "the one after paced")
+        func style(_ label: String) -> ColourPair? { app.draw().runs.first { $0.text == " \(label) " }?.style.pair }
+        XCTAssertEqual(style("steps 1"), .dim)
+        XCTAssertNotEqual(style("ease 18"), .dim)
+        app.field = .steps
+        text = app.draw().text
+        XCTAssertTrue(text.contains("steps: no effect at strength 0"), text)
+        app.plan.junctions[0].settings.strength = 0.5
+        text = app.draw().text
+        XCTAssertFalse(text.contains("no effect"), text)
+        app.field = .s
+        XCTAssertNotEqual(style("steps 1"), .dim)
+        app.model = try MavinModel.load(models.appendingPathComponent("mavin-small.safetensors"))
+        XCTAssertEqual(style("ease 18"), .dim)
+        XCTAssertNotNil(app.inertReason(.carry, of: app.plan.junctions[0]))
+        XCTAssertNil(app.inertReason(.steps, of: app.plan.junctions[0]))
     }
 
     func testSetGoesThroughTheTableAndSaysTheValidKeys() {

@@ -100,8 +100,12 @@ final class TmuxStudioTests: XCTestCase {
         try keys("Tab")
         try keys("Tab")
         s = try waitFor("Junction 1")
-        // "λ" is written "lambda" in ASCII, and its value still shows beside it.
+        // "λ" is written "lambda" in ASCII, and its value still shows beside it. At 60×18 the inspector's fields
+        // scroll: down to λ, then back up to s.
+        for _ in 0..<StudioApp.Field.lambda.index { try keys("j") }
         try waitFor("lambda 0.10")
+        for _ in 0..<StudioApp.Field.lambda.index { try keys("k") }
+        try waitFor(" s 59 ")
         s = try screen()
         XCTAssertTrue(s.contains("Mavin Studio - "), s)
         XCTAssertFalse(s.contains("~@") || s.contains("M-"), "no ncurses stand-ins for UTF-8 bytes: \(s)")
