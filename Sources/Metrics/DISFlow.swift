@@ -41,6 +41,12 @@ public enum DISFlow {
         public var relaxation: Float = 1.6
         /// Coarsest level: its shorter side is at least this many pixels.
         public var coarsestSide = 12
+        /// Finest level computed: the smallest level of the pyramid whose longer side is at least this many pixels
+        /// (the input itself when it is no longer); the flow is upsampled from it to the input's size. nil: always
+        /// the input. A 640×360 pair is then searched and refined at 320×180, as OpenCV's medium preset does
+        /// (finest scale 1): 41 ms instead of 150, EPE on the known-flow pairs 0.06 px instead of 0.04 (OpenCV's
+        /// 0.06), and the same tuning-set quality (Samples/models/README.md).
+        public var finestSide: Int? = 320
         /// Subtract each patch's mean before matching (robust to brightness changes).
         public var meanNormalised = true
         /// Zero motion competes with the coarser level's flow as a patch's start: it is taken unless the
@@ -52,12 +58,12 @@ public enum DISFlow {
         public var stillCandidate = true
         public var stillTolerance: Float = 1.3
         /// Spatial propagation between neighbouring patches (`searchGrid`), as in OpenCV's DIS, on the pyramid
-        /// levels at least this many halvings below the finest; nil: none. On the coarse levels it carries a
-        /// motion that one patch found to the patches of the same surface that started wrong, which is what
-        /// large motions need; on the finest two it mostly spreads noise. (Default model, strength 0, real set 2
-        /// and the four earlier tuning sets' mean PSNR: none 24.88 / 25.87 dB, every level 25.07 / 25.48, from
-        /// level 2 25.13 / 25.66; our `dis` row on set 2 24.55 without, 25.15 on every level, 24.89 from level 2,
-        /// OpenCV's 25.12.)
+        /// levels at least this many halvings below the input (whatever `finestSide` computes); nil: none. On the
+        /// coarse levels it carries a motion that one patch found to the patches of the same surface that started
+        /// wrong, which is what large motions need; on the finest two it mostly spreads noise. (Default model,
+        /// strength 0, real set 2 and the four earlier tuning sets' mean PSNR: none 24.88 / 25.87 dB, every level
+        /// 25.07 / 25.48, from level 2 25.13 / 25.66; our `dis` row on set 2 24.55 without, 25.15 on every level,
+        /// 24.89 from level 2, OpenCV's 25.12.)
         public var propagation: Int? = 2
 
         public init() {}
@@ -85,8 +91,12 @@ public enum DISFlow {
                     last.w / 2, last.h / 2
                 ))
         }
+        let finest =
+            settings.finestSide.map { side in
+                pyramid.lastIndex { max($0.w, $0.h) >= side } ?? 0
+            } ?? 0
         var field = FlowField(width: pyramid[pyramid.count - 1].w, height: pyramid[pyramid.count - 1].h)
-        for (index, level) in pyramid.enumerated().reversed() {
+        for (index, level) in pyramid.enumerated().reversed() where index >= finest {
             if field.width != level.w || field.height != level.h {
                 field = Pyramid.upsample(field, to: level.w, level.h)
             }
@@ -101,6 +111,7 @@ public enum DISFlow {
                 refine(&field, level.a, level.b, iterations: settings.refinement, alpha: settings.smoothness)
             }
         }
+        if field.width != width || field.height != height { field = Pyramid.upsample(field, to: width, height) }
         return field
     }
 
