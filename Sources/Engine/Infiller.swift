@@ -43,6 +43,25 @@ public struct SamplerSettings: Codable, Equatable, Sendable {
     public var carry: Float?
     /// Every setting's range and parser: `JunctionSettings`.
     public init() {}
+
+    /// The anchor's settings of a motion model as the infiller uses them, each unset one resolved.
+    public struct MotionAnchor: Equatable, Sendable {
+        public var timeSharpness: Float
+        public var timeEasing: TimeEasing
+        public var carry: Float
+        public var warp: WarpFilter
+    }
+
+    /// These settings' anchor for a model: where one is unset, the model's time curve
+    /// (`ModelConfig.motionTimeSharpness`, `motionTimeEasing`), `MotionSynthesis.defaultCarry` and
+    /// `WarpFilter.standard`. The one place those defaults are applied (the infiller, training's anchor, the
+    /// Studio's inspector).
+    public func motionAnchor(for config: ModelConfig) -> MotionAnchor {
+        MotionAnchor(
+            timeSharpness: timeSharpness ?? config.motionTimeSharpness,
+            timeEasing: timeEasing ?? config.motionTimeEasing,
+            carry: carry ?? MotionSynthesis.defaultCarry, warp: warp ?? .standard)
+    }
 }
 
 /// Everything needed to generate one transition.
@@ -230,16 +249,16 @@ public final class Infiller {
             for f in 0..<c.frames { window[f] = Array(latents[(f * perFrame)..<((f + 1) * perFrame)]) }
             let start = before[before.count - 1]
             let end = after[0]
+            let anchor = r.settings.motionAnchor(for: c)
             var synthesis = MotionSynthesis(
                 start: start, end: end.resized(width: start.width, height: start.height),
-                timed: c.timesBlend, timeSharpness: r.settings.timeSharpness ?? c.motionTimeSharpness,
-                easing: r.settings.timeEasing ?? c.motionTimeEasing,
+                timed: c.timesBlend, timeSharpness: anchor.timeSharpness, easing: anchor.timeEasing,
                 neighbours: MotionSynthesis.Neighbours(
                     previous: r.before.count > 1 ? r.before[r.before.count - 2] : nil,
                     next: r.after.count > 1 ? r.after[1].resized(width: start.width, height: start.height) : nil,
                     steps: r.length + 1),
-                carry: r.settings.carry ?? MotionSynthesis.defaultCarry)
-            synthesis.warp = r.settings.warp ?? .standard
+                carry: anchor.carry)
+            synthesis.warp = anchor.warp
             render = { clean, anchor in
                 MotionSynthesis.render(
                     synthesis, clean: clean, coarseAnchor: anchor, grid: c.latentSide,

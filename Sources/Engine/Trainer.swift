@@ -450,15 +450,17 @@ public final class Trainer {
         let k = c.residualScale ?? 1
         let frames = max(1, cases.reduce(0) { $0 + $1.measured.count })
         var total: Float = 0
+        // The anchor the sampler corrects by default, so that the network learns corrections to it (its
+        // photometric loss warps bilinearly whatever the sampler's filter).
+        let anchor = SamplerSettings().motionAnchor(for: c)
         for (b, item) in cases.enumerated() {
             let synthesis = MotionSynthesis(
                 start: item.frames[item.s], end: item.frames[item.e], timed: c.timesBlend,
-                timeSharpness: c.motionTimeSharpness, easing: c.motionTimeEasing,
+                timeSharpness: anchor.timeSharpness, easing: anchor.timeEasing,
                 neighbours: MotionSynthesis.Neighbours(
                     previous: item.s > 0 ? item.frames[item.s - 1] : nil,
                     next: item.e + 1 < item.frames.count ? item.frames[item.e + 1] : nil, steps: item.e - item.s),
-                // The anchor the sampler corrects by default, so that the network learns corrections to it.
-                carry: MotionSynthesis.defaultCarry)
+                carry: anchor.carry)
             let measured = item.measured
             let results = parallelMap(measured.count) { j -> (Float, [Float]) in
                 let f = measured[j]

@@ -422,11 +422,12 @@ public final class StudioApp {
     /// that is never unset, or without a motion model).
     func effectiveValue(_ field: Field) -> String? {
         guard let config = model?.config, config.latentSpace == .motion else { return nil }
+        let unset = SamplerSettings().motionAnchor(for: config)
         switch field {
-        case .ease: return String(config.motionTimeSharpness)
-        case .easing: return config.motionTimeEasing.rawValue
-        case .carry: return String(MotionSynthesis.defaultCarry)
-        case .warp: return WarpFilter.standard.rawValue
+        case .ease: return String(unset.timeSharpness)
+        case .easing: return unset.timeEasing.rawValue
+        case .carry: return String(unset.carry)
+        case .warp: return unset.warp.rawValue
         default: return nil
         }
     }
