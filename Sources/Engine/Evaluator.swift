@@ -154,6 +154,7 @@ public final class Evaluator {
         var positions: [String: [Double]] = [:]  // per-position PSNR sums, while every case has one length
         var pairs: [String: [Double]] = [:]  // per-pair adjacent similarity sums, likewise
         var truthPairs: [Double]?
+        var perCase: [CaseScores] = []
         var overlapSums: [String: (sum: Double, n: Int)] = [:]  // synthetic cases: mean silhouette IoU per case
         let oneLength = Set(cases.map(\.length)).count == 1
         if let sheets { try FileManager.default.createDirectory(at: sheets, withIntermediateDirectories: true) }
@@ -175,6 +176,9 @@ public final class Evaluator {
             let measured = MeasuredTruth(truth)  // once per case, shared by every method
             if oneLength { truthPairs = zip(truthPairs ?? measured.adjacent.map { _ in 0 }, measured.adjacent).map(+) }
             let scene = try silhouettes(c, width: truth[0].width, height: truth[0].height, camera: path)
+            var caseScores = CaseScores(
+                name: c.label ?? "case \(ci + 1)", video: (c.video as NSString).lastPathComponent, s: c.s, e: c.e,
+                methods: [:])
             for m in methods {
                 if cancel.isCancelled { throw EngineError.cancelled }
                 let t0 = Date()
@@ -192,6 +196,7 @@ public final class Evaluator {
                 // A pixel-space model makes its own square frames: scored at the truth's size.
                 let scored = frames.map { $0.resized(width: truth[0].width, height: truth[0].height) }
                 let s = Scores.measure(generated: scored, truth: measured)
+                caseScores.methods[m.name] = .init(ms_ssim: s.ms_ssim, psnr: s.psnr, clip_rs: s.clip_rs)
                 var acc = sums[m.name] ?? (0, 0, 0, 0, 0, 0, 0)
                 acc.ms += s.ms_ssim
                 acc.psnr += s.psnr
@@ -219,6 +224,7 @@ public final class Evaluator {
                 }
                 rows.append((m.name, scored))
             }
+            perCase.append(caseScores)
             if let sheets {
                 // Checked by the caller against what exists (the CLI refuses it without --overwrite).
                 let name = Evaluator.sheetName(ci)
@@ -242,6 +248,7 @@ public final class Evaluator {
         }
         return EvalReport(
             cases: cases.count, similarity: SSIMSimilarity().name, methods: methodsOut, order: methods.map(\.name),
-            title: title, truthSimilarityByPair: truthPairs?.map { $0 / Double(max(1, cases.count)) })
+            title: title, truthSimilarityByPair: truthPairs?.map { $0 / Double(max(1, cases.count)) },
+            perCase: perCase)
     }
 }

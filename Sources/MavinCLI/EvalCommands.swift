@@ -114,7 +114,7 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "See every case through its own moving camera (pans, zooms, shake; seeded by the case).")
     var camera = false
     @Option(help: "Markdown report to write.") var report: String
-    @Option(help: "JSON results to write.") var json: String?
+    @Option(help: "JSON results to write (with every case's own scores under per_case).") var json: String?
     @Option(help: "Bar chart PNG to write (default: next to the report).") var chart: String?
     @Option(help: "Folder for per-case contact sheets.") var sheets: String?
     @Option(help: "Title of the report.") var title: String = "Transition infilling"

@@ -33,6 +33,36 @@ public struct MethodScores: Codable, Equatable, Sendable {
     }
 }
 
+/// One case's scores by method, for finding which transitions a change helps or hurts.
+public struct CaseScores: Codable, Equatable, Sendable {
+    /// The case as the progress line names it: its label (a synthetic case's actions) and where its gap lies.
+    public var name: String
+    public var video: String
+    public var s: Int
+    public var e: Int
+    /// Method → (MS-SSIM, PSNR, CLIP-RS) of this case.
+    public var methods: [String: Metric]
+
+    public struct Metric: Codable, Equatable, Sendable {
+        public var ms_ssim: Double
+        public var psnr: Double
+        public var clip_rs: Double
+        public init(ms_ssim: Double, psnr: Double, clip_rs: Double) {
+            self.ms_ssim = ms_ssim
+            self.psnr = psnr
+            self.clip_rs = clip_rs
+        }
+    }
+
+    public init(name: String, video: String, s: Int, e: Int, methods: [String: Metric]) {
+        self.name = name
+        self.video = video
+        self.s = s
+        self.e = e
+        self.methods = methods
+    }
+}
+
 /// A Table-1-style evaluation: methods × (MS-SSIM, PSNR, CLIP-RS, seconds per case).
 public struct EvalReport: Codable, Sendable {
     public var cases: Int
@@ -43,10 +73,12 @@ public struct EvalReport: Codable, Sendable {
     public var title: String
     /// The truth's mean adjacent similarity at each pair of the gap, beside the methods' `similarity_by_pair`.
     public var truth_similarity_by_pair: [Double]?
+    /// Every case's own scores (the JSON only; nil in reports written before it).
+    public var per_case: [CaseScores]?
 
     public init(
         cases: Int, similarity: String, methods: [String: MethodScores], order: [String], title: String,
-        truthSimilarityByPair: [Double]? = nil
+        truthSimilarityByPair: [Double]? = nil, perCase: [CaseScores]? = nil
     ) {
         self.cases = cases
         self.similarity = similarity
@@ -54,6 +86,7 @@ public struct EvalReport: Codable, Sendable {
         self.order = order
         self.title = title
         truth_similarity_by_pair = truthSimilarityByPair
+        per_case = perCase
     }
 
     public func markdown() -> String {

@@ -91,4 +91,53 @@ final class SilhouetteTests: XCTestCase {
             "silhouette IoU: truth", truthOverlap.map { String(format: "%.3f", $0) }, "stale",
             staleOverlap.map { String(format: "%.3f", $0) })
     }
+
+    /// `eval --json`'s `per_case`: one entry a case, in order, named as the progress line names it, with each
+    /// method's own scores; frame repeat's PSNR recomputed here from the pixels, and the methods' means are the
+    /// per-case values averaged.
+    func testPerCaseScoresAreEachCasesOwnAndAverageToTheTable() throws {
+        let folder = try temporaryFolder("mavin-per-case")
+        var entries: [ManifestEntry] = []
+        for k in 0..<2 {
+            let p = Performance(seed: UInt64(610 + k), fps: 15, script: [(.walk, 2), (.rear, 2), (.graze, 2)])
+            entries.append(try SynthWriter.write(p, name: "take\(k)", size: 48, to: folder, overwrite: false))
+        }
+        try SynthWriter.writeManifest(entries, to: folder, overwrite: false)
+        let cases = try Evaluator.syntheticCases(folder: folder.path, length: 6, references: 2)
+        XCTAssertGreaterThanOrEqual(cases.count, 3)
+        let evaluator = Evaluator(cases: cases, resolution: nil, references: 2)
+        let report = try evaluator.run(methods: [.baseline(.repeatFrames), .baseline(.crossfade)], title: "t")
+        let perCase = try XCTUnwrap(report.per_case)
+        XCTAssertEqual(perCase.count, cases.count)
+        var psnrs: [Double] = []
+        for (c, scored) in zip(cases, perCase) {
+            XCTAssertEqual(scored.name, c.label)
+            XCTAssertEqual([scored.s, scored.e], [c.s, c.e])
+            XCTAssertEqual(scored.video, (c.video as NSString).lastPathComponent)
+            let (before, truth, after) = try evaluator.load(c)
+            let held = (0..<6).map { $0 < 3 ? before.last! : after.first! }
+            var sum = 0.0
+            for (g, t) in zip(held, truth) {
+                let se = zip(g.pixels, t.pixels).reduce(0.0) { $0 + pow(Double($1.0) - Double($1.1), 2) }
+                sum += 10 * log10(255 * 255 / (se / Double(g.pixels.count)))
+            }
+            let psnr = try XCTUnwrap(scored.methods["repeat"]?.psnr)
+            XCTAssertEqual(psnr, sum / 6, accuracy: 1e-9)
+            psnrs.append(psnr)
+        }
+        // Different transitions score differently (a per-case list that repeated one value would not).
+        XCTAssertGreaterThan(psnrs.max()! - psnrs.min()!, 0.1)
+        for name in ["repeat", "crossfade"] {
+            let table = try XCTUnwrap(report.methods[name])
+            let values = perCase.compactMap { $0.methods[name] }
+            XCTAssertEqual(values.count, cases.count)
+            let n = Double(values.count)
+            XCTAssertEqual(values.reduce(0) { $0 + $1.psnr } / n, table.psnr, accuracy: 1e-9)
+            XCTAssertEqual(values.reduce(0) { $0 + $1.ms_ssim } / n, table.ms_ssim, accuracy: 1e-9)
+            XCTAssertEqual(values.reduce(0) { $0 + $1.clip_rs } / n, table.clip_rs, accuracy: 1e-9)
+        }
+        let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
+        XCTAssertTrue(json.contains("\"per_case\""))
+        XCTAssertEqual(try JSONDecoder().decode(EvalReport.self, from: Data(json.utf8)).per_case, perCase)
+    }
 }
