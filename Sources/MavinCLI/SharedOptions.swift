@@ -34,7 +34,10 @@ struct SamplerOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp(JunctionSettings.help("seed")))
     var seed: UInt64 = SamplerSettings().seed
     @Option(help: ArgumentHelp(JunctionSettings.help("warp"))) var warp: String?
-    @Option(parsing: .unconditional, help: ArgumentHelp(JunctionSettings.help("carry"))) var carry: Float?
+    // Passed to the table as typed, so that a refusal quotes what was typed.
+    @Option(parsing: .unconditional, help: ArgumentHelp(JunctionSettings.help("carry"))) var carry: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp(JunctionSettings.help("ease"))) var ease: String?
+    @Option(help: ArgumentHelp(JunctionSettings.help("easing"))) var easing: String?
 
     /// The options as (key, value) pairs for `JunctionSettings.junction`.
     var pairs: [(key: String, value: String)] {
@@ -42,6 +45,7 @@ struct SamplerOptions: ParsableArguments {
             ("f0", "\(f0)"), ("lambda", "\(lambda)"), ("gfm", gfm && !noGfm ? "on" : "off"),
             ("detail", noDetail ? "off" : "on"), ("steps", "\(steps)"), ("strength", "\(strength)"),
             ("eta", "\(eta)"), ("seed", "\(seed)")
-        ] + (warp.map { [("warp", $0)] } ?? []) + (carry.map { [("carry", "\($0)")] } ?? [])
+        ] + (warp.map { [("warp", $0)] } ?? []) + (carry.map { [("carry", $0)] } ?? [])
+            + (ease.map { [("ease", $0)] } ?? []) + (easing.map { [("easing", $0)] } ?? [])
     }
 }

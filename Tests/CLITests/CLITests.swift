@@ -123,7 +123,13 @@ final class CLITests: XCTestCase {
         let cases: [([String], String)] = [
             (["--length", "-3"], "--length must be an integer within 1…24 (got '-3')"),
             (["--length", "8", "--s", "-5"], "--s must be an integer ≥ 0, at most 9223372036854775807 (got '-5')"),
-            (["--length", "8", "--strength", "-0.5"], "--strength must be a number within 0…2 (got '-0.5')")
+            (["--length", "8", "--strength", "-0.5"], "--strength must be a number within 0…2 (got '-0.5')"),
+            (["--length", "8", "--ease", "-1"], "--ease must be a number within 0…100 (got '-1')"),
+            (["--length", "8", "--carry", "-2"], "--carry must be a number within 0…12 (got '-2')"),
+            (
+                ["--length", "8", "--easing", "fast"],
+                "--easing must be uniform or camera or adaptive or references or paced (got 'fast')"
+            )
         ]
         for (options, expected) in cases {
             let r = try run(base + options)
@@ -131,6 +137,31 @@ final class CLITests: XCTestCase {
             XCTAssertTrue(r.output.contains(expected), "\(options): \(r.output)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    }
+
+    /// `--ease` and `--easing` reach the anchor as the plan keys and `eval --variant` do: the model's own values
+    /// written out make exactly its unset frames, other values other ones.
+    func testInfillTakesTheAnchorsEaseAndEasing() throws {
+        let a = try clip("a.mp4", seconds: 1.6)
+        func frames(_ name: String, _ options: [String]) throws -> [Data] {
+            let out = dir.appendingPathComponent(name)
+            let r = try run(
+                [
+                    "infill", "--before", a, "--after", a, "--s", "10", "--e", "19", "--length", "8", "--model", model,
+                    "--transition-only", "-o", out.path
+                ] + options)
+            XCTAssertEqual(r.status, 0, r.output)
+            return try (0..<8).map {
+                try Data(contentsOf: out.appendingPathComponent(String(format: "frame_%05d.png", $0)))
+            }
+        }
+        let unset = try frames("unset", [])
+        XCTAssertEqual(try frames("same", ["--ease", "16", "--easing", "paced"]), unset)
+        // testsrc2 moves on steadily through the cut, so the paced default measures the full pace and is linear
+        // already; eased uniformly (no pace), the ease's sharpness shows.
+        let uniform = try frames("uniform", ["--easing", "uniform"])
+        XCTAssertNotEqual(uniform, unset)
+        XCTAssertNotEqual(try frames("linear", ["--easing", "uniform", "--ease", "0"]), uniform)
     }
 
     func testComposeRefusesABadOutputBeforeLoadingTheModel() throws {
