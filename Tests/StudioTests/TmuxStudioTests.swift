@@ -8,9 +8,15 @@ import XCTest
 final class TmuxStudioTests: XCTestCase {
     var socket = ""
     var folder: URL!
+    /// $XDG_STATE_HOME of every Studio these tests start (the tmux server passes its own environment on), so their
+    /// autosaves go to a folder removed with the test, never to the user's ~/.local/state. A test that checks the
+    /// autosave names its own in the command.
+    var stateHome: URL!
 
     func tmux(_ args: [String]) throws -> String {
-        let r = try Subprocess.run(["tmux", "-L", socket] + args, timeout: 20, environment: ["TERM": "xterm-256color"])
+        let r = try Subprocess.run(
+            ["tmux", "-L", socket] + args, timeout: 20,
+            environment: ["TERM": "xterm-256color", "XDG_STATE_HOME": stateHome?.path ?? "/nonexistent"])
         return r.output
     }
 
@@ -46,6 +52,7 @@ final class TmuxStudioTests: XCTestCase {
         socket = "mavin-test-\(getpid())"
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("mavin-studio-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        stateHome = URL(fileURLWithPath: folder.path + "-state")
         for name in ["graze.mp4", "rear.mp4", "walk-graze-rear.mp4", "plan.toml"] {
             try FileManager.default.copyItem(
                 at: samples.appendingPathComponent(name), to: folder.appendingPathComponent(name))
@@ -68,6 +75,7 @@ final class TmuxStudioTests: XCTestCase {
     override func tearDownWithError() throws {
         _ = try? tmux(["kill-server"])
         if let folder { try? FileManager.default.removeItem(at: folder) }
+        if let stateHome { try? FileManager.default.removeItem(at: stateHome) }
     }
 
     /// The mavin executable beside the test binary in the build folder.
