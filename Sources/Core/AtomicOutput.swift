@@ -36,9 +36,22 @@ public struct AtomicOutput {
         self.target = target
         self.overwrite = overwrite
         let ext = target.pathExtension.isEmpty ? "" : ".\(target.pathExtension)"
-        let name = ".\(target.lastPathComponent).partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))\(ext)"
-        self.temporary = dir.appendingPathComponent(name)
+        let tag = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))\(ext)"
+        self.temporary = dir.appendingPathComponent(AtomicOutput.partialName(of: target.lastPathComponent, tag: tag))
         PartialFiles.register(temporary.path)
+    }
+
+    /// The hidden name a partial output is written under beside `name`: `.NAME.partial-TAG`, with NAME cut (at a
+    /// character) so that the whole stays within the 255 bytes a file name may have, since any legal output name
+    /// must be writable.
+    public static func partialName(of name: String, tag: String) -> String {
+        let room = 255 - ".".utf8.count - ".partial-\(tag)".utf8.count
+        var kept = ""
+        for c in name {
+            guard kept.utf8.count + String(c).utf8.count <= room else { break }
+            kept.append(c)
+        }
+        return ".\(kept).partial-\(tag)"
     }
 
     /// Moves the finished temporary file into place. Without `overwrite`, an
@@ -147,17 +160,31 @@ public enum OutputTarget {
         return Int(digits)
     }
 
-    /// The first entry of a folder that is not a regular frame file Mavin writes, or nil when there is none.
+    /// The first entry of a folder that is not a regular frame file Mavin writes (named as Mavin names its frames
+    /// and a PNG: a text file named frame_00000.png is the user's), or nil when there is none.
     static func strangerInFrameFolder(_ path: String) -> String? {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return "(unreadable)" }
         for name in names.sorted() {
             var info = stat()
             let full = (path as NSString).appendingPathComponent(name)
             let regular = lstat(full, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
-            if !regular || !isFrameName(name) { return name }
+            if !regular || !isFrameName(name) || !startsAsPNG(full) { return name }
         }
         return nil
     }
+
+    /// The 8 bytes every PNG file begins with.
+    public static let pngSignature = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+
+    /// The file's first bytes, up to the length of the PNG signature (empty when it cannot be read).
+    public static func head(_ path: String) -> Data {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return Data() }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: pngSignature.count)) ?? Data()
+    }
+
+    /// Whether the file begins with the PNG signature.
+    static func startsAsPNG(_ path: String) -> Bool { head(path) == pngSignature }
 
     /// Removes a frame folder that `check` accepted, file by file: a stranger that appeared meanwhile
     /// makes the final rmdir fail instead of being deleted.

@@ -40,9 +40,10 @@ public enum PartialFiles {
     }
 
     /// The signals that end a process by default and that a user or the system sends: Ctrl-C, kill, a closed
-    /// terminal, and the user and timer signals. Not SIGPIPE: the runtime may ignore it (a write then fails with
-    /// EPIPE and the job goes on to its end, leaving no partial file).
-    public static let endingSignals = [SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM]
+    /// terminal, the user and timer signals, Ctrl-\ (SIGQUIT: without us Swift's backtracer printed a crash report
+    /// and the job went on to write its output) and SIGPIPE (a reader that went away, or `kill -PIPE`: without us
+    /// the process ended with its partial file left beside the output).
+    public static let endingSignals = [SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGQUIT, SIGPIPE]
 
     /// Makes the `endingSignals` remove every registered path and then end the process by that signal, as it
     /// would have without us (exit status 128 + signal). Commands that handle these signals themselves (train

@@ -164,6 +164,7 @@ public final class Composer {
         }
         let writer = try VideoWriter(
             url: output, width: resolved.width, height: resolved.height, fps: resolved.fps, overwrite: overwrite)
+        notices += [writer.notice].compactMap { $0 }
         var written = 0
         let total = resolved.expectedFrames
         do {
@@ -181,12 +182,10 @@ public final class Composer {
                     var frame = try reader.frame(at: f)
                     if frame.width != resolved.width || frame.height != resolved.height {
                         if previous == nil {
-                            let size = "\(frame.width)×\(frame.height)"
-                            let to = "\(resolved.width)×\(resolved.height)"
-                            let how = ["crop": "cropped to fill", "pad": "padded to fit", "stretch": "stretched to"]
+                            let size = (frame.width, frame.height)
+                            let to = (resolved.width, resolved.height)
                             notices.append(
-                                "clip '\(plan.clips[i].path)' is \(size); \(how[fit.rawValue] ?? "fitted to") \(to) "
-                                    + "(fit = \(fit.rawValue)), with its transitions")
+                                fit.notice(clip: plan.clips[i].path, from: size, to: to) + ", with its transitions")
                         }
                         frame = try reader.frame(at: f, size: (resolved.width, resolved.height), fit: fit)
                     }

@@ -189,7 +189,19 @@ struct EvalCommand: ParsableCommand {
         }
         list = Array(list.prefix(maxCases))
         guard !list.isEmpty else {
-            throw ValidationError("no cases: give --cases, --auto or --synthetic (and check --length)")
+            guard !auto.isEmpty else {
+                throw ValidationError("no cases: give --cases, --auto or --synthetic (and check --length)")
+            }
+            // Say what --auto needed of the videos it was given.
+            let need = length + 2 * loaded
+            let counts = try auto.map { path -> String in
+                let n = try VideoReader(path: path).frameCount
+                return "'\(path)' has \(n) frame\(n == 1 ? "" : "s")"
+            }
+            let each = "\(loaded) reference frame\(loaded == 1 ? "" : "s") each side"
+            throw ValidationError(
+                "no cases: --auto found no gap of \(length) frames with \(each) (\(need) frames in a row, with no cut "
+                    + "between them); \(counts.joined(separator: ", ")); give longer videos or a shorter --length")
         }
         // The videos the cases name (inside --cases or a synthetic manifest) and the synthetic truth are inputs too.
         inputs += list.map(\.video) + list.compactMap { $0.scene?.truth }

@@ -103,6 +103,32 @@ struct InfillCommand: ParsableCommand {
         var notices: [String]
     }
 
+    /// What the spliced output does to the clips that the user would not guess: the frames are written one for one
+    /// at BEFORE's rate (`compose` conforms clips by their timestamps instead), and AFTER is fitted to BEFORE's
+    /// size.
+    static func clipNotices(_ a: VideoReader, _ b: VideoReader, names: (String, String), fit: Fit) -> [String] {
+        var notes: [String] = []
+        let fps = String(format: "%.3g fps", a.info.fps)
+        let conform = "`mavin compose` conforms clips to one rate by their timestamps"
+        for (r, name) in [(a, names.0), (b, names.1)] where r.variableRate {
+            notes.append(
+                "clip '\(name)' has a variable frame rate; infill writes its frames one for one at \(fps), so its "
+                    + "timing is not kept (\(conform))")
+        }
+        if !a.variableRate && !b.variableRate && abs(a.info.fps - b.info.fps) > 1e-3 * a.info.fps {
+            let speed = String(format: "%.3g", a.info.fps / b.info.fps)
+            notes.append(
+                "clip '\(names.1)' is \(String(format: "%.3g", b.info.fps)) fps and the output \(fps) (BEFORE's); "
+                    + "its frames are written one for one, so it plays \(speed)× as fast (\(conform))")
+        }
+        if (a.info.width, a.info.height) != (b.info.width, b.info.height) {
+            notes.append(
+                fit.notice(
+                    clip: names.1, from: (b.info.width, b.info.height), to: (a.info.width, a.info.height)))
+        }
+        return notes
+    }
+
     func run() throws {
         PartialFiles.removeOnSignal()
         let modelURL = try DefaultModel.locate(explicit: modelOption.model)
@@ -157,13 +183,16 @@ struct InfillCommand: ParsableCommand {
         let report = Report(
             seconds: result.seconds, steps: sampler.steps, frames: written, length: length, output: output,
             psnr: sc?.psnr, ms_ssim: sc?.ms_ssim, clip_rs: sc?.clip_rs, ssim: sc?.ssim, similarity: sc?.similarity,
-            notices: [a, b].compactMap(\.info.damageNotice) + result.notices)
+            notices: [a, b].compactMap(\.info.damageNotice) + result.notices
+                + (transitionOnly ? [] : Self.clipNotices(a, b, names: (before, after), fit: fit))
+                + [writer.notice].compactMap { $0 })
         if json {
             try printJSON(report)
         } else {
             for n in report.notices { print("note: \(n)") }
-            let line = String(
-                format: "wrote %@: %d frames (%d generated) in %.1f s", output, written, length, result.seconds)
+            let line =
+                "wrote \(output): \(counted(written, "frame")) (\(length) generated) in "
+                + String(format: "%.1f s", result.seconds)
             print(line)
             if let sc {
                 print(

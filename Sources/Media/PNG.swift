@@ -74,7 +74,10 @@ public enum PNG {
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
         guard png_image_begin_read_from_file(&image, path) != 0 else {
-            let m = message(&image)
+            // A file shorter than the signature reads as cut short to libpng; it may be no PNG at all.
+            let head = OutputTarget.head(path)
+            let png = !head.isEmpty && OutputTarget.pngSignature.starts(with: head)
+            let m = png ? message(&image) : "it is not a PNG image"
             png_image_free(&image)
             throw MediaError.badPNG(path, reason: m)
         }

@@ -34,6 +34,12 @@ public enum Fit: String, Sendable, CaseIterable {
     case crop
     /// Scale to fit inside the target, keeping the aspect ratio, centred on black (letter- or pillarbox).
     case pad
+
+    /// What a clip of another size than the output's is told: 'NAME' is W×H; cropped to fill W'×H' (fit = crop).
+    public func notice(clip name: String, from size: (Int, Int), to target: (Int, Int)) -> String {
+        let how = [Fit.crop: "cropped to fill", .pad: "padded to fit", .stretch: "stretched to"][self]!
+        return "clip '\(name)' is \(size.0)×\(size.1); \(how) \(target.0)×\(target.1) (fit = \(rawValue))"
+    }
 }
 
 /// Reads frames from anything FFmpeg demuxes, by index, without loading the file.

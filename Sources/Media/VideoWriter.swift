@@ -43,6 +43,15 @@ public final class VideoWriter {
         }
     }
 
+    /// What the output's size differs by, said to the user: H.264 in 4:2:0 needs even sizes, so an MP4 of odd-sized
+    /// frames repeats their last column or row (nil when the frames are written at their own size).
+    public var notice: String? {
+        guard kind == .mp4, width % 2 == 1 || height % 2 == 1 else { return nil }
+        return "the MP4 is \((width + 1) & ~1)×\((height + 1) & ~1): H.264 in 4:2:0 needs even sizes, so the "
+            + "\(width)×\(height) frames' last column or row is repeated (a name without an extension writes PNG "
+            + "frames at their own size)"
+    }
+
     deinit { backend?.cancel() }
 
     public func append(_ image: RGBImage) throws {
@@ -274,7 +283,7 @@ final class PNGFolderSink: FrameSink {
         self.target = target
         self.overwrite = overwrite
         temporary = target.deletingLastPathComponent().appendingPathComponent(
-            ".\(target.lastPathComponent).partial-\(getpid())")
+            AtomicOutput.partialName(of: target.lastPathComponent, tag: "\(getpid())"))
         try? fm.removeItem(at: temporary)
         PartialFiles.register(temporary.path)
         do { try fm.createDirectory(at: temporary, withIntermediateDirectories: false) } catch {

@@ -164,6 +164,17 @@ final class CLITests: XCTestCase {
         XCTAssertNotEqual(try frames("linear", ["--easing", "uniform", "--ease", "0"]), uniform)
     }
 
+    /// `eval --auto` on a clip too short for any case says what a case needs and what the clip has.
+    func testEvalAutoSaysWhyItFoundNoCases() throws {
+        let one = try clip("one.mp4", seconds: 0.04)
+        let report = dir.appendingPathComponent("r.md").path
+        let r = try run(["eval", "--auto", one, "--length", "6", "--model", model, "--report", report])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(
+            r.output.contains("frames in a row, with no cut between them); '\(one)' has 1 frame;"), r.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: report))
+    }
+
     func testComposeRefusesABadOutputBeforeLoadingTheModel() throws {
         let a = try clip("a.mp4")
         let model = try brokenModel()
@@ -418,11 +429,12 @@ final class CLITests: XCTestCase {
         return sawPartial ? status : nil
     }
 
-    /// SIGTERM, and the rarer SIGUSR1 and SIGALRM, while the output is written: no partial file is left, and the
-    /// process ends by the signal itself, as without our handler (exit status 143 for SIGTERM in a shell).
+    /// SIGTERM, and the rarer SIGUSR1, SIGALRM, SIGQUIT (Ctrl-\) and SIGPIPE, while the output is written: no
+    /// partial file is left, and the process ends by the signal itself, as without our handler (exit status 143 for
+    /// SIGTERM in a shell).
     func testASignalWhileWritingLeavesNoPartialFile() throws {
         let a = try clip("a.mp4", seconds: 12, size: "320x240")
-        for signal in [SIGTERM, SIGUSR1, SIGALRM] {
+        for signal in [SIGTERM, SIGUSR1, SIGALRM, SIGQUIT, SIGPIPE] {
             let out = dir.appendingPathComponent("out-\(signal)")
             try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
             let status = try terminateWhileWriting(

@@ -337,6 +337,10 @@ final class PNGTests: XCTestCase {
         }
         let text = dir.appendingPathComponent("t.png")
         try Data("hello".utf8).write(to: text)
-        XCTAssertThrowsError(try PNG.read(text)) { XCTAssertFalse("\($0)".contains("Read Error"), "\($0)") }
+        // Shorter than PNG's signature: libpng reads it as cut short, but it is no PNG at all.
+        XCTAssertThrowsError(try PNG.read(text)) { XCTAssertTrue("\($0)".hasSuffix("it is not a PNG image)"), "\($0)") }
+        let head = dir.appendingPathComponent("head.png")
+        try data.prefix(6).write(to: head)
+        XCTAssertThrowsError(try PNG.read(head)) { XCTAssertTrue("\($0)".contains("it ends early"), "\($0)") }
     }
 }

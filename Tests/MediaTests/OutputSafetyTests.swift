@@ -97,6 +97,49 @@ final class OutputSafetyTests: XCTestCase {
         XCTAssertEqual(try VideoReader(path: file.path).frameCount, 3)
     }
 
+    /// A file named as Mavin names its frames is Mavin's only if it is a PNG: the folder holding a text file named
+    /// frame_00000.png is the user's and stays.
+    func testAFrameNamedFileThatIsNoPNGKeepsItsFolder() throws {
+        let out = folder.appendingPathComponent("frames")
+        try VideoWriter.write(frames, to: out, fps: 10)
+        let note = out.appendingPathComponent("frame_00001.png")
+        try FileManager.default.removeItem(at: note)
+        try Data("not a png".utf8).write(to: note)
+        assertRefused(try overwrite(out), "a text file among the frames", containing: "frame_00001.png")
+        XCTAssertEqual(try Data(contentsOf: note), Data("not a png".utf8))
+    }
+
+    /// Any legal output name is writable: the hidden partial name beside it is cut to fit 255 bytes.
+    func testAnOutputNameOfTheLongestLegalLengthIsWritten() throws {
+        let stem = String(repeating: "é", count: 125)  // 250 bytes of UTF-8
+        let file = folder.appendingPathComponent(stem + ".mp4")
+        XCTAssertEqual(file.lastPathComponent.utf8.count, 254)
+        try VideoWriter.write(frames, to: file, fps: 10)
+        XCTAssertEqual(try VideoReader(path: file.path).frameCount, 3)
+        let pngs = folder.appendingPathComponent(String(repeating: "f", count: 255))
+        try VideoWriter.write(frames, to: pngs, fps: 10)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: pngs.path).count, 3)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).count, 2)
+        let name = AtomicOutput.partialName(of: stem + ".mp4", tag: "123-4567.mp4")
+        XCTAssertLessThanOrEqual(name.utf8.count, 255)
+        XCTAssertTrue(name.hasPrefix(".éé") && name.hasSuffix(".partial-123-4567.mp4"), name)
+    }
+
+    /// An MP4 of odd-sized frames is written at the next even size, and the writer says so; PNG frames keep theirs.
+    func testAnOddSizedMP4SaysItsEvenSize() throws {
+        let odd = (0..<2).map { patternFrame($0, width: 33, height: 17) }
+        let mp4 = folder.appendingPathComponent("odd.mp4")
+        let writer = try VideoWriter(url: mp4, width: 33, height: 17, fps: 10)
+        for f in odd { try writer.append(f) }
+        try writer.finish()
+        XCTAssertTrue(writer.notice?.hasPrefix("the MP4 is 34×18: H.264 in 4:2:0 needs even sizes") ?? false)
+        let info = try VideoReader(path: mp4.path).info
+        XCTAssertEqual([info.width, info.height], [34, 18])
+        XCTAssertNil(try VideoWriter(url: folder.appendingPathComponent("pngs"), width: 33, height: 17, fps: 10).notice)
+        XCTAssertNil(
+            try VideoWriter(url: folder.appendingPathComponent("even.mp4"), width: 34, height: 18, fps: 10).notice)
+    }
+
     func testAnOutputThatIsAnInputIsRefusedUnderAnyOfItsNames() throws {
         let clip = folder.appendingPathComponent("clip.mp4")
         try VideoWriter.write(frames, to: clip, fps: 10)
