@@ -151,6 +151,16 @@ public final class Infiller {
     /// trained length and resampled in time (`MotionSynthesis.render`), as the paper's 2…22 frames ask.
     public static let longestMotionInfill = 24
 
+    /// What a length outside the trained ones is told: the motion is decided at the nearest trained length and
+    /// resampled in time. Nil for a trained length.
+    public func resamplingNote(for length: Int) -> String? {
+        let l = modelLength(for: length)
+        guard l != length else { return nil }
+        let trained = "\(trainedLengths.lowerBound)…\(trainedLengths.upperBound)"
+        return "the model was trained on \(trained) frames: "
+            + "the motion of the \(counted(length, "frame")) is decided at \(l) and resampled in time"
+    }
+
     /// The lengths a request may ask for: the trained ones, and for a motion model 1…24.
     public var allowedLengths: ClosedRange<Int> {
         guard model.config.latentSpace == .motion else { return trainedLengths }
@@ -195,12 +205,7 @@ public final class Infiller {
                 "strength 0 gives this pixel-space model's anchor, a crossfade: its tuned sampler is strength = 1, "
                     + "gfm = true")
         }
-        if l != r.length {
-            let trained = "\(trainedLengths.lowerBound)…\(trainedLengths.upperBound)"
-            notices.append(
-                "the model was trained on \(trained) frames: "
-                    + "the motion of the \(counted(r.length, "frame")) is decided at \(l) and resampled in time")
-        }
+        if let note = resamplingNote(for: r.length) { notices.append(note) }
         var before = r.before
         var after = r.after
         if before.count < needBefore {

@@ -121,6 +121,17 @@ public struct Capabilities: Sendable {
 
     // MARK: the ladder
 
+    /// What a picture mode that draws with characters puts on the screen, in words: without UTF-8 the half-block
+    /// and quadrant modes colour whole cells (`Pictures.halfBlock`), one pixel each.
+    static func drawnAs(_ mode: PictureMode, unicode: Bool) -> String {
+        switch mode {
+        case .ascii: return "ASCII shades"
+        case _ where !unicode: return "coloured cells, one pixel each (no half-blocks: the locale is not UTF-8)"
+        case .quadrants: return "quadrant blocks"
+        default: return "half-blocks"
+        }
+    }
+
     /// The one place that decides: MAVIN_PICTURES, then the terminal's answers, then environment hints.
     /// `answers` is nil when nothing was asked (not a terminal); `winsizeCell` is TIOCGWINSZ's pixels per cell.
     public static func decide(
@@ -137,6 +148,8 @@ public struct Capabilities: Sendable {
         let inTmux = env["TMUX"] != nil || term.hasPrefix("tmux") || term.hasPrefix("screen") || a.tmuxVersion != nil
         let passthrough = inTmux && (tmux?.passthrough ?? false)
         var warning: String?
+        // Inside tmux without passthrough: said with what the pictures are drawn as, once that is decided.
+        var adviseTmuxPassthrough = false
 
         if let answers, answers.answeredAnything {
             why.append("terminal answered: " + describe(answers))
@@ -157,6 +170,13 @@ public struct Capabilities: Sendable {
             var usePassthrough = passthrough && (mode == .kitty || mode == .sixel || mode == .iterm2)
             if !inTmux { usePassthrough = false }
             var said = warning
+            if adviseTmuxPassthrough && ![.kitty, .sixel, .iterm2].contains(mode) {
+                // The fix first: a long line is cut at the screen's edge, and the command is what to keep.
+                let advice =
+                    "for sixel or kitty pictures run `tmux set -g allow-passthrough on` and restart the Studio "
+                    + "(inside tmux pictures are \(drawnAs(mode, unicode: unicode)) until then)"
+                said = said.map { $0 + "; " + advice } ?? advice
+            }
             // tmux keeps no pixels: shown again after a pane or window switch, the pane has none until it
             // repaints, and only a focus report tells the Studio when.
             if usePassthrough, let tmux, !tmux.focusEvents {
@@ -206,11 +226,7 @@ public struct Capabilities: Sendable {
             let outerSixel =
                 a.outerDeviceAttributes?.contains(4) == true || features.contains("sixel")
                 || outer.hasPrefix("foot") || outer.contains("mlterm")
-            if !passthrough {
-                warning =
-                    "inside tmux pictures are half-blocks; for sixel or kitty pictures run "
-                    + "`tmux set -g allow-passthrough on` and restart the Studio"
-            }
+            adviseTmuxPassthrough = !passthrough
             if passthrough {
                 if outerKitty { return result(.kitty, "tmux passthrough to \(outer.isEmpty ? "kitty" : outer)") }
                 if outer.contains("wezterm") || env["WEZTERM_PANE"] != nil {

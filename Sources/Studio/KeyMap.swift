@@ -8,8 +8,23 @@ public enum StudioAction: String, CaseIterable, Sendable {
     case previousStep, nextStep, toggleNoisy, previousFrame, nextFrame, play, save, escape, redraw
 }
 
-/// Where a binding applies.
-public enum KeyContext: String, Sendable { case global, library, sequence, junction, stepThrough }
+/// Where a binding applies: everywhere, in the focused pane, or in a mode (step-through, compare) over any pane.
+public enum KeyContext: String, Sendable {
+    case global, library, sequence, junction, preview, compare, stepThrough
+
+    /// As the help overlay titles its section and the status line names the place.
+    var title: String { self == .stepThrough ? "step-through" : rawValue }
+
+    /// Where a person finds these keys: "the sequence pane", "step-through (t)".
+    var place: String {
+        switch self {
+        case .global: return "every pane"
+        case .library, .sequence, .junction, .preview: return "the \(rawValue) pane"
+        case .compare: return "compare (v)"
+        case .stepThrough: return "step-through (t)"
+        }
+    }
+}
 
 /// One row of the key map: the single source for dispatch and for the help overlay.
 public struct KeyBinding: Sendable {
@@ -30,20 +45,23 @@ public enum KeyMap {
         KeyBinding(keys: [KEY_BTAB], label: "S-Tab", action: .previousPane, context: .global, help: "previous pane"),
         KeyBinding(
             keys: [k(":")], label: ":", action: .command, context: .global,
-            help: "command line (:export PATH, :set f0 0.5, :open PATH, :w, :q)"),
+            help: "command line (:export PATH, :set f0 0.5, :open PATH, :w [PATH], :q)"),
         KeyBinding(keys: [KEY_UP, k("k")], label: "↑/k", action: .up, context: .global, help: "move up"),
         KeyBinding(keys: [KEY_DOWN, k("j")], label: "↓/j", action: .down, context: .global, help: "move down"),
         KeyBinding(
-            keys: [KEY_LEFT, k("h")], label: "←/h", action: .left, context: .junction, help: "decrease the field by 1"),
+            keys: [KEY_LEFT, k("h")], label: "←/h", action: .left, context: .junction,
+            help: "the field one step down (s by 1, ease by 2, carry by 0.5…; a choice: the one before)"),
         KeyBinding(
-            keys: [KEY_RIGHT, k("l")], label: "→/l", action: .right, context: .junction, help: "increase the field by 1"
-        ),
+            keys: [KEY_RIGHT, k("l")], label: "→/l", action: .right, context: .junction,
+            help: "the field one step up (s by 1, ease by 2, carry by 0.5…; a choice: the one after)"),
         KeyBinding(
             keys: [k("H")], label: "H", action: .bigLeft, context: .junction,
-            help: "decrease by 10 (s, e, steps, seed; the other fields by 1)"),
+            help: "decrease by 10 (s, e, steps, seed; the other fields by one step)"),
         KeyBinding(
             keys: [k("L")], label: "L", action: .bigRight, context: .junction,
-            help: "increase by 10 (s, e, steps, seed; the other fields by 1)"),
+            help: "increase by 10 (s, e, steps, seed; the other fields by one step)"),
+        KeyBinding(keys: [KEY_UP, k("k")], label: "↑/k", action: .up, context: .junction, help: "previous field"),
+        KeyBinding(keys: [KEY_DOWN, k("j")], label: "↓/j", action: .down, context: .junction, help: "next field"),
         KeyBinding(
             keys: [k("a"), 10, KEY_ENTER], label: "a/Enter", action: .add, context: .library,
             help: "add the clip to the sequence"),
@@ -76,28 +94,55 @@ public enum KeyMap {
         KeyBinding(keys: [k(" ")], label: "Space", action: .play, context: .global, help: "play / pause the preview"),
         KeyBinding(
             keys: [k("w")], label: "w", action: .save, context: .global,
-            help: "save the plan to its file (asks before replacing another plan)"),
+            help: "save the plan to its file (asks before replacing another plan); :w PATH saves it elsewhere"),
         KeyBinding(keys: [27], label: "Esc", action: .escape, context: .global, help: "close overlay / leave mode"),
         KeyBinding(
             keys: [12], label: "Ctrl-L", action: .redraw, context: .global,
-            help: "redraw the whole screen, pictures included")
+            help: "redraw the whole screen, pictures included"),
+        // The preview pane's own keys (j/k step its frames too, as ↑/↓ do).
+        KeyBinding(
+            keys: [k("("), k(","), KEY_LEFT, k("h")], label: "(/←/h", action: .previousFrame, context: .preview,
+            help: "previous frame (↑/k too)"),
+        KeyBinding(
+            keys: [k(")"), k("."), KEY_RIGHT, k("l")], label: ")/→/l", action: .nextFrame, context: .preview,
+            help: "next frame (↓/j too)"),
+        KeyBinding(keys: [k(" ")], label: "Space", action: .play, context: .preview, help: "play / pause"),
+        KeyBinding(
+            keys: [k("("), k(",")], label: "(", action: .previousFrame, context: .compare,
+            help: "previous frame, generated and truth together"),
+        KeyBinding(
+            keys: [k(")"), k(".")], label: ")", action: .nextFrame, context: .compare,
+            help: "next frame, generated and truth together"),
+        KeyBinding(keys: [k("v"), 27], label: "v/Esc", action: .compare, context: .compare, help: "leave compare")
     ]
 
-    /// The action of a key in a context: a context binding first, then a global one.
-    public static func action(for key: Int32, in context: KeyContext, stepping: Bool) -> StudioAction? {
-        if stepping, let b = bindings.first(where: { $0.context == .stepThrough && $0.keys.contains(key) }) {
-            return b.action
+    /// The action of a key: a binding of the mode (step-through, compare) first, then of the focused pane, then a
+    /// global one.
+    public static func action(for key: Int32, in context: KeyContext, mode: KeyContext? = nil) -> StudioAction? {
+        for ctx in [mode, context, .global].compactMap({ $0 }) {
+            if let b = bindings.first(where: { $0.context == ctx && $0.keys.contains(key) }) { return b.action }
         }
-        if let b = bindings.first(where: { $0.context == context && $0.keys.contains(key) }) { return b.action }
-        return bindings.first(where: { $0.context == .global && $0.keys.contains(key) })?.action
+        return nil
+    }
+
+    /// What the status line says for a key that does nothing here: what it does where it does something.
+    public static func unbound(_ key: Int32) -> String {
+        let elsewhere = bindings.first { $0.keys.contains(key) }
+        let name: String
+        switch key {
+        case 33..<127: name = String(UnicodeScalar(UInt8(key)))
+        default: name = elsewhere?.label ?? "that key"
+        }
+        guard let elsewhere else { return "\(name) does nothing here (? lists the keys)" }
+        return "\(name) does nothing here; in \(elsewhere.context.place): \(elsewhere.help) (? lists the keys)"
     }
 
     /// Help lines grouped by context, from the same table, as the terminal shows them (`unicode` false: every
     /// glyph already its ASCII stand-in, so the labels' padding lines the descriptions up).
     public static func helpLines(unicode: Bool = true) -> [String] {
         var out: [String] = []
-        for ctx in [KeyContext.global, .library, .sequence, .junction, .stepThrough] {
-            out.append(Glyphs.text("— \(ctx == .stepThrough ? "step-through" : ctx.rawValue) —", unicode: unicode))
+        for ctx in [KeyContext.global, .library, .sequence, .junction, .preview, .compare, .stepThrough] {
+            out.append(Glyphs.text("— \(ctx.title) —", unicode: unicode))
             for b in bindings where b.context == ctx {
                 let label = Glyphs.text(b.label, unicode: unicode)
                 out.append("  " + label.padding(toLength: 9, withPad: " ", startingAt: 0) + b.help)
@@ -116,8 +161,8 @@ public enum KeyMap {
         case .command: return "command"
         case .up: return "up"
         case .down: return "down"
-        case .left: return "−1"
-        case .right: return "+1"
+        case .left: return "−step"
+        case .right: return "+step"
         case .bigLeft: return "−10"
         case .bigRight: return "+10"
         case .add: return "add"
@@ -141,14 +186,18 @@ public enum KeyMap {
         }
     }
 
-    /// Short key hints for the status bar; without `bigSteps` (a field that H and L move by 1, as h and l do)
-    /// H and L are left out rather than called ±10.
-    public static func hints(for context: KeyContext, stepping: Bool, bigSteps: Bool = true) -> String {
-        let chosen = bindings.filter {
-            ($0.context == context || (stepping && $0.context == .stepThrough))
-                && (bigSteps || ($0.action != .bigLeft && $0.action != .bigRight))
-        }
+    /// Short key hints for the status bar: the focused pane's and the mode's keys, then the main global ones, each
+    /// action once; without `bigSteps` (a field that H and L move by one step, as h and l do) H and L are left out
+    /// rather than called ±10. Moving between rows (↑/↓) goes without saying.
+    public static func hints(for context: KeyContext, mode: KeyContext? = nil, bigSteps: Bool = true) -> String {
         let globals = ["g", "e", "t", "v", "?", "q"].compactMap { g in bindings.first { $0.label == g } }
-        return (chosen + globals).map { "\($0.label) \(hintName($0.action))" }.joined(separator: "  ")
+        var chosen: [KeyBinding] = []
+        for b in bindings.filter({ $0.context == context }) + bindings.filter({ $0.context == mode }) + globals
+        where ![.up, .down].contains(b.action) && (bigSteps || ![.bigLeft, .bigRight].contains(b.action))
+            && !chosen.contains(where: { $0.action == b.action })
+        {
+            chosen.append(b)
+        }
+        return chosen.map { "\($0.label) \(hintName($0.action))" }.joined(separator: "  ")
     }
 }

@@ -38,6 +38,8 @@ public final class StudioApp {
             case failed(String)
         }
         let kind: String
+        /// What the job makes: a finished transition's figures stay true only while its junction is made of the same.
+        let purpose: JobPurpose
         let cancel = CancelFlag()
         var step = 0
         var total = 1
@@ -49,7 +51,10 @@ public final class StudioApp {
         var preview: [RGBImage] = []
         var state = State.running
         var done: Bool { state != .running }
-        init(kind: String) { self.kind = kind }
+        init(kind: String, purpose: JobPurpose) {
+            self.kind = kind
+            self.purpose = purpose
+        }
     }
 
     /// Where a job's outcome goes: a junction's result (with what made it), or an exported file.
@@ -72,10 +77,18 @@ public final class StudioApp {
     var job: JobStatus?
     /// The engine's one job runner: the Studio starts jobs on it and renders their events.
     let runner = JobRunner()
-    /// Generated transitions by junction, each with what made it: one whose junction or clips have
-    /// changed since is never shown (`result(_:)`) and is dropped at the next change.
-    var results: [Int: JunctionResult] = [:]
-    var mode = Mode.browse
+    /// Generated transitions, oldest first, each with what made it: a junction shows the one made of what it is
+    /// now (`result(_:)`), so a setting changed back, or clips moved back, bring their result back. Of those no
+    /// junction shows, the `keptResults` most recent are kept (`keepResults`).
+    var results: [JunctionResult] = []
+    static let keptResults = 8
+    /// The plan as this Studio last read it from, or wrote it to, each file (by absolute path): a file that still
+    /// reads as that is the plan's own, and `w` saves over it without asking.
+    var known: [String: Plan] = [:]
+    var mode = Mode.browse {
+        // Another view in the preview starts at its first frame, not at the frame the last one was left on.
+        didSet { if mode.previewView != oldValue.previewView { frameIndex = 0 } }
+    }
     var frameIndex = 0
     var playing = false
     var message = ""
@@ -106,7 +119,8 @@ public final class StudioApp {
         clips = Self.library(folder: folder)
         loadPlan(explicit: planPath)
         loadModel()
-        // What was opened first: a long warning is cut at the right edge, the plan's message must not be.
+        // What was opened first: a long line's end may be cut at the status line's second row, the plan's message
+        // must not be.
         if let warning = caps.warning { message = message.isEmpty ? warning : message + "; " + warning }
     }
 
@@ -162,15 +176,34 @@ public final class StudioApp {
     /// paths rebased to the Studio's folder, the clips that are not there or not readable left out. Returns what
     /// to add to the message about those ("" when none).
     func read(plan path: String, from base: String? = nil) throws -> String {
-        plan = try Plan.read(URL(fileURLWithPath: path)).rebased(
-            from: base ?? (path as NSString).deletingLastPathComponent, to: folder)
-        func readable(_ clip: Plan.Clip) -> Bool { clips.contains { $0.name == clip.path && $0.info != nil } }
-        let missing = plan.clips.filter { !readable($0) }
-        plan.clips = plan.clips.filter(readable)
+        let onDisk = try Plan.read(URL(fileURLWithPath: path))
+        known[Self.fileKey(path)] = onDisk
+        plan = onDisk.rebased(from: base ?? (path as NSString).deletingLastPathComponent, to: folder)
+        let missing = plan.clips.filter { !isReadable($0) }
+        plan.clips = plan.clips.filter(isReadable)
         plan.normaliseJunctions()
         guard !missing.isEmpty else { return "" }
-        return "; left out \(missing.count) clip(s) not found or unreadable in \(folder): "
+        return "; left out \(counted(missing.count, "clip")) not found or unreadable in \(folder): "
             + missing.map(\.path).joined(separator: ", ")
+    }
+
+    /// Whether a clip (its path relative to the Studio's folder) is one of the folder's readable clips: the
+    /// only clips the Studio's plan holds.
+    func isReadable(_ clip: Plan.Clip) -> Bool { clips.contains { $0.name == clip.path && $0.info != nil } }
+
+    /// The name `known` keeps a file under: its absolute path, however it was typed.
+    static func fileKey(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
+
+    /// The folder's clip that `path` is (by file identity, so any spelling of it or a hard link counts), or nil.
+    /// The folder's clips are the Studio's inputs, in the sequence or not: nothing it writes goes over one.
+    func libraryClip(at path: String) -> String? {
+        var target = stat()
+        guard stat(path, &target) == 0 else { return nil }
+        return clips.first { clip in
+            var info = stat()
+            let clipPath = (folder as NSString).appendingPathComponent(clip.name)
+            return stat(clipPath, &info) == 0 && info.st_dev == target.st_dev && info.st_ino == target.st_ino
+        }?.name
     }
 
     func loadModel() {
@@ -234,25 +267,56 @@ public final class StudioApp {
         return min(max(0, sequenceSel), plan.clips.count - 2)
     }
 
-    /// What junction j is made of now: its settings, s and e filled in (a default s and the same s written
-    /// out make the same transition), and its two clips.
+    /// What junction j is made of now, as the loaded model makes frames of it: its two clips and its settings
+    /// with s and e filled in, an unset anchor setting at the model's value (`effectiveValue`) and a setting that
+    /// changes nothing (`inertReason`) at its default, so that two junctions that make the same frames compare
+    /// equal.
     func source(of j: Int) -> ResultSource? {
         guard j >= 0, j + 1 < plan.clips.count, j < plan.junctions.count else { return nil }
-        var junction = plan.junctions[j]
-        (junction.s, junction.e) = boundaries(j)
-        return ResultSource(junction: junction, clips: [plan.clips[j].path, plan.clips[j + 1].path])
+        let now = plan.junctions[j]
+        var made = Plan.Junction()
+        for setting in JunctionSettings.all {
+            let field = Field(rawValue: setting.key)
+            if let field, inertReason(field, of: now) != nil { continue }
+            // Every value here passed the same table on its way in, so it passes again.
+            if let value = setting.value(of: now) ?? field.flatMap(effectiveValue) {
+                try? setting.apply(value, to: &made)
+            }
+        }
+        (made.s, made.e) = boundaries(j)
+        return ResultSource(junction: made, clips: [plan.clips[j].path, plan.clips[j + 1].path])
+    }
+
+    /// Where junction j's result is in `results`: the one made of what the junction is now.
+    func resultIndex(_ j: Int) -> Int? {
+        guard let made = source(of: j) else { return nil }
+        return results.firstIndex { $0.source == made }
     }
 
     /// Junction j's result, only while the junction is made of what made it.
-    func result(_ j: Int) -> InfillResult? {
-        guard let r = results[j], r.source == source(of: j) else { return nil }
-        return r.result
-    }
+    func result(_ j: Int) -> InfillResult? { resultIndex(j).map { results[$0].result } }
 
     /// Junction j's comparison with its ground truth, when compare has computed it for the current result.
-    func comparison(_ j: Int) -> Comparison? {
-        guard let r = results[j], r.source == source(of: j) else { return nil }
-        return r.comparison
+    func comparison(_ j: Int) -> Comparison? { resultIndex(j).flatMap { results[$0].comparison } }
+
+    /// Keeps `result` as the newest, in place of one made of the same.
+    func keep(_ result: JunctionResult) {
+        results.removeAll { $0.source == result.source }
+        results.append(result)
+        keepResults()
+    }
+
+    /// Bounds the results' memory: every one a junction shows now stays, and of the others the
+    /// `keptResults` most recent.
+    func keepResults() {
+        let shown = plan.junctions.indices.compactMap(source(of:))
+        var others = 0
+        let newestFirst = results.reversed().filter { r in
+            if shown.contains(r.source) { return true }
+            others += 1
+            return others <= Self.keptResults
+        }
+        results = newestFirst.reversed()
     }
 
     /// Ground truth exists for junction j: both sides are the same video and the gap is exactly the
@@ -276,11 +340,12 @@ public final class StudioApp {
     /// Junction j's result beside its truth with per-frame PSNR and SSIM, computed once per result.
     func makeComparison(_ j: Int) -> Comparison? {
         if let known = comparison(j) { return known }
-        guard let r = result(j), let t = truth(j), t.count == r.frames.count else { return nil }
+        guard let i = resultIndex(j), let t = truth(j), t.count == results[i].result.frames.count else { return nil }
+        let frames = results[i].result.frames
         let c = Comparison(
-            truth: t, psnr: zip(r.frames, t).map { ImageQuality.psnr($0, $1) },
-            ssim: zip(r.frames, t).map { ImageQuality.ssim($0, $1) })
-        results[j]?.comparison = c
+            truth: t, psnr: zip(frames, t).map { ImageQuality.psnr($0, $1) },
+            ssim: zip(frames, t).map { ImageQuality.ssim($0, $1) })
+        results[i].comparison = c
         return c
     }
 
@@ -295,9 +360,12 @@ public final class StudioApp {
             repaintAll = true
         case .nextPane, .previousPane:
             let step = action == .nextPane ? 1 : Pane.allCases.count - 1
+            let from = focus
             focus = Pane.allCases[(focus.rawValue + step) % Pane.allCases.count]
             // Entering the inspector starts on its first field, so H/L never change a field left from last time.
             if focus == .junction { field = .s }
+            // The preview shows the library's clip only while the library has the focus: another clip, frame 1.
+            if (from == .library) != (focus == .library) { frameIndex = 0 }
         case .command: mode = .command("")
         case .up, .down:
             let d = action == .up ? -1 : 1
@@ -310,7 +378,7 @@ public final class StudioApp {
                 frameIndex = 0
                 leaveViewsWithoutResult()
             case .junction: field = Field.allCases[max(0, min(Field.allCases.count - 1, field.index + d))]
-            case .preview: frameIndex = max(0, frameIndex + d)
+            case .preview: perform(d < 0 ? .previousFrame : .nextFrame)
             }
         case .left, .right, .bigLeft, .bigRight:
             let big = action == .bigLeft || action == .bigRight
@@ -326,7 +394,10 @@ public final class StudioApp {
             message = "added \(clips[librarySel].name)"
             planChanged()
         case .remove:
-            guard sequenceSel < plan.clips.count else { return }
+            guard sequenceSel < plan.clips.count else {
+                message = "the sequence is empty: nothing to remove (library: a adds a clip)"
+                return
+            }
             plan.clips.remove(at: sequenceSel)
             if sequenceSel < plan.junctions.count {
                 plan.junctions.remove(at: sequenceSel)
@@ -335,14 +406,17 @@ public final class StudioApp {
             }
             plan.normaliseJunctions()
             sequenceSel = max(0, min(sequenceSel, plan.clips.count - 1))
-            results.removeAll()
             planChanged()
         case .moveUp, .moveDown:
             let to = sequenceSel + (action == .moveUp ? -1 : 1)
-            guard to >= 0, to < plan.clips.count else { return }
+            guard to >= 0, to < plan.clips.count else {
+                message =
+                    plan.clips.count < 2
+                    ? "add another clip to move this one" : "already the \(to < 0 ? "first" : "last") clip"
+                return
+            }
             plan.clips.swapAt(sequenceSel, to)
             sequenceSel = to
-            results.removeAll()
             planChanged()
         case .generate: generate()
         case .cancel:
@@ -386,7 +460,11 @@ public final class StudioApp {
                 return
             }
             let to = index + (action == .nextStep ? 1 : -1)
-            mode = .stepThrough(index: max(0, min(r.steps.count - 1, to)), noisy: noisy)
+            guard r.steps.indices.contains(to) else {
+                message = "already at the \(to < 0 ? "first" : "last") step (\(index + 1)/\(r.steps.count))"
+                return
+            }
+            mode = .stepThrough(index: to, noisy: noisy)
         case .toggleNoisy:
             if case .stepThrough(let index, let noisy) = mode { mode = .stepThrough(index: index, noisy: !noisy) }
         case .previousFrame:
@@ -410,12 +488,24 @@ public final class StudioApp {
         }
     }
 
-    /// After any change of the plan: results of junctions that are no longer made of what made them are
-    /// dropped (the ✓, step-through and compare follow), and the plan is autosaved.
+    /// After any change of the plan: a junction shows the result of what it is made of now, if there is one (the
+    /// ✓, step-through and compare follow), the results kept are bounded, and the plan is autosaved.
     func planChanged() {
-        for (j, made) in results where source(of: j) != made.source { results[j] = nil }
+        keepResults()
         leaveViewsWithoutResult()
         autosave()
+    }
+
+    /// Whether the job panel's figures are of something that is no longer there: a finished transition of a
+    /// junction that has since changed (its settings, or its clips moved). A running job and an export are now.
+    func isOutdated(_ job: JobStatus) -> Bool {
+        guard job.done, case .transition(let j, let made) = job.purpose else { return false }
+        return source(of: j) != made
+    }
+
+    /// The infiller's note for a length outside the model's trained ones (`Infiller.run` says it after generating).
+    func lengthNote(_ length: Int) -> String? {
+        model.flatMap { Infiller(model: $0).resamplingNote(for: length) }
     }
 
     /// What an unset field means to the loaded motion model: the value the infiller then uses (nil for a field
@@ -456,8 +546,9 @@ public final class StudioApp {
         case .flag:
             try? setting.apply(before == "true" ? "off" : "on", to: &jn)
         case .choice(let values):
-            let next = values[((values.firstIndex(of: before ?? "") ?? -1) + 1) % values.count]
-            try? setting.apply(next, to: &jn)
+            // One step down is the value before, one step up the one after, round the list.
+            let at = values.firstIndex(of: before ?? "") ?? (d < 0 ? 0 : -1)
+            try? setting.apply(values[(at + d.signum() + values.count) % values.count], to: &jn)
         case .integer, .number:
             // s, e, steps and seed move by the press (±1, ±10 with H/L); the others by one increment.
             let presses = field.movesByPress ? d : d.signum()
@@ -472,8 +563,9 @@ public final class StudioApp {
             }
         }
         plan.junctions[j] = jn
-        // A change made: what the line said before (a limit met, a file saved) is no longer the news.
-        message = ""
+        // A change made: what the line said before (a limit met, a file saved) is no longer the news, unless the
+        // length left the model's trained range.
+        message = field == .length ? lengthNote(jn.length).map { "note: " + $0 } ?? "" : ""
         planChanged()
     }
 
@@ -526,13 +618,11 @@ public final class StudioApp {
             // The engine resolves the junction to the frames it needs (JunctionWindow) and runs the job.
             let window = try JunctionWindow(before: ra, after: rb, junction: jn, names: (a, b))
             let request = try window.request(for: infiller, truth: truth(j), record: true)
-            let status = JobStatus(kind: "infill \(a) → \(b)")
+            let status = JobStatus(kind: "infill \(a) → \(b)", purpose: .transition(junction: j, made: made))
             status.total = jn.settings.steps
             if mode.isStepping || mode == .compare { mode = .browse }
-            launch(
-                InfillJob(infiller: infiller, request: request, title: status.kind),
-                purpose: .transition(junction: j, made: made), status: status)
-            message = "generating \(jn.length) frames…"
+            launch(InfillJob(infiller: infiller, request: request, title: status.kind), status: status)
+            message = "generating \(counted(jn.length, "frame"))…"
         } catch {
             message = "\(error)"
         }
@@ -540,12 +630,13 @@ public final class StudioApp {
 
     /// The one place the Studio starts a job: on the engine's runner, its events queued for the next tick
     /// (the job's thread never touches the state).
-    func launch(_ work: any Job, purpose: JobPurpose, status: JobStatus) {
+    func launch(_ work: any Job, status: JobStatus) {
         job = status
         let events = self.events
         let runner = self.runner
         let handed = HandedJob(job: work)
         let cancel = status.cancel
+        let purpose = status.purpose
         Task {
             do {
                 try await runner.start(handed.job, cancel: cancel) { e in events.push(e, for: purpose) }
@@ -571,7 +662,11 @@ public final class StudioApp {
         // A typed path means what it means to :w and :open; the plan's output is relative to the folder.
         let target =
             path.map(resolve) ?? (folder as NSString).appendingPathComponent(plan.output ?? "composed.mp4")
-        // What no answer could allow (a clip of the sequence, a folder of the user's files) is refused before asking.
+        // What no answer could allow (any clip of the folder, a folder of the user's files) is refused before asking.
+        if let clip = libraryClip(at: target) {
+            message = clipRefusal(clip, instead: "export to a new name (:export NAME.mp4)")
+            return
+        }
         do {
             try Composer(plan: plan, folder: folder).checkOutput(URL(fileURLWithPath: target), overwrite: true)
         } catch {
@@ -615,7 +710,7 @@ public final class StudioApp {
         let composer = Composer(plan: plan, folder: folder)
         let work = ComposeJob(
             composer: composer, model: model, output: URL(fileURLWithPath: target), overwrite: overwrite)
-        launch(work, purpose: .export(path: target), status: JobStatus(kind: work.title))
+        launch(work, status: JobStatus(kind: work.title, purpose: .export(path: target)))
         message = "exporting to \(target)…"
     }
 
@@ -628,37 +723,81 @@ public final class StudioApp {
         return (folder as NSString).appendingPathComponent(typed)
     }
 
-    /// Writes the plan (`w`: the folder's plan.toml). An existing file holding another plan is replaced only
-    /// after `y` to the question this asks; one that already holds this plan is left alone.
+    /// Writes the plan (`w`: the file it came from, else the folder's plan.toml). What is at the path decides
+    /// (`checkSave`): a file that is not a plan is refused, one that holds another plan, or names clips this plan
+    /// left out, is replaced only after `y` to the question asked, and one that already holds this plan is left
+    /// alone. `overwrite` is that `y`: it skips the question, never the refusal.
     func savePlan(path: String?, overwrite: Bool = false) {
         let target = path.map(resolve) ?? saveTarget
         // Paths in a plan are relative to its own folder: a plan written elsewhere names the same files.
         let saved = plan.rebased(from: folder, to: (target as NSString).deletingLastPathComponent)
+        switch checkSave(saved, to: target) {
+        case .refused(let why):
+            message = why
+            return
+        case .same where !overwrite:
+            message = "\((target as NSString).lastPathComponent) already holds this plan"
+            return
+        case .ask(let question) where !overwrite:
+            mode = .confirm(prompt: question, action: .savePlan(path: target))
+            return
+        case .free, .same, .ask: break
+        }
         // Saving over a plan keeps the comments its author wrote in it.
         let old = try? String(contentsOfFile: target, encoding: .utf8)
         let text = saved.toml(comments: old.map { PlanComments(text: $0) } ?? PlanComments())
-        let name = (target as NSString).lastPathComponent
-        // Never over a clip of the sequence, a folder or a link, whatever the answer would be.
-        do {
-            let clips = Composer(plan: plan, folder: folder).clipPaths
-            try OutputTarget.check(target, kind: .file, overwrite: true, inputs: clips)
-        } catch {
-            message = "\(error)"
-            return
-        }
-        if FileManager.default.fileExists(atPath: target) && !overwrite {
-            // A file that reads as this very plan (its comments and layout aside) is left as it is.
-            if (try? Plan.read(URL(fileURLWithPath: target))) == saved {
-                message = "\(name) already holds this plan"
-                return
-            }
-            mode = .confirm(prompt: "\(name) exists. Overwrite? (y/n)", action: .savePlan(path: target))
-            return
-        }
         do {
             try AtomicOutput.write(Data(text.utf8), to: URL(fileURLWithPath: target), overwrite: true)
+            known[Self.fileKey(target)] = saved
             message = "saved \(target)"
         } catch { message = "\(error)" }
+    }
+
+    /// What saving `saved` to `target` may do, from what is there now. Refused, whatever the answer would be: a
+    /// folder, a link, any clip of the folder, and a file that is neither a plan nor `.toml` text (a video, a
+    /// binary). Asked about: a `.toml` text that is not a valid plan, a plan naming clips the Studio could not
+    /// read (saving drops them, so it always asks), and a plan other than the one this Studio last read or wrote
+    /// there (someone else's, or edited outside since).
+    func checkSave(_ saved: Plan, to target: String) -> SaveCheck {
+        let name = (target as NSString).lastPathComponent
+        let url = URL(fileURLWithPath: target)
+        let instead = "save the plan under a .toml name (:w NAME.toml)"
+        if let clip = libraryClip(at: target) { return .refused(clipRefusal(clip, instead: instead)) }
+        do {
+            try OutputTarget.check(target, kind: .file, overwrite: true)
+        } catch {
+            return .refused("\(error)")
+        }
+        guard FileManager.default.fileExists(atPath: target) else { return .free }
+        let onDisk: Plan
+        do {
+            onDisk = try Plan.read(url)
+        } catch {
+            // Only a .toml text can be a plan with a mistake in it; anything else is never replaced by a plan.
+            guard url.pathExtension.lowercased() == "toml", (try? String(contentsOf: url, encoding: .utf8)) != nil
+            else { return .refused("\(name) is not a plan, so the plan was not saved over it; \(instead)") }
+            return .ask("Overwrite \(name)? (y/n) It is not a valid plan: \(error)")
+        }
+        // The file's comments and layout aside, it already holds this plan.
+        if onDisk == saved { return .same }
+        let dropped = onDisk.rebased(from: (target as NSString).deletingLastPathComponent, to: folder).clips
+            .filter { !isReadable($0) }.map(\.path)
+        if !dropped.isEmpty {
+            let what =
+                dropped.count == 1 ? "the clip it names that was" : "the \(dropped.count) clips it names that were"
+            return .ask(
+                "Overwrite \(name)? (y/n) Saving drops \(what) not found or unreadable here: "
+                    + dropped.joined(separator: ", "))
+        }
+        guard let last = known[Self.fileKey(target)] else {
+            return .ask("\(name) holds another plan. Overwrite? (y/n)")
+        }
+        return last == onDisk ? .free : .ask("\(name) has changed since the Studio read or saved it. Overwrite? (y/n)")
+    }
+
+    /// Said when a path names one of the folder's clips, which the Studio reads and never writes over.
+    func clipRefusal(_ clip: String, instead: String) -> String {
+        "\(clip) is a clip of the Studio's folder, which it never writes over; \(instead)"
     }
 
     /// The path after a command word: the rest of the line, spaces and all, without the quotes around it if it has
@@ -701,7 +840,6 @@ public final class StudioApp {
             do {
                 let missing = try read(plan: p)
                 planSource = p
-                results.removeAll()
                 planChanged()
                 message = "opened \(p)" + missing
             } catch {
@@ -734,6 +872,7 @@ public final class StudioApp {
             plan.junctions[j] = jn
             planChanged()
             message = "\(parts[1]) = \(setting.value(of: jn) ?? parts[2])"
+            if setting.key == Field.length.rawValue, let note = lengthNote(jn.length) { message += "; note: " + note }
         default: message = "unknown command :\(cmd) (export PATH, set KEY VALUE, open PATH, w [PATH], q)"
         }
     }
@@ -778,14 +917,16 @@ public final class StudioApp {
                 message = "the junction changed while it was generated: press g again"
                 return
             }
-            results[j] = JunctionResult(source: made, result: r)
+            keep(JunctionResult(source: made, result: r))
             frameIndex = 0
             if focus == .library { focus = .preview }  // show what was just made
+            // The infiller's notes (a length resampled in time, references repeated) as `mavin infill` prints them.
             message =
-                String(format: "generated %d frames in %.1f s", r.frames.count, r.seconds)
+                "generated \(counted(r.frames.count, "frame"))" + String(format: " in %.1f s", r.seconds)
                 + (r.scores.map { String(format: " — CLIP-RS %.3f, PSNR %.2f dB", $0.clip_rs, $0.psnr) } ?? "")
+                + r.notices.map { "; note: " + $0 }.joined()
         case (.composed(let output, let frames, _), _):
-            message = "exported \(frames) frames to \(output)"
+            message = "exported \(counted(frames, "frame")) to \(output)"
         default:
             message = "the job finished"
         }

@@ -27,7 +27,28 @@ extension StudioApp {
             if case .help = self { return true }
             return false
         }
+
+        /// What the preview pane shows in this mode: the recorded steps, the comparison, else what the panes
+        /// choose (an overlay or a question over them changes nothing there).
+        var previewView: PreviewView {
+            switch self {
+            case .stepThrough: return .steps
+            case .compare: return .comparison
+            case .browse, .help, .command, .confirm: return .panes
+            }
+        }
+
+        /// The keys this mode adds to the focused pane's (`KeyMap.action`), nil for none.
+        var keyContext: KeyContext? {
+            switch previewView {
+            case .steps: return .stepThrough
+            case .comparison: return .compare
+            case .panes: return nil
+            }
+        }
     }
+
+    enum PreviewView { case steps, comparison, panes }
 
     /// What a confirmation carries out when the answer is yes.
     enum PendingAction: Equatable {
@@ -39,13 +60,26 @@ extension StudioApp {
         case quit
     }
 
-    /// A junction's settings and its two clips, as a result was made from them.
+    /// What saving the plan to a path may do, from what is there now (`checkSave`).
+    enum SaveCheck: Equatable {
+        /// Nothing there, or the plan as this Studio last read or wrote it there: written without asking.
+        case free
+        /// A plan equal to the one being saved, its comments and layout aside: left as it is.
+        case same
+        /// Replaced only after `y` to this question.
+        case ask(String)
+        /// Never replaced by a plan, whatever the answer: why, and what to do instead.
+        case refused(String)
+    }
+
+    /// A junction's settings and its two clips, as a result was made from them (`source(of:)`: with what has no
+    /// effect for the loaded model left at its default).
     struct ResultSource: Equatable, Sendable {
         var junction: Plan.Junction
         var clips: [String]
     }
 
-    /// A generated transition and what made it: shown only while the junction is still made of the same.
+    /// A generated transition and what made it: shown while a junction is made of the same.
     struct JunctionResult {
         let source: ResultSource
         let result: InfillResult

@@ -74,40 +74,67 @@ extension StudioApp {
         screen.put(
             0, 0, " Mavin Studio — \(folder) — \(modelNote) — pictures: \(caps.pictures.rawValue)", width: W, .header,
             bold: true, reverse: false)
+        // A message longer than the screen is wide takes a second line, from the panes above it: they and the job
+        // panel are laid out in the first B rows.
+        let status: [String]
+        switch mode {
+        case .command, .confirm: status = []
+        default: status = Self.wrapped(Glyphs.text(message, unicode: screen.unicode), width: W, lines: 2)
+        }
+        let B = H - max(0, status.count - 1)
         let leftW = max(28, W / 3)
         let rightX = leftW + 1
         let rightW = W - rightX
-        let libH = max(5, (H - 6) / 2)
+        let libH = max(5, (B - 6) / 2)
         drawLibrary(y: 1, x: 0, w: leftW, h: libH, on: &screen)
-        drawSequence(y: 1 + libH, x: 0, w: leftW, h: H - 5 - libH, on: &screen)
-        let inspH = min(14, max(9, (H - 6) / 2))
+        drawSequence(y: 1 + libH, x: 0, w: leftW, h: B - 5 - libH, on: &screen)
+        let inspH = min(14, max(9, (B - 6) / 2))
         drawJunction(y: 1, x: rightX, w: rightW, h: inspH, on: &screen)
-        drawPreview(y: 1 + inspH, x: rightX, w: rightW, h: H - 5 - inspH, on: &screen)
-        drawJob(y: H - 4, w: W, on: &screen)
+        drawPreview(y: 1 + inspH, x: rightX, w: rightW, h: B - 5 - inspH, on: &screen)
+        drawJob(y: B - 4, w: W, on: &screen)
         switch mode {
         case .command(let line):
             screen.put(H - 1, 0, ":" + line, width: W, .focus, bold: true)
             screen.cursor = (H - 1, min(W - 1, line.count + 1))
         case .confirm(let prompt, _):
-            screen.put(H - 1, 0, prompt, width: W, .error, bold: true, reverse: true)
+            // The status line's row too when the question needs it: all of it is read before y or n.
+            let lines = Self.wrapped(Glyphs.text(prompt, unicode: screen.unicode), width: W, lines: 2)
+            for (i, line) in lines.enumerated() {
+                screen.put(H - lines.count + i, 0, line, width: W, .error, bold: true, reverse: true)
+            }
         default:
-            screen.put(H - 2, 0, message, width: W, .accent)
+            for (i, line) in status.enumerated() { screen.put(B - 2 + i, 0, line, width: W, .accent) }
             screen.put(
-                H - 1, 0, " " + KeyMap.hints(for: keyContext, stepping: mode.isStepping, bigSteps: field.movesByPress),
+                H - 1, 0, " " + KeyMap.hints(for: keyContext, mode: mode.keyContext, bigSteps: field.movesByPress),
                 width: W, .dim, reverse: true)
         }
         if case .help(let scroll) = mode { drawHelp(W: W, H: H, scroll: scroll, on: &screen) }
         return screen
     }
 
-    /// Where keys are looked up first: the focused pane's bindings.
+    /// Where keys are looked up after the mode's: the focused pane's bindings.
     var keyContext: KeyContext {
         switch focus {
         case .library: return .library
         case .sequence: return .sequence
         case .junction: return .junction
-        case .preview: return .global
+        case .preview: return .preview
         }
+    }
+
+    /// `text` in at most `lines` lines of `width` cells, broken at spaces (a word longer than a line is cut where
+    /// the line ends); the last line keeps the rest, for `Screen.put` to cut with "…".
+    static func wrapped(_ text: String, width: Int, lines: Int) -> [String] {
+        var out: [String] = []
+        var rest = Substring(text)
+        while rest.count > width && out.count < lines - 1 {
+            // The last space within the width + 1 first cells ends a line that fits; without one, the width does.
+            let space = rest.prefix(width + 1).lastIndex(of: " ").flatMap { $0 > rest.startIndex ? $0 : nil }
+            let end = space ?? rest.index(rest.startIndex, offsetBy: width)
+            out.append(String(rest[..<end]))
+            rest = rest[end...].drop { $0 == " " }
+        }
+        return out + [String(rest)]
     }
 
     func drawLibrary(y: Int, x: Int, w: Int, h: Int, on screen: inout Screen) {
@@ -132,7 +159,8 @@ extension StudioApp {
 
     func drawSequence(y: Int, x: Int, w: Int, h: Int, on screen: inout Screen) {
         screen.put(
-            y, x, " Sequence (\(plan.clips.count) clips)", width: w, focus == .sequence ? .focus : .title, bold: true)
+            y, x, " Sequence (\(counted(plan.clips.count, "clip")))", width: w, focus == .sequence ? .focus : .title,
+            bold: true)
         var row = y + 1
         for (i, c) in plan.clips.enumerated() {
             if row >= y + h { break }
@@ -208,6 +236,8 @@ extension StudioApp {
         let noteRow = top + min(room, lines.count - first)
         if focus == .junction, let why = inertReason(field, of: jn) {
             screen.put(noteRow, x + 1, "\(field.setting.key): \(why)", width: w - 2, .dim)
+        } else if focus == .junction, field == .length, let note = lengthNote(jn.length) {
+            screen.put(noteRow, x + 1, note, width: w - 2, .dim)
         } else if hasTruth(j) {
             screen.put(noteRow, x + 1, "ground truth known: v compares", width: w - 2, .accent)
         }
@@ -313,23 +343,32 @@ extension StudioApp {
         case .failed: state = "failed"
         }
         if !job.done { state += " t=\(job.timestep) eta \(formatDuration(job.eta))" }
-        screen.put(y, 0, " \(job.kind): ", width: w, .title)
+        // Figures of a junction that has changed since are not the junction's: said, and dimmed.
+        let outdated = isOutdated(job)
+        if outdated { state += " (outdated: the junction changed)" }
+        screen.put(y, 0, " \(job.kind): ", width: w, outdated ? .dim : .title)
         screen.put(
             y, min(w - 1, job.kind.count + 4), "\(bar) \(job.step)/\(job.total) \(state)",
-            width: w - job.kind.count - 4, .progress)
+            width: w - job.kind.count - 4, outdated ? .dim : .progress)
         // CLIP-RS against the truth when there is one; always the smoothness against the clips' own pace.
         let series = job.clipRS.isEmpty ? job.paceRS : job.clipRS
         guard let last = series.last else { return }
         let spark = theme.spark
         let pace = job.paceRS.last.map { String(format: " (pace vs clips %.3f)", $0) } ?? ""
+        // An export measures every junction against the clips' pace alone, truth or not.
+        let against: String
+        switch job.purpose {
+        case .transition: against = " (no truth)"
+        case .export: against = ""
+        }
         let label =
             job.clipRS.isEmpty
-            ? String(format: " smoothness vs the clips' pace (no truth) %.3f ", last)
+            ? String(format: " smoothness vs the clips' pace%@ %.3f ", against, last)
             : String(format: " CLIP-RS %.3f", last) + pace + " "
         let line = series.suffix(max(0, w - label.count - 1)).map { v -> Character in
             spark[max(0, min(spark.count - 1, Int(v * Double(spark.count - 1))))]
         }
-        screen.put(y + 1, 0, label + String(line), width: w, .accent)
+        screen.put(y + 1, 0, label + String(line), width: w, outdated ? .dim : .accent)
     }
 
     /// The help overlay: the title stays, the key list scrolls (↑↓ / j k, PgUp PgDn) when it does not fit.
@@ -342,6 +381,8 @@ extension StudioApp {
         let y0 = (H - bh) / 2
         let visible = bh - 3
         let helpScroll = Self.clampedHelpScroll(scroll, rows: H)
+        // Nothing of the panes shows beside the key list either, where it would read as part of it.
+        for r in 1..<H { screen.put(r, 0, String(repeating: " ", count: W), width: W) }
         for r in 0..<bh { screen.put(y0 + r, x0, "", width: bw, .header, reverse: true) }
         screen.put(y0 + 1, x0 + 2, title, width: bw - 4, .header, bold: true)
         for (i, l) in entries.dropFirst(helpScroll).prefix(visible).enumerated() {
@@ -511,7 +552,7 @@ extension StudioApp {
                 mode = .help(scroll: Self.clampedHelpScroll(scroll + step, rows: size.rows))
                 return
             }
-            let action = KeyMap.action(for: key, in: keyContext, stepping: false)
+            let action = KeyMap.action(for: key, in: keyContext)
             // Any other key closes the overlay; q still quits and Ctrl-L still redraws.
             if let action, action == .quit || action == .redraw {
                 perform(action)
@@ -520,7 +561,11 @@ extension StudioApp {
             }
             return
         default:
-            if let action = KeyMap.action(for: key, in: keyContext, stepping: mode.isStepping) { perform(action) }
+            guard let action = KeyMap.action(for: key, in: keyContext, mode: mode.keyContext) else {
+                message = KeyMap.unbound(key)
+                return
+            }
+            perform(action)
         }
     }
 }

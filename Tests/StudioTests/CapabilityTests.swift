@@ -321,6 +321,15 @@ final class CapabilityTests: XCTestCase {
         XCTAssertEqual(off.pictures, .truecolor)
         XCTAssertFalse(off.tmuxPassthrough)
         XCTAssertTrue(off.warning?.contains("tmux set -g allow-passthrough on") == true, off.warning ?? "no warning")
+        XCTAssertTrue(off.warning?.hasPrefix("for sixel or kitty pictures run `tmux") == true, "the fix first")
+        XCTAssertTrue(off.warning?.hasSuffix("(inside tmux pictures are half-blocks until then)") == true)
+        // Without UTF-8 they are drawn as whole coloured cells, and the advice says so.
+        let plain = Capabilities.decide(
+            answers: Capabilities.parse(Array(Self.tmuxOff.utf8)), environment: tmuxEnv,
+            tmux: TmuxInfo(passthrough: false, clientTerm: "xterm"), unicode: false)
+        XCTAssertEqual(plain.pictures, .truecolor)
+        XCTAssertFalse(plain.warning?.contains("half-blocks until") ?? true, plain.warning ?? "no warning")
+        XCTAssertTrue(plain.warning?.contains("pictures are coloured cells, one pixel each") == true)
 
         let on = decide(Self.tmuxOn, tmuxEnv, tmux: TmuxInfo(passthrough: true, clientTerm: "xterm"))
         XCTAssertEqual(on.pictures, .sixel)

@@ -110,11 +110,11 @@ final class RendererTests: XCTestCase {
     /// The hint bar names H and L only where they move by 10 (s, e, steps, seed); on the other fields they move by
     /// 1, as h and l, and are left out.
     func testHintsCallHAndLWhatTheyDo() {
-        let big = KeyMap.hints(for: .junction, stepping: false, bigSteps: true)
-        let small = KeyMap.hints(for: .junction, stepping: false, bigSteps: false)
+        let big = KeyMap.hints(for: .junction, bigSteps: true)
+        let small = KeyMap.hints(for: .junction, bigSteps: false)
         XCTAssertTrue(big.contains("H −10") && big.contains("L +10"), big)
         XCTAssertFalse(small.contains("−10") || small.contains("+10") || small.contains("H "), small)
-        XCTAssertTrue(small.contains("←/h −1") && small.contains("→/l +1"), small)
+        XCTAssertTrue(small.contains("←/h −step") && small.contains("→/l +step"), small)
     }
 
     func testHalfBlockBytesForAKnownImage() {
@@ -163,20 +163,20 @@ final class RendererTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("unknown key"))
         }
         // No key is bound twice in one context, and help lists every binding.
-        for ctx in [KeyContext.global, .library, .sequence, .junction, .stepThrough] {
+        for ctx in [KeyContext.global, .library, .sequence, .junction, .preview, .compare, .stepThrough] {
             let keys = KeyMap.bindings.filter { $0.context == ctx }.flatMap(\.keys)
             XCTAssertEqual(keys.count, Set(keys).count, "\(ctx)")
         }
         let help = KeyMap.helpLines().joined(separator: "\n")
         for b in KeyMap.bindings { XCTAssertTrue(help.contains(b.help), b.help) }
-        XCTAssertEqual(KeyMap.action(for: Int32(UInt8(ascii: "q")), in: .library, stepping: false), .quit)
-        XCTAssertEqual(KeyMap.action(for: Int32(UInt8(ascii: "]")), in: .library, stepping: true), .nextStep)
+        XCTAssertEqual(KeyMap.action(for: Int32(UInt8(ascii: "q")), in: .library), .quit)
+        XCTAssertEqual(KeyMap.action(for: Int32(UInt8(ascii: "]")), in: .library, mode: .stepThrough), .nextStep)
         // The hint bar speaks a person's words, never the case names.
-        let junction = KeyMap.hints(for: .junction, stepping: true)
-        XCTAssertTrue(junction.hasPrefix("←/h −1  →/l +1  H −10  L +10  [ step back  ] step on"), junction)
+        let junction = KeyMap.hints(for: .junction, mode: .stepThrough)
+        XCTAssertTrue(junction.hasPrefix("←/h −step  →/l +step  H −10  L +10  [ step back  ] step on"), junction)
         XCTAssertTrue(junction.hasSuffix("t step through  v compare  ? help  q quit"), junction)
         for ctx in [KeyContext.global, .library, .sequence, .junction] {
-            let h = KeyMap.hints(for: ctx, stepping: true)
+            let h = KeyMap.hints(for: ctx, mode: .stepThrough)
             for a in StudioAction.allCases where a.rawValue.contains(where: \.isUppercase) {
                 XCTAssertFalse(h.contains(a.rawValue), "\(a.rawValue) in \(h)")
             }

@@ -37,28 +37,28 @@ final class StudioActionTests: XCTestCase {
             frames: [frame], referencesBefore: 1, referencesAfter: 1, seconds: 0, scores: nil,
             steps: [], notices: [])
         guard let source = app.source(of: 0) else { return XCTFail("no junction 0") }
-        app.results[0] = .init(source: source, result: result)
+        app.keep(.init(source: source, result: result))
     }
 
-    func testChangingABoundaryOrASettingDropsTheResult() {
+    func testChangingABoundaryOrASettingHidesTheResult() {
         let app = studio()
         app.focus = .junction
-        for field in [StudioApp.Field.s, .steps, .gfm, .mode] {
+        for field in [StudioApp.Field.s, .mode, .strength, .steps] {
             fakeResult(app)
             app.mode = .compare
             app.field = field
             app.adjust(by: field == .s ? -1 : 1)
-            XCTAssertNil(app.results[0], "\(field)")
+            XCTAssertNil(app.result(0), "\(field)")
             XCTAssertEqual(app.mode, .browse, "compare cannot show a stale result (\(field))")
         }
         // Moving the field cursor changes nothing: the result stays.
         fakeResult(app)
         app.planChanged()
-        XCTAssertNotNil(app.results[0])
+        XCTAssertNotNil(app.result(0))
         // Swapping the clips: the same junction settings, other clips.
         app.plan.clips.swapAt(0, 1)
         app.planChanged()
-        XCTAssertNil(app.results[0])
+        XCTAssertNil(app.result(0))
     }
 
     /// With the shipped motion model the inspector shows the anchor's settings at what the model makes of them
@@ -129,6 +129,43 @@ final class StudioActionTests: XCTestCase {
         XCTAssertTrue(app.message.hasPrefix("seed is at its limit"), app.message)
     }
 
+    /// A length past the model's trained ones is said to be resampled in time, in the infiller's words (those
+    /// `mavin infill` prints after generating), when the field gets there and while it is selected there.
+    func testALengthPastTheTrainedOnesSaysItIsResampled() throws {
+        let app = studio()
+        let model = try XCTUnwrap(app.model, app.modelNote)
+        try XCTSkipIf(model.config.latentSpace != .motion, "only a motion model makes lengths it was not trained on")
+        let trained = model.config.ranges.lengths
+        app.execute("set length \(trained.upperBound + 4)")
+        let note =
+            "the model was trained on \(trained.lowerBound)…\(trained.upperBound) frames: the motion of the "
+            + "\(trained.upperBound + 4) frames is decided at \(trained.upperBound) and resampled in time"
+        XCTAssertEqual(app.message, "length = \(trained.upperBound + 4); note: " + note)
+        app.focus = .junction
+        app.field = .length
+        app.size = (160, 40)
+        XCTAssertTrue(app.draw().text.contains(note), app.draw().text)
+        app.plan.junctions[0].length = trained.upperBound
+        app.adjust(by: 1)
+        XCTAssertTrue(app.message.hasPrefix("note: the model was trained on"), app.message)
+        XCTAssertTrue(app.message.contains("the motion of the \(trained.upperBound + 1) frames"), app.message)
+        app.adjust(by: -1)
+        XCTAssertEqual(app.message, "", "back within the trained lengths: nothing to note")
+    }
+
+    /// An export measures its junctions against the clips' pace alone: the job panel does not say "no truth" of
+    /// a junction that has one.
+    func testTheExportsSmoothnessDoesNotClaimThereIsNoTruth() {
+        let app = studio()
+        app.size = (120, 40)
+        let job = StudioApp.JobStatus(kind: "export composed.mp4", purpose: .export(path: "composed.mp4"))
+        job.paceRS = [0.95]
+        app.job = job
+        let text = app.draw().text
+        XCTAssertTrue(text.contains(" smoothness vs the clips' pace 0.950 "), text)
+        XCTAssertFalse(text.contains("no truth"), text)
+    }
+
     /// `w` over a plan the user wrote, after `y`: the settings change, the user's comments stay.
     func testSavingOverAPlanKeepsTheUsersComments() throws {
         let app = studio()
@@ -160,7 +197,7 @@ final class StudioActionTests: XCTestCase {
         try Data("mine".utf8).write(to: URL(fileURLWithPath: existing))
         let previous = FileManager.default.currentDirectoryPath
         XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(here.path))
-        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
         app.execute("export take.mp4")
         XCTAssertEqual(app.mode, .confirm(prompt: "take.mp4 exists. Overwrite? (y/n)", action: .export(path: existing)))
         app.mode = .browse
@@ -177,11 +214,11 @@ final class StudioActionTests: XCTestCase {
         try Data("my clip".utf8).write(to: clip)
         app.execute("w a.mp4")
         XCTAssertEqual(app.mode, .browse, "refused at once, not asked")
-        XCTAssertTrue(app.message.contains("is also an input of this job"), app.message)
+        XCTAssertTrue(app.message.contains("a.mp4 is a clip of the Studio's folder"), app.message)
         if app.model != nil {
             app.execute("export a.mp4")
             XCTAssertEqual(app.mode, .browse)
-            XCTAssertTrue(app.message.contains("is also an input of this job"), app.message)
+            XCTAssertTrue(app.message.contains("a.mp4 is a clip of the Studio's folder"), app.message)
         }
         XCTAssertEqual(try String(contentsOf: clip, encoding: .utf8), "my clip")
         app.execute("w my plan.toml")
@@ -194,10 +231,133 @@ final class StudioActionTests: XCTestCase {
         XCTAssertFalse(app.quitRequested)
     }
 
+    /// `:w` never puts a plan over a file that is not one: a clip of the folder (in the sequence or not) and any
+    /// other video are refused, saying to choose a .toml name, and `y` after that writes nothing; a .toml text
+    /// that is not a valid plan is asked about, saying so. `:export` refuses any clip of the folder too.
+    func testAPlanIsNeverSavedOverAVideoNorAnExportOverAClipOfTheFolder() throws {
+        let p = Performance(seed: 5, fps: 15, script: [(Action.rear, 2)])
+        _ = try SynthWriter.write(p, name: "c", size: 32, to: folder, overwrite: false)
+        let other = folder.appendingPathComponent("takes")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        let take = other.appendingPathComponent("take.mp4")
+        try FileManager.default.copyItem(at: folder.appendingPathComponent("c.mp4"), to: take)
+        let app = studio()
+        XCTAssertEqual(app.clips.map(\.name), ["a.mp4", "b.mp4", "c.mp4"], "c.mp4: in the library, not the sequence")
+        let clip = folder.appendingPathComponent("c.mp4")
+        let bytes = try Data(contentsOf: clip)
+        for typed in ["c.mp4", clip.path, "takes/../c.mp4"] {
+            app.execute("w \(typed)")
+            XCTAssertEqual(app.mode, .browse, "refused, not asked (\(typed))")
+            XCTAssertTrue(app.message.hasPrefix("c.mp4 is a clip of the Studio's folder"), app.message)
+            XCTAssertTrue(app.message.contains("save the plan under a .toml name"), app.message)
+            app.handle(Int32(UInt8(ascii: "y")))
+        }
+        app.execute("w \(take.path)")
+        XCTAssertEqual(app.mode, .browse)
+        XCTAssertEqual(
+            app.message,
+            "take.mp4 is not a plan, so the plan was not saved over it; save the plan under a .toml name (:w NAME.toml)"
+        )
+        XCTAssertEqual(try Data(contentsOf: clip), bytes, "the clip is as it was")
+        XCTAssertEqual(try Data(contentsOf: take), bytes, "and so is the other video")
+        if app.model != nil {
+            app.execute("export c.mp4")
+            XCTAssertEqual(app.mode, .browse, "refused, not asked")
+            XCTAssertTrue(app.message.hasPrefix("c.mp4 is a clip of the Studio's folder"), app.message)
+            XCTAssertTrue(app.message.contains("export to a new name"), app.message)
+            XCTAssertEqual(try Data(contentsOf: clip), bytes)
+        }
+        // A .toml text that does not read as a plan may be one with a mistake in it: asked about, saying so.
+        let notes = folder.appendingPathComponent("notes.toml")
+        try Data("my notes = [\n".utf8).write(to: notes)
+        app.execute("w notes.toml")
+        guard case .confirm(let prompt, .savePlan(notes.path)) = app.mode else { return XCTFail("\(app.mode)") }
+        XCTAssertTrue(prompt.hasPrefix("Overwrite notes.toml? (y/n) It is not a valid plan: "), prompt)
+        app.handle(Int32(UInt8(ascii: "n")))
+        XCTAssertEqual(try String(contentsOf: notes, encoding: .utf8), "my notes = [\n")
+        app.execute("w notes.toml")
+        app.handle(Int32(UInt8(ascii: "y")))
+        XCTAssertEqual(try Plan.read(notes).clips.map(\.path), ["a.mp4", "b.mp4"], app.message)
+    }
+
+    /// The Studio as `mavin studio FOLDER` opens it: the folder's plan.toml read as it is.
+    func openedStudio() -> StudioApp {
+        let caps = Capabilities.decide(answers: nil, environment: ["TERM": "xterm", "MAVIN_PICTURES": "ascii"])
+        let env = ["XDG_STATE_HOME": folder.appendingPathComponent("state").path]
+        return StudioApp(folder: folder.path, capabilities: caps, environment: env)
+    }
+
+    /// A plan naming clips that are not there opens without them; saving over it asks every time, naming what
+    /// saving drops, and writes nothing before `y`.
+    func testSavingOverAPlanWithMissingClipsNamesWhatItDrops() throws {
+        let planFile = folder.appendingPathComponent("plan.toml")
+        let text = "[[clip]]\npath = \"a.mp4\"\n[[clip]]\npath = \"gone.mp4\"\n[[clip]]\npath = \"b.mp4\"\n"
+        try Data(text.utf8).write(to: planFile)
+        let app = openedStudio()
+        XCTAssertTrue(app.message.contains("left out 1 clip not found or unreadable in"), app.message)
+        XCTAssertEqual(app.plan.clips.map(\.path), ["a.mp4", "b.mp4"])
+        // Unchanged since it was read, and still asked: saving would lose gone.mp4.
+        app.perform(.save)
+        let expected =
+            "Overwrite plan.toml? (y/n) Saving drops the clip it names that was not found or unreadable here: "
+        XCTAssertEqual(app.mode, .confirm(prompt: expected + "gone.mp4", action: .savePlan(path: planFile.path)))
+        app.handle(Int32(UInt8(ascii: "n")))
+        XCTAssertEqual(try String(contentsOf: planFile, encoding: .utf8), text, "nothing written before y")
+        app.plan.junctions[0].settings.strength = 0.5
+        app.perform(.save)
+        guard case .confirm(let prompt, _) = app.mode else { return XCTFail("a change asks too: \(app.mode)") }
+        XCTAssertTrue(prompt.hasSuffix("gone.mp4"), prompt)
+        app.handle(Int32(UInt8(ascii: "y")))
+        XCTAssertEqual(try Plan.read(planFile).clips.map(\.path), ["a.mp4", "b.mp4"], app.message)
+        // Two missing clips are named both, in the plural.
+        try Data((text + "[[clip]]\npath = \"lost.mp4\"\n").utf8).write(to: planFile)
+        app.execute("open plan.toml")
+        app.perform(.save)
+        guard case .confirm(let two, _) = app.mode else { return XCTFail("\(app.mode)") }
+        XCTAssertTrue(
+            two.hasSuffix(
+                "Saving drops the 2 clips it names that were not found or unreadable here: "
+                    + "gone.mp4, lost.mp4"), two)
+    }
+
+    /// `w` after a change saves over the plan's own file without asking while that file holds what this Studio
+    /// last read from or wrote to it; a file edited outside since is asked about.
+    func testSavingTheOwnFileAgainAsksOnlyWhenItWasEditedOutside() throws {
+        let planFile = folder.appendingPathComponent("plan.toml")
+        try Data("[[clip]]\npath = \"a.mp4\"\n[[clip]]\npath = \"b.mp4\"\n".utf8).write(to: planFile)
+        let app = openedStudio()
+        XCTAssertEqual(app.message, "opened plan.toml")
+        for strength: Float in [0.5, 0.25] {
+            app.plan.junctions[0].settings.strength = strength
+            app.perform(.save)
+            XCTAssertEqual(app.mode, .browse, "its own file, unchanged outside: saved without a question")
+            XCTAssertEqual(app.message, "saved \(planFile.path)")
+            XCTAssertEqual(try Plan.read(planFile).junctions[0].settings.strength, strength)
+        }
+        app.perform(.save)
+        XCTAssertEqual(app.message, "plan.toml already holds this plan")
+        // Someone edits the file: the next save asks, and writes nothing before y.
+        var edited = try String(contentsOf: planFile, encoding: .utf8)
+        edited = edited.replacingOccurrences(of: "strength = 0.25", with: "strength = 1")
+        try Data(edited.utf8).write(to: planFile)
+        app.plan.junctions[0].settings.strength = 0.75
+        app.perform(.save)
+        XCTAssertEqual(
+            app.mode,
+            .confirm(
+                prompt: "plan.toml has changed since the Studio read or saved it. Overwrite? (y/n)",
+                action: .savePlan(path: planFile.path)))
+        app.handle(Int32(UInt8(ascii: "n")))
+        XCTAssertEqual(try String(contentsOf: planFile, encoding: .utf8), edited)
+        app.perform(.save)
+        app.handle(Int32(UInt8(ascii: "y")))
+        XCTAssertEqual(try Plan.read(planFile).junctions[0].settings.strength, 0.75)
+    }
+
     /// q while a job runs asks first: n keeps it running, y cancels it and quits; with no job, q quits at once.
     func testQuittingWhileAJobRunsAsksFirst() {
         let app = studio()
-        let job = StudioApp.JobStatus(kind: "export")
+        let job = StudioApp.JobStatus(kind: "export", purpose: .export(path: "export.mp4"))
         app.job = job
         app.execute("q")
         XCTAssertFalse(app.quitRequested)
@@ -215,7 +375,8 @@ final class StudioActionTests: XCTestCase {
         XCTAssertTrue(idle.quitRequested)
     }
 
-    /// After `:open other.toml`, `w` saves to other.toml (asking, as it holds another plan now), not plan.toml.
+    /// After `:open other.toml`, `w` saves to other.toml, not plan.toml: at once, as it still holds the plan the
+    /// Studio read from it.
     func testWriteSavesThePlanToTheFileItWasOpenedFrom() throws {
         let app = studio()
         let other = folder.appendingPathComponent("other.toml")
@@ -226,9 +387,8 @@ final class StudioActionTests: XCTestCase {
         XCTAssertTrue(app.message.hasPrefix("opened"), app.message)
         app.plan.junctions[0].settings.steps = 7
         app.execute("w")
-        XCTAssertEqual(
-            app.mode, .confirm(prompt: "other.toml exists. Overwrite? (y/n)", action: .savePlan(path: other.path)))
-        app.confirmed(.savePlan(path: other.path))
+        XCTAssertEqual(app.mode, .browse, "the file the plan came from, unchanged since: nothing to ask")
+        XCTAssertEqual(app.message, "saved \(other.path)")
         XCTAssertEqual(try Plan.read(other).junctions[0].settings.steps, 7)
         XCTAssertFalse(FileManager.default.fileExists(atPath: own.path), "plan.toml was not written")
     }

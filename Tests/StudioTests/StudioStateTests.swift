@@ -55,7 +55,7 @@ final class StudioStateTests: XCTestCase {
         let result = InfillResult(
             frames: Array(repeating: frame, count: frames), referencesBefore: 1, referencesAfter: 1, seconds: 0.5,
             scores: nil, steps: [step], notices: [])
-        app.job = StudioApp.JobStatus(kind: "infill")
+        app.job = StudioApp.JobStatus(kind: "infill", purpose: .transition(junction: 0, made: made))
         app.apply(.finished(.infill(result)), for: .transition(junction: 0, made: made))
     }
 
@@ -74,7 +74,7 @@ final class StudioStateTests: XCTestCase {
         app.field = .s
         app.adjust(by: -1)
         XCTAssertNil(app.result(0), "s changed: the result is of another junction")
-        XCTAssertNil(app.results[0], "and it is dropped")
+        XCTAssertEqual(app.results.count, 1, "kept, for s coming back")
         screen = app.draw().text
         XCTAssertFalse(screen.contains("✓"), screen)
         XCTAssertFalse(screen.contains("Generated transition"), screen)
@@ -88,8 +88,126 @@ final class StudioStateTests: XCTestCase {
         XCTAssertNotNil(app.result(0))
         // A result that arrives after the junction changed while it ran is not shown either.
         try finish(app)
-        app.plan.junctions[0].settings.seed = 9
+        app.plan.junctions[0].settings.strength = 0.5
         XCTAssertNil(app.result(0))
+    }
+
+    /// A result is kept with what made it: changing a setting back, or moving a clip away and back, shows it
+    /// again; a setting the Studio dims as having no effect keeps it showing; the job panel says when its figures
+    /// are no longer the junction's. Beyond those shown, only the most recent few are kept.
+    func testAResultComesBackWithWhatMadeItAndTheJobPanelSaysWhenItIsOutdated() throws {
+        let app = studio()
+        try XCTSkipIf(app.model?.config.latentSpace != .motion, "needs the shipped motion model: \(app.modelNote)")
+        app.plan = Plan(clips: [.init(path: "a.mp4"), .init(path: "wide.mp4")])
+        app.plan.normaliseJunctions()
+        app.size = (120, 40)
+        try finish(app)
+        app.job?.paceRS = [0.953]
+        func jobPanel() -> [Screen.Run] { app.draw().runs.filter { $0.row >= 36 && $0.row < 38 } }
+        func outdated() -> Bool { jobPanel().contains { $0.text.contains("(outdated: the junction changed)") } }
+        XCTAssertFalse(outdated())
+        XCTAssertTrue(jobPanel().contains { $0.text.contains("smoothness vs the clips' pace (no truth) 0.953") })
+        app.focus = .junction
+        app.field = .ease
+        app.adjust(by: 1)
+        XCTAssertNil(app.result(0), "another ease, other frames")
+        XCTAssertTrue(outdated(), app.draw().text)
+        XCTAssertTrue(jobPanel().allSatisfy { $0.style.pair == .dim }, "its figures dimmed")
+        app.adjust(by: -1)
+        XCTAssertNotNil(app.result(0), "ease back at the model's value: the same frames, the result is back")
+        XCTAssertTrue(app.draw().text.contains("✓"))
+        XCTAssertFalse(outdated())
+        // steps do nothing at strength 0 (the inspector dims them): the result stays.
+        app.field = .steps
+        XCTAssertNotNil(app.inertReason(.steps, of: app.plan.junctions[0]))
+        app.adjust(by: 1)
+        XCTAssertEqual(app.plan.junctions[0].settings.steps, 2)
+        XCTAssertNotNil(app.result(0))
+        XCTAssertFalse(outdated())
+        // J then K: the junction made of other clips, then of the same again.
+        app.focus = .sequence
+        app.sequenceSel = 0
+        app.perform(.moveDown)
+        XCTAssertEqual(app.plan.clips.map(\.path), ["wide.mp4", "a.mp4"])
+        XCTAssertNil(app.result(0))
+        XCTAssertTrue(outdated())
+        app.perform(.moveUp)
+        XCTAssertNotNil(app.result(0))
+        XCTAssertFalse(outdated())
+        // A running job is always now.
+        app.job?.state = .running
+        app.plan.junctions[0].s = 3
+        XCTAssertFalse(outdated())
+        // Memory: one result per s from 0 to 11; the one shown and the 8 most recent others are kept.
+        for s in 0..<12 {
+            app.plan.junctions[0].s = s
+            try finish(app)
+        }
+        app.planChanged()
+        XCTAssertEqual(app.results.count, StudioApp.keptResults + 1)
+        app.plan.junctions[0].s = 3
+        XCTAssertNotNil(app.result(0))
+        app.plan.junctions[0].s = 2
+        XCTAssertNil(app.result(0), "the oldest are let go")
+    }
+
+    /// Leaving step-through (a field changed) shows the clip from its first frame, not from the step's frame.
+    func testTheFrameStartsAgainWhenThePreviewShowsSomethingElse() throws {
+        let app = studio()
+        truthPlan(app)
+        app.focus = .junction
+        try finish(app)
+        app.perform(.stepThrough)
+        for _ in 0..<2 { app.perform(.nextFrame) }
+        XCTAssertTrue(app.draw().text.contains("frame 3/10"), app.draw().text)
+        app.field = .s
+        app.adjust(by: -1)
+        XCTAssertEqual(app.mode, .browse)
+        XCTAssertTrue(app.draw().text.contains("a.mp4 — frame 1/30"), app.draw().text)
+    }
+
+    /// A key that does nothing where it is pressed says so, and where it does something.
+    func testKeysThatDoNothingHereSaySo() throws {
+        let app = studio()
+        app.focus = .junction
+        app.handle(Int32(UInt8(ascii: "x")))
+        XCTAssertEqual(app.message, "x does nothing here (? lists the keys)")
+        app.handle(Int32(UInt8(ascii: "J")))
+        XCTAssertEqual(
+            app.message, "J does nothing here; in the sequence pane: move the clip later (? lists the keys)")
+        app.focus = .sequence
+        app.handle(Int32(UInt8(ascii: "d")))
+        XCTAssertTrue(app.message.hasPrefix("the sequence is empty"), app.message)
+        truthPlan(app)
+        try finish(app)
+        app.perform(.stepThrough)
+        app.handle(Int32(UInt8(ascii: "]")))
+        XCTAssertEqual(app.message, "already at the last step (1/1)")
+        app.focus = .preview
+        app.size = (120, 40)
+        let hints = try XCTUnwrap(app.draw().lines().last)
+        XCTAssertTrue(hints.contains("(/←/h frame back  )/→/l frame on  Space play"), hints)
+    }
+
+    /// A message longer than the screen is wide goes on two lines, all of it readable; the help overlay leaves
+    /// nothing of the panes showing beside it.
+    func testALongMessageWrapsAndHelpHidesThePanes() throws {
+        let app = studio()
+        truthPlan(app)
+        app.size = (120, 40)
+        app.execute("set foo 1")
+        let said = app.message
+        XCTAssertGreaterThan(said.count, 120)
+        let lines = app.draw().lines()
+        XCTAssertEqual(
+            lines[37].trimmingCharacters(in: .whitespaces) + " " + lines[38].trimmingCharacters(in: .whitespaces), said)
+        XCTAssertTrue(lines[35].hasPrefix(" Job: idle"), "the panes gave up a line, the job panel none")
+        app.perform(.help)
+        let help = app.draw().lines().dropFirst().joined(separator: "\n")
+        XCTAssertTrue(help.contains(StudioApp.helpTitle), help)
+        for pane in ["Library (", "Sequence (", "Junction 1", "s=5 e=16", "Job: idle", "q quit"] {
+            XCTAssertFalse(help.contains(pane), "\(pane) shows through the help:\n\(help)")
+        }
     }
 
     func testCompareRefusesAStaleResultAndMeasuresOnce() throws {
@@ -101,11 +219,11 @@ final class StudioStateTests: XCTestCase {
         XCTAssertTrue(app.message.hasPrefix("generate first"), app.message)
         let side = try XCTUnwrap(app.model).config.resolution
         try finish(app, side: side)
-        // Stale: the seed changed after generating (before any clean-up could drop the result).
-        app.plan.junctions[0].settings.seed = 5
+        // Stale: the strength changed after generating (before any clean-up could drop the result).
+        app.plan.junctions[0].settings.strength = 0.5
         app.perform(.compare)
         XCTAssertEqual(app.mode, .browse, "compare refuses a result of other settings")
-        app.execute("set seed 5")
+        app.execute("set strength 0.5")
         app.perform(.compare)
         XCTAssertEqual(app.mode, .browse, "compare refuses a result of other settings")
         XCTAssertTrue(app.message.hasPrefix("generate first"), app.message)
@@ -294,9 +412,9 @@ final class StudioStateTests: XCTestCase {
         guard case .confirm(let prompt, .savePlan(let path)) = app.mode else {
             return XCTFail("w on an existing plan asks; mode is \(app.mode)")
         }
-        XCTAssertEqual(prompt, "plan.toml exists. Overwrite? (y/n)")
+        XCTAssertEqual(prompt, "plan.toml holds another plan. Overwrite? (y/n)")
         XCTAssertEqual(path, planFile.path)
-        XCTAssertTrue(app.draw().text.contains("plan.toml exists. Overwrite? (y/n)"))
+        XCTAssertTrue(app.draw().text.contains("plan.toml holds another plan. Overwrite? (y/n)"))
         XCTAssertEqual(try String(contentsOf: planFile, encoding: .utf8), theirs, "nothing written before y")
         app.handle(Int32(UInt8(ascii: "n")))
         XCTAssertEqual(app.mode, .browse)

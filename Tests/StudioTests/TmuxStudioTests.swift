@@ -119,7 +119,7 @@ final class TmuxStudioTests: XCTestCase {
         XCTAssertFalse(s.contains("~@") || s.contains("M-"), "no ncurses stand-ins for UTF-8 bytes: \(s)")
         let high = s.utf8.filter { $0 >= 0x80 }
         XCTAssertTrue(high.isEmpty, "bytes ≥ 0x80 on a C-locale screen: \(high.prefix(8)) in\n\(s)")
-        XCTAssertTrue(s.contains("<-/h -1  ->/l +1"), "human key labels, in ASCII: \(s)")
+        XCTAssertTrue(s.contains("<-/h -step  ->/l +step"), "human key labels, in ASCII: \(s)")
         // s is already the first clip's last frame: one more says so instead of doing nothing.
         try keys("l")
         try waitFor("s is at its limit: 0...59")
