@@ -8,6 +8,8 @@ public enum FileError: Error, CustomStringConvertible, Equatable {
     case notReplaceable(String, what: String)
     /// The output path names a file the job reads.
     case outputIsInput(String, input: String)
+    /// The output names a folder that an input lies in.
+    case outputHoldsInput(String, input: String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,9 @@ public enum FileError: Error, CustomStringConvertible, Equatable {
         case .outputIsInput(let p, let i):
             return "the output '\(p)' is also an input of this job ('\(i)'); writing it would destroy that input; "
                 + "choose another output name"
+        case .outputHoldsInput(let p, let i):
+            return "the output '\(p)' is a folder that holds an input of this job ('\(i)'); writing frames there "
+                + "would replace it; choose another output name"
         }
     }
 }
@@ -129,7 +134,8 @@ public enum OutputTarget {
         let here = canonical(path)
         for input in inputs {
             let other = canonical(input)
-            if other == here || other.hasPrefix(here + "/") { throw FileError.outputIsInput(path, input: input) }
+            if other == here { throw FileError.outputIsInput(path, input: input) }
+            if other.hasPrefix(here + "/") { throw FileError.outputHoldsInput(path, input: input) }
         }
         var info = stat()
         guard lstat(path, &info) == 0 else { return }  // nothing there yet

@@ -42,7 +42,9 @@ struct MetricsCommand: ParsableCommand {
         let tf = try FrameSequence(path: truth)
         let gf = try FrameSequence(path: generated)
         guard gf.count == tf.count else {
-            throw ValidationError("'\(generated)' has \(gf.count) frames, '\(truth)' has \(tf.count); they must match")
+            let damage = [gf, tf].compactMap(\.damageNotice).map { "; \($0)" }.joined()
+            throw ValidationError(
+                "'\(generated)' has \(gf.count) frames, '\(truth)' has \(tf.count); they must match" + damage)
         }
         if gf.width != tf.width || gf.height != tf.height {
             // Said on stderr, so that --json stays parseable.

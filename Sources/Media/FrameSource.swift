@@ -11,6 +11,8 @@ public final class FrameSequence {
     public let width: Int
     public let height: Int
     private let video: VideoReader?
+    /// A damaged video's notice (`VideoInfo.damageNotice`): only its readable frames count.
+    public var damageNotice: String? { video?.info.damageNotice }
     private let pngs: [URL]
 
     /// Frames named as Mavin numbers them (frame_00000.png…) must follow one another without a gap, and not be

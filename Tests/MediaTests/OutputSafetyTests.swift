@@ -159,7 +159,7 @@ final class OutputSafetyTests: XCTestCase {
         // A frame folder output that holds an input (--truth DIR/frame…) is refused too.
         assertRefused(
             try OutputTarget.check(folder.path, kind: .frameFolder, overwrite: true, inputs: [clip.path]),
-            "folder holding an input", containing: "also an input")
+            "folder holding an input", containing: "is a folder that holds an input of this job")
         XCTAssertNoThrow(
             try OutputTarget.check(
                 folder.appendingPathComponent("new.mp4").path, kind: .file,
