@@ -84,19 +84,9 @@ public final class Composer {
             let to = seg.last - dropEnd
             let frames = to >= from ? Self.conform(r, from...to, fps: fps) : []
             shown.append(frames)
-            let name = plan.clips[i].path
-            let own = r.info.fps
-            let rate = String(format: "%.3g", own)
-            let out = String(format: "%.3g fps", fps)
             let change = frames.count - max(0, to - from + 1)
-            let how = change > 0 ? "\(change) frames repeated" : "\(-change) frames dropped"
-            if r.variableRate {
-                let what = "clip '\(name)' has a variable frame rate"
-                notices.append("\(what); conformed to \(out) by its timestamps (\(how))")
-            } else if abs(own - fps) > 1e-3 * fps {
-                notices.append(
-                    "clip '\(name)' is \(rate) fps; conformed to \(out) by its timestamps (\(how)), "
-                        + "so it plays at its own speed")
+            if let note = Self.conformNotice(r, name: plan.clips[i].path, change: change, fps: fps) {
+                notices.append(note)
             }
         }
         var total = shown.reduce(0) { $0 + $1.count }
@@ -126,6 +116,19 @@ public final class Composer {
             out.append(i)
         }
         return out
+    }
+
+    /// What conforming a clip to `fps` did (`conform`: `change` frames more than it had, or fewer), said when its
+    /// rate differs or varies; nil when it plays as it was.
+    public static func conformNotice(_ r: VideoReader, name: String, change: Int, fps: Double) -> String? {
+        let out = String(format: "%.3g fps", fps)
+        let how = change > 0 ? "\(counted(change, "frame")) repeated" : "\(counted(-change, "frame")) dropped"
+        if r.variableRate {
+            return "clip '\(name)' has a variable frame rate; conformed to \(out) by its timestamps (\(how))"
+        }
+        guard abs(r.info.fps - fps) > 1e-3 * fps else { return nil }
+        return "clip '\(name)' is \(String(format: "%.3g", r.info.fps)) fps; conformed to \(out) by its timestamps "
+            + "(\(how)), so it plays at its own speed"
     }
 
     /// Refuses an output that would destroy a clip, or that exists without `overwrite` (`OutputTarget.check`; a

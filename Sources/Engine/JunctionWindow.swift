@@ -22,6 +22,8 @@ public struct JunctionWindow {
     /// output's geometry; nil: the preceding clip's own size.
     public let size: (width: Int, height: Int)
     public let fit: Fit
+    /// The clips as the user named them, for messages.
+    public let names: (before: String, after: String)
 
     /// Checks s and e against the clips, naming the clip (`names`) and the frames it has.
     public init(
@@ -48,6 +50,7 @@ public struct JunctionWindow {
         self.lastAfter = lastAfter ?? after.frameCount - 1
         self.size = size ?? (before.info.width, before.info.height)
         self.fit = fit
+        self.names = names
     }
 
     /// Frames `range` of a clip at the output's size: as decoded when the sizes agree, else fitted.
@@ -101,25 +104,40 @@ public struct JunctionWindow {
     }
 
     /// Writes the preceding clip up to s, the generated frames, then the following clip from e to its end (less
-    /// the frames the mode replaces), each fitted to the writer's size, reading and appending one frame at a time.
-    /// Returns the number of frames written.
+    /// the frames the mode replaces), each fitted to the writer's size and conformed to its rate, reading and
+    /// appending one frame at a time. Returns the number of frames written and what conforming did.
     public func writeSpliced(generated: [RGBImage], to writer: VideoWriter, cancel: CancelFlag = CancelFlag()) throws
-        -> Int
+        -> (frames: Int, notices: [String])
     {
         let size = (width: writer.width, height: writer.height)
         let (dropBefore, dropAfter) = junction.mode.replaced(length: junction.length)
-        func append(_ reader: VideoReader, _ frames: ClosedRange<Int>) throws {
-            for i in frames {
+        var notices: [String] = []
+        // Each clip conformed to the output's rate by its timestamps, as `compose` does: a clip of another or a
+        // variable rate plays at its own speed. A repeated frame is decoded once.
+        func append(_ reader: VideoReader, _ frames: ClosedRange<Int>, name: String) throws {
+            let shown = Composer.conform(reader, frames, fps: writer.fps)
+            let change = shown.count - frames.count
+            if let note = Composer.conformNotice(reader, name: name, change: change, fps: writer.fps) {
+                notices.append(note)
+            }
+            var previous: (index: Int, frame: RGBImage)?
+            for i in shown {
                 if cancel.isCancelled { throw EngineError.cancelled }
+                if let p = previous, p.index == i {
+                    try writer.append(p.frame)
+                    continue
+                }
                 let same = reader.info.width == size.width && reader.info.height == size.height
-                try writer.append(try reader.frame(at: i, size: same ? nil : size, fit: fit))
+                let frame = try reader.frame(at: i, size: same ? nil : size, fit: fit)
+                previous = (i, frame)
+                try writer.append(frame)
             }
         }
-        if boundaryStart - dropBefore >= 0 { try append(before, 0...(boundaryStart - dropBefore)) }
+        if boundaryStart - dropBefore >= 0 { try append(before, 0...(boundaryStart - dropBefore), name: names.before) }
         for g in generated { try writer.append(g.resized(width: size.width, height: size.height)) }
         if boundaryEnd + dropAfter <= after.frameCount - 1 {
-            try append(after, (boundaryEnd + dropAfter)...(after.frameCount - 1))
+            try append(after, (boundaryEnd + dropAfter)...(after.frameCount - 1), name: names.after)
         }
-        return writer.framesWritten
+        return (writer.framesWritten, notices)
     }
 }

@@ -103,30 +103,10 @@ struct InfillCommand: ParsableCommand {
         var notices: [String]
     }
 
-    /// What the spliced output does to the clips that the user would not guess: the frames are written one for one
-    /// at BEFORE's rate (`compose` conforms clips by their timestamps instead), and AFTER is fitted to BEFORE's
-    /// size.
-    static func clipNotices(_ a: VideoReader, _ b: VideoReader, names: (String, String), fit: Fit) -> [String] {
-        var notes: [String] = []
-        let fps = String(format: "%.3g fps", a.info.fps)
-        let conform = "`mavin compose` conforms clips to one rate by their timestamps"
-        for (r, name) in [(a, names.0), (b, names.1)] where r.variableRate {
-            notes.append(
-                "clip '\(name)' has a variable frame rate; infill writes its frames one for one at \(fps), so its "
-                    + "timing is not kept (\(conform))")
-        }
-        if !a.variableRate && !b.variableRate && abs(a.info.fps - b.info.fps) > 1e-3 * a.info.fps {
-            let speed = String(format: "%.3g", a.info.fps / b.info.fps)
-            notes.append(
-                "clip '\(names.1)' is \(String(format: "%.3g", b.info.fps)) fps and the output \(fps) (BEFORE's); "
-                    + "its frames are written one for one, so it plays \(speed)× as fast (\(conform))")
-        }
-        if (a.info.width, a.info.height) != (b.info.width, b.info.height) {
-            notes.append(
-                fit.notice(
-                    clip: names.1, from: (b.info.width, b.info.height), to: (a.info.width, a.info.height)))
-        }
-        return notes
+    /// AFTER fitted to BEFORE's size, which the spliced output has.
+    static func sizeNotices(_ a: VideoReader, _ b: VideoReader, names: (String, String), fit: Fit) -> [String] {
+        guard (a.info.width, a.info.height) != (b.info.width, b.info.height) else { return [] }
+        return [fit.notice(clip: names.1, from: (b.info.width, b.info.height), to: (a.info.width, a.info.height))]
     }
 
     func run() throws {
@@ -167,12 +147,15 @@ struct InfillCommand: ParsableCommand {
             url: URL(fileURLWithPath: output), width: a.info.width, height: a.info.height,
             fps: a.info.fps, overwrite: overwrite)
         let written: Int
+        var conformed: [String] = []
         do {
             if transitionOnly {
                 for g in result.frames { try writer.append(g.resized(width: writer.width, height: writer.height)) }
                 written = writer.framesWritten
             } else {
-                written = try window.writeSpliced(generated: result.frames, to: writer)
+                let spliced = try window.writeSpliced(generated: result.frames, to: writer)
+                written = spliced.frames
+                conformed = spliced.notices
             }
             try writer.finish()
         } catch {
@@ -184,7 +167,7 @@ struct InfillCommand: ParsableCommand {
             seconds: result.seconds, steps: sampler.steps, frames: written, length: length, output: output,
             psnr: sc?.psnr, ms_ssim: sc?.ms_ssim, clip_rs: sc?.clip_rs, ssim: sc?.ssim, similarity: sc?.similarity,
             notices: [a, b].compactMap(\.info.damageNotice) + result.notices
-                + (transitionOnly ? [] : Self.clipNotices(a, b, names: (before, after), fit: fit))
+                + conformed + (transitionOnly ? [] : Self.sizeNotices(a, b, names: (before, after), fit: fit))
                 + [writer.notice].compactMap { $0 })
         if json {
             try printJSON(report)

@@ -175,6 +175,21 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: report))
     }
 
+    /// A spliced infill conforms AFTER to BEFORE's rate by its timestamps, as compose does: a 15 fps clip after a
+    /// 30 fps one lasts as long as it did (each frame shown twice) instead of playing twice as fast.
+    func testInfillConformsTheFollowingClipToTheOutputsRate() throws {
+        let a = try clip("a30.mp4", seconds: 1, fps: 30)
+        let b = try clip("b15.mp4", seconds: 1, fps: 15)
+        let out = dir.appendingPathComponent("out.mp4").path
+        let r = try run(["infill", "--before", a, "--after", b, "--length", "4", "--model", model, "-o", out])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(
+            r.output.contains("clip '\(b)' is 15 fps; conformed to 30 fps by its timestamps (15 frames repeated)"),
+            r.output)
+        let info = try run(["info", out, "--json"])
+        XCTAssertTrue(info.output.contains("\"frames\" : 64") || info.output.contains("\"frames\":64"), info.output)
+    }
+
     func testComposeRefusesABadOutputBeforeLoadingTheModel() throws {
         let a = try clip("a.mp4")
         let model = try brokenModel()

@@ -72,7 +72,7 @@ final class StreamingTests: XCTestCase {
             let result = try infiller.run(request)
             let out = folder.appendingPathComponent("out-\(mode).mp4")
             let writer = try VideoWriter(url: out, width: 48, height: 32, fps: 25)
-            let written = try window.writeSpliced(generated: result.frames, to: writer)
+            let written = try window.writeSpliced(generated: result.frames, to: writer).frames
             try writer.finish()
             let expected = (s + 1 - dropBefore) + length + (250 - e - dropAfter)
             XCTAssertEqual(written, expected)
