@@ -74,14 +74,19 @@ extension StudioApp {
         screen.put(
             0, 0, " Mavin Studio — \(folder) — \(modelNote) — pictures: \(caps.pictures.rawValue)", width: W, .header,
             bold: true, reverse: false)
-        // A message longer than the screen is wide takes a second line, from the panes above it: they and the job
-        // panel are laid out in the first B rows.
+        // A message longer than the screen is wide takes up to two more lines, from the panes above it: they and
+        // the job panel are laid out in the first B rows. A question has the status and key rows, and takes more
+        // the same way: all of it is read before y or n.
         let status: [String]
+        var question: [String] = []
         switch mode {
-        case .command, .confirm: status = []
-        default: status = Self.wrapped(Glyphs.text(message, unicode: screen.unicode), width: W, lines: 2)
+        case .command: status = []
+        case .confirm(let prompt, _):
+            status = []
+            question = Self.wrapped(Glyphs.text(prompt, unicode: screen.unicode), width: W, lines: 3)
+        default: status = Self.wrapped(Glyphs.text(message, unicode: screen.unicode), width: W, lines: 3)
         }
-        let B = H - max(0, status.count - 1)
+        let B = H - max(0, status.count - 1, question.count - 2)
         let leftW = max(28, W / 3)
         let rightX = leftW + 1
         let rightW = W - rightX
@@ -96,11 +101,9 @@ extension StudioApp {
         case .command(let line):
             screen.put(H - 1, 0, ":" + line, width: W, .focus, bold: true)
             screen.cursor = (H - 1, min(W - 1, line.count + 1))
-        case .confirm(let prompt, _):
-            // The status line's row too when the question needs it: all of it is read before y or n.
-            let lines = Self.wrapped(Glyphs.text(prompt, unicode: screen.unicode), width: W, lines: 2)
-            for (i, line) in lines.enumerated() {
-                screen.put(H - lines.count + i, 0, line, width: W, .error, bold: true, reverse: true)
+        case .confirm:
+            for (i, line) in question.enumerated() {
+                screen.put(H - question.count + i, 0, line, width: W, .error, bold: true, reverse: true)
             }
         default:
             for (i, line) in status.enumerated() { screen.put(B - 2 + i, 0, line, width: W, .accent) }

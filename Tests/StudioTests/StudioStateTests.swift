@@ -202,6 +202,12 @@ final class StudioStateTests: XCTestCase {
         XCTAssertEqual(
             lines[37].trimmingCharacters(in: .whitespaces) + " " + lines[38].trimmingCharacters(in: .whitespaces), said)
         XCTAssertTrue(lines[35].hasPrefix(" Job: idle"), "the panes gave up a line, the job panel none")
+        // Three lines when it needs them, so the end of a long message (often its reason) is read too.
+        app.message = String(repeating: "word ", count: 60) + "end"
+        let three = app.draw().lines()
+        XCTAssertEqual(
+            three[36...38].map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " "), app.message)
+        XCTAssertTrue(three[34].hasPrefix(" Job: idle"), "the panes gave up two lines")
         app.perform(.help)
         let help = app.draw().lines().dropFirst().joined(separator: "\n")
         XCTAssertTrue(help.contains(StudioApp.helpTitle), help)
