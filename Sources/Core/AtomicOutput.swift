@@ -206,6 +206,9 @@ public enum OutputTarget {
         }
     }
 
+    /// Whether two paths name one file (links and `..` resolved as far as they exist).
+    public static func samePath(_ a: String, _ b: String) -> Bool { canonical(a) == canonical(b) }
+
     /// The path with links and `..` resolved as far as it exists, so two names of one file compare equal.
     static func canonical(_ path: String) -> String {
         let url = URL(fileURLWithPath: path).standardizedFileURL

@@ -23,8 +23,12 @@ public final class SignalLatch: @unchecked Sendable {
     private var first: Int32?
     private var sources: [DispatchSourceSignal] = []
 
-    public init(_ numbers: [Int32] = PartialFiles.endingSignals) {
-        sources = catchSignals(numbers) { [weak self] in self?.keep($0) }
+    /// `then` runs after each signal is kept (on a dispatch queue): a program that stops in its own time starts to.
+    public init(_ numbers: [Int32] = PartialFiles.endingSignals, then: (@Sendable (Int32) -> Void)? = nil) {
+        sources = catchSignals(numbers) { [weak self] number in
+            self?.keep(number)
+            then?(number)
+        }
     }
 
     /// Keeps `number` as if it had arrived (a hang-up the program noticed itself: its terminal closed).

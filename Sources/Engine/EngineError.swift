@@ -28,6 +28,8 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
     case initShapeMismatch(path: String)
     case diverged(step: Int, loss: Float)
     case cancelled
+    /// A new run's checkpoint or one of its side files (state, log, chart) is already there.
+    case trainingOutputExists([String])
 
     public var description: String {
         switch self {
@@ -55,6 +57,10 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
         case .boundariesCross(let clip, let s, let e):
             return "clip '\(clip)': s=\(s) comes before e=\(e); nothing of the clip would remain"
         case .badTrainingOption(let option, let rule): return "\(option): \(rule)"
+        case .trainingOutputExists(let paths):
+            let list = paths.map { "'\($0)'" }.joined(separator: ", ")
+            return "\(list) already exist\(paths.count == 1 ? "s" : ""); a new run writes its checkpoint, state, log "
+                + "and chart there: continue that run with --resume, or choose another --out"
         case .invalidConfig(let problem): return "config: \(problem)"
         case .resumeMismatch(let path, let saved, let asked, let differences):
             return "--resume: '\(path)' was trained with config '\(saved)' but this run asks for '\(asked)' "

@@ -174,8 +174,13 @@ public final class Trainer {
                 throw EngineError.badTrainingOption(option: "--relative-loss", rule: rule)
             }
         }
-        if !o.resume && FileManager.default.fileExists(atPath: o.output.path) {
-            throw FileError.targetExists(o.output.path)
+        if !o.resume {
+            // A new run never writes over, nor appends to, what is already at its outputs.
+            let there = [o.output, o.stateURL, o.logURL, o.curveURL].map(\.path).filter {
+                var info = stat()
+                return lstat($0, &info) == 0
+            }
+            if !there.isEmpty { throw EngineError.trainingOutputExists(there) }
         }
         // On resume the checkpoint's config must be the one asked for: the data is read at its size.
         let existing = o.resume ? try MavinModel.load(o.output) : nil

@@ -130,8 +130,20 @@ struct EvalCommand: ParsableCommand {
         }
     }
 
-    /// The report, JSON, chart and contact sheets (`case_NNN.png` in --sheets) against what exists and the inputs.
+    /// The report, JSON, chart and contact sheets (`case_NNN.png` in --sheets) against what exists and the inputs,
+    /// and against each other: two outputs named alike would leave only the last written.
     func checkOutputs(chart: String, sheetCount: Int, inputs: [String]) throws {
+        let named =
+            [("--report", report), ("--chart", chart)] + (json.map { [("--json", $0)] } ?? [])
+            + (sheets.map { [("--sheets", $0)] } ?? [])
+        for (i, a) in named.enumerated() {
+            for b in named[(i + 1)...] where OutputTarget.samePath(a.1, b.1) {
+                let chartNote =
+                    a.0 == "--chart" || b.0 == "--chart" ? " (the chart defaults to the report's name, .png)" : ""
+                throw ValidationError(
+                    "\(a.0) and \(b.0) both name '\(b.1)'\(chartNote); give each output its own name")
+            }
+        }
         for p in [report, chart] + [json].compactMap({ $0 }) {
             try OutputTarget.check(p, kind: .file, overwrite: overwrite, inputs: inputs)
         }
@@ -162,7 +174,10 @@ struct EvalCommand: ParsableCommand {
         try checkOutputs(chart: chartPath, sheetCount: 0, inputs: inputs)
         let names = methods.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         let wantsModel = names.contains("model") || !variant.isEmpty || !compare.isEmpty
-        let mavin = wantsModel ? try MavinModel.load(try DefaultModel.locate(explicit: modelOption.model)) : nil
+        let modelURL = wantsModel ? try DefaultModel.locate(explicit: modelOption.model) : nil
+        // The model found without --model ($MAVIN_MODEL, the samples') is read like the named one: an input.
+        if let modelURL { inputs.append(modelURL.path) }
+        let mavin = try modelURL.map { try MavinModel.load($0) }
         let resolution = mavin?.config.resolution ?? 128
         let window = mavin.map { Infiller(model: $0).references(for: length) }  // reference frames each side
         if let references, references < 1 {
@@ -242,6 +257,13 @@ struct EvalCommand: ParsableCommand {
                 )
             }
             rows.append(.model(name: parts[0], other, base))
+        }
+        // Rows are keyed by name in the report: two of one name would show one's scores twice.
+        var seen = Set<String>()
+        for name in rows.map(\.name) where !seen.insert(name).inserted {
+            throw ValidationError(
+                "two rows are named '\(name)' (a --compare NAME repeated, or one that names a method); give each "
+                    + "--compare its own name")
         }
         print(
             "\(list.count) cases, l = \(list.map(\.length).min() ?? 0)…\(list.map(\.length).max() ?? 0), "

@@ -54,7 +54,12 @@ struct SynthDatasetCommand: ParsableCommand {
     func validate() throws {
         guard [128, 256].contains(size) else { throw ValidationError("--size must be 128 or 256 (got \(size))") }
         guard minutes > 0, minutes <= 600 else { throw ValidationError("--minutes must be in (0, 600]") }
-        guard takeSeconds >= 5 else { throw ValidationError("--take-seconds must be at least 5") }
+        guard takeSeconds >= 5, takeSeconds.isFinite else {
+            throw ValidationError("--take-seconds must be a number of at least 5")
+        }
+        guard fps.isFinite, fps >= 1, fps <= 240 else {
+            throw ValidationError("--fps must be within 1…240 (got \(fps))")
+        }
     }
 
     func run() throws {
@@ -68,7 +73,7 @@ struct SynthDatasetCommand: ParsableCommand {
         var entries: [ManifestEntry] = []
         let t0 = Date()
         for i in 0..<takes {
-            let s = seed + UInt64(i)
+            let s = seed &+ UInt64(i)  // seeds wrap round: any --seed is a valid first seed
             let seconds = min(takeSeconds, max(5, total - Double(i) * takeSeconds))
             let performance = Performance(
                 seed: s, fps: fps, script: Performance.randomScript(seed: s, seconds: seconds))

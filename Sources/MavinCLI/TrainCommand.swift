@@ -103,11 +103,10 @@ struct TrainCommand: ParsableCommand {
         o.relativeLossEpsilon = relativeLoss
         let cancel = CancelFlag()
         // Ctrl-C and SIGTERM (kill, a scheduler, a shutdown) both checkpoint and stop.
-        let sources = catchSignals([SIGINT, SIGTERM]) { _ in
+        let latch = SignalLatch([SIGINT, SIGTERM]) { _ in
             cancel.cancel()
             FileHandle.standardError.write(Data("\nmavin: stopping after this step (checkpoint follows)…\n".utf8))
         }
-        defer { sources.forEach { $0.cancel() } }
         let view = JobProgressView()
         do {
             _ = try JobRunner.runToEnd(TrainJob(options: o), cancel: cancel, events: view.show)
@@ -115,6 +114,9 @@ struct TrainCommand: ParsableCommand {
         } catch EngineError.cancelled {
             view.end()
             print("stopped; resume with the same command and --resume")
+            // Checkpointed, then ended by the signal, as without us: `train && eval` does not go on.
+            fflush(stdout)
+            if let number = latch.caught { PartialFiles.endBySignal(number) }
         }
     }
 }

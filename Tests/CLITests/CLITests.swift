@@ -190,6 +190,108 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(info.output.contains("\"frames\" : 64") || info.output.contains("\"frames\":64"), info.output)
     }
 
+    /// A new training run never writes over, nor appends to, an earlier run's files at its --out; it says to resume.
+    func testTrainNeverWritesOverAnEarlierRunsFiles() throws {
+        let data = dir.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        _ = try clip("data/a.mp4")
+        let out = dir.appendingPathComponent("z.safetensors")
+        let notes = URL(fileURLWithPath: out.path + ".log.jsonl")
+        try Data("my notes\n".utf8).write(to: notes)
+        let r = try run(
+            ["train", "--data", data.path, "--out", out.path, "--config", "tiny", "--steps", "2", "--batch", "1"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.output.contains("continue that run with --resume, or choose another --out"), r.output)
+        XCTAssertEqual(try Data(contentsOf: notes), Data("my notes\n".utf8))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+    }
+
+    /// SIGTERM stops training after a checkpoint, and the process then ends by the signal, so `train && eval` stops.
+    func testTrainStoppedBySIGTERMCheckpointsAndEndsByTheSignal() throws {
+        let data = dir.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        _ = try clip("data/a.mp4")
+        let out = dir.appendingPathComponent("t.safetensors")
+        let args = [
+            try mavin(), "train", "--data", data.path, "--out", out.path, "--config", "tiny", "--steps", "100000",
+            "--batch", "1", "--eval-every", "100000", "--save-every", "100000"
+        ]
+        var pid: pid_t = 0
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd: Int32 in [0, 1, 2] { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDWR, 0) }
+        let cArgs = args.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        XCTAssertEqual(posix_spawn(&pid, args[0], &actions, nil, cArgs, environ), 0)
+        // Its log has a line once a step is done.
+        let log = out.path + ".log.jsonl"
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline && ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").isEmpty {
+            usleep(50_000)
+        }
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        XCTAssertEqual(status & 0x7f, SIGTERM, "ended by the signal (status \(status))")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.path), "checkpointed before it ended")
+    }
+
+    /// eval's outputs may not share a name (only the last written would be left), the model it finds without
+    /// --model is an input like a named one, and two rows may not share a name.
+    func testEvalRefusesOutputsOfOneNameTheModelItFindsAndRowsOfOneName() throws {
+        let video = try clip("clip.mp4", seconds: 1)
+        let cases = dir.appendingPathComponent("cases.toml")
+        try "[[case]]\nvideo = \"clip.mp4\"\ns = 5\ne = 9\n".write(to: cases, atomically: true, encoding: .utf8)
+        let report = dir.appendingPathComponent("r.md").path
+        let base = ["eval", "--cases", cases.path, "--methods", "repeat", "--overwrite"]
+        let same = try run(base + ["--report", report, "--json", report])
+        XCTAssertNotEqual(same.status, 0)
+        XCTAssertTrue(same.output.contains("--report and --json both name"), same.output)
+        let chart = try run(base + ["--report", report, "--json", dir.appendingPathComponent("r.png").path])
+        XCTAssertTrue(chart.output.contains("the chart defaults to the report's name"), chart.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: report))
+        // The model found through $MAVIN_MODEL.
+        let copy = dir.appendingPathComponent("found.safetensors")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: model), to: copy)
+        let before = try Data(contentsOf: copy)
+        let found = try Subprocess.run(
+            [
+                try mavin(), "eval", "--cases", cases.path, "--methods", "model", "--report", report, "--json",
+                copy.path,
+                "--overwrite"
+            ], timeout: 120, environment: ["MAVIN_MODEL": copy.path])
+        XCTAssertNotEqual(found.status, 0)
+        XCTAssertTrue(found.output.contains("is also an input of this job"), found.output)
+        XCTAssertEqual(try Data(contentsOf: copy), before)
+        let rows = try run(
+            [
+                "eval", "--cases", cases.path, "--methods", "repeat", "--model", model, "--report", report,
+                "--compare", "repeat=\(model)"
+            ])
+        XCTAssertNotEqual(rows.status, 0)
+        XCTAssertTrue(rows.output.contains("two rows are named 'repeat'"), rows.output)
+        _ = video
+    }
+
+    /// synth-dataset checks its frame rate before making anything (0 crashed), and any first seed works.
+    func testSynthDatasetRefusesABadRateBeforeMakingItsFolder() throws {
+        let out = dir.appendingPathComponent("set")
+        for fps in ["0", "nan", "-5"] {
+            let r = try run(["synth-dataset", "--out", out.path, "--minutes", "0.05", "--fps=\(fps)"])
+            XCTAssertEqual(r.status, 64, r.output)
+            XCTAssertTrue(r.output.contains("--fps must be within 1…240"), r.output)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+        }
+        let r = try run(
+            [
+                "synth-dataset", "--out", out.path, "--minutes", "0.05", "--take-seconds", "5", "--fps", "10",
+                "--seed=18446744073709551615"
+            ])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("manifest.json").path))
+    }
+
     func testComposeRefusesABadOutputBeforeLoadingTheModel() throws {
         let a = try clip("a.mp4")
         let model = try brokenModel()
