@@ -12,7 +12,8 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a MAVIN model with consecutive noising and variable-length sampling.",
         discussion: """
             Writes OUT (the EMA weights, codec and config), OUT.state.safetensors (optimiser state for --resume), \
-            OUT.log.jsonl (one line per step) and OUT.loss.png. Ctrl-C or SIGTERM saves a checkpoint and stops.
+            OUT.log.jsonl (one line per step) and OUT.loss.png; never over an earlier run's (--resume continues \
+            it). Ctrl-C or SIGTERM saves a checkpoint, then ends by the signal.
             """)
 
     @Option(parsing: .upToNextOption, help: "Folders (or files) of training videos.") var data: [String]
