@@ -232,7 +232,10 @@ struct EvalCommand: ParsableCommand {
             case "model": if let mavin { rows.append(.model(name: "mavin", mavin, base)) }
             case "none": break
             default:
-                guard let b = Baseline(rawValue: n) else { throw ValidationError("unknown method '\(n)'") }
+                guard let b = Baseline(rawValue: n) else {
+                    let valid = ["model"] + Baseline.allCases.map(\.rawValue) + ["none"]
+                    throw ValidationError("unknown method '\(n)' in --methods; valid: \(valid.joined(separator: ", "))")
+                }
                 if !b.isAvailable {
                     let why = b == .opencvDIS ? "no Python with cv2: set MAVIN_PYTHON" : "ffmpeg not installed"
                     print("note: skipping \(n) (\(why))")
@@ -257,6 +260,11 @@ struct EvalCommand: ParsableCommand {
                 )
             }
             rows.append(.model(name: parts[0], other, base))
+        }
+        guard !rows.isEmpty else {
+            throw ValidationError(
+                "no rows to evaluate: --methods names none that can run here; add one (e.g. model or repeat), a "
+                    + "--variant or a --compare")
         }
         // Rows are keyed by name in the report: two of one name would show one's scores twice.
         var seen = Set<String>()

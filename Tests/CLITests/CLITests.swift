@@ -271,6 +271,12 @@ final class CLITests: XCTestCase {
             ])
         XCTAssertNotEqual(rows.status, 0)
         XCTAssertTrue(rows.output.contains("two rows are named 'repeat'"), rows.output)
+        let bogus = try run(["eval", "--cases", cases.path, "--methods", "bogus", "--report", report])
+        XCTAssertTrue(bogus.output.contains("valid: model, repeat, crossfade"), bogus.output)
+        let none = try run(["eval", "--cases", cases.path, "--methods", "none", "--report", report])
+        XCTAssertNotEqual(none.status, 0)
+        XCTAssertTrue(none.output.contains("no rows to evaluate"), none.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: report))
         _ = video
     }
 
