@@ -10,6 +10,8 @@ public enum FileError: Error, CustomStringConvertible, Equatable {
     case outputIsInput(String, input: String)
     /// The output names a folder that an input lies in.
     case outputHoldsInput(String, input: String)
+    /// An input that could not be read, and why in words.
+    case readFailed(String, reason: String)
 
     public var description: String {
         switch self {
@@ -21,6 +23,7 @@ public enum FileError: Error, CustomStringConvertible, Equatable {
         case .outputIsInput(let p, let i):
             return "the output '\(p)' is also an input of this job ('\(i)'); writing it would destroy that input; "
                 + "choose another output name"
+        case .readFailed(let p, let r): return "'\(p)' could not be read: \(r)"
         case .outputHoldsInput(let p, let i):
             return "the output '\(p)' is a folder that holds an input of this job ('\(i)'); writing frames there "
                 + "would replace it; choose another output name"

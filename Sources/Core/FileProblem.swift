@@ -36,6 +36,9 @@ public enum FileProblem {
         case .fileWriteOutOfSpace: return reason(errno: ENOSPC)
         case .fileReadCorruptFile, .fileReadUnknownStringEncoding, .fileReadInapplicableStringEncoding:
             return "it is not readable text; check that it is the right file"
+        case .coderReadCorrupt, .coderValueNotFound, .coderInvalidValue:
+            return "its contents are not what Mavin expects here (a field missing or of the wrong kind: \(error)); "
+                + "check that it is the right file"
         default: return "file error \(ns.code)"
         }
     }

@@ -20,7 +20,11 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var entries: [ManifestEntry]
 
     public static func read(_ url: URL) throws -> Manifest {
-        try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: url))
+        do {
+            return try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: url))
+        } catch {
+            throw FileError.readFailed(url.path, reason: FileProblem.reason(error))
+        }
     }
 }
 

@@ -386,6 +386,19 @@ final class CLITests: XCTestCase {
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.output.contains("frame_00000.png' already exists"), r.output)
         XCTAssertTrue(r.output.contains("--overwrite"), r.output)
+
+        // A synthetic set's manifest of the wrong shape: named, in words (it said "file error 4865").
+        let set = dir.appendingPathComponent("set")
+        try FileManager.default.createDirectory(at: set, withIntermediateDirectories: true)
+        try Data("{\"entries\": 5}".utf8).write(to: set.appendingPathComponent("manifest.json"))
+        r = try run(
+            [
+                "eval", "--synthetic", set.path, "--length", "6", "--methods", "repeat", "--report",
+                dir.appendingPathComponent("r.md").path
+            ])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.output.contains("manifest.json' could not be read: its contents are not what"), r.output)
+        XCTAssertFalse(r.output.contains("file error"), r.output)
     }
 
     /// Clips of two sizes are scored with a note that the generated frames were scaled; the same size, without.
