@@ -68,12 +68,18 @@ public final class MavinModel {
     /// Reads a checkpoint, validating format, config, shapes and values.
     public static func load(_ url: URL) throws -> MavinModel {
         let path = url.path
-        guard FileManager.default.fileExists(atPath: path) else {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw CheckpointError.unreadable(path, underlying: "no such file")
+        }
+        guard !isDir.boolValue else {
+            throw CheckpointError.unreadable(path, underlying: "it is a folder; name a .safetensors checkpoint")
         }
         let file: SafeTensorsFile
         do { file = try SafeTensorsFile(url: url) } catch {
-            throw CheckpointError.notAMavinCheckpoint(path, reason: "\(error)")
+            // Foundation's own file errors in words (they print as `Error Domain=…`).
+            let reason = FileProblem.isFoundationError(error) ? FileProblem.reason(error) : "\(error)"
+            throw CheckpointError.notAMavinCheckpoint(path, reason: reason)
         }
         return try load(file, path: path)
     }
