@@ -399,6 +399,15 @@ final class CLITests: XCTestCase {
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.output.contains("manifest.json' could not be read: its contents are not what"), r.output)
         XCTAssertFalse(r.output.contains("file error"), r.output)
+        // A folder given as a checkpoint (it printed NSCocoaErrorDomain Code=256).
+        r = try run(
+            [
+                "eval", "--auto", a, "--length", "6", "--methods", "model", "--model", set.path,
+                "--report", dir.appendingPathComponent("r.md").path
+            ])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.output.contains("could not be read: it is a folder; name a .safetensors checkpoint"), r.output)
+        XCTAssertFalse(r.output.contains("Error Domain"), r.output)
     }
 
     /// Clips of two sizes are scored with a note that the generated frames were scaled; the same size, without.
