@@ -38,7 +38,9 @@ struct BenchModel: ParsableCommand {
     }
 
     func run() throws {
-        guard let c = ModelConfig.preset(config) else { throw ValidationError("unknown config") }
+        guard let c = ModelConfig.preset(config) else {
+            throw ValidationError("unknown config '\(config)'; use tiny, small or motion")
+        }
         let net = MavinUNet(config: c)
         net.initialise(seed: 1)
         var rng = SplitMix64(seed: 2)

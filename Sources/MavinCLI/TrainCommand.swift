@@ -80,9 +80,16 @@ struct TrainCommand: ParsableCommand {
         let cfg = try ModelConfig.forTraining(
             preset: config, masking: masking, bfg: !noBfg, anchor: anchor, anchorSharpness: anchorSharpness,
             prediction: prediction)
-        guard steps > 0, batch > 0, lr > 0, sampleRate > 0, evalEvery > 0, saveEvery > 0 else {
-            throw ValidationError(
-                "--steps, --batch, --lr, --sample-rate, --eval-every and --save-every must be positive")
+        let counts = [
+            ("--steps", steps), ("--batch", batch), ("--sample-rate", sampleRate), ("--eval-every", evalEvery),
+            ("--save-every", saveEvery)
+        ]
+        for (name, value) in counts where value <= 0 {
+            throw ValidationError("\(name) must be a positive whole number (got \(value))")
+        }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number (got \(lr))") }
+        guard decaySteps >= 0 else {
+            throw ValidationError("--decay-steps must be 0 (a constant rate) or more (got \(decaySteps))")
         }
         // A window's activations take tens of MB: beyond 64 a step would not fit in memory anyway.
         guard batch <= 64 else { throw ValidationError("--batch \(batch) is more than 64 windows a step; use 1…64") }

@@ -206,6 +206,24 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
     }
 
+    /// train names the one number it refuses (it listed six flags), and refuses a negative decay and an infinite rate.
+    func testTrainNamesTheNumberItRefuses() throws {
+        let out = dir.appendingPathComponent("n.safetensors").path
+        let base = ["train", "--data", dir.path, "--out", out, "--config", "tiny"]
+        let cases: [([String], String)] = [
+            (["--steps", "0"], "--steps must be a positive whole number (got 0)"),
+            (["--save-every=-2"], "--save-every must be a positive whole number (got -2)"),
+            (["--decay-steps=-5"], "--decay-steps must be 0 (a constant rate) or more (got -5)"),
+            (["--lr=inf"], "--lr must be a positive number (got inf)")
+        ]
+        for (options, expected) in cases {
+            let r = try run(base + options)
+            XCTAssertNotEqual(r.status, 0)
+            XCTAssertTrue(r.output.contains(expected), "\(options): \(r.output)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    }
+
     /// SIGTERM stops training after a checkpoint, and the process then ends by the signal, so `train && eval` stops.
     func testTrainStoppedBySIGTERMCheckpointsAndEndsByTheSignal() throws {
         let data = dir.appendingPathComponent("data")
