@@ -65,6 +65,10 @@ struct SynthDatasetCommand: ParsableCommand {
     func run() throws {
         PartialFiles.removeOnSignal()
         let folder = URL(fileURLWithPath: out)
+        // A new folder goes whole if a signal ends the run before its manifest is written.
+        let existed = FileManager.default.fileExists(atPath: folder.path)
+        if !existed { PartialFiles.register(folder.path) }
+        defer { if !existed { PartialFiles.done(folder.path) } }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let total = minutes * 60
         let takes = max(1, Int((total / takeSeconds).rounded(.up)))

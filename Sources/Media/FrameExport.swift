@@ -49,6 +49,13 @@ public enum FrameExport {
         frame: (Int) throws -> RGBImage
     ) throws -> Int {
         let missing = try check(folder: folder, frames: frames, overwrite: overwrite)
+        // What this run creates (folders, then new frames) goes if a signal ends it, as on a failure.
+        var registered: [String] = []
+        defer { registered.forEach(PartialFiles.done) }
+        if let outermost = missing.first {
+            PartialFiles.register(outermost)
+            registered.append(outermost)
+        }
         for dir in missing {
             guard mkdir(dir, 0o755) == 0 || errno == EEXIST else {
                 let reason = FileProblem.reason(errno: errno)
@@ -62,6 +69,10 @@ public enum FrameExport {
             let url = URL(fileURLWithPath: folder).appendingPathComponent(fileName(i))
             do {
                 let existed = FileManager.default.fileExists(atPath: url.path)
+                if !existed && missing.isEmpty {
+                    PartialFiles.register(url.path)
+                    registered.append(url.path)
+                }
                 try PNG.write(try frame(i), to: url, overwrite: overwrite)
                 if existed { replaced += 1 } else { created.append(url.path) }
             } catch {

@@ -71,6 +71,9 @@ public enum SynthWriter {
     {
         let fm = FileManager.default
         let existed = fm.fileExists(atPath: folder.path)
+        // A new folder goes whole if a signal ends the run before the set is complete.
+        if !existed { PartialFiles.register(folder.path) }
+        defer { if !existed { PartialFiles.done(folder.path) } }
         do {
             try fm.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {

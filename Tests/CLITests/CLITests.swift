@@ -613,6 +613,25 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// A signal during a `frames` export, a `samples` set or a `synth-dataset` into new folders leaves no folder,
+    /// as a failure part-way does not.
+    func testASignalLeavesNoHalfExportOrSet() throws {
+        let a = try clip("a.mp4", seconds: 12, size: "320x240")
+        let runs: [(String, [String])] = [
+            ("frames", ["frames", a, "--count", "300"]),
+            ("samples", ["samples"]),
+            ("takes", ["synth-dataset", "--minutes", "0.5", "--take-seconds", "5"])
+        ]
+        for (name, args) in runs {
+            let out = dir.appendingPathComponent(name)
+            let flag = name == "frames" ? "-o" : "--out"
+            let status = try terminateWhileWriting(args + [flag, out.path], watching: out)
+            XCTAssertNotNil(status, "\(name) was never seen writing")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "\(name) left its folder")
+            if let status { XCTAssertEqual(status & 0x7f, SIGTERM, name) }
+        }
+    }
+
     func testSamplesOnAFullDiskLeaveNoHalfSet() throws {
         guard geteuid() == 0 else { throw XCTSkip("a tmpfs needs root") }
         let full = dir.appendingPathComponent("full")
