@@ -51,6 +51,16 @@ final class CLITests: XCTestCase {
         return path
     }
 
+    /// Runs `base` + each case's options: each must fail saying its expected words, and `output` must not appear.
+    func assertEachRefused(_ base: [String], _ cases: [([String], String)], creating output: String) throws {
+        for (options, expected) in cases {
+            let r = try run(base + options)
+            XCTAssertNotEqual(r.status, 0)
+            XCTAssertTrue(r.output.contains(expected), "\(options): \(r.output)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+    }
+
     /// A file named like a checkpoint that cannot be loaded: any command that reached the model says so.
     func brokenModel() throws -> String {
         let path = dir.appendingPathComponent("broken.safetensors")
@@ -131,12 +141,7 @@ final class CLITests: XCTestCase {
                 "--easing must be uniform or camera or adaptive or references or paced (got 'fast')"
             )
         ]
-        for (options, expected) in cases {
-            let r = try run(base + options)
-            XCTAssertNotEqual(r.status, 0)
-            XCTAssertTrue(r.output.contains(expected), "\(options): \(r.output)")
-        }
-        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        try assertEachRefused(base, cases, creating: out)
     }
 
     /// `--ease` and `--easing` reach the anchor as the plan keys and `eval --variant` do: the model's own values
@@ -216,12 +221,7 @@ final class CLITests: XCTestCase {
             (["--decay-steps=-5"], "--decay-steps must be 0 (a constant rate) or more (got -5)"),
             (["--lr=inf"], "--lr must be a positive number (got inf)")
         ]
-        for (options, expected) in cases {
-            let r = try run(base + options)
-            XCTAssertNotEqual(r.status, 0)
-            XCTAssertTrue(r.output.contains(expected), "\(options): \(r.output)")
-        }
-        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        try assertEachRefused(base, cases, creating: out)
     }
 
     /// SIGTERM stops training after a checkpoint, and the process then ends by the signal, so `train && eval` stops.
