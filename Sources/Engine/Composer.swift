@@ -168,40 +168,19 @@ public final class Composer {
         let writer = try VideoWriter(
             url: output, width: resolved.width, height: resolved.height, fps: resolved.fps, overwrite: overwrite)
         notices += [writer.notice].compactMap { $0 }
-        var written = 0
         let total = resolved.expectedFrames
         do {
             for (i, seg) in resolved.segments.enumerated() {
                 let reader = resolved.readers[seg.clip]
-                var previous: (index: Int, frame: RGBImage)?
-                for f in resolved.shown[i] {
-                    if cancel.isCancelled { throw EngineError.cancelled }
-                    // A frame repeated to conform the rate is decoded once.
-                    if let p = previous, p.index == f {
-                        try writer.append(p.frame)
-                        written += 1
-                        continue
-                    }
-                    var frame = try reader.frame(at: f)
-                    if frame.width != resolved.width || frame.height != resolved.height {
-                        if previous == nil {
-                            let size = (frame.width, frame.height)
-                            let to = (resolved.width, resolved.height)
-                            notices.append(
-                                fit.notice(clip: plan.clips[i].path, from: size, to: to) + ", with its transitions")
-                        }
-                        frame = try reader.frame(at: f, size: (resolved.width, resolved.height), fit: fit)
-                    }
-                    previous = (f, frame)
-                    try writer.append(frame)
-                    written += 1
-                    if written % 10 == 0 { event(.writing(frame: written, of: total)) }
+                let shown = resolved.shown[i]
+                if !shown.isEmpty, let note = writer.fitNotice(reader, name: plan.clips[i].path, fit: fit) {
+                    notices.append(note + ", with its transitions")
+                }
+                try writer.append(reader, shown: shown, fit: fit, cancel: cancel) {
+                    if writer.framesWritten % 10 == 0 { event(.writing(frame: writer.framesWritten, of: total)) }
                 }
                 if i < generated.count {
-                    for g in generated[i] {
-                        try writer.append(g)
-                        written += 1
-                    }
+                    for g in generated[i] { try writer.append(g) }
                 }
             }
             try writer.finish()
@@ -209,7 +188,7 @@ public final class Composer {
             writer.cancel()
             throw error
         }
-        event(.writing(frame: written, of: total))
-        return (written, notices)
+        event(.writing(frame: writer.framesWritten, of: total))
+        return (writer.framesWritten, notices)
     }
 }

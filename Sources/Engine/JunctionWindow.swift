@@ -105,39 +105,58 @@ public struct JunctionWindow {
 
     /// Writes the preceding clip up to s, the generated frames, then the following clip from e to its end (less
     /// the frames the mode replaces), each fitted to the writer's size and conformed to its rate, reading and
-    /// appending one frame at a time. Returns the number of frames written and what conforming did.
+    /// appending one frame at a time. Returns the number of frames written and what conforming and fitting did.
     public func writeSpliced(generated: [RGBImage], to writer: VideoWriter, cancel: CancelFlag = CancelFlag()) throws
         -> (frames: Int, notices: [String])
     {
-        let size = (width: writer.width, height: writer.height)
         let (dropBefore, dropAfter) = junction.mode.replaced(length: junction.length)
         var notices: [String] = []
         // Each clip conformed to the output's rate by its timestamps, as `compose` does: a clip of another or a
-        // variable rate plays at its own speed. A repeated frame is decoded once.
+        // variable rate plays at its own speed.
         func append(_ reader: VideoReader, _ frames: ClosedRange<Int>, name: String) throws {
             let shown = Composer.conform(reader, frames, fps: writer.fps)
             let change = shown.count - frames.count
             if let note = Composer.conformNotice(reader, name: name, change: change, fps: writer.fps) {
                 notices.append(note)
             }
-            var previous: (index: Int, frame: RGBImage)?
-            for i in shown {
-                if cancel.isCancelled { throw EngineError.cancelled }
-                if let p = previous, p.index == i {
-                    try writer.append(p.frame)
-                    continue
-                }
-                let same = reader.info.width == size.width && reader.info.height == size.height
-                let frame = try reader.frame(at: i, size: same ? nil : size, fit: fit)
-                previous = (i, frame)
-                try writer.append(frame)
-            }
+            if let note = writer.fitNotice(reader, name: name, fit: fit) { notices.append(note) }
+            try writer.append(reader, shown: shown, fit: fit, cancel: cancel)
         }
         if boundaryStart - dropBefore >= 0 { try append(before, 0...(boundaryStart - dropBefore), name: names.before) }
-        for g in generated { try writer.append(g.resized(width: size.width, height: size.height)) }
+        for g in generated { try writer.append(g.resized(width: writer.width, height: writer.height)) }
         if boundaryEnd + dropAfter <= after.frameCount - 1 {
             try append(after, (boundaryEnd + dropAfter)...(after.frameCount - 1), name: names.after)
         }
         return (writer.framesWritten, notices)
+    }
+}
+
+extension VideoWriter {
+    /// Appends a clip's frames `shown` (indices into it, as `Composer.conform` gives them: a frame repeated to
+    /// conform the rate is decoded once), each fitted to this writer's size where the clip's differs; `each` runs
+    /// after every frame appended. The one loop that copies clip frames into a spliced or composed output.
+    func append(
+        _ reader: VideoReader, shown: [Int], fit: Fit, cancel: CancelFlag, each: () -> Void = {}
+    ) throws {
+        let same = reader.info.width == width && reader.info.height == height
+        var previous: (index: Int, frame: RGBImage)?
+        for i in shown {
+            if cancel.isCancelled { throw EngineError.cancelled }
+            let frame: RGBImage
+            if let p = previous, p.index == i {
+                frame = p.frame
+            } else {
+                frame = try reader.frame(at: i, size: same ? nil : (width, height), fit: fit)
+                previous = (i, frame)
+            }
+            try append(frame)
+            each()
+        }
+    }
+
+    /// What fitting a clip of another size to this writer's is said as (`Fit.notice`); nil when the sizes agree.
+    func fitNotice(_ reader: VideoReader, name: String, fit: Fit) -> String? {
+        guard reader.info.width != width || reader.info.height != height else { return nil }
+        return fit.notice(clip: name, from: (reader.info.width, reader.info.height), to: (width, height))
     }
 }

@@ -103,12 +103,6 @@ struct InfillCommand: ParsableCommand {
         var notices: [String]
     }
 
-    /// AFTER fitted to BEFORE's size, which the spliced output has.
-    static func sizeNotices(_ a: VideoReader, _ b: VideoReader, names: (String, String), fit: Fit) -> [String] {
-        guard (a.info.width, a.info.height) != (b.info.width, b.info.height) else { return [] }
-        return [fit.notice(clip: names.1, from: (b.info.width, b.info.height), to: (a.info.width, a.info.height))]
-    }
-
     func run() throws {
         PartialFiles.removeOnSignal()
         let modelURL = try DefaultModel.locate(explicit: modelOption.model)
@@ -167,8 +161,7 @@ struct InfillCommand: ParsableCommand {
             seconds: result.seconds, steps: sampler.steps, frames: written, length: length, output: output,
             psnr: sc?.psnr, ms_ssim: sc?.ms_ssim, clip_rs: sc?.clip_rs, ssim: sc?.ssim, similarity: sc?.similarity,
             notices: [a, b].compactMap(\.info.damageNotice) + result.notices
-                + conformed + (transitionOnly ? [] : Self.sizeNotices(a, b, names: (before, after), fit: fit))
-                + [writer.notice].compactMap { $0 })
+                + conformed + [writer.notice].compactMap { $0 })
         if json {
             try printJSON(report)
         } else {

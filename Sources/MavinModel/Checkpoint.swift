@@ -16,7 +16,7 @@ public enum CheckpointError: Error, CustomStringConvertible {
                 "'\(p)' is not a Mavin model checkpoint (\(r)); train one with `mavin train` or use "
                 + "Samples/models/mavin-motion.safetensors"
         case .badConfig(let p, let r): return "'\(p)': the model config in the file is invalid (\(r))"
-        case .unreadable(let p, let u): return "'\(p)' could not be read: \(u)"
+        case .unreadable(let p, let u): return FileError.readFailed(p, reason: u).description
         }
     }
 }

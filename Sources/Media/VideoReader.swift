@@ -37,7 +37,12 @@ public enum Fit: String, Sendable, CaseIterable {
 
     /// What a clip of another size than the output's is told: 'NAME' is W×H; cropped to fill W'×H' (fit = crop).
     public func notice(clip name: String, from size: (Int, Int), to target: (Int, Int)) -> String {
-        let how = [Fit.crop: "cropped to fill", .pad: "padded to fit", .stretch: "stretched to"][self]!
+        let how: String
+        switch self {
+        case .crop: how = "cropped to fill"
+        case .pad: how = "padded to fit"
+        case .stretch: how = "stretched to"
+        }
         return "clip '\(name)' is \(size.0)×\(size.1); \(how) \(target.0)×\(target.1) (fit = \(rawValue))"
     }
 }

@@ -620,7 +620,7 @@ public final class StudioApp {
             let request = try window.request(for: infiller, truth: truth(j), record: true)
             let status = JobStatus(kind: "infill \(a) → \(b)", purpose: .transition(junction: j, made: made))
             status.total = jn.settings.steps
-            if mode.isStepping || mode == .compare { mode = .browse }
+            if mode.previewView != .panes { mode = .browse }
             launch(InfillJob(infiller: infiller, request: request, title: status.kind), status: status)
             message = "generating \(counted(jn.length, "frame"))…"
         } catch {
